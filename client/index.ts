@@ -1,0 +1,19 @@
+/** `roommesh`: the client, for Node and browsers. */
+export { RoomClient } from './room-client.js';
+export type { RoomEvents, RoomState } from './room-client.js';
+export { MessagingClient } from './messaging-client.js';
+export type {
+  BroadcastMessageOptions,
+  BroadcastOutcome,
+  MessagingEvents,
+  ReceivedMessage,
+  SendMessageOptions,
+} from './messaging-client.js';
+export { LocalParticipant, RemoteParticipant } from './participant.js';
+export type { LinkKind } from './participant.js';
+export { DEFAULTS } from './options.js';
+export type { Logger, RoomClientOptions, RtcImplementation, Tunables } from './options.js';
+export { ERROR_CODES, RoomError } from '../protocol/errors.js';
+export type { ErrorCode } from '../protocol/errors.js';
+export type { JsonObject, JsonValue } from '../protocol/json.js';
+export type { IceServer } from '../protocol/signaling.js';

@@ -1,0 +1,93 @@
+/**
+ * Client options: the public `RoomClientOptions` and the one defaults object that fills
+ * every tunable. Durations end in `Ms`, sizes in `Bytes`.
+ */
+import type { JsonValue } from '../protocol/json.js';
+import type { IceServer } from '../protocol/signaling.js';
+
+/** The WebRTC implementation simple-peer is given: @roamhq/wrtc in Node, the globals in browsers. */
+export interface RtcImplementation {
+  RTCPeerConnection: unknown;
+  RTCSessionDescription: unknown;
+  RTCIceCandidate: unknown;
+}
+
+/** pino's calling convention, so a pino logger can be passed as is. */
+export interface Logger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface Tunables {
+  /** How long a request to the signaling service (join, enable, …) may take. */
+  requestTimeoutMs: number;
+  /** How long a peer link may take to open before the participant counts as unreachable. */
+  connectTimeoutMs: number;
+  /** How long after its last byte was sent a message may wait for its receipt. */
+  receiptTimeoutMs: number;
+  /** How long a link may stay ICE-`disconnected` before it is given up. */
+  disconnectGraceMs: number;
+  /** Largest attachment sent or accepted. */
+  maxAttachmentBytes: number;
+  /** Largest JSON header (type + message) sent or accepted. */
+  maxJsonBytes: number;
+  /** Messages a peer may have begun but not finished at once. */
+  maxIncompleteMessages: number;
+  /** Bytes held for a peer's unfinished messages. */
+  maxPendingBytes: number;
+  /** Stop sending above this many bytes buffered in a data channel… */
+  highWaterMarkBytes: number;
+  /** …and resume below this many. */
+  lowWaterMarkBytes: number;
+  /** How often the buffer is polled while above the high mark (@roamhq/wrtc has no event for it). */
+  pollIntervalMs: number;
+  /** Largest data-channel message sent; the peer's advertised maximum lowers it further. */
+  maxPacketBytes: number;
+}
+
+export const DEFAULTS: Tunables = {
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 15_000,
+  receiptTimeoutMs: 30_000,
+  disconnectGraceMs: 3_000,
+  maxAttachmentBytes: 64 * 1024 * 1024,
+  maxJsonBytes: 1024 * 1024,
+  maxIncompleteMessages: 8,
+  maxPendingBytes: 96 * 1024 * 1024,
+  highWaterMarkBytes: 2 * 1024 * 1024,
+  lowWaterMarkBytes: 512 * 1024,
+  pollIntervalMs: 2,
+  maxPacketBytes: 256 * 1024,
+};
+
+export interface RoomClientOptions extends Partial<Tunables> {
+  /** The signaling service, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  /** The room to join. */
+  room: string;
+  /** Becomes the participant's `name` attribute. */
+  name: string;
+  /** More attributes (JSON values). */
+  attributes?: Record<string, JsonValue>;
+  /** The participant's role (the service may override it from a token). */
+  role?: string;
+  /** A join token, required when the service runs with a secret. */
+  token?: string;
+  /** WebRTC implementation; Node defaults to @roamhq/wrtc, browsers to their globals. */
+  rtc?: RtcImplementation;
+  /** Overrides the ICE servers the service hands out at join. */
+  iceServers?: IceServer[];
+  /** More RTCPeerConnection configuration, e.g. `iceTransportPolicy`. */
+  rtcConfig?: Record<string, unknown>;
+  /** Where the client logs dropped frames and failed links; defaults to warnings on the console. */
+  logger?: Logger;
+}
+
+export const consoleLogger: Logger = {
+  debug() {},
+  info() {},
+  warn: (fields, message) => console.warn(`[roommesh] ${message}`, fields),
+  error: (fields, message) => console.error(`[roommesh] ${message}`, fields),
+};

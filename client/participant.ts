@@ -1,0 +1,100 @@
+/**
+ * Participants as users hold them. One RemoteParticipant object per remote id for as long
+ * as the client knows it: attribute updates change it in place, so references stay valid.
+ */
+import { RoomError } from '../protocol/errors.js';
+import type { JsonValue } from '../protocol/json.js';
+import type { ParticipantInfo } from '../protocol/signaling.js';
+import { checkAttributes } from './validate.js';
+
+export type LinkKind = 'direct' | 'relayed';
+
+abstract class ParticipantBase {
+  protected _attributes: Readonly<Record<string, JsonValue>> = Object.freeze({});
+  protected _role = '';
+
+  /** The participant's role, as the service admitted it. */
+  get role(): string {
+    return this._role;
+  }
+
+  /** A frozen snapshot; `name` is among them. */
+  get attributes(): Readonly<Record<string, JsonValue>> {
+    return this._attributes;
+  }
+
+  get name(): string | undefined {
+    const name = this._attributes['name'];
+    return typeof name === 'string' ? name : undefined;
+  }
+
+  getAttribute(name: string): JsonValue | undefined {
+    return Object.hasOwn(this._attributes, name) ? this._attributes[name] : undefined;
+  }
+
+  /** @internal */
+  _apply(info: ParticipantInfo): void {
+    this._role = info.role;
+    this._attributes = Object.freeze({ ...info.attributes });
+  }
+}
+
+export class RemoteParticipant extends ParticipantBase {
+  private _online = false;
+
+  /** @internal */
+  constructor(readonly id: string, info: ParticipantInfo) {
+    super();
+    this._apply(info);
+  }
+
+  /** True while the participant is in the presence list (a message to it can be delivered). */
+  get online(): boolean {
+    return this._online;
+  }
+
+  /** How messages reach it: over a peer-to-peer data channel (`direct`) or through the service (`relayed`). */
+  get link(): LinkKind {
+    return 'direct';
+  }
+
+  /** @internal */
+  _setOnline(online: boolean): void {
+    this._online = online;
+  }
+}
+
+export type AttributeSetter = (attributes: Record<string, JsonValue>) => Promise<ParticipantInfo>;
+
+export class LocalParticipant extends ParticipantBase {
+  private _id = '';
+
+  /** @internal */
+  constructor(private readonly setter: AttributeSetter) {
+    super();
+  }
+
+  /** Assigned by the service when `room.start()` resolves; the empty string before. */
+  get id(): string {
+    return this._id;
+  }
+
+  /** @internal */
+  _assign(info: ParticipantInfo): void {
+    this._id = info.id;
+    this._apply(info);
+  }
+
+  /** Sets one attribute; the others see `participant_attributes_updated`. */
+  async setAttribute(name: string, value: JsonValue): Promise<void> {
+    return this.setAttributes({ [name]: value });
+  }
+
+  /** Sets several attributes at once (one update for the others). */
+  async setAttributes(attributes: Record<string, JsonValue>): Promise<void> {
+    const problem = checkAttributes(attributes, 'attributes');
+    if (problem !== undefined) throw problem;
+    if (Object.keys(attributes).length === 0) throw new RoomError('INVALID_ARGUMENT', 'no attribute to set');
+    this._apply(await this.setter(attributes));
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * One WebRTC connection to one remote participant: the only module that knows simple-peer.
+ * It turns simple-peer's events into four callbacks and hides its traps: public STUN in
+ * its default config, the ICE-complete timer it leaves running after destroy (which keeps
+ * a Node process alive for up to 5 s), and an ICE `disconnected` state it never acts on.
+ */
+import SimplePeer from 'simple-peer';
+import type { SignalData } from '../protocol/signaling.js';
+import type { RtcImplementation } from './options.js';
+
+export interface PeerLinkHandlers {
+  signal(data: SignalData): void;
+  open(): void;
+  data(bytes: Uint8Array): void;
+  close(reason: string): void;
+}
+
+export interface PeerLinkOptions {
+  initiator: boolean;
+  rtc: RtcImplementation;
+  /** RTCPeerConnection configuration; `iceServers` is always set (never simple-peer's default). */
+  config: Record<string, unknown> & { iceServers: unknown[] };
+  disconnectGraceMs: number;
+}
+
+interface SimplePeerInternals {
+  _channel?: { readyState?: string } | null;
+  _pc?: { sctp?: { maxMessageSize?: number } | null } | null;
+  _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
+}
+
+export class PeerLink {
+  private readonly peer: SimplePeer.Instance;
+  private opened = false;
+  private closed = false;
+  private disconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
+    this.peer = new SimplePeer({
+      initiator: options.initiator,
+      wrtc: options.rtc as SimplePeer.Options['wrtc'],
+      config: options.config as RTCConfiguration,
+      trickle: true,
+      channelConfig: { ordered: true },
+    });
+    this.peer.on('signal', (data: SignalData) => handlers.signal(data));
+    this.peer.on('connect', () => {
+      this.opened = true;
+      handlers.open();
+    });
+    this.peer.on('data', (data: Uint8Array) => handlers.data(data));
+    this.peer.on('iceStateChange', (state: string) => {
+      // ICE consent lapses (`disconnected`) when the other side vanishes; simple-peer waits
+      // for `failed`, which takes ~30 s. Give the connection a grace period instead.
+      if (state === 'disconnected' && this.disconnectTimer === undefined) {
+        this.disconnectTimer = setTimeout(() => this.finish('ice disconnected'), options.disconnectGraceMs);
+      } else if (state === 'connected' || state === 'completed') {
+        clearTimeout(this.disconnectTimer);
+        this.disconnectTimer = undefined;
+      }
+    });
+    this.peer.on('error', (error: Error & { code?: string }) => this.finish(error.code ?? error.message));
+    this.peer.on('close', () => this.finish('closed by peer'));
+  }
+
+  /** The data channel is usable. The answering side's channel can open (and carry data) before simple-peer's `connect`. */
+  get isOpen(): boolean {
+    if (this.closed) return false;
+    return this.opened || (this.peer as unknown as SimplePeerInternals)._channel?.readyState === 'open';
+  }
+
+  get bufferedAmount(): number {
+    return this.peer.bufferSize;
+  }
+
+  /** The largest message the connection accepts, once negotiated (undefined where the implementation does not say). */
+  get maxMessageSize(): number | undefined {
+    const size = (this.peer as unknown as SimplePeerInternals)._pc?.sctp?.maxMessageSize;
+    return typeof size === 'number' && size > 0 ? size : undefined;
+  }
+
+  signal(data: SignalData): void {
+    if (this.closed) return;
+    try {
+      this.peer.signal(data as SimplePeer.SignalData);
+    } catch (error) {
+      this.finish(`bad signal: ${(error as Error).message}`);
+    }
+  }
+
+  send(packet: Uint8Array): void {
+    if (!this.isOpen) return;
+    try {
+      this.peer.send(packet);
+    } catch (error) {
+      this.finish(`send failed: ${(error as Error).message}`);
+    }
+  }
+
+  close(): void {
+    this.finish('closed locally', false);
+  }
+
+  private finish(reason: string, notify = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.disconnectTimer);
+    const internals = this.peer as unknown as SimplePeerInternals;
+    const clearIceTimer = (): void => {
+      if (internals._iceCompleteTimer) clearTimeout(internals._iceCompleteTimer);
+    };
+    clearIceTimer();
+    this.peer.once('close', clearIceTimer); // simple-peer destroys on a microtask; a candidate may start the timer meanwhile
+    this.peer.removeAllListeners('signal');
+    this.peer.removeAllListeners('data');
+    this.peer.on('error', () => {}); // errors racing the destroy must not become uncaught
+    this.peer.destroy();
+    if (notify) this.handlers.close(reason);
+  }
+}

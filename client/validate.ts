@@ -1,0 +1,86 @@
+/**
+ * Checks of what users pass in, so that bad input is a clear INVALID_MESSAGE /
+ * INVALID_ARGUMENT error before anything is sent, and nothing is silently changed by
+ * JSON on the way (BigInt, functions, NaN, class instances, cycles).
+ */
+import { RoomError } from '../protocol/errors.js';
+import { MAX_TYPE_LENGTH } from './wire/codec.js';
+
+/** Where `value` stops being plain JSON (a path and a reason), or undefined if it is. */
+export function findNonJson(value: unknown, path = '$', seen = new Set<object>()): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : `${path} is ${value}, which JSON cannot carry`;
+    case 'object': {
+      if (value === null) return undefined;
+      if (seen.has(value)) return `${path} is a circular reference`;
+      seen.add(value);
+      try {
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) {
+            if (value[i] === undefined) return `${path}[${i}] is undefined, which JSON cannot carry in an array`;
+            const problem = findNonJson(value[i], `${path}[${i}]`, seen);
+            if (problem !== undefined) return problem;
+          }
+          return undefined;
+        }
+        const proto: unknown = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          return `${path} is a ${(value as object).constructor?.name ?? 'non-plain object'}, not a plain object`;
+        }
+        for (const [key, item] of Object.entries(value)) {
+          if (item === undefined) continue; // omitted, as JSON.stringify does for optional fields
+          const problem = findNonJson(item, `${path}.${key}`, seen);
+          if (problem !== undefined) return problem;
+        }
+        return undefined;
+      } finally {
+        seen.delete(value);
+      }
+    }
+    default:
+      return `${path} is a ${typeof value}, which JSON cannot carry`;
+  }
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+export function checkType(type: unknown): RoomError | undefined {
+  if (typeof type !== 'string' || type.length === 0) return new RoomError('INVALID_MESSAGE', '`type` must be a non-empty string');
+  if (type.length > MAX_TYPE_LENGTH) return new RoomError('INVALID_MESSAGE', `\`type\` must be at most ${MAX_TYPE_LENGTH} characters`);
+  return undefined;
+}
+
+export function checkMessageBody(message: unknown): RoomError | undefined {
+  if (!isPlainObject(message)) return new RoomError('INVALID_MESSAGE', '`message` must be a plain JSON object, e.g. { text: "hi" }');
+  const problem = findNonJson(message, 'message');
+  return problem === undefined ? undefined : new RoomError('INVALID_MESSAGE', `\`message\` is not plain JSON: ${problem}`);
+}
+
+/** A private copy of the attachment's bytes (so later changes by the caller cannot tear a message in flight). */
+export function copyAttachment(attachment: unknown): Uint8Array | RoomError {
+  if (attachment === undefined) return new Uint8Array(0);
+  if (attachment instanceof ArrayBuffer) return new Uint8Array(attachment.slice(0));
+  if (ArrayBuffer.isView(attachment)) {
+    return new Uint8Array(attachment.buffer, attachment.byteOffset, attachment.byteLength).slice();
+  }
+  return new RoomError('INVALID_MESSAGE', '`attachment` must be a Uint8Array, another ArrayBuffer view, or an ArrayBuffer');
+}
+
+export function checkAttributes(attributes: unknown, what: string): RoomError | undefined {
+  if (!isPlainObject(attributes)) return new RoomError('INVALID_ARGUMENT', `${what} must be a plain object of JSON values`);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key.length === 0 || key.length > 128) return new RoomError('INVALID_ARGUMENT', `attribute names must be 1 to 128 characters`);
+    if (value === undefined) return new RoomError('INVALID_ARGUMENT', `attribute "${key}" is undefined`);
+    const problem = findNonJson(value, key);
+    if (problem !== undefined) return new RoomError('INVALID_ARGUMENT', `attribute is not plain JSON: ${problem}`);
+  }
+  return undefined;
+}

@@ -1,0 +1,244 @@
+/**
+ * The data-channel wire format (docs/protocol.md), runtime-neutral: Uint8Array, DataView,
+ * TextEncoder. One data-channel message is a packet: a version byte, then records, each
+ * `kind u8 | length u32 | body`. Several small messages coalesce into one packet; a large
+ * one spans packets as a head record and chunk records. Decoding never throws: every byte
+ * is untrusted.
+ */
+import { isErrorCode, type ErrorPayload } from '../../protocol/errors.js';
+
+export const WIRE_VERSION = 1;
+export const PACKET_HEADER_BYTES = 1;
+export const RECORD_HEADER_BYTES = 5;
+export const HEAD_FIXED_BYTES = 12;
+export const CHUNK_FIXED_BYTES = 8;
+/** No packet is ever larger: a bigger data-channel message closes the connection. */
+export const MAX_PACKET_BYTES = 262_144;
+const MAX_ERROR_MESSAGE_CHARS = 1024;
+
+const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6 } as const;
+
+/** What a receiver accepts, announced in its hello so that senders can refuse early. */
+export interface PeerLimits {
+  maxJsonBytes: number;
+  maxAttachmentBytes: number;
+}
+
+/** A record as decoded from a packet; `bytes` views the packet (no copy). */
+export type WireRecord =
+  | { kind: 'head'; id: number; jsonLength: number; attachmentLength: number; bytes: Uint8Array }
+  | { kind: 'chunk'; id: number; offset: number; bytes: Uint8Array }
+  | { kind: 'receipts'; ids: number[] }
+  | { kind: 'reject'; id: number; error: ErrorPayload }
+  | { kind: 'bye' }
+  | { kind: 'hello'; limits: PeerLimits };
+
+/** A record to encode; message bytes may come in several parts (JSON header, attachment). */
+export type OutgoingRecord =
+  | { kind: 'head'; id: number; jsonLength: number; attachmentLength: number; parts: Uint8Array[] }
+  | { kind: 'chunk'; id: number; offset: number; parts: Uint8Array[] }
+  | { kind: 'receipts'; ids: number[] }
+  | { kind: 'reject'; id: number; error: ErrorPayload }
+  | { kind: 'bye' }
+  | { kind: 'hello'; limits: PeerLimits };
+
+export type DecodeResult = { ok: true; records: WireRecord[]; unknownRecords: number } | { ok: false; reason: string };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function partsLength(parts: Uint8Array[]): number {
+  let n = 0;
+  for (const part of parts) n += part.length;
+  return n;
+}
+
+function encodeError(error: ErrorPayload): Uint8Array {
+  return encoder.encode(JSON.stringify({ code: error.code, message: error.message.slice(0, MAX_ERROR_MESSAGE_CHARS) }));
+}
+
+/** Body length of a record, without its 5-byte record header. */
+export function recordBodyLength(record: OutgoingRecord): number {
+  switch (record.kind) {
+    case 'head':
+      return HEAD_FIXED_BYTES + partsLength(record.parts);
+    case 'chunk':
+      return CHUNK_FIXED_BYTES + partsLength(record.parts);
+    case 'receipts':
+      return 4 * record.ids.length;
+    case 'reject':
+      return 4 + encodeError(record.error).length;
+    case 'bye':
+      return 0;
+    case 'hello':
+      return encodeHello(record.limits).length;
+  }
+}
+
+function encodeHello(limits: PeerLimits): Uint8Array {
+  return encoder.encode(JSON.stringify({ maxJsonBytes: limits.maxJsonBytes, maxAttachmentBytes: limits.maxAttachmentBytes }));
+}
+
+function decodeHello(body: Uint8Array): WireRecord | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(body));
+  } catch {
+    return 'hello record is not JSON';
+  }
+  const { maxJsonBytes, maxAttachmentBytes } = (parsed ?? {}) as { maxJsonBytes?: unknown; maxAttachmentBytes?: unknown };
+  const valid = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!valid(maxJsonBytes) || !valid(maxAttachmentBytes)) return 'hello record has no valid limits';
+  return { kind: 'hello', limits: { maxJsonBytes, maxAttachmentBytes } };
+}
+
+export function encodePacket(records: OutgoingRecord[]): Uint8Array {
+  const bodies = records.map((record) => recordBodyLength(record));
+  const total = PACKET_HEADER_BYTES + bodies.reduce((sum, n) => sum + RECORD_HEADER_BYTES + n, 0);
+  const packet = new Uint8Array(total);
+  const view = new DataView(packet.buffer);
+  packet[0] = WIRE_VERSION;
+  let at = PACKET_HEADER_BYTES;
+  records.forEach((record, index) => {
+    view.setUint8(at, KIND[record.kind]);
+    view.setUint32(at + 1, bodies[index] ?? 0);
+    at += RECORD_HEADER_BYTES;
+    switch (record.kind) {
+      case 'head':
+        view.setUint32(at, record.id);
+        view.setUint32(at + 4, record.jsonLength);
+        view.setUint32(at + 8, record.attachmentLength);
+        at += HEAD_FIXED_BYTES;
+        for (const part of record.parts) { packet.set(part, at); at += part.length; }
+        break;
+      case 'chunk':
+        view.setUint32(at, record.id);
+        view.setUint32(at + 4, record.offset);
+        at += CHUNK_FIXED_BYTES;
+        for (const part of record.parts) { packet.set(part, at); at += part.length; }
+        break;
+      case 'receipts':
+        for (const id of record.ids) { view.setUint32(at, id); at += 4; }
+        break;
+      case 'reject': {
+        view.setUint32(at, record.id);
+        const error = encodeError(record.error);
+        packet.set(error, at + 4);
+        at += 4 + error.length;
+        break;
+      }
+      case 'bye':
+        break;
+      case 'hello': {
+        const hello = encodeHello(record.limits);
+        packet.set(hello, at);
+        at += hello.length;
+        break;
+      }
+    }
+  });
+  return packet;
+}
+
+function decodeReject(body: Uint8Array, view: DataView, at: number): WireRecord | string {
+  if (body.length < 4) return 'reject record too short';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(body.subarray(4)));
+  } catch {
+    return 'reject record is not JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null) return 'reject record is not an object';
+  const { code, message } = parsed as { code?: unknown; message?: unknown };
+  if (!isErrorCode(code) || typeof message !== 'string') return 'reject record has no valid code/message';
+  return { kind: 'reject', id: view.getUint32(at), error: { code, message: message.slice(0, MAX_ERROR_MESSAGE_CHARS) } };
+}
+
+export function decodePacket(packet: Uint8Array): DecodeResult {
+  if (packet.length < PACKET_HEADER_BYTES) return { ok: false, reason: 'empty packet' };
+  if (packet[0] !== WIRE_VERSION) return { ok: false, reason: `unsupported wire version ${packet[0]}` };
+  if (packet.length > MAX_PACKET_BYTES) return { ok: false, reason: `packet of ${packet.length} bytes exceeds ${MAX_PACKET_BYTES}` };
+  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+  const records: WireRecord[] = [];
+  let unknownRecords = 0;
+  let at = PACKET_HEADER_BYTES;
+  while (at < packet.length) {
+    if (packet.length - at < RECORD_HEADER_BYTES) return { ok: false, reason: 'truncated record header' };
+    const kind = view.getUint8(at);
+    const length = view.getUint32(at + 1);
+    at += RECORD_HEADER_BYTES;
+    if (length > packet.length - at) return { ok: false, reason: `record length ${length} exceeds the packet` };
+    const body = packet.subarray(at, at + length);
+    switch (kind) {
+      case KIND.head:
+        if (length < HEAD_FIXED_BYTES) return { ok: false, reason: 'head record too short' };
+        records.push({
+          kind: 'head',
+          id: view.getUint32(at),
+          jsonLength: view.getUint32(at + 4),
+          attachmentLength: view.getUint32(at + 8),
+          bytes: body.subarray(HEAD_FIXED_BYTES),
+        });
+        break;
+      case KIND.chunk:
+        if (length < CHUNK_FIXED_BYTES + 1) return { ok: false, reason: 'chunk record too short' };
+        records.push({ kind: 'chunk', id: view.getUint32(at), offset: view.getUint32(at + 4), bytes: body.subarray(CHUNK_FIXED_BYTES) });
+        break;
+      case KIND.receipts: {
+        if (length % 4 !== 0) return { ok: false, reason: 'receipts record length is not a multiple of 4' };
+        const ids: number[] = [];
+        for (let i = 0; i < length; i += 4) ids.push(view.getUint32(at + i));
+        records.push({ kind: 'receipts', ids });
+        break;
+      }
+      case KIND.reject: {
+        const record = decodeReject(body, view, at);
+        if (typeof record === 'string') return { ok: false, reason: record };
+        records.push(record);
+        break;
+      }
+      case KIND.bye:
+        records.push({ kind: 'bye' });
+        break;
+      case KIND.hello: {
+        const record = decodeHello(body);
+        if (typeof record === 'string') return { ok: false, reason: record };
+        records.push(record);
+        break;
+      }
+      default:
+        unknownRecords++; // a newer peer's record kind: skipped, counted
+    }
+    at += length;
+  }
+  return { ok: true, records, unknownRecords };
+}
+
+/** The JSON header every message starts with: its type, its JSON body, and whether it was broadcast. */
+export interface MessageHeader {
+  type: string;
+  message: Record<string, unknown>;
+  broadcast: boolean;
+}
+
+export const MAX_TYPE_LENGTH = 256;
+
+export function encodeHeader(header: MessageHeader): Uint8Array {
+  const wire: { t: string; m: Record<string, unknown>; b?: 1 } = { t: header.type, m: header.message };
+  if (header.broadcast) wire.b = 1;
+  return encoder.encode(JSON.stringify(wire));
+}
+
+export function decodeHeader(bytes: Uint8Array): MessageHeader | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return 'message header is not UTF-8 JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'message header is not an object';
+  const { t, m, b } = parsed as { t?: unknown; m?: unknown; b?: unknown };
+  if (typeof t !== 'string' || t.length === 0 || t.length > MAX_TYPE_LENGTH) return 'message type is missing or too long';
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'message body is not a JSON object';
+  return { type: t, message: m as Record<string, unknown>, broadcast: b === 1 };
+}

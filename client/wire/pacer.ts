@@ -1,0 +1,77 @@
+/**
+ * Flow control for one data channel. @roamhq/wrtc has no `bufferedamountlow` event and
+ * silently drops data once ~16 MiB is buffered, so the pacer polls `bufferedAmount`:
+ * it sends while the buffer is under the high mark, then waits until it drains below the
+ * low mark. Pumps are started on a microtask so that everything queued in one tick is
+ * coalesced into as few packets as possible.
+ */
+export interface PacerOptions {
+  highWaterMark: number;
+  lowWaterMark: number;
+  pollIntervalMs: number;
+}
+
+export interface PacerSink {
+  readonly isOpen: boolean;
+  readonly bufferedAmount: number;
+  readonly maxPacketBytes: number;
+  send(packet: Uint8Array): void;
+}
+
+export interface PacerSource {
+  nextPacket(maxBytes: number): Uint8Array | null;
+}
+
+export class Pacer {
+  private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly sink: PacerSink,
+    private readonly source: PacerSource,
+    private readonly options: PacerOptions,
+  ) {}
+
+  /** There is something new to send: pump soon (on a microtask), unless already waiting for the buffer. */
+  kick(): void {
+    if (this.scheduled || this.timer !== undefined || this.stopped) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  /** True while sends are held back because the channel's buffer is above the high mark. */
+  get waiting(): boolean {
+    return this.timer !== undefined;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.sink.isOpen) {
+      if (this.sink.bufferedAmount >= this.options.highWaterMark) {
+        this.waitForDrain();
+        return;
+      }
+      const packet = this.source.nextPacket(this.sink.maxPacketBytes);
+      if (packet === null) return;
+      this.sink.send(packet);
+    }
+  }
+
+  private waitForDrain(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopped || !this.sink.isOpen) return;
+      if (this.sink.bufferedAmount > this.options.lowWaterMark) this.waitForDrain();
+      else this.pump();
+    }, this.options.pollIntervalMs);
+  }
+}

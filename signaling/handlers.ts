@@ -1,0 +1,173 @@
+/**
+ * The service's side of the signaling contract, one socket at a time. Every payload is
+ * checked against the shared zod schemas; a bad one gets an error reply (or a `failure`
+ * event where the client asked for no reply) and a log line, never an exception. The
+ * service stamps the sender on everything it relays.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { ErrorCode, ErrorPayload } from '../protocol/errors.js';
+import {
+  joinRequestSchema,
+  setAttributesRequestSchema,
+  signalRequestSchema,
+  type ClientToServerEvents,
+  type IceServer,
+  type Reply,
+  type ServerToClientEvents,
+} from '../protocol/signaling.js';
+import type { Logger } from './logger.js';
+import { toInfo, type RoomRegistry } from './registry.js';
+
+export interface SocketData {
+  participantId: string | undefined;
+}
+
+export type RoomServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type RoomSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export interface HandlerContext {
+  io: RoomServer;
+  registry: RoomRegistry;
+  logger: Logger;
+  iceServers: IceServer[];
+}
+
+/** The Socket.IO room of a room's participants with messaging enabled. */
+const enabledRoom = (room: string): string => `enabled:${room}`;
+
+/** 128 random bits, URL-safe: ids cannot be guessed or enumerated. */
+export const newParticipantId = (): string => randomBytes(16).toString('base64url');
+
+class Refusal extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+function parse<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
+  const result = schema.safeParse(payload);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? 'payload' : issue.path.join('.');
+    throw new Refusal('INVALID_MESSAGE', `${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}
+
+export function attachHandlers(socket: RoomSocket, context: HandlerContext): void {
+  const { io, registry, logger } = context;
+  socket.data.participantId = undefined;
+
+  const self = () => {
+    const id = socket.data.participantId;
+    const record = id === undefined ? undefined : registry.get(id);
+    if (record === undefined) throw new Refusal('NOT_STARTED', 'join a room first');
+    return record;
+  };
+
+  /**
+   * Registers a handler whose last argument is the client's acknowledgement. Whatever the
+   * client sends — wrong arity, no callback, garbage — ends in a reply or a log line.
+   */
+  const handle = (event: string, run: (payload: unknown) => object | undefined): void => {
+    (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, (...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const ack = typeof last === 'function' ? (last as (reply: Reply) => void) : undefined;
+      const payload = ack === undefined ? args[0] : args.length > 1 ? args[0] : undefined;
+      let reply: Reply;
+      try {
+        reply = { ok: true, ...(run(payload) ?? {}) };
+      } catch (error) {
+        const refusal =
+          error instanceof Refusal ? error : new Refusal('SIGNALING_FAILED', 'the service failed to handle this request');
+        if (!(error instanceof Refusal)) logger.error({ err: error, event, socket: socket.id }, 'handler failed');
+        else logger.warn({ event, code: refusal.code, reason: refusal.message, socket: socket.id, participant: socket.data.participantId }, 'request refused');
+        const payloadError: ErrorPayload = { code: refusal.code, message: refusal.message };
+        reply = { ok: false, error: payloadError };
+        if (ack === undefined) socket.emit('failure', { ...payloadError, event });
+      }
+      ack?.(reply);
+    });
+  };
+
+  const leave = (reason: 'left'): void => {
+    const id = socket.data.participantId;
+    if (id === undefined) return;
+    socket.data.participantId = undefined;
+    const record = registry.leave(id);
+    if (record === undefined) return;
+    void socket.leave(enabledRoom(record.room));
+    if (record.messaging) socket.to(enabledRoom(record.room)).emit('participant:removed', { id, reason });
+    logger.info({ participant: id, room: record.room }, 'participant left');
+  };
+
+  handle('join', (payload) => {
+    const request = parse(joinRequestSchema, payload);
+    if (socket.data.participantId !== undefined) throw new Refusal('INVALID_MESSAGE', 'this connection has joined a room already');
+    const outcome = registry.join({
+      id: newParticipantId(),
+      room: request.room,
+      role: request.role ?? 'participant',
+      attributes: { ...request.attributes, name: request.name },
+      socketId: socket.id,
+    });
+    if (!outcome.ok) {
+      if (outcome.reason === 'ROOM_FULL') throw new Refusal('ROOM_FULL', `room "${request.room}" is full`);
+      throw new Refusal('SIGNALING_FAILED', 'could not assign a participant id; try again');
+    }
+    socket.data.participantId = outcome.record.id;
+    logger.info({ participant: outcome.record.id, room: request.room, name: request.name }, 'participant joined');
+    return { participant: toInfo(outcome.record), iceServers: context.iceServers };
+  });
+
+  handle('leave', () => {
+    self();
+    leave('left');
+    return undefined;
+  });
+
+  handle('messaging:enable', () => {
+    const record = self();
+    const peers = registry.enabledPeers(record.id).map(toInfo);
+    if (registry.setMessaging(record.id, true)) {
+      socket.to(enabledRoom(record.room)).emit('participant:enabled', toInfo(record));
+      void socket.join(enabledRoom(record.room));
+    }
+    return { participants: peers };
+  });
+
+  handle('messaging:disable', () => {
+    const record = self();
+    if (registry.setMessaging(record.id, false)) {
+      void socket.leave(enabledRoom(record.room));
+      socket.to(enabledRoom(record.room)).emit('participant:removed', { id: record.id, reason: 'disabled' });
+    }
+    return undefined;
+  });
+
+  handle('attributes:set', (payload) => {
+    const { attributes } = parse(setAttributesRequestSchema, payload);
+    if ('name' in attributes && (typeof attributes['name'] !== 'string' || attributes['name'].length === 0)) {
+      throw new Refusal('INVALID_MESSAGE', 'attributes.name must be a non-empty string');
+    }
+    const record = registry.updateAttributes(self().id, attributes);
+    if (record === undefined) throw new Refusal('NOT_STARTED', 'join a room first');
+    if (record.messaging) socket.to(enabledRoom(record.room)).emit('participant:updated', toInfo(record));
+    return { participant: toInfo(record) };
+  });
+
+  handle('signal', (payload) => {
+    const request = parse(signalRequestSchema, payload);
+    const record = self();
+    if (!registry.canSignal(record.id, request.to)) {
+      throw new Refusal('PARTICIPANT_NOT_FOUND', `no participant ${request.to} with messaging enabled in your room`);
+    }
+    const target = registry.get(request.to);
+    if (target !== undefined) io.to(target.socketId).emit('signal', { from: record.id, sid: request.sid, data: request.data });
+    return undefined;
+  });
+
+  socket.on('disconnect', () => leave('left'));
+}

@@ -1,0 +1,7 @@
+/** `roommesh/signaling`: the signaling service, for Node. */
+export { createSignalingServer, SERVER_DEFAULTS } from './server.js';
+export type { SignalingServer, SignalingServerOptions } from './server.js';
+export { RoomRegistry } from './registry.js';
+export { ERROR_CODES, RoomError } from '../protocol/errors.js';
+export type { ErrorCode } from '../protocol/errors.js';
+export type { IceServer } from '../protocol/signaling.js';

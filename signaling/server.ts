@@ -1,0 +1,99 @@
+/**
+ * createSignalingServer: an HTTP server that answers `/` with a page and carries the
+ * Socket.IO signaling endpoint. `close()` leaves no handle open.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LevelWithSilent } from 'pino';
+import { Server } from 'socket.io';
+import type { IceServer } from '../protocol/signaling.js';
+import { attachHandlers, type RoomServer } from './handlers.js';
+import { createLogger, type Logger } from './logger.js';
+import { renderIndexPage } from './page.js';
+import { RoomRegistry } from './registry.js';
+
+export interface SignalingServerOptions {
+  /** Interface to listen on; default 127.0.0.1 (pass 0.0.0.0 to accept other machines). */
+  host?: string;
+  /** Port; 0 picks a free one. Default 8787. */
+  port?: number;
+  /** ICE servers handed to every participant at join. Default: none (host candidates only). */
+  iceServers?: IceServer[];
+  /** Participants one room admits before refusing with ROOM_FULL. Default 50. */
+  maxParticipantsPerRoom?: number;
+  /** Largest signaling payload a client may send, in bytes. Default 64 KiB. */
+  maxPayloadBytes?: number;
+  /** How often the service pings each client, and how long it waits for the pong. Defaults 5 s and 5 s. */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
+  /** A pino logger, or the level for the built-in one (default `info`). */
+  logger?: Logger;
+  logLevel?: LevelWithSilent;
+}
+
+export interface SignalingServer {
+  /** `http://host:port`, ready for `new RoomClient({ url })`. */
+  readonly url: string;
+  readonly port: number;
+  /** Rooms and participants right now. */
+  stats(): { rooms: number; participants: number };
+  close(): Promise<void>;
+}
+
+export const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8787,
+  maxParticipantsPerRoom: 50,
+  maxPayloadBytes: 64 * 1024,
+  pingIntervalMs: 5_000,
+  pingTimeoutMs: 5_000,
+} as const;
+
+export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const settings = { ...SERVER_DEFAULTS, ...options };
+  const logger = options.logger ?? createLogger(options.logLevel);
+  const registry = new RoomRegistry({ maxParticipantsPerRoom: settings.maxParticipantsPerRoom });
+  const stats = () => ({ rooms: registry.roomCount, participants: registry.participantCount });
+
+  const http = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method === 'GET' && path === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(renderIndexPage(stats()));
+    } else if (!response.headersSent && !path?.startsWith('/socket.io/')) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  const io: RoomServer = new Server(http, {
+    maxHttpBufferSize: settings.maxPayloadBytes,
+    pingInterval: settings.pingIntervalMs,
+    pingTimeout: settings.pingTimeoutMs,
+    serveClient: false,
+  });
+  io.on('connection', (socket) => attachHandlers(socket, { io, registry, logger, iceServers: settings.iceServers ?? [] }));
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(settings.port, settings.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  logger.info({ url }, 'signaling service listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    stats,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        io.close(() => resolve()); // disconnects every client and closes the HTTP server
+        http.closeAllConnections();
+      }).then(() => logger.info({ url }, 'signaling service closed'));
+      return closing;
+    },
+  };
+}
