@@ -128,7 +128,7 @@ export class Mesh {
     let link: PeerLink | undefined;
     const isCurrent = (): boolean => !entry.closed && entry.link === link;
     link = new PeerLink(
-      { initiator, rtc: options.rtc, config: options.rtcConfig, disconnectGraceMs: options.tunables.disconnectGraceMs },
+      { initiator, rtc: options.rtc, config: options.rtcConfig },
       {
         signal: (data) => {
           if (isCurrent()) options.sendSignal({ to: entry.peerId, sid, data });
@@ -177,6 +177,7 @@ export class Mesh {
       },
       message: (message) => events.message(peerId, message),
       bye: () => this.lose(entry, 'bye', 'said goodbye'),
+      silent: () => this.lose(entry, 'failed', `nothing heard for ${tunables.livenessTimeoutMs} ms`),
       violation: (reason) => logger.warn({ peerId, reason }, 'dropped a malformed frame from a peer'),
     });
     if (!entry.initiator) markReady();

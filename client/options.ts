@@ -27,8 +27,10 @@ export interface Tunables {
   connectTimeoutMs: number;
   /** How long after its last byte was sent a message may wait for its receipt. */
   receiptTimeoutMs: number;
-  /** How long a link may stay ICE-`disconnected` before it is given up. */
-  disconnectGraceMs: number;
+  /** A link with nothing else to send pings its peer this often… */
+  heartbeatIntervalMs: number;
+  /** …and a link that has heard nothing for this long is dead (the peer vanished without a goodbye). */
+  livenessTimeoutMs: number;
   /** Largest attachment sent or accepted. */
   maxAttachmentBytes: number;
   /** Largest JSON header (type + message) sent or accepted. */
@@ -51,7 +53,8 @@ export const DEFAULTS: Tunables = {
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 15_000,
   receiptTimeoutMs: 30_000,
-  disconnectGraceMs: 3_000,
+  heartbeatIntervalMs: 1_000,
+  livenessTimeoutMs: 3_000,
   maxAttachmentBytes: 64 * 1024 * 1024,
   maxJsonBytes: 1024 * 1024,
   maxIncompleteMessages: 8,

@@ -23,6 +23,8 @@ export interface ChannelHandlers {
   hello(): void;
   message(message: AssembledMessage): void;
   bye(): void;
+  /** Nothing arrived for `livenessTimeoutMs`. */
+  silent(): void;
   violation(reason: string): void;
 }
 
@@ -42,6 +44,8 @@ export class PeerChannel {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+  private lastHeard = Date.now();
   private failure: RoomError | undefined;
   /** What the peer accepts, from its hello; until then, our own limits are assumed. */
   private peerLimits: PeerLimits;
@@ -76,6 +80,18 @@ export class PeerChannel {
       pollIntervalMs: tunables.pollIntervalMs,
     });
     this.pacer.kick();
+    // Any packet proves the peer alive; an idle link pings. Checking twice per interval
+    // bounds detection at livenessTimeoutMs + heartbeatIntervalMs / 2.
+    let sincePing = 0;
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - this.lastHeard > tunables.livenessTimeoutMs) return handlers.silent();
+      sincePing += tunables.heartbeatIntervalMs / 2;
+      if (sincePing >= tunables.heartbeatIntervalMs && this.outbox.isEmpty) {
+        sincePing = 0;
+        this.outbox.addPing();
+        this.pacer.kick();
+      }
+    }, tunables.heartbeatIntervalMs / 2);
   }
 
   /** Messages accepted but not yet receipted. */
@@ -104,6 +120,7 @@ export class PeerChannel {
 
   receive(packet: Uint8Array): void {
     if (this.failure !== undefined) return;
+    this.lastHeard = Date.now();
     const decoded = decodePacket(packet);
     if (!decoded.ok) return this.violation(decoded.reason);
     if (decoded.unknownRecords > 0) this.violation(`${decoded.unknownRecords} record(s) of unknown kind skipped`);
@@ -135,6 +152,8 @@ export class PeerChannel {
           this.peerLimits = record.limits;
           this.handlers.hello();
           break;
+        case 'ping':
+          break;
         case 'bye':
           this.handlers.bye();
           return;
@@ -158,6 +177,7 @@ export class PeerChannel {
     if (this.failure !== undefined) return;
     this.failure = error;
     this.pacer.stop();
+    clearInterval(this.heartbeat);
     this.outbox.clear();
     this.reassembler.clear();
     clearInterval(this.sweepTimer);

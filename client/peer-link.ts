@@ -1,8 +1,9 @@
 /**
  * One WebRTC connection to one remote participant: the only module that knows simple-peer.
  * It turns simple-peer's events into four callbacks and hides its traps: public STUN in
- * its default config, the ICE-complete timer it leaves running after destroy (which keeps
- * a Node process alive for up to 5 s), and an ICE `disconnected` state it never acts on.
+ * its default config, and the ICE-complete timer it leaves running after destroy (which
+ * keeps a Node process alive for up to 5 s). Liveness is the channel's job (heartbeats),
+ * not ICE's: ICE takes ~30 s to call a vanished peer `failed`.
  */
 import SimplePeer from 'simple-peer';
 import type { SignalData } from '../protocol/signaling.js';
@@ -20,7 +21,6 @@ export interface PeerLinkOptions {
   rtc: RtcImplementation;
   /** RTCPeerConnection configuration; `iceServers` is always set (never simple-peer's default). */
   config: Record<string, unknown> & { iceServers: unknown[] };
-  disconnectGraceMs: number;
 }
 
 interface SimplePeerInternals {
@@ -33,7 +33,6 @@ export class PeerLink {
   private readonly peer: SimplePeer.Instance;
   private opened = false;
   private closed = false;
-  private disconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
     this.peer = new SimplePeer({
@@ -49,16 +48,6 @@ export class PeerLink {
       handlers.open();
     });
     this.peer.on('data', (data: Uint8Array) => handlers.data(data));
-    this.peer.on('iceStateChange', (state: string) => {
-      // ICE consent lapses (`disconnected`) when the other side vanishes; simple-peer waits
-      // for `failed`, which takes ~30 s. Give the connection a grace period instead.
-      if (state === 'disconnected' && this.disconnectTimer === undefined) {
-        this.disconnectTimer = setTimeout(() => this.finish('ice disconnected'), options.disconnectGraceMs);
-      } else if (state === 'connected' || state === 'completed') {
-        clearTimeout(this.disconnectTimer);
-        this.disconnectTimer = undefined;
-      }
-    });
     this.peer.on('error', (error: Error & { code?: string }) => this.finish(error.code ?? error.message));
     this.peer.on('close', () => this.finish('closed by peer'));
   }
@@ -104,7 +93,6 @@ export class PeerLink {
   private finish(reason: string, notify = true): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.disconnectTimer);
     const internals = this.peer as unknown as SimplePeerInternals;
     const clearIceTimer = (): void => {
       if (internals._iceCompleteTimer) clearTimeout(internals._iceCompleteTimer);

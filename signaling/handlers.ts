@@ -169,5 +169,14 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return undefined;
   });
 
-  socket.on('disconnect', () => leave('left'));
+  socket.on('disconnect', (reason) => {
+    // The service stopping is not anyone leaving: peers keep their links and their presence.
+    if (reason === 'server shutting down') {
+      const id = socket.data.participantId;
+      if (id !== undefined) registry.leave(id);
+      socket.data.participantId = undefined;
+      return;
+    }
+    leave('left');
+  });
 }

@@ -16,7 +16,7 @@ export const CHUNK_FIXED_BYTES = 8;
 export const MAX_PACKET_BYTES = 262_144;
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
-const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6 } as const;
+const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7 } as const;
 
 /** What a receiver accepts, announced in its hello so that senders can refuse early. */
 export interface PeerLimits {
@@ -31,7 +31,8 @@ export type WireRecord =
   | { kind: 'receipts'; ids: number[] }
   | { kind: 'reject'; id: number; error: ErrorPayload }
   | { kind: 'bye' }
-  | { kind: 'hello'; limits: PeerLimits };
+  | { kind: 'hello'; limits: PeerLimits }
+  | { kind: 'ping' };
 
 /** A record to encode; message bytes may come in several parts (JSON header, attachment). */
 export type OutgoingRecord =
@@ -40,7 +41,8 @@ export type OutgoingRecord =
   | { kind: 'receipts'; ids: number[] }
   | { kind: 'reject'; id: number; error: ErrorPayload }
   | { kind: 'bye' }
-  | { kind: 'hello'; limits: PeerLimits };
+  | { kind: 'hello'; limits: PeerLimits }
+  | { kind: 'ping' };
 
 export type DecodeResult = { ok: true; records: WireRecord[]; unknownRecords: number } | { ok: false; reason: string };
 
@@ -69,6 +71,7 @@ export function recordBodyLength(record: OutgoingRecord): number {
     case 'reject':
       return 4 + encodeError(record.error).length;
     case 'bye':
+    case 'ping':
       return 0;
     case 'hello':
       return encodeHello(record.limits).length;
@@ -128,6 +131,7 @@ export function encodePacket(records: OutgoingRecord[]): Uint8Array {
         break;
       }
       case 'bye':
+      case 'ping':
         break;
       case 'hello': {
         const hello = encodeHello(record.limits);
@@ -199,6 +203,9 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
       }
       case KIND.bye:
         records.push({ kind: 'bye' });
+        break;
+      case KIND.ping:
+        records.push({ kind: 'ping' });
         break;
       case KIND.hello: {
         const record = decodeHello(body);

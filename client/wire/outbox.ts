@@ -58,6 +58,11 @@ export class Outbox {
     this.control.push({ kind: 'hello', limits });
   }
 
+  /** A liveness ping, unless one is already waiting. */
+  addPing(): void {
+    if (!this.control.some((r) => r.kind === 'ping')) this.control.push({ kind: 'ping' });
+  }
+
   addBye(): void {
     this.control.push({ kind: 'bye' });
   }

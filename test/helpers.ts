@@ -1,0 +1,130 @@
+/**
+ * Integration harness: real services on port 0, real clients with `iceServers: []`
+ * (nothing leaves the machine), waits on events with a timeout and a label, and
+ * cleanup that closes everything a test opened.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach } from 'vitest';
+import { RoomClient, type Logger, type MessagingClient, type MessagingEvents, type RoomClientOptions, type RoomEvents } from '../client/index.js';
+import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../signaling/index.js';
+
+const servers: SignalingServer[] = [];
+const rooms: RoomClient[] = [];
+
+afterEach(async () => {
+  await Promise.all(rooms.splice(0).map((room) => room.close()));
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+export interface CapturedLog {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  fields: object;
+  message: string;
+}
+
+/** A client logger that records instead of printing, so tests can assert what was logged. */
+export function captureLogger(): Logger & { entries: CapturedLog[] } {
+  const entries: CapturedLog[] = [];
+  const at = (level: CapturedLog['level']) => (fields: object, message: string) => entries.push({ level, fields, message });
+  return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export async function startServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const server = await createSignalingServer({ port: 0, logLevel: 'silent', ...options });
+  servers.push(server);
+  return server;
+}
+
+export function newRoom(url: string, room: string, name: string, options: Partial<RoomClientOptions> = {}): RoomClient {
+  const client = new RoomClient({ url, room, name, iceServers: [], logger: captureLogger(), ...options });
+  rooms.push(client);
+  return client;
+}
+
+/** Starts and enables each room in turn, so that each one's presence is complete when this resolves. */
+export async function joinAll(...clients: RoomClient[]): Promise<void> {
+  for (const client of clients) {
+    await client.start();
+    await client.messaging.enable();
+  }
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${label}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface WaitOptions<Args extends unknown[]> {
+  timeoutMs?: number;
+  predicate?: (...args: Args) => boolean;
+}
+
+/** Resolves with the arguments of the first `event` that passes `predicate`, or fails naming `label`. */
+export function waitForEvent<E extends keyof MessagingEvents>(
+  emitter: MessagingClient,
+  event: E,
+  label: string,
+  options?: WaitOptions<Parameters<MessagingEvents[E]>>,
+): Promise<Parameters<MessagingEvents[E]>>;
+export function waitForEvent<E extends keyof RoomEvents>(
+  emitter: RoomClient,
+  event: E,
+  label: string,
+  options?: WaitOptions<Parameters<RoomEvents[E]>>,
+): Promise<Parameters<RoomEvents[E]>>;
+export function waitForEvent(
+  emitter: { on(event: string, listener: (...args: unknown[]) => void): () => void },
+  event: string,
+  label: string,
+  options: WaitOptions<unknown[]> = {},
+): Promise<unknown[]> {
+  let off: () => void = () => {};
+  const seen = new Promise<unknown[]>((resolve) => {
+    off = emitter.on(event, (...args: unknown[]) => {
+      if (options.predicate === undefined || options.predicate(...args)) resolve(args);
+    });
+  });
+  return withTimeout(seen, options.timeoutMs ?? 10_000, label).finally(off);
+}
+
+/** Resolves when `condition()` holds, checking after each event loop turn; for states with no event of their own. */
+export async function until(condition: () => boolean, label: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+export function randomBytes(length: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Expects `promise` to reject with a RoomError of `code`. */
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (e.name !== 'RoomError' || e.code !== code) throw new Error(`expected RoomError ${code}, got ${e.name} ${e.code ?? ''}: ${e.message}`);
+    return e;
+  }
+  throw new Error(`expected RoomError ${code}, but it resolved`);
+}

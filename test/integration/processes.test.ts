@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectCode, joinAll, newRoom, startServer, waitForEvent, withTimeout } from '../helpers.js';
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+interface Child {
+  process: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  next(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+function spawnParticipant(url: string, room: string, name: string, mode: 'stay' | 'close'): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/participant.ts', url, room, name, mode], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const wake of waiters.splice(0)) wake();
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
+  const next = (event: string, timeoutMs = 20_000) =>
+    withTimeout(
+      new Promise<Record<string, unknown>>((resolve) => {
+        const look = (): void => {
+          const found = lines.find((l) => l['event'] === event);
+          if (found !== undefined) resolve(found);
+          else waiters.push(look);
+        };
+        look();
+      }),
+      timeoutMs,
+      `child ${name}: ${event}`,
+    );
+  return { process: child, lines, next, exited };
+}
+
+describe('participants in other processes', () => {
+  it('drops a SIGKILLed participant everywhere within 5 s and fails sends to it clearly', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const child = spawnParticipant(url, 'r', 'victim', 'stay');
+    const ready = await child.next('ready');
+    const victimId = ready['id'] as string;
+    expect(ready['peers']).toBe(2);
+    expect(alice.messaging.getParticipant(victimId)?.name).toBe('victim');
+
+    // The link works across processes: an echo comes back.
+    const echoed = waitForEvent(alice.messaging, 'message', 'echo from the child', { predicate: (m) => m.type === 'echoed' });
+    await alice.messaging.sendMessage({ to: victimId, type: 'echo', message: { n: 1 } });
+    expect((await echoed)[0].message).toEqual({ n: 1 });
+
+    const removedAt = (room: typeof alice) =>
+      waitForEvent(room.messaging, 'participant_removed', `${room.localParticipant.name} drops the victim`, {
+        timeoutMs: 5_000,
+        predicate: (p) => p.id === victimId,
+      }).then(() => performance.now());
+    const removals = Promise.all([removedAt(alice), removedAt(bob)]);
+    const killedAt = performance.now();
+    child.process.kill('SIGKILL');
+    const times = await removals;
+    console.log(`[measure] SIGKILLed participant removed after ${times.map((t) => (t - killedAt).toFixed(0)).join(' ms, ')} ms`);
+    await expectCode(alice.messaging.sendMessage({ to: victimId, type: 't', message: {} }), 'PARTICIPANT_NOT_FOUND');
+    expect(alice.messaging.getParticipants().map((p) => p.name)).toEqual(['bob']);
+  });
+
+  it('drops a SIGKILLed participant within 5 s by its dead link alone, with the service gone', async () => {
+    const server = await startServer();
+    const alice = newRoom(server.url, 'r', 'alice');
+    await joinAll(alice);
+    const child = spawnParticipant(server.url, 'r', 'victim', 'stay');
+    const victimId = (await child.next('ready'))['id'] as string;
+    await server.close(); // nobody is left to announce the death: the peer link must tell
+    const removed = waitForEvent(alice.messaging, 'participant_removed', 'alice drops the victim by its link', {
+      timeoutMs: 5_000,
+      predicate: (p) => p.id === victimId,
+    });
+    const killedAt = performance.now();
+    child.process.kill('SIGKILL');
+    await removed;
+    console.log(`[measure] SIGKILLed participant removed by link death after ${(performance.now() - killedAt).toFixed(0)} ms`);
+  });
+
+  it('lets a child process that called close() exit by itself, cleanly', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    await joinAll(alice);
+    const got = waitForEvent(alice.messaging, 'message', 'the child’s broadcast');
+    const gone = waitForEvent(alice.messaging, 'participant_removed', 'the child leaving', { timeoutMs: 20_000 });
+    const child = spawnParticipant(url, 'r', 'leaver', 'close');
+    expect((await got)[0].message).toEqual({ from: 'leaver' });
+    await gone;
+    const { code, signal, stderr } = await withTimeout(child.exited, 5_000, 'the child to exit on its own');
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(child.lines.map((l) => l['event'])).toEqual(['ready', 'closed', 'exit']);
+  });
+});
+
+describe('a mesh', () => {
+  it('forms the full mesh of 10 participants in one process', async () => {
+    const { url } = await startServer();
+    const clients = Array.from({ length: 10 }, (_, i) => newRoom(url, 'big', `p${i}`));
+    const started = performance.now();
+    await Promise.all(clients.map((c) => c.start()));
+    // Everyone enables at once: the hardest case for negotiation and file descriptors.
+    await Promise.all(clients.map((c) => c.messaging.enable()));
+    const everyoneSeesNine = () => clients.every((c) => c.messaging.getParticipants().length === 9);
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const check = (): void => (everyoneSeesNine() ? resolve() : void setTimeout(check, 5));
+        check();
+      }),
+      20_000,
+      'every participant to see the 9 others',
+    );
+    console.log(`[measure] full mesh of 10 in one process: ${(performance.now() - started).toFixed(0)} ms`);
+    // Every pair can talk: a broadcast from each reaches all 9 others.
+    const counts = new Map<string, number>();
+    for (const c of clients) c.messaging.on('message', (m) => counts.set(c.localParticipant.id, (counts.get(c.localParticipant.id) ?? 0) + (m.broadcast ? 1 : 0)));
+    const outcomes = await Promise.all(clients.map((c) => c.messaging.broadcastMessage({ type: 'hi', message: {} })));
+    expect(outcomes.every((o) => o.length === 9 && o.every((x) => x.ok))).toBe(true);
+    expect([...counts.values()]).toEqual(Array(10).fill(9));
+  });
+
+  it('keeps delivering peer to peer after the service is gone, and says so', async () => {
+    const server = await startServer();
+    const alice = newRoom(server.url, 'r', 'alice');
+    const bob = newRoom(server.url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const disconnected = waitForEvent(alice, 'disconnected', 'alice loses the service');
+    const removed: string[] = [];
+    alice.messaging.on('participant_removed', (p) => removed.push(p.id));
+    await server.close();
+    await disconnected;
+    const got = waitForEvent(bob.messaging, 'message', 'message after the service closed');
+    await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'still-here', message: { n: 1 } });
+    expect((await got)[0].type).toBe('still-here');
+    const outcomes = await bob.messaging.broadcastMessage({ type: 'me-too', message: {} });
+    expect(outcomes.map((o) => o.ok)).toEqual([true]);
+    // The service going away is not anyone leaving.
+    expect(removed).toEqual([]);
+    expect(alice.messaging.getParticipants().map((p) => p.name)).toEqual(['bob']);
+    // What needs the service says so.
+    await expectCode(alice.localParticipant.setAttribute('x', 1), 'SIGNALING_FAILED');
+  });
+});

@@ -1,0 +1,125 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
+import { joinAll, newRoom, startServer, waitForEvent, withTimeout } from '../helpers.js';
+
+const sockets: Socket[] = [];
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.disconnect();
+});
+
+async function rawClient(url: string): Promise<Socket> {
+  const socket = io(url, { transports: ['websocket'], reconnection: false });
+  sockets.push(socket);
+  await withTimeout(new Promise<void>((resolve) => socket.once('connect', () => resolve())), 5000, 'raw socket connect');
+  return socket;
+}
+
+type AnyReply = { ok: boolean; error?: { code: string; message: string }; participant?: { id: string } };
+const ask = (socket: Socket, event: string, ...args: unknown[]): Promise<AnyReply> =>
+  withTimeout(socket.timeout(5000).emitWithAck(event, ...args) as Promise<AnyReply>, 6000, `reply to ${event}`);
+
+function logSink() {
+  const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+describe('signaling service against a badly behaved client', () => {
+  it('answers every malformed payload with an error, logs it, and keeps serving the room', async () => {
+    const { lines, logger } = logSink();
+    const { url } = await startServer({ logger, maxPayloadBytes: 16 * 1024 });
+    const alice = newRoom(url, 'r', 'alice');
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const raw = await rawClient(url);
+
+    const refused: Array<[string, unknown[], string]> = [
+      ['messaging:enable', [], 'NOT_STARTED'],
+      ['join', [{}], 'INVALID_MESSAGE'],
+      ['join', ['room'], 'INVALID_MESSAGE'],
+      ['join', [{ v: PROTOCOL_VERSION, room: 'r', name: 5 }], 'INVALID_MESSAGE'],
+      ['join', [{ v: 99, room: 'r', name: 'x' }], 'INVALID_MESSAGE'],
+      ['join', [{ v: PROTOCOL_VERSION, room: 'r', name: 'x', id: 'chosen-id' }], 'INVALID_MESSAGE'],
+      ['join', [{ v: PROTOCOL_VERSION, room: 'r', name: 'x', attributes: { a: 1n.toString(), f: { g: [1] } }, extra: 1 }], 'INVALID_MESSAGE'],
+    ];
+    for (const [event, args, code] of refused) {
+      const reply = await ask(raw, event, ...args);
+      expect(reply, `${event} ${JSON.stringify(args)}`).toMatchObject({ ok: false, error: { code } });
+      expect(reply.error?.message.length).toBeGreaterThan(0);
+    }
+    expect(lines.filter((l) => l.msg === 'request refused').length).toBe(refused.length);
+
+    // Joined, the raw client still cannot reach into the room, nor speak for anyone.
+    const joined = await ask(raw, 'join', { v: PROTOCOL_VERSION, room: 'r', name: 'mallory' });
+    expect(joined.ok).toBe(true);
+    expect(await ask(raw, 'join', { v: PROTOCOL_VERSION, room: 'other', name: 'm2' })).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
+    const failures: Array<{ code: string; event: string }> = [];
+    raw.on('failure', (f: { code: string; event: string }) => failures.push(f));
+    const offer = { type: 'offer', sdp: 'v=0' };
+    // Not enabled yet: no signals to anyone.
+    raw.emit('signal', { to: alice.localParticipant.id, sid: 's', data: offer });
+    raw.emit('signal', { to: alice.localParticipant.id, sid: 's', data: { type: 'offer', sdp: 5 } });
+    raw.emit('signal', { to: alice.localParticipant.id, sid: 's', from: bob.localParticipant.id, data: offer });
+    raw.emit('signal', 'garbage');
+    raw.emit('no-such-event', 1, 2, 3);
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const check = () => (failures.length >= 4 ? resolve() : setTimeout(check, 5));
+        check();
+      }),
+      5000,
+      'four failure events',
+    );
+    expect(failures.map((f) => f.code)).toEqual(['PARTICIPANT_NOT_FOUND', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE']);
+
+    // A payload over the size limit costs the offender its connection, nobody else anything.
+    const dropped = new Promise<string>((resolve) => raw.once('disconnect', (reason) => resolve(reason)));
+    raw.emit('signal', { to: alice.localParticipant.id, sid: 's', data: { type: 'offer', sdp: 'x'.repeat(64 * 1024) } });
+    expect(await withTimeout(dropped, 5000, 'oversized payload disconnect')).toBe('transport close');
+
+    // The room never saw mallory, and its own traffic flows.
+    expect(alice.messaging.getParticipantByName('mallory')).toBeUndefined();
+    const got = waitForEvent(bob.messaging, 'message', 'bob still receives');
+    await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'still', message: { ok: true } });
+    expect((await got)[0].type).toBe('still');
+  });
+
+  it('relays signals only inside a room, stamped with the real sender', async () => {
+    const { url } = await startServer();
+    const victim = await rawClient(url);
+    const attacker = await rawClient(url);
+    const join = (socket: Socket, room: string, name: string) => ask(socket, 'join', { v: PROTOCOL_VERSION, room, name });
+    const victimId = (await join(victim, 'a', 'victim')).participant?.id ?? '';
+    const attackerId = (await join(attacker, 'b', 'attacker')).participant?.id ?? '';
+    expect(victimId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(attackerId).not.toBe(victimId);
+    await ask(victim, 'messaging:enable');
+    await ask(attacker, 'messaging:enable');
+    const seen: unknown[] = [];
+    victim.on('signal', (s: unknown) => seen.push(s));
+    const failed = new Promise<{ code: string }>((resolve) => attacker.once('failure', resolve));
+    attacker.emit('signal', { to: victimId, sid: 's', data: { type: 'offer', sdp: 'v=0' } });
+    expect((await withTimeout(failed, 5000, 'cross-room refusal')).code).toBe('PARTICIPANT_NOT_FOUND');
+
+    // Same room now: the signal arrives, stamped with the sender the service knows.
+    const friend = await rawClient(url);
+    const friendId = (await join(friend, 'a', 'friend')).participant?.id ?? '';
+    await ask(friend, 'messaging:enable');
+    const arrived = new Promise<{ from: string }>((resolve) => victim.once('signal', resolve));
+    friend.emit('signal', { to: victimId, sid: 's', data: { type: 'candidate', candidate: { candidate: 'c', sdpMLineIndex: 0, sdpMid: '0' } } });
+    expect(await withTimeout(arrived, 5000, 'relayed signal')).toEqual({
+      from: friendId,
+      sid: 's',
+      data: { type: 'candidate', candidate: { candidate: 'c', sdpMLineIndex: 0, sdpMid: '0' } },
+    });
+    expect(seen).toHaveLength(1);
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_PACKET_BYTES,
+  WIRE_VERSION,
+  decodeHeader,
+  decodePacket,
+  encodeHeader,
+  encodePacket,
+  type OutgoingRecord,
+} from '../../client/wire/codec.js';
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
+const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
+
+// Golden vectors: the byte layout in docs/protocol.md. A change here is a wire-format change.
+const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = [
+  {
+    name: 'head with a whole message',
+    records: [{ kind: 'head', id: 1, jsonLength: 2, attachmentLength: 1, parts: [bytes(0x7b, 0x7d), bytes(0xff)] }],
+    hex: '01 01 0000000f 00000001 00000002 00000001 7b7d ff',
+  },
+  {
+    name: 'chunk',
+    records: [{ kind: 'chunk', id: 7, offset: 300, parts: [bytes(0xaa, 0xbb)] }],
+    hex: '01 02 0000000a 00000007 0000012c aabb',
+  },
+  { name: 'receipts', records: [{ kind: 'receipts', ids: [1, 2, 258] }], hex: '01 03 0000000c 00000001 00000002 00000102' },
+  {
+    name: 'reject',
+    records: [{ kind: 'reject', id: 3, error: { code: 'TIMEOUT', message: 'x' } }],
+    hex: '01 04 00000024 00000003' + hex(new TextEncoder().encode('{"code":"TIMEOUT","message":"x"}')),
+  },
+  { name: 'bye', records: [{ kind: 'bye' }], hex: '01 05 00000000' },
+  {
+    name: 'hello',
+    records: [{ kind: 'hello', limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 } }],
+    hex: '01 06 00000029' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2}')),
+  },
+  {
+    name: 'coalesced receipts and bye',
+    records: [{ kind: 'receipts', ids: [9] }, { kind: 'bye' }],
+    hex: '01 03 00000004 00000009 05 00000000',
+  },
+];
+
+describe('wire codec', () => {
+  for (const vector of GOLDEN) {
+    it(`encodes ${vector.name} to its golden bytes and decodes them back`, () => {
+      const packet = encodePacket(vector.records);
+      expect(hex(packet)).toBe(vector.hex.replace(/\s+/g, ''));
+      const decoded = decodePacket(fromHex(vector.hex));
+      expect(decoded.ok).toBe(true);
+      if (!decoded.ok) return;
+      expect(decoded.unknownRecords).toBe(0);
+      expect(decoded.records).toHaveLength(vector.records.length);
+      decoded.records.forEach((record, i) => {
+        const sent = vector.records[i] as OutgoingRecord;
+        expect(record.kind).toBe(sent.kind);
+        if ('parts' in sent && 'bytes' in record) {
+          expect(hex(record.bytes)).toBe(hex(Buffer.concat(sent.parts)));
+          const { parts: _parts, ...fieldsSent } = sent;
+          const { bytes: _bytes, ...fieldsDecoded } = record;
+          expect(fieldsDecoded).toEqual(fieldsSent);
+        } else {
+          expect(record).toEqual(sent);
+        }
+      });
+    });
+  }
+
+  it('decodes views into a packet that sits at an offset of a larger buffer', () => {
+    const packet = encodePacket([{ kind: 'receipts', ids: [5] }]);
+    const big = new Uint8Array(packet.length + 10);
+    big.set(packet, 10);
+    const decoded = decodePacket(big.subarray(10));
+    expect(decoded).toEqual({ ok: true, records: [{ kind: 'receipts', ids: [5] }], unknownRecords: 0 });
+  });
+
+  it('skips and counts records of an unknown kind, keeping the rest', () => {
+    const decoded = decodePacket(fromHex('01 63 00000002 abcd 05 00000000'));
+    expect(decoded).toEqual({ ok: true, records: [{ kind: 'bye' }], unknownRecords: 1 });
+  });
+
+  const malformed: Array<[string, string, RegExp]> = [
+    ['an empty packet', '', /empty/],
+    ['another wire version', '02 05 00000000', /version 2/],
+    ['a truncated record header', '01 05 0000', /truncated/],
+    ['a length past the end', '01 02 000000ff 00000001', /exceeds the packet/],
+    ['a head too short for its fields', '01 01 00000004 00000001', /head record too short/],
+    ['a chunk with no payload', '01 02 00000008 00000001 00000000', /chunk record too short/],
+    ['receipts not a multiple of 4', '01 03 00000003 000001', /multiple of 4/],
+    ['a reject that is not JSON', '01 04 00000005 00000001 7b', /not JSON/],
+    ['a reject with an unknown code', '01 04 00000020 00000001' + hex(new TextEncoder().encode('{"code":"NOPE","message":""}')), /no valid code/],
+    ['a hello without limits', '01 06 00000002 7b7d', /no valid limits/],
+  ];
+  for (const [what, packet, reason] of malformed) {
+    it(`rejects ${what} without throwing`, () => {
+      const decoded = decodePacket(fromHex(packet));
+      expect(decoded.ok).toBe(false);
+      if (!decoded.ok) expect(decoded.reason).toMatch(reason);
+    });
+  }
+
+  it('rejects a packet larger than any peer may send', () => {
+    const packet = new Uint8Array(MAX_PACKET_BYTES + 1);
+    packet[0] = WIRE_VERSION;
+    expect(decodePacket(packet)).toEqual({ ok: false, reason: expect.stringMatching(/exceeds/) });
+  });
+
+  it('round-trips message headers and refuses malformed ones', () => {
+    const header = { type: 'chat', message: { text: 'hé', n: [1, null] }, broadcast: true };
+    expect(decodeHeader(encodeHeader(header))).toEqual(header);
+    expect(decodeHeader(encodeHeader({ ...header, broadcast: false }))).toEqual({ ...header, broadcast: false });
+    const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
+    expect(decodeHeader(bytes(0xff, 0xfe))).toMatch(/UTF-8 JSON/);
+    expect(decodeHeader(enc('[]'))).toMatch(/not an object/);
+    expect(decodeHeader(enc('{"t":"","m":{}}'))).toMatch(/type/);
+    expect(decodeHeader(enc(`{"t":"${'x'.repeat(257)}","m":{}}`))).toMatch(/type/);
+    expect(decodeHeader(enc('{"t":"a","m":[1]}'))).toMatch(/JSON object/);
+  });
+});
