@@ -1,5 +1,8 @@
 /** The page served at `/`: what this service is and how to join it. */
-export function renderIndexPage(stats: { rooms: number; participants: number }): string {
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+export function renderIndexPage(stats: { rooms: number; participants: number }, url: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -18,7 +21,7 @@ export function renderIndexPage(stats: { rooms: number; participants: number }):
 WebRTC offers, answers and candidates; messages then travel peer to peer.</p>
 <p>Right now: <strong>${stats.rooms}</strong> room(s), <strong>${stats.participants}</strong> participant(s).</p>
 <pre>import { RoomClient } from 'roommesh';
-const room = new RoomClient({ url: location.origin, room: 'demo', name: 'alice' });
+const room = new RoomClient({ url: '${escapeHtml(url)}', room: 'demo', name: 'alice' });
 await room.start();
 await room.messaging.enable();</pre>
 </body>

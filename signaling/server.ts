@@ -58,7 +58,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const http = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === 'GET' && path === '/') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(renderIndexPage(stats()));
+      const origin = `http://${request.headers.host ?? 'localhost'}`;
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(renderIndexPage(stats(), origin));
     } else if (!response.headersSent && !path?.startsWith('/socket.io/')) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

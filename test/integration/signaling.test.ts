@@ -123,3 +123,18 @@ describe('signaling service against a badly behaved client', () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe('the service over HTTP', () => {
+  it('answers / with a page naming itself and its rooms, and unknown paths with 404', async () => {
+    const { url } = await startServer();
+    await newRoom(url, 'r', 'alice').start();
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).toContain('roommesh');
+    expect(html).toMatch(/<strong>1<\/strong> room\(s\), <strong>1<\/strong> participant/);
+    expect(html).toContain(url);
+    expect((await fetch(`${url}/nope`)).status).toBe(404);
+  });
+});
