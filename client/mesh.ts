@@ -21,6 +21,8 @@ export interface MeshEvents {
   /** The link to `peerId` is gone (never called for links closed by `remove()`/`closeAll()`). */
   closed(peerId: string, reason: LinkCloseReason, detail: string): void;
   message(peerId: string, message: AssembledMessage): void;
+  /** A frame from `peerId` broke the protocol and was dropped. */
+  violation(peerId: string, reason: string): void;
 }
 
 export interface MeshOptions {
@@ -178,7 +180,9 @@ export class Mesh {
       message: (message) => events.message(peerId, message),
       bye: () => this.lose(entry, 'bye', 'said goodbye'),
       silent: () => this.lose(entry, 'failed', `nothing heard for ${tunables.livenessTimeoutMs} ms`),
-      violation: (reason) => logger.warn({ peerId, reason }, 'dropped a malformed frame from a peer'),
+      broken: (reason) => this.lose(entry, 'failed', `protocol violation: ${reason}`),
+      refused: (error) => logger.warn({ peerId, ...error }, 'refused a message from a peer'),
+      violation: (reason) => events.violation(peerId, reason),
     });
     if (!entry.initiator) markReady();
   }

@@ -72,6 +72,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   private readonly known = new Map<string, RemoteParticipant>();
   /** The presence list: those a message can be delivered to, in the order they became reachable. */
   private readonly present = new Map<string, RemoteParticipant>();
+  private droppedFrames = 0;
   /** Waiters for links opened or lost while `enable()` is in progress. */
   private readonly settleWaiters = new Map<string, () => void>();
 
@@ -116,6 +117,11 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
       this.enabling = undefined;
     });
     return this.enabling;
+  }
+
+  /** Counters since this client was created: frames and records dropped because a peer broke the protocol. */
+  stats(): { participants: number; droppedFrames: number } {
+    return { participants: this.present.size, droppedFrames: this.droppedFrames };
   }
 
   /** Disables messaging: tells the others at once, closes every link. Sends still pending reject with NOT_ENABLED. */
@@ -208,6 +214,10 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
           open: (peerId) => this.linkOpened(peerId),
           closed: (peerId, reason, detail) => this.linkClosed(peerId, reason, detail),
           message: (peerId, message) => this.deliver(peerId, message),
+          violation: (peerId, reason) => {
+            this.droppedFrames++;
+            this.context.logger.warn({ peerId, reason }, 'dropped a malformed frame from a peer');
+          },
         },
       });
       const { participants } = await signaling.request('messaging:enable');

@@ -4,7 +4,7 @@
  * the way in. `send()` resolves on the recipient's receipt (end to end), rejects with the
  * recipient's refusal, TIMEOUT, or whatever error the channel failed with.
  */
-import { RoomError, toRoomError } from '../protocol/errors.js';
+import { RoomError, toRoomError, type ErrorPayload } from '../protocol/errors.js';
 import type { Tunables } from './options.js';
 import { MAX_PACKET_BYTES, decodePacket, type PeerLimits } from './wire/codec.js';
 import { Outbox } from './wire/outbox.js';
@@ -25,6 +25,10 @@ export interface ChannelHandlers {
   bye(): void;
   /** Nothing arrived for `livenessTimeoutMs`. */
   silent(): void;
+  /** The peer broke the protocol beyond what can be dropped; the link must close. */
+  broken(reason: string): void;
+  /** We refused one of the peer's messages (over a limit, malformed) and told it so. */
+  refused(error: ErrorPayload): void;
   violation(reason: string): void;
 }
 
@@ -136,18 +140,30 @@ export class PeerChannel {
             } else if (event.kind === 'reject') {
               this.outbox.addReject(event.id, event.error);
               this.pacer.kick();
+              this.handlers.refused(event.error);
+            } else if (event.kind === 'violation') {
+              this.violation(event.reason);
             } else {
               this.violation(event.reason);
+              this.handlers.broken(event.reason);
+              return;
             }
           }
           break;
         case 'receipts':
-          for (const id of record.ids) this.settle(id)?.resolve();
+          for (const id of record.ids) {
+            const pending = this.settle(id);
+            if (pending === undefined) this.stale(id, 'receipt');
+            else pending.resolve();
+          }
           break;
-        case 'reject':
+        case 'reject': {
           this.outbox.cancel(record.id);
-          this.settle(record.id)?.reject(toRoomError(record.error));
+          const pending = this.settle(record.id);
+          if (pending === undefined) this.stale(record.id, 'reject');
+          else pending.reject(toRoomError(record.error));
           break;
+        }
         case 'hello':
           this.peerLimits = record.limits;
           this.handlers.hello();
@@ -215,6 +231,11 @@ export class PeerChannel {
       this.settle(id);
       p.reject(new RoomError('TIMEOUT', `no receipt within ${this.tunables.receiptTimeoutMs} ms; the recipient may be gone or overloaded`));
     }
+  }
+
+  /** A receipt or reject for an id that is not pending: fine if it timed out, hostile if it was never sent. */
+  private stale(id: number, what: string): void {
+    if (id >= this.nextId || id < 1) this.violation(`${what} for message ${id}, which was never sent`);
   }
 
   private violation(reason: string): void {

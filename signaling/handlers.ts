@@ -17,11 +17,15 @@ import {
   type Reply,
   type ServerToClientEvents,
 } from '../protocol/signaling.js';
+import { verifyToken } from './auth.js';
 import type { Logger } from './logger.js';
+import { TokenBucket } from './rate-limit.js';
 import { toInfo, type RoomRegistry } from './registry.js';
 
 export interface SocketData {
   participantId: string | undefined;
+  /** Attribute names set by the join token, which the participant may not change. */
+  lockedAttributes: string[];
 }
 
 export type RoomServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -32,6 +36,10 @@ export interface HandlerContext {
   registry: RoomRegistry;
   logger: Logger;
   iceServers: IceServer[];
+  /** When set, a join needs a token signed with it. */
+  secret: string | Uint8Array | undefined;
+  /** Incoming packets per second per client, and the burst allowed above that rate. */
+  rate: { perSecond: number; burst: number };
 }
 
 /** The Socket.IO room of a room's participants with messaging enabled. */
@@ -59,6 +67,8 @@ function parse<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
 export function attachHandlers(socket: RoomSocket, context: HandlerContext): void {
   const { io, registry, logger } = context;
   socket.data.participantId = undefined;
+  socket.data.lockedAttributes = [];
+  limitRate(socket, context);
 
   const self = () => {
     const id = socket.data.participantId;
@@ -71,14 +81,14 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
    * Registers a handler whose last argument is the client's acknowledgement. Whatever the
    * client sends — wrong arity, no callback, garbage — ends in a reply or a log line.
    */
-  const handle = (event: string, run: (payload: unknown) => object | undefined): void => {
-    (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, (...args: unknown[]) => {
+  const handle = (event: string, run: (payload: unknown) => object | undefined | Promise<object | undefined>): void => {
+    (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, async (...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (last as (reply: Reply) => void) : undefined;
       const payload = ack === undefined ? args[0] : args.length > 1 ? args[0] : undefined;
       let reply: Reply;
       try {
-        reply = { ok: true, ...(run(payload) ?? {}) };
+        reply = { ok: true, ...((await run(payload)) ?? {}) };
       } catch (error) {
         const refusal =
           error instanceof Refusal ? error : new Refusal('SIGNALING_FAILED', 'the service failed to handle this request');
@@ -103,23 +113,39 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     logger.info({ participant: id, room: record.room }, 'participant left');
   };
 
-  handle('join', (payload) => {
+  let joining = false;
+  handle('join', async (payload) => {
     const request = parse(joinRequestSchema, payload);
-    if (socket.data.participantId !== undefined) throw new Refusal('INVALID_MESSAGE', 'this connection has joined a room already');
-    const outcome = registry.join({
-      id: newParticipantId(),
-      room: request.room,
-      role: request.role ?? 'participant',
-      attributes: { ...request.attributes, name: request.name },
-      socketId: socket.id,
-    });
-    if (!outcome.ok) {
-      if (outcome.reason === 'ROOM_FULL') throw new Refusal('ROOM_FULL', `room "${request.room}" is full`);
-      throw new Refusal('SIGNALING_FAILED', 'could not assign a participant id; try again');
+    if (socket.data.participantId !== undefined || joining) throw new Refusal('INVALID_MESSAGE', 'this connection has joined a room already');
+    joining = true;
+    try {
+      // Identity comes from the token when the service has a secret, never from the client's claims.
+      let identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
+      if (context.secret !== undefined) {
+        const granted = await verifyToken(context.secret, request.token, request.room);
+        if (typeof granted === 'string') throw new Refusal('UNAUTHORIZED', granted);
+        identity = { name: granted.name, role: granted.role, attributes: { ...request.attributes, ...granted.attributes } };
+        socket.data.lockedAttributes = ['name', ...Object.keys(granted.attributes)];
+      }
+      if (!socket.connected) throw new Refusal('CLOSED', 'the connection closed while joining');
+      const outcome = registry.join({
+        id: newParticipantId(),
+        room: request.room,
+        role: identity.role,
+        attributes: { ...identity.attributes, name: identity.name },
+        socketId: socket.id,
+      });
+      if (!outcome.ok) {
+        if (outcome.reason === 'ROOM_FULL') throw new Refusal('ROOM_FULL', `room "${request.room}" is full`);
+        if (outcome.reason === 'TOO_MANY_ROOMS') throw new Refusal('SERVICE_FULL', 'this service hosts as many rooms as it may; try again later');
+        throw new Refusal('SIGNALING_FAILED', 'could not assign a participant id; try again');
+      }
+      socket.data.participantId = outcome.record.id;
+      logger.info({ participant: outcome.record.id, room: request.room, name: identity.name }, 'participant joined');
+      return { participant: toInfo(outcome.record), iceServers: context.iceServers };
+    } finally {
+      joining = false;
     }
-    socket.data.participantId = outcome.record.id;
-    logger.info({ participant: outcome.record.id, room: request.room, name: request.name }, 'participant joined');
-    return { participant: toInfo(outcome.record), iceServers: context.iceServers };
   });
 
   handle('leave', () => {
@@ -149,6 +175,8 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
 
   handle('attributes:set', (payload) => {
     const { attributes } = parse(setAttributesRequestSchema, payload);
+    const locked = Object.keys(attributes).find((key) => socket.data.lockedAttributes.includes(key));
+    if (locked !== undefined) throw new Refusal('UNAUTHORIZED', `attribute "${locked}" is set by your join token and cannot be changed`);
     if ('name' in attributes && (typeof attributes['name'] !== 'string' || attributes['name'].length === 0)) {
       throw new Refusal('INVALID_MESSAGE', 'attributes.name must be a non-empty string');
     }
@@ -178,5 +206,35 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       return;
     }
     leave('left');
+  });
+}
+
+/**
+ * Every incoming packet takes a token from the client's bucket. A packet over the rate is
+ * dropped; the client hears RATE_LIMITED once a second, the operator a log line; a client
+ * that keeps flooding (drops worth another full burst) is disconnected.
+ */
+function limitRate(socket: RoomSocket, context: HandlerContext): void {
+  const bucket = new TokenBucket(context.rate.perSecond, context.rate.burst, Date.now());
+  let dropped = 0;
+  let lastNotice = 0;
+  socket.use((packet, next) => {
+    const now = Date.now();
+    if (bucket.take(now)) {
+      dropped = Math.max(0, dropped - 1);
+      return next();
+    }
+    dropped++;
+    const event = typeof packet[0] === 'string' ? packet[0] : 'unknown';
+    if (dropped > context.rate.burst) {
+      context.logger.warn({ socket: socket.id, participant: socket.data.participantId, dropped }, 'client disconnected for flooding');
+      socket.disconnect(true);
+      return;
+    }
+    if (now - lastNotice >= 1000) {
+      lastNotice = now;
+      context.logger.warn({ socket: socket.id, participant: socket.data.participantId, event }, 'rate limit hit; packets dropped');
+      socket.emit('failure', { code: 'RATE_LIMITED', message: `more than ${context.rate.perSecond} messages per second; slow down`, event });
+    }
   });
 }

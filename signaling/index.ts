@@ -2,6 +2,8 @@
 export { createSignalingServer, SERVER_DEFAULTS } from './server.js';
 export type { SignalingServer, SignalingServerOptions } from './server.js';
 export { RoomRegistry } from './registry.js';
+export { createToken, verifyToken } from './auth.js';
+export type { TokenIdentity, TokenOptions } from './auth.js';
 export { ERROR_CODES, RoomError } from '../protocol/errors.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export type { IceServer } from '../protocol/signaling.js';

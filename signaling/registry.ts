@@ -14,7 +14,7 @@ export interface ParticipantRecord {
   messaging: boolean;
 }
 
-export type JoinOutcome = { ok: true; record: ParticipantRecord } | { ok: false; reason: 'ROOM_FULL' | 'DUPLICATE_ID' };
+export type JoinOutcome = { ok: true; record: ParticipantRecord } | { ok: false; reason: 'ROOM_FULL' | 'TOO_MANY_ROOMS' | 'DUPLICATE_ID' };
 
 export function toInfo(record: ParticipantRecord): ParticipantInfo {
   return { id: record.id, role: record.role, attributes: { ...record.attributes } };
@@ -24,7 +24,7 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Map<string, ParticipantRecord>>();
   private readonly byId = new Map<string, ParticipantRecord>();
 
-  constructor(private readonly limits: { maxParticipantsPerRoom: number }) {}
+  constructor(private readonly limits: { maxParticipantsPerRoom: number; maxRooms: number }) {}
 
   get roomCount(): number {
     return this.rooms.size;
@@ -47,6 +47,7 @@ export class RoomRegistry {
     let members = this.rooms.get(input.room);
     if ((members?.size ?? 0) >= this.limits.maxParticipantsPerRoom) return { ok: false, reason: 'ROOM_FULL' };
     if (members === undefined) {
+      if (this.rooms.size >= this.limits.maxRooms) return { ok: false, reason: 'TOO_MANY_ROOMS' };
       members = new Map();
       this.rooms.set(input.room, members);
     }

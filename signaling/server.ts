@@ -3,6 +3,7 @@
  * Socket.IO signaling endpoint. `close()` leaves no handle open.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent } from 'pino';
 import { Server } from 'socket.io';
@@ -19,8 +20,17 @@ export interface SignalingServerOptions {
   port?: number;
   /** ICE servers handed to every participant at join. Default: none (host candidates only). */
   iceServers?: IceServer[];
+  /** Require a join token signed with this secret (see createToken). Without it the service is open to anyone who reaches it. */
+  secret?: string | Uint8Array;
+  /** Serve HTTPS/WSS with this certificate and key (PEM). Default: plain HTTP (put a TLS proxy in front). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Participants one room admits before refusing with ROOM_FULL. Default 50. */
   maxParticipantsPerRoom?: number;
+  /** Rooms the service hosts at once before refusing new ones with SERVICE_FULL. Default 10,000. */
+  maxRooms?: number;
+  /** Packets per second each client may send, and the burst above that rate. Defaults 200 and 400. */
+  signalsPerSecond?: number;
+  signalBurst?: number;
   /** Largest signaling payload a client may send, in bytes. Default 64 KiB. */
   maxPayloadBytes?: number;
   /** How often the service pings each client, and how long it waits for the pong. Defaults 5 s and 5 s. */
@@ -44,6 +54,9 @@ export const SERVER_DEFAULTS = {
   host: '127.0.0.1',
   port: 8787,
   maxParticipantsPerRoom: 50,
+  maxRooms: 10_000,
+  signalsPerSecond: 200,
+  signalBurst: 400,
   maxPayloadBytes: 64 * 1024,
   pingIntervalMs: 5_000,
   pingTimeoutMs: 5_000,
@@ -52,25 +65,36 @@ export const SERVER_DEFAULTS = {
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const settings = { ...SERVER_DEFAULTS, ...options };
   const logger = options.logger ?? createLogger(options.logLevel);
-  const registry = new RoomRegistry({ maxParticipantsPerRoom: settings.maxParticipantsPerRoom });
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  const registry = new RoomRegistry({ maxParticipantsPerRoom: settings.maxParticipantsPerRoom, maxRooms: settings.maxRooms });
   const stats = () => ({ rooms: registry.roomCount, participants: registry.participantCount });
 
-  const http = createServer((request: IncomingMessage, response: ServerResponse) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === 'GET' && path === '/') {
-      const origin = `http://${request.headers.host ?? 'localhost'}`;
+      const origin = `${scheme}://${request.headers.host ?? 'localhost'}`;
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(renderIndexPage(stats(), origin));
     } else if (!response.headersSent && !path?.startsWith('/socket.io/')) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
-  });
+  };
+  const http = options.tls === undefined ? createServer(onRequest) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
   const io: RoomServer = new Server(http, {
     maxHttpBufferSize: settings.maxPayloadBytes,
     pingInterval: settings.pingIntervalMs,
     pingTimeout: settings.pingTimeoutMs,
     serveClient: false,
   });
-  io.on('connection', (socket) => attachHandlers(socket, { io, registry, logger, iceServers: settings.iceServers ?? [] }));
+  io.on('connection', (socket) =>
+    attachHandlers(socket, {
+      io,
+      registry,
+      logger,
+      iceServers: settings.iceServers ?? [],
+      secret: options.secret,
+      rate: { perSecond: settings.signalsPerSecond, burst: settings.signalBurst },
+    }),
+  );
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -81,8 +105,11 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   });
   const { port } = http.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const url = `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   logger.info({ url }, 'signaling service listening');
+  if (options.secret === undefined) {
+    logger.warn({ url }, 'running open: no secret, so anyone who reaches this service may join any room under any name');
+  }
 
   let closing: Promise<void> | undefined;
   return {

@@ -30,7 +30,9 @@ export type ReassemblyEvent =
   /** Tell the sender its message `id` was refused, and why. */
   | { kind: 'reject'; id: number; error: ErrorPayload }
   /** Something the sender should never have sent; dropped and counted. */
-  | { kind: 'violation'; reason: string };
+  | { kind: 'violation'; reason: string }
+  /** The sender made us hold more than the limits allow: the link must close. */
+  | { kind: 'fatal'; reason: string };
 
 interface Assembly {
   json: Uint8Array;
@@ -40,6 +42,12 @@ interface Assembly {
 }
 
 const REMEMBERED_REFUSALS = 64;
+/**
+ * Finished or refused messages wait here for an earlier, unfinished one (delivery is in id
+ * order). An honest sender finishes each message before the next, so this stays tiny; a
+ * peer that makes it grow past this many is cut off.
+ */
+const MAX_WAITING = 64;
 
 export class Reassembler {
   private nextHeadId = 1;
@@ -55,7 +63,15 @@ export class Reassembler {
     return this.pending;
   }
 
+  /** Messages begun and not yet complete. */
   get incompleteMessages(): number {
+    let n = 0;
+    for (const assembly of this.assemblies.values()) if (assembly.done === undefined) n++;
+    return n;
+  }
+
+  /** Entries held in all: incomplete, plus finished or refused ones waiting for an earlier id. */
+  get heldMessages(): number {
     return this.assemblies.size;
   }
 
@@ -71,6 +87,9 @@ export class Reassembler {
   private acceptHead(head: Extract<WireRecord, { kind: 'head' }>): ReassemblyEvent[] {
     if (head.id !== this.nextHeadId) {
       return [{ kind: 'violation', reason: `head id ${head.id} out of sequence (expected ${this.nextHeadId})` }];
+    }
+    if (this.assemblies.size >= this.limits.maxIncompleteMessages + MAX_WAITING) {
+      return [{ kind: 'fatal', reason: `${this.assemblies.size} messages held waiting for message ${this.nextDeliverId} to finish` }];
     }
     this.nextHeadId++;
     const { jsonLength, attachmentLength, id } = head;
@@ -94,7 +113,7 @@ export class Reassembler {
         message: `attachment of ${attachmentLength} bytes exceeds the recipient's limit of ${this.limits.maxAttachmentBytes}`,
       });
     }
-    if (this.assemblies.size >= this.limits.maxIncompleteMessages || this.pending + total > this.limits.maxPendingBytes) {
+    if (this.incompleteMessages >= this.limits.maxIncompleteMessages || this.pending + total > this.limits.maxPendingBytes) {
       return refuse({ code: 'MESSAGE_TOO_LARGE', message: 'the recipient has too many incomplete messages from you' }, `reassembly limit hit by ${id}`);
     }
     const assembly: Assembly = { json: new Uint8Array(jsonLength), attachment: new Uint8Array(attachmentLength), received: 0, done: undefined };

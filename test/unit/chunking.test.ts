@@ -177,6 +177,14 @@ describe('reassembler against a lying peer', () => {
     expect(bytesBound.accept(head(1, 100))[0]).toMatchObject({ kind: 'reject', error: { code: 'MESSAGE_TOO_LARGE' } });
   });
 
+  it('cuts off a peer that makes it hold refused messages behind one it never finishes', () => {
+    const r = new Reassembler({ ...LIMITS, maxIncompleteMessages: 1 });
+    r.accept(head(1, 10)); // never finished
+    for (let id = 2; id <= 65; id++) expect(r.accept(head(id))[0]).toMatchObject({ kind: 'reject', error: { code: 'MESSAGE_TOO_LARGE' } });
+    expect(r.heldMessages).toBe(65);
+    expect(r.accept(head(66))).toEqual([{ kind: 'fatal', reason: expect.stringMatching(/waiting for message 1/) }]);
+  });
+
   it('refuses a complete message whose header is not valid, with INVALID_MESSAGE', () => {
     const r = new Reassembler(LIMITS);
     const junk = new TextEncoder().encode('{"t":1}');

@@ -6,7 +6,7 @@ const join = (registry: RoomRegistry, id: string, room: string) =>
 
 describe('room registry', () => {
   it('admits participants, refuses a full room and a duplicate id', () => {
-    const registry = new RoomRegistry({ maxParticipantsPerRoom: 2 });
+    const registry = new RoomRegistry({ maxParticipantsPerRoom: 2, maxRooms: 100 });
     expect(join(registry, 'a', 'r').ok).toBe(true);
     expect(join(registry, 'b', 'r').ok).toBe(true);
     expect(join(registry, 'c', 'r')).toEqual({ ok: false, reason: 'ROOM_FULL' });
@@ -16,7 +16,7 @@ describe('room registry', () => {
   });
 
   it('lists only the other enabled participants of the same room', () => {
-    const registry = new RoomRegistry({ maxParticipantsPerRoom: 10 });
+    const registry = new RoomRegistry({ maxParticipantsPerRoom: 10, maxRooms: 100 });
     for (const [id, room] of [['a', 'r'], ['b', 'r'], ['c', 'r'], ['x', 'other']] as const) join(registry, id, room);
     for (const id of ['a', 'b', 'x']) registry.setMessaging(id, true);
     expect(registry.enabledPeers('a').map((p) => p.id)).toEqual(['b']);
@@ -27,7 +27,7 @@ describe('room registry', () => {
   });
 
   it('allows signals only between enabled participants of one room', () => {
-    const registry = new RoomRegistry({ maxParticipantsPerRoom: 10 });
+    const registry = new RoomRegistry({ maxParticipantsPerRoom: 10, maxRooms: 100 });
     for (const [id, room] of [['a', 'r'], ['b', 'r'], ['c', 'r'], ['x', 'other']] as const) join(registry, id, room);
     for (const id of ['a', 'b', 'x']) registry.setMessaging(id, true);
     expect(registry.canSignal('a', 'b')).toBe(true);
@@ -38,7 +38,7 @@ describe('room registry', () => {
   });
 
   it('merges attribute updates and forgets emptied rooms', () => {
-    const registry = new RoomRegistry({ maxParticipantsPerRoom: 10 });
+    const registry = new RoomRegistry({ maxParticipantsPerRoom: 10, maxRooms: 100 });
     join(registry, 'a', 'r');
     const record = registry.updateAttributes('a', { status: 'busy' });
     expect(record && toInfo(record)).toEqual({ id: 'a', role: 'participant', attributes: { name: 'a', status: 'busy' } });
@@ -49,7 +49,7 @@ describe('room registry', () => {
   });
 
   it('hands out copies, so a caller cannot change the stored attributes', () => {
-    const registry = new RoomRegistry({ maxParticipantsPerRoom: 10 });
+    const registry = new RoomRegistry({ maxParticipantsPerRoom: 10, maxRooms: 100 });
     const outcome = join(registry, 'a', 'r');
     if (!outcome.ok) throw new Error('join failed');
     toInfo(outcome.record).attributes['name'] = 'mallory';

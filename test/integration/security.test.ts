@@ -1,0 +1,255 @@
+import { Writable } from 'node:stream';
+import wrtc from '@roamhq/wrtc';
+import { pino } from 'pino';
+import SimplePeer from 'simple-peer';
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodePacket, encodeHeader, encodePacket, type WireRecord } from '../../client/wire/codec.js';
+import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
+import { createToken } from '../../signaling/index.js';
+import { captureLogger, expectCode, joinAll, newRoom, startServer, waitForEvent, withTimeout } from '../helpers.js';
+
+const SECRET = 'test-secret-of-at-least-32-bytes-0123456789';
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function logSink() {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+async function rawClient(url: string): Promise<Socket> {
+  const socket = io(url, { transports: ['websocket'], reconnection: false });
+  cleanups.push(() => socket.disconnect());
+  await withTimeout(new Promise<void>((resolve) => socket.once('connect', () => resolve())), 5000, 'raw socket connect');
+  return socket;
+}
+
+type AnyReply = { ok: boolean; error?: { code: string; message: string }; participant?: { id: string }; participants?: Array<{ id: string }> };
+const ask = (socket: Socket, event: string, ...args: unknown[]): Promise<AnyReply> =>
+  withTimeout(socket.timeout(5000).emitWithAck(event, ...args) as Promise<AnyReply>, 6000, `reply to ${event}`);
+
+describe('signed joins', () => {
+  it('admits only valid tokens for the right room, with the identity the token names', async () => {
+    const { url } = await startServer({ secret: SECRET });
+    const token = (overrides: Partial<Parameters<typeof createToken>[0]> = {}) =>
+      createToken({ secret: SECRET, room: 'r', name: 'alice', role: 'host', attributes: { team: 'blue' }, ...overrides });
+    const refusals: Array<[string, Promise<string | undefined>, RegExp]> = [
+      ['missing', Promise.resolve(undefined), /requires a join token/],
+      ['expired', token({ expiresIn: -10 }), /expired/],
+      ['wrong secret', createToken({ secret: 'another-secret-of-at-least-32-bytes-xx', room: 'r', name: 'alice' }), /wrong secret/],
+      ['wrong room', token({ room: 'other' }), /for room "other", not "r"/],
+      ['garbage', Promise.resolve('not.a.jwt'), /malformed/],
+      ['garbage that looks like a JWT', Promise.resolve('eyJhbGciOiJIUzI1NiJ9.e30.AAAA'), /wrong secret|malformed/],
+    ];
+    for (const [what, tokenPromise, reason] of refusals) {
+      const t = await tokenPromise;
+      const room = newRoom(url, 'r', 'mallory', t === undefined ? {} : { token: t });
+      const error = await expectCode(room.start(), 'UNAUTHORIZED');
+      expect(error.message, what).toMatch(reason);
+    }
+
+    // Valid: identity from the token, even though the client claims otherwise.
+    const alice = newRoom(url, 'r', 'mallory', { role: 'admin', attributes: { team: 'red', note: 'mine' }, token: await token() });
+    await alice.start();
+    expect(alice.localParticipant.name).toBe('alice');
+    expect(alice.localParticipant.role).toBe('host');
+    expect(alice.localParticipant.attributes).toEqual({ name: 'alice', team: 'blue', note: 'mine' });
+    // What the token set cannot be changed; the rest can.
+    await expectCode(alice.localParticipant.setAttribute('name', 'bob'), 'UNAUTHORIZED');
+    await expectCode(alice.localParticipant.setAttribute('team', 'red'), 'UNAUTHORIZED');
+    await alice.localParticipant.setAttribute('note', 'changed');
+    expect(alice.localParticipant.getAttribute('note')).toBe('changed');
+    // Others see the token's identity too.
+    const bob = newRoom(url, 'r', 'bob', { token: await token({ name: 'bob', role: 'user', attributes: {} }) });
+    await joinAll(alice, bob);
+    expect(bob.messaging.getParticipantByName('alice')?.role).toBe('host');
+  });
+
+  it('logs at start that a service without a secret is open', async () => {
+    const { lines, logger } = logSink();
+    await startServer({ logger });
+    expect(lines.some((l) => l.level === 40 && /running open/.test(l.msg))).toBe(true);
+    const secured = logSink();
+    await startServer({ logger: secured.logger, secret: SECRET });
+    expect(secured.lines.some((l) => /running open/.test(l.msg))).toBe(false);
+  });
+});
+
+describe('limits', () => {
+  it('refuses rooms past the service limit with SERVICE_FULL, without harming existing rooms', async () => {
+    const { url } = await startServer({ maxRooms: 1 });
+    const alice = newRoom(url, 'first', 'alice');
+    const bob = newRoom(url, 'first', 'bob');
+    await joinAll(alice, bob);
+    await expectCode(newRoom(url, 'second', 'carol').start(), 'SERVICE_FULL');
+    const got = waitForEvent(bob.messaging, 'message', 'first room still works');
+    await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'ok', message: {} });
+    await got;
+  });
+
+  it('drops a flood with RATE_LIMITED, then disconnects the flooder; other rooms do not notice', async () => {
+    const { lines, logger } = logSink();
+    const { url } = await startServer({ logger, signalsPerSecond: 50, signalBurst: 100 });
+    const alice = newRoom(url, 'calm', 'alice');
+    const bob = newRoom(url, 'calm', 'bob');
+    await joinAll(alice, bob);
+    const flooder = await rawClient(url);
+    expect((await ask(flooder, 'join', { v: PROTOCOL_VERSION, room: 'storm', name: 'flooder' })).ok).toBe(true);
+    const limited = new Promise<{ code: string }>((resolve) => flooder.once('failure', resolve));
+    const disconnected = new Promise<string>((resolve) => flooder.once('disconnect', resolve));
+    for (let i = 0; i < 1000; i++) flooder.emit('signal', { to: 'nobody', sid: 's', data: { type: 'renegotiate', renegotiate: true } });
+    expect((await withTimeout(limited, 5000, 'RATE_LIMITED failure')).code).toBe('RATE_LIMITED');
+    expect(await withTimeout(disconnected, 5000, 'flooder disconnected')).toBe('io server disconnect');
+    expect(lines.some((l) => /rate limit hit/.test(l.msg))).toBe(true);
+    expect(lines.some((l) => /disconnected for flooding/.test(l.msg))).toBe(true);
+    // The calm room's traffic and signaling are untouched.
+    const carol = newRoom(url, 'calm', 'carol');
+    await joinAll(carol);
+    expect(carol.messaging.getParticipants()).toHaveLength(2);
+  });
+
+  it('refuses a message the recipient has no reassembly memory for, with MESSAGE_TOO_LARGE', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    const logger = captureLogger();
+    const bob = newRoom(url, 'r', 'bob', { maxPendingBytes: 1024 * 1024, logger });
+    await joinAll(alice, bob);
+    const error = await expectCode(
+      alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 't', message: {}, attachment: new Uint8Array(2 * 1024 * 1024) }),
+      'MESSAGE_TOO_LARGE',
+    );
+    expect(error.message).toMatch(/incomplete messages/);
+    expect(logger.entries.some((e) => e.message === 'refused a message from a peer')).toBe(true);
+    await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 't', message: {}, attachment: new Uint8Array(1000) });
+  });
+});
+
+describe('a hostile peer on a real data channel', () => {
+  it('has every malformed frame dropped and counted, while the room keeps working', async () => {
+    const { url } = await startServer();
+    const logger = captureLogger();
+    const victim = newRoom(url, 'r', 'victim', { logger, maxIncompleteMessages: 2 });
+    const friend = newRoom(url, 'r', 'friend');
+    await joinAll(victim, friend);
+
+    // The hostile participant speaks the signaling protocol properly, then garbage on the channel.
+    const raw = await rawClient(url);
+    await ask(raw, 'join', { v: PROTOCOL_VERSION, room: 'r', name: 'hostile' });
+    const { participants } = await ask(raw, 'messaging:enable');
+    const victimId = victim.localParticipant.id;
+    expect(participants?.map((p) => p.id)).toContain(victimId);
+    const peer = new SimplePeer({ initiator: true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
+    cleanups.push(() => peer.destroy());
+    peer.on('signal', (data) => raw.emit('signal', { to: victimId, sid: 'hostile-1', data }));
+    raw.on('signal', (envelope: { from: string; data: SimplePeer.SignalData }) => {
+      if (envelope.from === victimId) peer.signal(envelope.data);
+    });
+    const fromVictim: WireRecord[] = [];
+    let threeRejects: () => void = () => {};
+    const rejected = new Promise<void>((resolve) => (threeRejects = resolve));
+    peer.on('data', (bytes: Uint8Array) => {
+      const decoded = decodePacket(bytes);
+      if (decoded.ok) fromVictim.push(...decoded.records);
+      if (fromVictim.filter((r) => r.kind === 'reject').length >= 3) threeRejects();
+    });
+    const added = waitForEvent(victim.messaging, 'participant_added', 'the hostile peer linked', { predicate: (p) => p.name === 'hostile' });
+    await withTimeout(new Promise<void>((resolve) => peer.once('connect', () => resolve())), 10_000, 'hostile connect');
+    await added;
+
+    const header = encodeHeader({ type: 'x', message: {}, broadcast: false });
+    const garbage: Uint8Array[] = [
+      new Uint8Array([]).subarray(0), // empty frames are not sendable; kept out below
+      new Uint8Array([9, 1, 2, 3]), // another version
+      new Uint8Array([1, 1, 0, 0]), // truncated record header
+      new Uint8Array([1, 2, 0xff, 0xff, 0xff, 0xff, 0]), // lying length
+      encodePacket([{ kind: 'chunk', id: 77, offset: 0, parts: [new Uint8Array(10)] }]), // chunk for no message
+      encodePacket([{ kind: 'head', id: 5, jsonLength: header.length, attachmentLength: 0, parts: [header] }]), // out of sequence
+      encodePacket([{ kind: 'receipts', ids: [123_456] }]), // receipt for a message never sent
+      new Uint8Array([1, 99, 0, 0, 0, 1, 0]), // unknown record kind
+      encodePacket([{ kind: 'head', id: 1, jsonLength: 3, attachmentLength: 0, parts: [new TextEncoder().encode('{x}')] }]), // bad JSON
+      encodePacket([{ kind: 'head', id: 2, jsonLength: header.length, attachmentLength: 2 ** 31, parts: [header] }]), // 2 GiB claim
+    ].filter((g) => g.length > 0);
+    for (const frame of garbage) peer.send(frame);
+    // Two unfinished messages fill the victim's quota; a third is refused.
+    for (const id of [3, 4, 5]) peer.send(encodePacket([{ kind: 'head', id, jsonLength: header.length, attachmentLength: 100, parts: [header] }]));
+    // Then a proper message, which must still arrive.
+    const got = waitForEvent(victim.messaging, 'message', 'a valid message after the garbage', { predicate: (m) => m.type === 'fine' });
+    const fine = encodeHeader({ type: 'fine', message: { ok: true }, broadcast: false });
+    peer.send(encodePacket([{ kind: 'chunk', id: 3, offset: header.length, parts: [new Uint8Array(100)] }]));
+    peer.send(encodePacket([{ kind: 'chunk', id: 4, offset: header.length, parts: [new Uint8Array(100)] }]));
+    peer.send(encodePacket([{ kind: 'head', id: 6, jsonLength: fine.length, attachmentLength: 0, parts: [fine] }]));
+    expect((await got)[0].message).toEqual({ ok: true });
+
+    // The victim refused what it had to, with the right codes, and told the hostile peer.
+    await withTimeout(rejected, 5000, 'three reject records from the victim');
+    const rejects = fromVictim.filter((r): r is Extract<WireRecord, { kind: 'reject' }> => r.kind === 'reject');
+    expect(rejects.map((r) => [r.id, r.error.code])).toEqual([
+      [1, 'INVALID_MESSAGE'],
+      [2, 'MESSAGE_TOO_LARGE'],
+      [5, 'MESSAGE_TOO_LARGE'],
+    ]);
+    const { droppedFrames } = victim.messaging.stats();
+    expect(droppedFrames).toBeGreaterThanOrEqual(8);
+    expect(logger.entries.filter((e) => e.message === 'dropped a malformed frame from a peer')).toHaveLength(droppedFrames);
+
+    // The victim's other link and the room are unaffected.
+    const toFriend = waitForEvent(friend.messaging, 'message', 'victim → friend');
+    await victim.messaging.sendMessage({ to: friend.localParticipant.id, type: 'still', message: {} });
+    await toFriend;
+    expect(victim.messaging.getParticipants().map((p) => p.name).sort()).toEqual(['friend', 'hostile']);
+  });
+});
+
+describe('transport and tooling', () => {
+  it('serves WSS with the given certificate, and `roommesh token` mints tokens the service accepts', async () => {
+    const { execFile } = await import('node:child_process');
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const run = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(file, args, { env, timeout: 20_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))),
+      );
+    const dir = await mkdtemp(join(tmpdir(), 'roommesh-tls-'));
+    cleanups.push(() => void rm(dir, { recursive: true, force: true }));
+    // A throwaway self-signed certificate for 127.0.0.1 (openssl is part of what .ci/run provides).
+    await run('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ]);
+    const cert = await readFile(join(dir, 'cert.pem'));
+    const server = await startServer({ tls: { cert, key: await readFile(join(dir, 'key.pem')) }, secret: SECRET });
+    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+
+    const token = (await run(process.execPath, ['dist/signaling/cli.js', 'token', '--room', 'r', '--name', 'alice', '--role', 'host', '--attribute', 'level=3', '--attribute', 'team=blue'], {
+      ...process.env,
+      ROOMMESH_SECRET: SECRET,
+    })).trim();
+    expect(token.split('.')).toHaveLength(3);
+
+    const socket = io(server.url, { transports: ['websocket'], reconnection: false, ca: cert.toString() });
+    cleanups.push(() => socket.disconnect());
+    await withTimeout(new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    }), 5000, 'WSS connect with the certificate trusted');
+    const reply = await ask(socket, 'join', { v: PROTOCOL_VERSION, room: 'r', name: 'whoever', token });
+    expect(reply).toMatchObject({ ok: true, participant: { role: 'host', attributes: { name: 'alice', level: 3, team: 'blue' } } });
+
+    // Without trusting the certificate, the connection is refused: TLS is real.
+    const untrusting = io(server.url, { transports: ['websocket'], reconnection: false });
+    cleanups.push(() => untrusting.disconnect());
+    const refused = await withTimeout(new Promise<Error>((resolve) => untrusting.once('connect_error', resolve)), 5000, 'untrusted WSS refused');
+    expect(refused.message).toMatch(/websocket error|self.signed|certificate/i);
+  });
+});
