@@ -4,14 +4,19 @@
  * cleanup that closes everything a test opened.
  */
 import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { io, type Socket } from 'socket.io-client';
 import { afterEach } from 'vitest';
 import { RoomClient, type Logger, type MessagingClient, type MessagingEvents, type RoomClientOptions, type RoomEvents } from '../client/index.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../signaling/index.js';
 
 const servers: SignalingServer[] = [];
 const rooms: RoomClient[] = [];
+const sockets: Socket[] = [];
 
 afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.disconnect();
   await Promise.all(rooms.splice(0).map((room) => room.close()));
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
@@ -128,3 +133,41 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
   }
   throw new Error(`expected RoomError ${code}, but it resolved`);
 }
+
+/** A service logger whose JSON lines the test can read. */
+export function serviceLog(): { lines: Array<{ level: number; msg: string }>; logger: PinoLogger } {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as { level: number; msg: string });
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+/** A bare socket.io-client speaking the signaling protocol by hand (closed after the test). */
+export async function rawClient(url: string, options: { ca?: string } = {}): Promise<Socket> {
+  const socket = io(url, { transports: ['websocket'], reconnection: false, ...options });
+  sockets.push(socket);
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    }),
+    5000,
+    'raw socket connect',
+  );
+  return socket;
+}
+
+export interface RawReply {
+  ok: boolean;
+  error?: { code: string; message: string };
+  participant?: { id: string; role?: string; attributes?: Record<string, unknown> };
+  participants?: Array<{ id: string }>;
+}
+
+/** Sends a request on a raw socket and waits for its acknowledgement. */
+export const ask = (socket: Socket, event: string, ...args: unknown[]): Promise<RawReply> =>
+  withTimeout(socket.timeout(5000).emitWithAck(event, ...args) as Promise<RawReply>, 6000, `reply to ${event}`);

@@ -1,41 +1,16 @@
-import { Writable } from 'node:stream';
 import wrtc from '@roamhq/wrtc';
-import { pino } from 'pino';
 import SimplePeer from 'simple-peer';
-import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePacket, encodeHeader, encodePacket, type WireRecord } from '../../client/wire/codec.js';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
 import { createToken } from '../../signaling/index.js';
-import { captureLogger, expectCode, joinAll, newRoom, startServer, waitForEvent, withTimeout } from '../helpers.js';
+import { ask, captureLogger, expectCode, joinAll, newRoom, rawClient, serviceLog, startServer, waitForEvent, withTimeout } from '../helpers.js';
 
 const SECRET = 'test-secret-of-at-least-32-bytes-0123456789';
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
-
-function logSink() {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
-
-async function rawClient(url: string): Promise<Socket> {
-  const socket = io(url, { transports: ['websocket'], reconnection: false });
-  cleanups.push(() => socket.disconnect());
-  await withTimeout(new Promise<void>((resolve) => socket.once('connect', () => resolve())), 5000, 'raw socket connect');
-  return socket;
-}
-
-type AnyReply = { ok: boolean; error?: { code: string; message: string }; participant?: { id: string }; participants?: Array<{ id: string }> };
-const ask = (socket: Socket, event: string, ...args: unknown[]): Promise<AnyReply> =>
-  withTimeout(socket.timeout(5000).emitWithAck(event, ...args) as Promise<AnyReply>, 6000, `reply to ${event}`);
 
 describe('signed joins', () => {
   it('admits only valid tokens for the right room, with the identity the token names', async () => {
@@ -75,10 +50,10 @@ describe('signed joins', () => {
   });
 
   it('logs at start that a service without a secret is open', async () => {
-    const { lines, logger } = logSink();
+    const { lines, logger } = serviceLog();
     await startServer({ logger });
     expect(lines.some((l) => l.level === 40 && /running open/.test(l.msg))).toBe(true);
-    const secured = logSink();
+    const secured = serviceLog();
     await startServer({ logger: secured.logger, secret: SECRET });
     expect(secured.lines.some((l) => /running open/.test(l.msg))).toBe(false);
   });
@@ -97,7 +72,7 @@ describe('limits', () => {
   });
 
   it('drops a flood with RATE_LIMITED, then disconnects the flooder; other rooms do not notice', async () => {
-    const { lines, logger } = logSink();
+    const { lines, logger } = serviceLog();
     const { url } = await startServer({ logger, signalsPerSecond: 50, signalBurst: 100 });
     const alice = newRoom(url, 'calm', 'alice');
     const bob = newRoom(url, 'calm', 'bob');
@@ -237,19 +212,15 @@ describe('transport and tooling', () => {
     })).trim();
     expect(token.split('.')).toHaveLength(3);
 
-    const socket = io(server.url, { transports: ['websocket'], reconnection: false, ca: cert.toString() });
-    cleanups.push(() => socket.disconnect());
-    await withTimeout(new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    }), 5000, 'WSS connect with the certificate trusted');
+    const socket = await rawClient(server.url, { ca: cert.toString() });
     const reply = await ask(socket, 'join', { v: PROTOCOL_VERSION, room: 'r', name: 'whoever', token });
     expect(reply).toMatchObject({ ok: true, participant: { role: 'host', attributes: { name: 'alice', level: 3, team: 'blue' } } });
 
     // Without trusting the certificate, the connection is refused: TLS is real.
-    const untrusting = io(server.url, { transports: ['websocket'], reconnection: false });
-    cleanups.push(() => untrusting.disconnect());
-    const refused = await withTimeout(new Promise<Error>((resolve) => untrusting.once('connect_error', resolve)), 5000, 'untrusted WSS refused');
+    const refused = await rawClient(server.url).then(
+      () => new Error('connected without trusting the certificate'),
+      (error: Error) => error,
+    );
     expect(refused.message).toMatch(/websocket error|self.signed|certificate/i);
   });
 });

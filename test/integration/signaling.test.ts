@@ -1,40 +1,11 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { io, type Socket } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
-import { joinAll, newRoom, startServer, waitForEvent, withTimeout } from '../helpers.js';
-
-const sockets: Socket[] = [];
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.disconnect();
-});
-
-async function rawClient(url: string): Promise<Socket> {
-  const socket = io(url, { transports: ['websocket'], reconnection: false });
-  sockets.push(socket);
-  await withTimeout(new Promise<void>((resolve) => socket.once('connect', () => resolve())), 5000, 'raw socket connect');
-  return socket;
-}
-
-type AnyReply = { ok: boolean; error?: { code: string; message: string }; participant?: { id: string } };
-const ask = (socket: Socket, event: string, ...args: unknown[]): Promise<AnyReply> =>
-  withTimeout(socket.timeout(5000).emitWithAck(event, ...args) as Promise<AnyReply>, 6000, `reply to ${event}`);
-
-function logSink() {
-  const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
+import { ask, joinAll, newRoom, rawClient, serviceLog, startServer, waitForEvent, withTimeout } from '../helpers.js';
 
 describe('signaling service against a badly behaved client', () => {
   it('answers every malformed payload with an error, logs it, and keeps serving the room', async () => {
-    const { lines, logger } = logSink();
+    const { lines, logger } = serviceLog();
     const { url } = await startServer({ logger, maxPayloadBytes: 16 * 1024 });
     const alice = newRoom(url, 'r', 'alice');
     const bob = newRoom(url, 'r', 'bob');
