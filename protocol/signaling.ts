@@ -1,60 +1,47 @@
 /**
- * The signaling contract: what a client and the service say to each other over
- * Socket.IO. The zod schemas are the single source of truth; the service validates every
- * payload with them and the client imports only their inferred types (so zod stays out
- * of the browser bundle). Documented in docs/protocol.md.
+ * The signaling contract: what a client and the service say to each other over Socket.IO.
+ * Plain types and constants only, so the browser bundle carries no validator; the zod
+ * schemas that the service checks every payload with live in ./schemas.ts and are
+ * typechecked against these types. Documented in docs/protocol.md.
  */
-import { z } from 'zod';
 import type { ErrorPayload } from './errors.js';
 import type { JsonValue } from './json.js';
 
 export const PROTOCOL_VERSION = 1;
 
-const json: z.ZodType<JsonValue> = z.json();
-export const participantIdSchema = z.string().min(1).max(64);
-export const attributeKeySchema = z.string().min(1).max(128);
-export const attributesSchema = z
-  .record(attributeKeySchema, json)
-  .refine((record) => Object.keys(record).length <= 64, 'at most 64 attributes');
+export interface JoinRequest {
+  v: typeof PROTOCOL_VERSION;
+  room: string;
+  name: string;
+  role?: string | undefined;
+  attributes?: Record<string, JsonValue> | undefined;
+  token?: string | undefined;
+}
 
-export const joinRequestSchema = z.strictObject({
-  v: z.literal(PROTOCOL_VERSION),
-  room: z.string().min(1).max(128),
-  name: z.string().min(1).max(128),
-  role: z.string().min(1).max(64).optional(),
-  attributes: attributesSchema.optional(),
-  token: z.string().min(1).max(8192).optional(),
-});
+export interface SetAttributesRequest {
+  attributes: Record<string, JsonValue>;
+}
 
-export const setAttributesRequestSchema = z.strictObject({ attributes: attributesSchema });
+export type SignalData =
+  | { type: 'offer'; sdp: string }
+  | { type: 'answer'; sdp: string }
+  | {
+      type: 'candidate';
+      candidate: {
+        candidate: string;
+        sdpMLineIndex?: number | null | undefined;
+        sdpMid?: string | null | undefined;
+        usernameFragment?: string | null | undefined;
+      };
+    }
+  | { type: 'renegotiate'; renegotiate: true };
 
-const sdp = z.string().min(1).max(65_536);
-export const signalDataSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('offer'), sdp }),
-  z.strictObject({ type: z.literal('answer'), sdp }),
-  z.strictObject({
-    type: z.literal('candidate'),
-    candidate: z.strictObject({
-      candidate: z.string().max(2048),
-      sdpMLineIndex: z.number().int().min(0).max(1024).nullable().optional(),
-      sdpMid: z.string().max(64).nullable().optional(),
-      usernameFragment: z.string().max(256).nullable().optional(),
-    }),
-  }),
-  z.strictObject({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
-]);
-
-export const signalRequestSchema = z.strictObject({
-  to: participantIdSchema,
+export interface SignalRequest {
+  to: string;
   /** Link session id chosen by the initiator; signals of an older session are dropped. */
-  sid: z.string().min(1).max(64),
-  data: signalDataSchema,
-});
-
-export type JoinRequest = z.infer<typeof joinRequestSchema>;
-export type SetAttributesRequest = z.infer<typeof setAttributesRequestSchema>;
-export type SignalData = z.infer<typeof signalDataSchema>;
-export type SignalRequest = z.infer<typeof signalRequestSchema>;
+  sid: string;
+  data: SignalData;
+}
 
 export interface IceServer {
   urls: string | string[];

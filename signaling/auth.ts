@@ -6,7 +6,7 @@
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { JsonValue } from '../protocol/json.js';
-import { attributesSchema } from '../protocol/signaling.js';
+import { attributesSchema } from '../protocol/schemas.js';
 
 export interface TokenOptions {
   /** The service's secret (at least 32 bytes of entropy is wise). */

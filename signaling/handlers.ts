@@ -8,14 +8,12 @@ import { randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ErrorCode, ErrorPayload } from '../protocol/errors.js';
-import {
-  joinRequestSchema,
-  setAttributesRequestSchema,
-  signalRequestSchema,
-  type ClientToServerEvents,
-  type IceServer,
-  type Reply,
-  type ServerToClientEvents,
+import { joinRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
+import type {
+  ClientToServerEvents,
+  IceServer,
+  Reply,
+  ServerToClientEvents,
 } from '../protocol/signaling.js';
 import { verifyToken } from './auth.js';
 import type { Logger } from './logger.js';

@@ -10,8 +10,8 @@ import { Server } from 'socket.io';
 import type { IceServer } from '../protocol/signaling.js';
 import { attachHandlers, type RoomServer } from './handlers.js';
 import { createLogger, type Logger } from './logger.js';
-import { renderIndexPage } from './page.js';
 import { RoomRegistry } from './registry.js';
+import { serveStatic } from './static.js';
 
 export interface SignalingServerOptions {
   /** Interface to listen on; default 127.0.0.1 (pass 0.0.0.0 to accept other machines). */
@@ -70,13 +70,10 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const stats = () => ({ rooms: registry.roomCount, participants: registry.participantCount });
 
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method === 'GET' && path === '/') {
-      const origin = `${scheme}://${request.headers.host ?? 'localhost'}`;
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(renderIndexPage(stats(), origin));
-    } else if (!response.headersSent && !path?.startsWith('/socket.io/')) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    }
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (path.startsWith('/socket.io/')) return; // Socket.IO answers these
+    if (request.method === 'GET' && serveStatic(path, response)) return;
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   };
   const http = options.tls === undefined ? createServer(onRequest) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
   const io: RoomServer = new Server(http, {

@@ -96,16 +96,21 @@ describe('signaling service against a badly behaved client', () => {
 });
 
 describe('the service over HTTP', () => {
-  it('answers / with a page naming itself and its rooms, and unknown paths with 404', async () => {
+  it('serves the demo page at /, the browser bundle it loads, and 404 for anything else', async () => {
     const { url } = await startServer();
-    await newRoom(url, 'r', 'alice').start();
     const page = await fetch(`${url}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     const html = await page.text();
-    expect(html).toContain('roommesh');
-    expect(html).toMatch(/<strong>1<\/strong> room\(s\), <strong>1<\/strong> participant/);
-    expect(html).toContain(url);
+    expect(html).toContain('<title>roommesh demo room</title>');
+    expect(html).toContain('src="/demo.js"');
+    for (const [path, type] of [['/demo.js', /javascript/], ['/demo.css', /css/], ['/roommesh.js', /javascript/]] as const) {
+      const response = await fetch(`${url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toMatch(type);
+      expect((await response.text()).length, path).toBeGreaterThan(100);
+    }
     expect((await fetch(`${url}/nope`)).status).toBe(404);
+    expect((await fetch(`${url}/../package.json`)).status).toBe(404);
   });
 });

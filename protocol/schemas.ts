@@ -1,0 +1,48 @@
+/**
+ * The zod schemas the service validates every client payload with (the service only: the
+ * client imports the plain types from ./signaling.ts). Each schema is declared as producing
+ * its contract type, so a schema that accepts something the type does not fails to compile.
+ */
+import { z } from 'zod';
+import type { JsonValue } from './json.js';
+import { PROTOCOL_VERSION, type JoinRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
+
+const json: z.ZodType<JsonValue> = z.json();
+export const participantIdSchema = z.string().min(1).max(64);
+export const attributeKeySchema = z.string().min(1).max(128);
+export const attributesSchema = z
+  .record(attributeKeySchema, json)
+  .refine((record) => Object.keys(record).length <= 64, 'at most 64 attributes');
+
+export const joinRequestSchema: z.ZodType<JoinRequest> = z.strictObject({
+  v: z.literal(PROTOCOL_VERSION),
+  room: z.string().min(1).max(128),
+  name: z.string().min(1).max(128),
+  role: z.string().min(1).max(64).optional(),
+  attributes: attributesSchema.optional(),
+  token: z.string().min(1).max(8192).optional(),
+});
+
+export const setAttributesRequestSchema: z.ZodType<SetAttributesRequest> = z.strictObject({ attributes: attributesSchema });
+
+const sdp = z.string().min(1).max(65_536);
+export const signalDataSchema: z.ZodType<SignalData> = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('offer'), sdp }),
+  z.strictObject({ type: z.literal('answer'), sdp }),
+  z.strictObject({
+    type: z.literal('candidate'),
+    candidate: z.strictObject({
+      candidate: z.string().max(2048),
+      sdpMLineIndex: z.number().int().min(0).max(1024).nullable().optional(),
+      sdpMid: z.string().max(64).nullable().optional(),
+      usernameFragment: z.string().max(256).nullable().optional(),
+    }),
+  }),
+  z.strictObject({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
+]);
+
+export const signalRequestSchema: z.ZodType<SignalRequest> = z.strictObject({
+  to: participantIdSchema,
+  sid: z.string().min(1).max(64),
+  data: signalDataSchema,
+});

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeDriver } from '../shared/node-driver.js';
+import { exchangeEverything, joinAndSeeEachOther } from '../shared/scenarios.js';
+import { startServer, withTimeout } from '../helpers.js';
+import { launchChromium } from './chromium.js';
+import { PageDriver } from './page-driver.js';
+
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+beforeAll(async () => {
+  chromium = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await chromium?.dispose();
+});
+
+describe('browsers and Node in one room (real Chromium, real @roamhq/wrtc)', () => {
+  it('runs the shared suite with two Chromium pages and one Node participant, then drops a closed page quickly', async () => {
+    const { url } = await startServer();
+    const anna = new PageDriver('chromium:anna', await chromium.context.newPage());
+    const bert = new PageDriver('chromium:bert', await chromium.context.newPage());
+    const node = new NodeDriver('node:nora');
+    await anna.open(url);
+    await bert.open(url);
+
+    // Chromium offers real addresses, not mDNS names that Node would have to resolve.
+    const candidates = await anna.page.evaluate(async () => {
+      const pc = new RTCPeerConnection({ iceServers: [] });
+      pc.createDataChannel('probe');
+      const found: string[] = [];
+      const done = new Promise<void>((resolve) => {
+        pc.onicecandidate = (e) => (e.candidate ? found.push(e.candidate.candidate) : resolve());
+      });
+      await pc.setLocalDescription(await pc.createOffer());
+      await done;
+      pc.close();
+      return found;
+    });
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(candidates.filter((c) => c.includes('.local'))).toEqual([]);
+
+    const participants = [
+      { driver: anna, name: 'anna' },
+      { driver: bert, name: 'bert' },
+      { driver: node, name: 'nora' },
+    ];
+    try {
+      await joinAndSeeEachOther(url, 'mixed', participants);
+      await exchangeEverything(participants);
+
+      // Round trips Node → browser → Node (the page echoes), awaited one at a time.
+      const { RoomClient } = await import('../../client/index.js');
+      const probe = new RoomClient({ url, room: 'mixed', name: 'probe', iceServers: [] });
+      await probe.start();
+      await probe.messaging.enable();
+      await anna.waitForPresence(['bert', 'nora', 'probe'], 10_000);
+      const annaId = probe.messaging.getParticipantByName('anna')!.id;
+      const rtts: number[] = [];
+      for (let i = 0; i < 60; i++) {
+        const echoed = new Promise<void>((resolve) => {
+          const off = probe.messaging.on('message', (m) => {
+            if (m.type === 'echoed' && m.message['i'] === i) {
+              off();
+              resolve();
+            }
+          });
+        });
+        const started = performance.now();
+        await probe.messaging.sendMessage({ to: annaId, type: 'echo', message: { i } });
+        await withTimeout(echoed, 5000, `echo ${i}`);
+        if (i >= 10) rtts.push(performance.now() - started); // the first ten warm up
+      }
+      rtts.sort((a, b) => a - b);
+      console.log(`[measure] Node → Chromium → Node round trip: p50 ${rtts[rtts.length >> 1]?.toFixed(2)} ms, p90 ${rtts[Math.floor(rtts.length * 0.9)]?.toFixed(2)} ms`);
+
+      // Closing a tab: the others drop it within a couple of seconds.
+      const removed = new Promise<number>((resolve) => {
+        probe.messaging.on('participant_removed', (p) => p.name === 'bert' && resolve(performance.now()));
+      });
+      const closedAt = performance.now();
+      await bert.page.close();
+      const removedAt = await withTimeout(removed, 2_500, 'the closed page to be removed');
+      console.log(`[measure] closed Chromium page removed after ${(removedAt - closedAt).toFixed(0)} ms`);
+      await anna.waitForPresence(['nora', 'probe'], 2_500);
+      await node.waitForPresence(['anna', 'probe'], 2_500);
+      await probe.close();
+    } finally {
+      await node.close();
+    }
+  });
+});
