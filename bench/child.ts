@@ -1,0 +1,152 @@
+/**
+ * One benchmark party in its own process, driven by bench/run.ts over IPC. Roles:
+ *   rm       a roommesh participant (joins, enables, reports presence and receptions)
+ *   raw      a raw simple-peer endpoint; signals travel through the parent
+ *   relay    a plain Socket.IO client of bench/relay-server (the "relay through a server" baseline)
+ *   relay-server  that Socket.IO server
+ * Every message to the parent is { type, ... }; times are epoch ms (timeOrigin + now), comparable across processes.
+ */
+import wrtc from '@roamhq/wrtc';
+import SimplePeer from 'simple-peer';
+import { Server } from 'socket.io';
+import { io as connect, type Socket } from 'socket.io-client';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RoomClient } from '../client/index.js';
+
+type Command = Record<string, unknown> & { type: string };
+const send = (message: Record<string, unknown>): void => void process.send?.(message);
+const now = (): number => performance.timeOrigin + performance.now();
+const on = (handler: (command: Command) => void | Promise<void>): void => {
+  process.on('message', (command: Command) => {
+    Promise.resolve(handler(command)).catch((error: Error) => send({ type: 'error', message: error.stack ?? error.message }));
+  });
+};
+
+const role = process.argv[2];
+
+if (role === 'rm') {
+  let room: RoomClient | undefined;
+  let expected = 0;
+  let received = 0;
+  on(async (c) => {
+    if (c.type === 'join') {
+      room = new RoomClient({ url: String(c.url), room: String(c.room), name: String(c.name), iceServers: [], logger: { debug() {}, info() {}, warn() {}, error() {} } });
+      const want = Number(c.peers);
+      const check = (): void => {
+        if (room && room.messaging.getParticipants().length === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
+      };
+      room.messaging.on('participant_added', check);
+      room.messaging.on('message', (m) => {
+        received++;
+        if (m.type === 'probe') send({ type: 'got', at: now(), seq: m.message['seq'] });
+        if (received === expected) send({ type: 'all', at: now() });
+      });
+      await room.start();
+      await room.messaging.enable();
+      send({ type: 'enabled', id: room.localParticipant.id, at: now() });
+      check();
+    } else if (c.type === 'expect') {
+      expected = Number(c.count);
+      received = 0;
+      send({ type: 'expecting' });
+    } else if (c.type === 'cpu') {
+      const start = process.cpuUsage();
+      setTimeout(() => {
+        const used = process.cpuUsage(start);
+        send({ type: 'cpu', micros: used.user + used.system, rss: process.memoryUsage().rss });
+      }, Number(c.ms));
+    } else if (c.type === 'close') {
+      await room?.close();
+      process.disconnect?.();
+    }
+  });
+}
+
+if (role === 'raw') {
+  const peers = new Map<string, SimplePeer.Instance>();
+  let want = 0;
+  let connected = 0;
+  let expected = 0;
+  let received = 0;
+  let bytes = 0;
+  on((c) => {
+    if (c.type === 'peer') {
+      const remote = String(c.remote);
+      const peer = new SimplePeer({ initiator: Boolean(c.initiator), wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] }, trickle: true });
+      peers.set(remote, peer);
+      want = Number(c.want);
+      peer.on('signal', (data) => send({ type: 'signal', to: remote, data }));
+      peer.on('connect', () => {
+        connected++;
+        if (connected === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
+      });
+      peer.on('data', (data: Uint8Array) => {
+        if (c.echo) return peer.send(data);
+        received++;
+        bytes += data.length;
+        if (data[0] === 0x50) send({ type: 'got', at: now() }); // 'P': a probe
+        if ((expected > 0 && received === expected) || (expected < 0 && bytes >= -expected)) send({ type: 'all', at: now() });
+      });
+      peer.on('error', () => {});
+    } else if (c.type === 'signal') {
+      peers.get(String(c.from))?.signal(c.data as SimplePeer.SignalData);
+    } else if (c.type === 'expect') {
+      expected = Number(c.count); // negative: a number of bytes
+      received = 0;
+      bytes = 0;
+      send({ type: 'expecting' });
+    } else if (c.type === 'cpu') {
+      const start = process.cpuUsage();
+      setTimeout(() => {
+        const used = process.cpuUsage(start);
+        send({ type: 'cpu', micros: used.user + used.system, rss: process.memoryUsage().rss });
+      }, Number(c.ms));
+    } else if (c.type === 'close') {
+      for (const peer of peers.values()) peer.destroy();
+      process.disconnect?.();
+    }
+  });
+}
+
+if (role === 'relay-server') {
+  const http = createServer();
+  const server = new Server(http, { maxHttpBufferSize: 64 * 1024 * 1024 });
+  server.on('connection', (socket) => {
+    socket.on('name', (name: string) => void socket.join(name));
+    socket.on('to', (to: string, payload: unknown) => void socket.to(to).emit('msg', payload));
+  });
+  http.listen(0, '127.0.0.1', () => send({ type: 'listening', url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` }));
+  on((c) => {
+    if (c.type === 'close') void server.close(() => process.disconnect?.());
+  });
+}
+
+if (role === 'relay') {
+  let socket: Socket | undefined;
+  let expected = 0;
+  let received = 0;
+  on((c) => {
+    if (c.type === 'connect') {
+      socket = connect(String(c.url), { transports: ['websocket'] });
+      socket.on('connect', () => {
+        socket?.emit('name', String(c.name));
+        send({ type: 'ready' });
+      });
+      socket.on('msg', (payload: { from: string; kind?: string }) => {
+        if (c.echo) return socket?.emit('to', payload.from, payload);
+        received++;
+        if (received === expected) send({ type: 'all', at: now() });
+      });
+    } else if (c.type === 'expect') {
+      expected = Number(c.count);
+      received = 0;
+      send({ type: 'expecting' });
+    } else if (c.type === 'close') {
+      socket?.disconnect();
+      process.disconnect?.();
+    }
+  });
+}
+
+send({ type: 'started', role });

@@ -1,0 +1,79 @@
+/**
+ * A whole mesh in one process, for formation time, memory per linked peer and idle CPU:
+ *   local-mesh.ts rm <url> <n>    n roommesh participants, all enabling at once
+ *   local-mesh.ts raw <n>         n(n-1)/2 raw simple-peer pairs, all created at once
+ * Reports { type: 'result', formationMs, rssPerPeerMiB, idleCpuPercent, fds } or { type: 'failed' }.
+ */
+import { readdirSync } from 'node:fs';
+import wrtc from '@roamhq/wrtc';
+import SimplePeer from 'simple-peer';
+import { RoomClient } from '../client/index.js';
+
+const send = (message: Record<string, unknown>): void => void process.send?.(message);
+const [kind, a, b] = process.argv.slice(2);
+const fds = (): number => readdirSync('/proc/self/fd').length;
+let peakFds = 0;
+const fdTimer = setInterval(() => (peakFds = Math.max(peakFds, fds())), 20);
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function idle(ms: number): Promise<number> {
+  const start = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) / 1000 / ms) * 100;
+}
+
+process.on('message', async (command: { type: string }) => {
+  if (command.type !== 'go') return;
+  try {
+    const rssBefore = process.memoryUsage().rss;
+    const started = performance.now();
+    let close: () => Promise<void>;
+    let links: number;
+    if (kind === 'rm') {
+      const n = Number(b);
+      const rooms = Array.from({ length: n }, (_, i) => new RoomClient({ url: String(a), room: 'local', name: `p${i}`, iceServers: [], logger: silent }));
+      await Promise.all(rooms.map((r) => r.start()));
+      await Promise.all(rooms.map((r) => r.messaging.enable()));
+      while (!rooms.every((r) => r.messaging.getParticipants().length === n - 1)) await new Promise((resolve) => setTimeout(resolve, 2));
+      links = n * (n - 1);
+      close = async () => void (await Promise.all(rooms.map((r) => r.close())));
+    } else {
+      const n = Number(a);
+      const peers: SimplePeer.Instance[] = [];
+      let connected = 0;
+      const all = n * (n - 1);
+      const done = new Promise<void>((resolve, reject) => {
+        for (let i = 0; i < n; i++) {
+          for (let j = i + 1; j < n; j++) {
+            const x = new SimplePeer({ initiator: true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
+            const y = new SimplePeer({ wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
+            x.on('signal', (d) => y.signal(d));
+            y.on('signal', (d) => x.signal(d));
+            for (const p of [x, y]) {
+              p.on('connect', () => ++connected === all && resolve());
+              p.on('error', reject);
+              peers.push(p);
+            }
+          }
+        }
+      });
+      await done;
+      links = all;
+      close = async () => {
+        for (const p of peers) p.destroy();
+      };
+    }
+    const formationMs = performance.now() - started;
+    const rssPerPeerMiB = (process.memoryUsage().rss - rssBefore) / links / 2 ** 20;
+    const idleCpuPercent = await idle(5_000);
+    clearInterval(fdTimer);
+    send({ type: 'result', formationMs, rssPerPeerMiB, idleCpuPercent, peakFds });
+    await close();
+  } catch (error) {
+    send({ type: 'failed', message: (error as Error).message });
+  }
+  process.disconnect?.();
+  setTimeout(() => process.exit(0), 2_000).unref();
+});
+send({ type: 'started' });

@@ -1,0 +1,400 @@
+/**
+ * `npm run bench`: roommesh against raw simple-peer data channels and a plain Socket.IO
+ * relay, side by side in one run, on loopback with `iceServers: []`. Every party runs in its
+ * own process (bench/child.ts) except where a scenario says "in one process". Each figure is
+ * the median of several repetitions after a warm-up, with its spread (min–max of the
+ * repetitions). Writes bench/results/latest.json and latest.svg, and prints a table.
+ *   npm run bench [-- --quick]
+ */
+import { cpus, totalmem } from 'node:os';
+import wrtc from '@roamhq/wrtc';
+import SimplePeer from 'simple-peer';
+import { io as connect } from 'socket.io-client';
+import { RoomClient } from '../client/index.js';
+import { createSignalingServer } from '../signaling/index.js';
+import { epoch, spawnParty, type Party } from './party.js';
+import { writeReport, type Figure, type Row } from './report.js';
+
+const QUICK = process.argv.includes('--quick');
+/** `--only=relay` (or rm, raw, fan, mesh, local): run just that part, for profiling; writes no report. */
+const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+const REPS = QUICK ? 3 : 5;
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+};
+const figure = (values: number[]): Figure => ({ median: median(values), min: Math.min(...values), max: Math.max(...values), reps: values.length });
+
+/** Runs `once` a warm-up time, then REPS times. */
+async function repeat(once: () => Promise<number>): Promise<Figure> {
+  await once();
+  const values: number[] = [];
+  for (let i = 0; i < REPS; i++) values.push(await once());
+  return figure(values);
+}
+
+const parties: Party[] = [];
+async function party(script: string, args: string[], label: string): Promise<Party> {
+  const p = await spawnParty(script, args, label);
+  parties.push(p);
+  return p;
+}
+async function closeAll(): Promise<void> {
+  await Promise.all(parties.splice(0).map((p) => p.close()));
+}
+
+const CHILD = 'bench/child.ts';
+
+/** Tells a receiving party how much to count, and waits until it is counting (IPC and the data path race otherwise). */
+async function expectAt(receiver: Party, count: number): Promise<void> {
+  receiver.send({ type: 'expect', count });
+  await receiver.next('expecting');
+}
+const payload = (size: number): Uint8Array => new Uint8Array(size).fill(0x61);
+
+// ---------------------------------------------------------------- roommesh, 1:1
+async function roommeshPair() {
+  const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
+  const remote = await party(CHILD, ['rm'], 'rm-b');
+  const local = new RoomClient({ url: server.url, room: 'pair', name: 'a', iceServers: [], logger: silent });
+  await local.start();
+  await local.messaging.enable();
+  remote.send({ type: 'join', url: server.url, room: 'pair', name: 'b', peers: 1 });
+  const { id } = await remote.next('enabled');
+  while (local.messaging.getParticipant(String(id)) === undefined) await new Promise((r) => setTimeout(r, 2));
+  return {
+    local,
+    remote,
+    to: String(id),
+    async close() {
+      await local.close();
+      await closeAll();
+      await server.close();
+    },
+  };
+}
+
+async function roommeshOneToOne() {
+  const pair = await roommeshPair();
+  const { local, remote, to } = pair;
+  const message = { text: 'x'.repeat(80) };
+  const rtt = await repeat(async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now();
+      await local.messaging.sendMessage({ to, type: 'ping', message });
+      times.push(performance.now() - t);
+    }
+    return median(times);
+  });
+  const N = QUICK ? 10_000 : 20_000;
+  const small = await repeat(async () => {
+    await expectAt(remote, N);
+    const started = epoch();
+    const sends: Array<Promise<void>> = [];
+    for (let i = 0; i < N; i++) sends.push(local.messaging.sendMessage({ to, type: 'm', message }));
+    const { at } = await remote.next('all', 60_000);
+    await Promise.all(sends);
+    return N / ((Number(at) - started) / 1000);
+  });
+  const size = 32 * 1024 * 1024;
+  const big = payload(size);
+  const bulk = await repeat(async () => {
+    await expectAt(remote, 1);
+    const started = epoch();
+    await local.messaging.sendMessage({ to, type: 'file', message: {}, attachment: big });
+    const { at } = await remote.next('all', 60_000);
+    return size / 1e6 / ((Number(at) - started) / 1000);
+  });
+  await pair.close();
+  return { rtt, small, bulk };
+}
+
+// ---------------------------------------------------------------- raw simple-peer, 1:1
+async function rawPair(echo: boolean) {
+  const remote = await party(CHILD, ['raw'], 'raw-b');
+  const local = new SimplePeer({ initiator: true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] }, trickle: true });
+  local.on('signal', (data) => remote.send({ type: 'signal', from: 'a', data }));
+  remote.send({ type: 'peer', remote: 'a', initiator: false, want: 1, echo });
+  const relaySignals = setInterval(() => {
+    for (const m of remote.take('signal')) local.signal(m['data'] as SimplePeer.SignalData);
+  }, 1);
+  await new Promise<void>((resolve) => local.once('connect', () => resolve()));
+  await remote.next('complete');
+  clearInterval(relaySignals);
+  return { local, remote };
+}
+
+/** Sends while the channel buffer is under `high`, polling it otherwise (@roamhq/wrtc has no bufferedamountlow). */
+async function pacedSend(peer: SimplePeer.Instance, chunks: Uint8Array[], high: number, low: number): Promise<void> {
+  for (const chunk of chunks) {
+    if (peer.bufferSize >= high) while (peer.bufferSize > low) await new Promise((r) => setTimeout(r, 1));
+    peer.send(chunk);
+  }
+}
+
+async function rawOneToOne() {
+  let { local, remote } = await rawPair(true);
+  const ping = payload(100);
+  const rtt = await repeat(async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now();
+      await new Promise<void>((resolve) => {
+        local.once('data', () => resolve());
+        local.send(ping);
+      });
+      times.push(performance.now() - t);
+    }
+    return median(times);
+  });
+  local.destroy();
+  await closeAll();
+  ({ local, remote } = await rawPair(false));
+  const N = QUICK ? 10_000 : 20_000;
+  const small = await repeat(async () => {
+    await expectAt(remote, N);
+    const started = epoch();
+    await pacedSend(local, Array.from({ length: N }, () => ping), 1 << 20, 256 << 10);
+    const { at } = await remote.next('all', 60_000);
+    return N / ((Number(at) - started) / 1000);
+  });
+  const size = 32 * 1024 * 1024;
+  const bulkByChunk: Record<string, Figure> = {};
+  for (const chunk of [16 * 1024, 64 * 1024, 256 * 1024]) {
+    const chunks = Array.from({ length: size / chunk }, () => payload(chunk));
+    bulkByChunk[`${chunk / 1024} KiB`] = await repeat(async () => {
+      await expectAt(remote, -size);
+      const started = epoch();
+      await pacedSend(local, chunks, 2 << 20, 512 << 10);
+      const { at } = await remote.next('all', 60_000);
+      return size / 1e6 / ((Number(at) - started) / 1000);
+    });
+  }
+  local.destroy();
+  await closeAll();
+  const best = Object.entries(bulkByChunk).sort((x, y) => y[1].median - x[1].median)[0];
+  return { rtt, small, bulk: best?.[1] as Figure, bestChunk: best?.[0] ?? '', bulkByChunk };
+}
+
+// ---------------------------------------------------------------- Socket.IO relay, 1:1
+async function relayOneToOne() {
+  const server = await party(CHILD, ['relay-server'], 'relay-server');
+  const { url } = await server.next('listening');
+  const echo = await party(CHILD, ['relay'], 'relay-echo');
+  echo.send({ type: 'connect', url, name: 'echo', echo: true });
+  await echo.next('ready');
+  const sink = await party(CHILD, ['relay'], 'relay-sink');
+  sink.send({ type: 'connect', url, name: 'sink', echo: false });
+  await sink.next('ready');
+  const socket = connect(String(url), { transports: ['websocket'] });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.emit('name', 'a');
+  const message = { from: 'a', text: 'x'.repeat(80) };
+  const rtt = await repeat(async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now();
+      await new Promise<void>((resolve) => {
+        socket.once('msg', () => resolve());
+        socket.emit('to', 'echo', message);
+      });
+      times.push(performance.now() - t);
+    }
+    return median(times);
+  });
+  const N = QUICK ? 10_000 : 20_000;
+  const small = await repeat(async () => {
+    await expectAt(sink, N);
+    const started = epoch();
+    for (let i = 0; i < N; i++) socket.emit('to', 'sink', message);
+    const { at } = await sink.next('all', 60_000);
+    return N / ((Number(at) - started) / 1000);
+  });
+  const size = 32 * 1024 * 1024;
+  const big = payload(size);
+  const bulk = await repeat(async () => {
+    await expectAt(sink, 1);
+    const started = epoch();
+    socket.emit('to', 'sink', { from: 'a', data: big });
+    const { at } = await sink.next('all', 60_000);
+    return size / 1e6 / ((Number(at) - started) / 1000);
+  });
+  socket.disconnect();
+  await closeAll();
+  return { rtt, small, bulk };
+}
+
+// ---------------------------------------------------------------- broadcast fan-out
+async function roommeshFanOut(participants: number): Promise<Figure> {
+  const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
+  const local = new RoomClient({ url: server.url, room: 'fan', name: 'sender', iceServers: [], logger: silent });
+  await local.start();
+  await local.messaging.enable();
+  const receivers = await Promise.all(Array.from({ length: participants - 1 }, (_, i) => party(CHILD, ['rm'], `rm-${i}`)));
+  for (const [i, r] of receivers.entries()) {
+    r.send({ type: 'join', url: server.url, room: 'fan', name: `r${i}`, peers: participants - 1 });
+    await r.next('enabled');
+  }
+  await Promise.all(receivers.map((r) => r.next('complete')));
+  let seq = 0;
+  const result = await repeat(async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const started = epoch();
+      await local.messaging.broadcastMessage({ type: 'probe', message: { seq: ++seq } });
+      const got = await Promise.all(receivers.map((r) => r.next('got')));
+      times.push(Math.max(...got.map((g) => Number(g['at']))) - started);
+    }
+    return median(times);
+  });
+  await local.close();
+  await closeAll();
+  await server.close();
+  return result;
+}
+
+async function rawFanOut(participants: number): Promise<Figure> {
+  const receivers = await Promise.all(Array.from({ length: participants - 1 }, (_, i) => party(CHILD, ['raw'], `raw-${i}`)));
+  const peers = receivers.map((r) => {
+    const peer = new SimplePeer({ initiator: true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
+    peer.on('signal', (data) => r.send({ type: 'signal', from: 'sender', data }));
+    r.send({ type: 'peer', remote: 'sender', initiator: false, want: 1, echo: false });
+    return peer;
+  });
+  const relay = setInterval(() => receivers.forEach((r, i) => r.take('signal').forEach((m) => peers[i]?.signal(m['data'] as SimplePeer.SignalData))), 1);
+  await Promise.all(receivers.map((r) => r.next('complete')));
+  clearInterval(relay);
+  const probe = payload(100);
+  probe[0] = 0x50;
+  const result = await repeat(async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const started = epoch();
+      for (const peer of peers) peer.send(probe);
+      const got = await Promise.all(receivers.map((r) => r.next('got')));
+      times.push(Math.max(...got.map((g) => Number(g['at']))) - started);
+    }
+    return median(times);
+  });
+  for (const peer of peers) peer.destroy();
+  await closeAll();
+  return result;
+}
+
+// ---------------------------------------------------------------- mesh formation, one process per participant
+async function roommeshMesh(n: number): Promise<Figure> {
+  return repeat(async () => {
+    const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
+    const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['rm'], `mesh-${i}`)));
+    const started = epoch();
+    for (const [i, m] of members.entries()) m.send({ type: 'join', url: server.url, room: 'mesh', name: `p${i}`, peers: n - 1 });
+    const done = await Promise.all(members.map((m) => m.next('complete', 60_000)));
+    const ms = Math.max(...done.map((d) => Number(d['at']))) - started;
+    await closeAll();
+    await server.close();
+    return ms;
+  });
+}
+
+async function rawMesh(n: number): Promise<Figure> {
+  return repeat(async () => {
+    const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['raw'], `rawmesh-${i}`)));
+    const relay = setInterval(() => {
+      members.forEach((m, i) => m.take('signal').forEach((s) => members[Number(s['to'])]?.send({ type: 'signal', from: String(i), data: s['data'] })));
+    }, 1);
+    const started = epoch();
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        if (i !== j) members[i]?.send({ type: 'peer', remote: String(j), initiator: i < j, want: n - 1, echo: false });
+      }
+    }
+    const done = await Promise.all(members.map((m) => m.next('complete', 60_000)));
+    const ms = Math.max(...done.map((d) => Number(d['at']))) - started;
+    clearInterval(relay);
+    await closeAll();
+    return ms;
+  });
+}
+
+// ---------------------------------------------------------------- 16 in one process: formation, memory, idle CPU
+async function localMesh(kind: 'rm' | 'raw', n: number) {
+  const server = kind === 'rm' ? await createSignalingServer({ port: 0, logLevel: 'silent' }) : undefined;
+  const p = await spawnParty('bench/local-mesh.ts', kind === 'rm' ? ['rm', server?.url ?? '', String(n)] : ['raw', String(n)], `local-${kind}`);
+  p.send({ type: 'go' });
+  const outcome = await Promise.race([p.next('result', 120_000), p.next('failed', 120_000), p.exited.then((code) => ({ type: 'crashed', code }))]);
+  await p.close();
+  await server?.close();
+  return outcome as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------- main
+async function main(): Promise<void> {
+  const started = performance.now();
+  const log = (text: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${text}`);
+  log(`roommesh bench (${QUICK ? 'quick' : 'full'}, ${REPS} repetitions after a warm-up)`);
+  if (ONLY !== undefined) {
+    const parts: Record<string, () => Promise<unknown>> = {
+      rm: roommeshOneToOne,
+      raw: rawOneToOne,
+      relay: relayOneToOne,
+      fan: async () => ({ rm: await roommeshFanOut(8), raw: await rawFanOut(8) }),
+      mesh: async () => ({ rm: await roommeshMesh(8), raw: await rawMesh(8) }),
+      local: async () => ({ rm: await localMesh('rm', 16), raw: await localMesh('raw', 16) }),
+    };
+    const part = parts[ONLY];
+    if (part === undefined) throw new Error(`--only takes one of ${Object.keys(parts).join(', ')}`);
+    console.log(JSON.stringify(await part(), null, 1));
+    return;
+  }
+  log('1:1 roommesh…');
+  const rm = await roommeshOneToOne();
+  log('1:1 raw simple-peer…');
+  const raw = await rawOneToOne();
+  log('1:1 Socket.IO relay…');
+  const relay = await relayOneToOne();
+  const fan: Record<number, { rm: Figure; raw: Figure }> = {};
+  for (const n of [4, 8]) {
+    log(`broadcast fan-out, ${n} participants…`);
+    fan[n] = { rm: await roommeshFanOut(n), raw: await rawFanOut(n) };
+  }
+  const mesh: Record<number, { rm: Figure; raw: Figure }> = {};
+  for (const n of QUICK ? [4, 8] : [4, 8, 16]) {
+    log(`mesh formation, ${n} processes…`);
+    mesh[n] = { rm: await roommeshMesh(n), raw: await rawMesh(n) };
+  }
+  log('16 in one process…');
+  const local = { rm: await localMesh('rm', 16), raw: await localMesh('raw', 16) };
+
+  const rows: Row[] = [
+    { scenario: 'round trip, awaited send ~100 B', unit: 'ms', better: 'lower', rm: rm.rtt, raw: raw.rtt, relay: relay.rtt, goal: { vs: 'raw', ratio: 1.5 } },
+    { scenario: 'small messages one way', unit: 'msgs/s', better: 'higher', rm: rm.small, raw: raw.small, relay: relay.small, goal: { vs: 'raw', ratio: 5 } },
+    { scenario: `attachment 32 MiB (raw: best chunk, ${raw.bestChunk})`, unit: 'MB/s', better: 'higher', rm: rm.bulk, raw: raw.bulk, relay: relay.bulk, goal: { vs: 'raw', ratio: 0.9 } },
+    ...[4, 8].map((n): Row => ({ scenario: `broadcast to all, ${n} participants (last receiver)`, unit: 'ms', better: 'lower', rm: fan[n]?.rm, raw: fan[n]?.raw, goal: { vs: 'raw', ratio: 1.3 } })),
+    ...Object.entries(mesh).map(([n, f]): Row => ({ scenario: `mesh formation, ${n} processes`, unit: 'ms', better: 'lower', rm: f.rm, raw: f.raw, goal: { vs: 'raw', ratio: 1 } })),
+    localRow('mesh formation, 16 in one process', 'formationMs', 'ms', local, { vs: 'raw', ratio: 1 }),
+    localRow('memory per linked peer, 16 in one process', 'rssPerPeerMiB', 'MiB', local),
+    localRow('idle CPU, 16-participant mesh in one process', 'idleCpuPercent', '% of a core', local),
+    localRow('peak file descriptors, 16 in one process', 'peakFds', 'fds', local),
+  ];
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, loopback`;
+  await writeReport(rows, { machine, quick: QUICK, seconds: (performance.now() - started) / 1000, rawBulkByChunk: raw.bulkByChunk, local });
+  log('done');
+}
+
+function localRow(scenario: string, key: string, unit: string, local: { rm: Record<string, unknown>; raw: Record<string, unknown> }, goal?: Row['goal']): Row {
+  const one = (r: Record<string, unknown>): Figure | string => (typeof r[key] === 'number' ? figure([r[key] as number]) : `${String(r['type'])}${r['message'] ? `: ${String(r['message'])}` : ''}`);
+  return { scenario, unit, better: 'lower', rm: one(local.rm), raw: one(local.raw), ...(goal ? { goal } : {}) };
+}
+
+main().then(
+  () => process.exit(0),
+  async (error: Error) => {
+    console.error(error);
+    await closeAll().catch(() => undefined);
+    process.exit(1);
+  },
+);
