@@ -31,7 +31,8 @@ if (role === 'rm') {
   let received = 0;
   on(async (c) => {
     if (c.type === 'join') {
-      room = new RoomClient({ url: String(c.url), room: String(c.room), name: String(c.name), iceServers: [], logger: { debug() {}, info() {}, warn() {}, error() {} } });
+      const warn = (fields: object, message: string): void => void process.stderr.write(`[${String(c.name)}] ${message} ${JSON.stringify(fields)}\n`);
+      room = new RoomClient({ url: String(c.url), room: String(c.room), name: String(c.name), iceServers: [], logger: { debug() {}, info() {}, warn, error: warn } });
       const want = Number(c.peers);
       const check = (): void => {
         if (room && room.messaging.getParticipants().length === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
@@ -50,12 +51,10 @@ if (role === 'rm') {
       expected = Number(c.count);
       received = 0;
       send({ type: 'expecting' });
-    } else if (c.type === 'cpu') {
-      const start = process.cpuUsage();
-      setTimeout(() => {
-        const used = process.cpuUsage(start);
-        send({ type: 'cpu', micros: used.user + used.system, rss: process.memoryUsage().rss });
-      }, Number(c.ms));
+    } else if (c.type === 'broadcast') {
+      const at = now();
+      await room?.messaging.broadcastMessage({ type: 'probe', message: { seq: Number(c.seq) } });
+      send({ type: 'sent', at });
     } else if (c.type === 'close') {
       await room?.close();
       process.disconnect?.();
@@ -96,12 +95,11 @@ if (role === 'raw') {
       received = 0;
       bytes = 0;
       send({ type: 'expecting' });
-    } else if (c.type === 'cpu') {
-      const start = process.cpuUsage();
-      setTimeout(() => {
-        const used = process.cpuUsage(start);
-        send({ type: 'cpu', micros: used.user + used.system, rss: process.memoryUsage().rss });
-      }, Number(c.ms));
+    } else if (c.type === 'broadcast') {
+      const at = now();
+      const probe = new Uint8Array(100).fill(0x50); // 'P': counted as a probe by receivers
+      for (const peer of peers.values()) peer.send(probe);
+      send({ type: 'sent', at });
     } else if (c.type === 'close') {
       for (const peer of peers.values()) peer.destroy();
       process.disconnect?.();

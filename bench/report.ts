@@ -40,7 +40,8 @@ export function goalMet(row: Row): boolean | undefined {
 
 function svg(rows: Row[], machine: string): string {
   const plotted = rows.filter((row) => ratio(row, 'raw') !== undefined);
-  const width = 860;
+  const width = 980;
+  const valueColumn = 760; // labels sit in their own column, clear of the bars
   const rowHeight = 34;
   const left = 330;
   const top = 56;
@@ -51,7 +52,7 @@ function svg(rows: Row[], machine: string): string {
     return row.better === 'higher' ? r : 1 / r;
   };
   const span = Math.max(8, ...plotted.map((row) => Math.max(advantage(row), 1 / advantage(row))));
-  const x = (value: number): number => left + ((Math.log(value) / Math.log(span) + 1) / 2) * (width - left - 30);
+  const x = (value: number): number => left + ((Math.log(value) / Math.log(span) + 1) / 2) * (valueColumn - left - 20);
   const bars = plotted
     .map((row, i) => {
       const y = top + i * rowHeight;
@@ -63,7 +64,7 @@ function svg(rows: Row[], machine: string): string {
       const label = a >= 1 ? `${a.toFixed(2)}× better` : `${(1 / a).toFixed(2)}× worse`;
       return `<text x="${left - 10}" y="${y + 21}" text-anchor="end">${escape(row.scenario)}</text>
 <rect x="${Math.min(x0, x1)}" y="${y + 8}" width="${Math.max(2, Math.abs(x1 - x0))}" height="18" fill="${color}" rx="2"/>
-<text x="${(a >= 1 ? x1 + 6 : x1 - 6).toFixed(1)}" y="${y + 21}" text-anchor="${a >= 1 ? 'start' : 'end'}" class="v">${label}${met === undefined ? '' : met ? ' ✓' : ' (goal missed)'}</text>`;
+<text x="${valueColumn}" y="${y + 21}" class="v">${label}${met === undefined ? '' : met ? ' ✓ goal met' : ' · goal missed'}</text>`;
     })
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="13">

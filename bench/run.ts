@@ -28,11 +28,11 @@ const median = (values: number[]): number => {
 };
 const figure = (values: number[]): Figure => ({ median: median(values), min: Math.min(...values), max: Math.max(...values), reps: values.length });
 
-/** Runs `once` a warm-up time, then REPS times. */
-async function repeat(once: () => Promise<number>): Promise<Figure> {
+/** Runs `once` a warm-up time, then `reps` times. */
+async function repeat(once: () => Promise<number>, reps = REPS): Promise<Figure> {
   await once();
   const values: number[] = [];
-  for (let i = 0; i < REPS; i++) values.push(await once());
+  for (let i = 0; i < reps; i++) values.push(await once());
   return figure(values);
 }
 
@@ -229,95 +229,106 @@ async function relayOneToOne() {
 }
 
 // ---------------------------------------------------------------- broadcast fan-out
-async function roommeshFanOut(participants: number): Promise<Figure> {
-  const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
-  const local = new RoomClient({ url: server.url, room: 'fan', name: 'sender', iceServers: [], logger: silent });
-  await local.start();
-  await local.messaging.enable();
-  const receivers = await Promise.all(Array.from({ length: participants - 1 }, (_, i) => party(CHILD, ['rm'], `rm-${i}`)));
-  for (const [i, r] of receivers.entries()) {
-    r.send({ type: 'join', url: server.url, room: 'fan', name: `r${i}`, peers: participants - 1 });
-    await r.next('enabled');
-  }
-  await Promise.all(receivers.map((r) => r.next('complete')));
+// Both sides form the full mesh of `participants` processes (a room), then participant 0
+// broadcasts a probe; the figure is the time until the last receiver has it.
+
+async function fanOut(members: Party[]): Promise<Figure> {
+  const [sender, ...receivers] = members;
+  if (sender === undefined) throw new Error('no sender');
   let seq = 0;
-  const result = await repeat(async () => {
+  return repeat(async () => {
     const times: number[] = [];
     for (let i = 0; i < 50; i++) {
-      const started = epoch();
-      await local.messaging.broadcastMessage({ type: 'probe', message: { seq: ++seq } });
-      const got = await Promise.all(receivers.map((r) => r.next('got')));
-      times.push(Math.max(...got.map((g) => Number(g['at']))) - started);
+      sender.send({ type: 'broadcast', seq: ++seq });
+      const [{ at: sentAt }, got] = await Promise.all([sender.next('sent'), Promise.all(receivers.map((r) => r.next('got')))]);
+      times.push(Math.max(...got.map((g) => Number(g['at']))) - Number(sentAt));
     }
     return median(times);
   });
-  await local.close();
-  await closeAll();
-  await server.close();
-  return result;
 }
 
-async function rawFanOut(participants: number): Promise<Figure> {
-  const receivers = await Promise.all(Array.from({ length: participants - 1 }, (_, i) => party(CHILD, ['raw'], `raw-${i}`)));
-  const peers = receivers.map((r) => {
-    const peer = new SimplePeer({ initiator: true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
-    peer.on('signal', (data) => r.send({ type: 'signal', from: 'sender', data }));
-    r.send({ type: 'peer', remote: 'sender', initiator: false, want: 1, echo: false });
-    return peer;
-  });
-  const relay = setInterval(() => receivers.forEach((r, i) => r.take('signal').forEach((m) => peers[i]?.signal(m['data'] as SimplePeer.SignalData))), 1);
-  await Promise.all(receivers.map((r) => r.next('complete')));
-  clearInterval(relay);
-  const probe = payload(100);
-  probe[0] = 0x50;
-  const result = await repeat(async () => {
-    const times: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const started = epoch();
-      for (const peer of peers) peer.send(probe);
-      const got = await Promise.all(receivers.map((r) => r.next('got')));
-      times.push(Math.max(...got.map((g) => Number(g['at']))) - started);
+async function roommeshFanOut(participants: number): Promise<Figure | string> {
+  const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
+  try {
+    const members = await Promise.all(Array.from({ length: participants }, (_, i) => party(CHILD, ['rm'], `rm-${i}`)));
+    for (const [i, m] of members.entries()) {
+      m.send({ type: 'join', url: server.url, room: 'fan', name: `p${i}`, peers: participants - 1 });
+      await m.next('enabled');
     }
-    return median(times);
-  });
-  for (const peer of peers) peer.destroy();
-  await closeAll();
-  return result;
+    const failure = await formed(members);
+    return failure ?? (await fanOut(members));
+  } finally {
+    await closeAll();
+    await server.close();
+  }
+}
+
+async function rawFanOut(participants: number): Promise<Figure | string> {
+  try {
+    const { members, link } = await rawMeshOf(participants);
+    link();
+    const failure = await formed(members);
+    return failure ?? (await fanOut(members));
+  } finally {
+    await closeAll();
+  }
+}
+
+/** Waits until every member reports its mesh complete; a description of what is missing if some never do. */
+async function formed(members: Party[], timeoutMs = 60_000): Promise<string | undefined> {
+  const done = await Promise.all(members.map((m) => m.next('complete', timeoutMs).then(() => true, () => false)));
+  const missing = done.filter((ok) => !ok).length;
+  return missing === 0 ? undefined : `incomplete: ${missing} of ${members.length} never saw everyone`;
 }
 
 // ---------------------------------------------------------------- mesh formation, one process per participant
-async function roommeshMesh(n: number): Promise<Figure> {
-  return repeat(async () => {
+async function roommeshMesh(n: number): Promise<Figure | string> {
+  let failure: string | undefined;
+  const measured = await repeat(async () => {
+    if (failure !== undefined) return NaN;
     const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
     const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['rm'], `mesh-${i}`)));
     const started = epoch();
     for (const [i, m] of members.entries()) m.send({ type: 'join', url: server.url, room: 'mesh', name: `p${i}`, peers: n - 1 });
-    const done = await Promise.all(members.map((m) => m.next('complete', 60_000)));
-    const ms = Math.max(...done.map((d) => Number(d['at']))) - started;
+    const done = await Promise.all(members.map((m) => m.next('complete', 60_000).then((d) => Number(d['at']), () => NaN)));
     await closeAll();
     await server.close();
-    return ms;
-  });
+    if (done.some(Number.isNaN)) failure = `incomplete: ${done.filter(Number.isNaN).length} of ${n} never saw everyone`;
+    return Math.max(...done) - started;
+  }, n > 8 ? 3 : REPS);
+  return failure ?? measured;
 }
 
-async function rawMesh(n: number): Promise<Figure> {
-  return repeat(async () => {
-    const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['raw'], `rawmesh-${i}`)));
-    const relay = setInterval(() => {
-      members.forEach((m, i) => m.take('signal').forEach((s) => members[Number(s['to'])]?.send({ type: 'signal', from: String(i), data: s['data'] })));
-    }, 1);
-    const started = epoch();
+/** n raw processes; `link()` tells each to connect to every other (lower index initiates), relaying their signals. */
+async function rawMeshOf(n: number): Promise<{ members: Party[]; link(): void }> {
+  const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['raw'], `raw-${i}`)));
+  const relay = setInterval(() => {
+    members.forEach((m, i) => m.take('signal').forEach((s) => members[Number(s['to'])]?.send({ type: 'signal', from: String(i), data: s['data'] })));
+  }, 1);
+  void Promise.all(members.map((m) => m.exited)).then(() => clearInterval(relay));
+  const link = (): void => {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
         if (i !== j) members[i]?.send({ type: 'peer', remote: String(j), initiator: i < j, want: n - 1, echo: false });
       }
     }
-    const done = await Promise.all(members.map((m) => m.next('complete', 60_000)));
-    const ms = Math.max(...done.map((d) => Number(d['at']))) - started;
-    clearInterval(relay);
+  };
+  return { members, link };
+}
+
+async function rawMesh(n: number): Promise<Figure | string> {
+  let failure: string | undefined;
+  const measured = await repeat(async () => {
+    if (failure !== undefined) return NaN;
+    const { members, link } = await rawMeshOf(n);
+    const started = epoch(); // after the processes started, as for roommesh
+    link();
+    const done = await Promise.all(members.map((m) => m.next('complete', 60_000).then((d) => Number(d['at']), () => NaN)));
     await closeAll();
-    return ms;
-  });
+    if (done.some(Number.isNaN)) failure = `incomplete: ${done.filter(Number.isNaN).length} of ${n} never saw everyone`;
+    return Math.max(...done) - started;
+  }, n > 8 ? 3 : REPS);
+  return failure ?? measured;
 }
 
 // ---------------------------------------------------------------- 16 in one process: formation, memory, idle CPU
@@ -356,12 +367,12 @@ async function main(): Promise<void> {
   const raw = await rawOneToOne();
   log('1:1 Socket.IO relay…');
   const relay = await relayOneToOne();
-  const fan: Record<number, { rm: Figure; raw: Figure }> = {};
+  const fan: Record<number, { rm: Figure | string; raw: Figure | string }> = {};
   for (const n of [4, 8]) {
     log(`broadcast fan-out, ${n} participants…`);
     fan[n] = { rm: await roommeshFanOut(n), raw: await rawFanOut(n) };
   }
-  const mesh: Record<number, { rm: Figure; raw: Figure }> = {};
+  const mesh: Record<number, { rm: Figure | string; raw: Figure | string }> = {};
   for (const n of QUICK ? [4, 8] : [4, 8, 16]) {
     log(`mesh formation, ${n} processes…`);
     mesh[n] = { rm: await roommeshMesh(n), raw: await rawMesh(n) };

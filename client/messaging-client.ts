@@ -13,7 +13,7 @@ import type { Logger, RtcImplementation, Tunables } from './options.js';
 import { RemoteParticipant } from './participant.js';
 import { resolveRtc } from './rtc.js';
 import type { SignalClient } from './signal-client.js';
-import { checkMessageBody, checkType, copyAttachment, isPlainObject } from './validate.js';
+import { attachmentBytes, checkMessageBody, checkType, isPlainObject } from './validate.js';
 import { encodeHeader } from './wire/codec.js';
 import type { AssembledMessage } from './wire/reassembler.js';
 
@@ -333,7 +333,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     if (header.length > maxJsonBytes) {
       throw new RoomError('MESSAGE_TOO_LARGE', `message JSON of ${header.length} bytes exceeds maxJsonBytes (${maxJsonBytes}); move bulk data into the attachment`);
     }
-    const bytes = copyAttachment(attachment);
+    const bytes = attachmentBytes(attachment);
     if (bytes instanceof RoomError) throw bytes;
     return { header, attachment: bytes };
   }

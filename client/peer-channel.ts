@@ -85,17 +85,25 @@ export class PeerChannel {
     });
     this.pacer.kick();
     // Any packet proves the peer alive; an idle link pings. Checking twice per interval
-    // bounds detection at livenessTimeoutMs + heartbeatIntervalMs / 2.
+    // bounds detection at livenessTimeoutMs + heartbeatIntervalMs / 2. A tick that comes
+    // far too late means this process was starved (a blocked event loop, an overloaded
+    // machine): the peer's packets may be waiting unread, so it gets a fresh window rather
+    // than the blame.
     let sincePing = 0;
+    const every = tunables.heartbeatIntervalMs / 2;
+    let lastTick = Date.now();
     this.heartbeat = setInterval(() => {
-      if (Date.now() - this.lastHeard > tunables.livenessTimeoutMs) return handlers.silent();
+      const now = Date.now();
+      if (now - lastTick > every + tunables.livenessTimeoutMs / 2) this.lastHeard = now;
+      lastTick = now;
+      if (now - this.lastHeard > tunables.livenessTimeoutMs) return handlers.silent();
       sincePing += tunables.heartbeatIntervalMs / 2;
       if (sincePing >= tunables.heartbeatIntervalMs && this.outbox.isEmpty) {
         sincePing = 0;
         this.outbox.addPing();
         this.pacer.kick();
       }
-    }, tunables.heartbeatIntervalMs / 2);
+    }, every);
   }
 
   /** Messages accepted but not yet receipted. */

@@ -31,7 +31,6 @@ interface SimplePeerInternals {
 
 export class PeerLink {
   private readonly peer: SimplePeer.Instance;
-  private opened = false;
   private closed = false;
 
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
@@ -43,19 +42,19 @@ export class PeerLink {
       channelConfig: { ordered: true },
     });
     this.peer.on('signal', (data: SignalData) => handlers.signal(data));
-    this.peer.on('connect', () => {
-      this.opened = true;
-      handlers.open();
-    });
+    this.peer.on('connect', () => handlers.open());
     this.peer.on('data', (data: Uint8Array) => handlers.data(data));
     this.peer.on('error', (error: Error & { code?: string }) => this.finish(error.code ?? error.message));
     this.peer.on('close', () => this.finish('closed by peer'));
   }
 
-  /** The data channel is usable. The answering side's channel can open (and carry data) before simple-peer's `connect`. */
+  /**
+   * The data channel is usable: asked of the channel itself. The answering side's channel
+   * opens (and carries data) before simple-peer's `connect`, and a channel the peer closed
+   * reads `closing` before simple-peer notices.
+   */
   get isOpen(): boolean {
-    if (this.closed) return false;
-    return this.opened || (this.peer as unknown as SimplePeerInternals)._channel?.readyState === 'open';
+    return !this.closed && (this.peer as unknown as SimplePeerInternals)._channel?.readyState === 'open';
   }
 
   get bufferedAmount(): number {

@@ -195,7 +195,11 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return undefined;
   });
 
-  socket.on('disconnect', (reason) => {
+  socket.on('disconnect', (reason, description) => {
+    // A payload over maxPayloadBytes ends the connection inside Socket.IO, silently: say so here.
+    const fields = { socket: socket.id, participant: socket.data.participantId, reason, detail: String((description as { message?: string } | undefined)?.message ?? '') };
+    if (reason === 'transport error' || reason === 'parse error') logger.warn(fields, 'connection dropped (e.g. a payload over maxPayloadBytes)');
+    else logger.debug(fields, 'connection closed');
     // The service stopping is not anyone leaving: peers keep their links and their presence.
     if (reason === 'server shutting down') {
       const id = socket.data.participantId;

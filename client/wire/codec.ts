@@ -95,11 +95,15 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   return { kind: 'hello', limits: { maxJsonBytes, maxAttachmentBytes } };
 }
 
-export function encodePacket(records: OutgoingRecord[]): Uint8Array {
+/**
+ * Encodes `records` into a new buffer, or into `into` when it is large enough (the result is
+ * then a view of it, valid until `into` is reused).
+ */
+export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint8Array {
   const bodies = records.map((record) => recordBodyLength(record));
   const total = PACKET_HEADER_BYTES + bodies.reduce((sum, n) => sum + RECORD_HEADER_BYTES + n, 0);
-  const packet = new Uint8Array(total);
-  const view = new DataView(packet.buffer);
+  const packet = into !== undefined && into.length >= total ? into.subarray(0, total) : new Uint8Array(total);
+  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
   packet[0] = WIRE_VERSION;
   let at = PACKET_HEADER_BYTES;
   records.forEach((record, index) => {

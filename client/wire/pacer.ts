@@ -2,8 +2,11 @@
  * Flow control for one data channel. @roamhq/wrtc has no `bufferedamountlow` event and
  * silently drops data once ~16 MiB is buffered, so the pacer polls `bufferedAmount`:
  * it sends while the buffer is under the high mark, then waits until it drains below the
- * low mark. Pumps are started on a microtask so that everything queued in one tick is
- * coalesced into as few packets as possible.
+ * low mark. Reading `bufferedAmount` is a call into WebRTC's network thread (25–30 µs idle,
+ * far more while it is busy sending), so the pacer reads it only when the last reading
+ * plus what was sent since could have reached the high mark. Pumps are started on a
+ * microtask so that everything queued in one tick is coalesced into as few packets as
+ * possible.
  */
 export interface PacerOptions {
   highWaterMark: number;
@@ -26,6 +29,8 @@ export class Pacer {
   private scheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /** The last `bufferedAmount` read plus the bytes sent since: an upper bound of what is buffered. */
+  private estimate = 0;
 
   constructor(
     private readonly sink: PacerSink,
@@ -56,13 +61,17 @@ export class Pacer {
 
   private pump(): void {
     while (!this.stopped && this.sink.isOpen) {
-      if (this.sink.bufferedAmount >= this.options.highWaterMark) {
-        this.waitForDrain();
-        return;
+      if (this.estimate >= this.options.highWaterMark) {
+        this.estimate = this.sink.bufferedAmount;
+        if (this.estimate >= this.options.highWaterMark) {
+          this.waitForDrain();
+          return;
+        }
       }
       const packet = this.source.nextPacket(this.sink.maxPacketBytes);
       if (packet === null) return;
       this.sink.send(packet);
+      this.estimate += packet.length;
     }
   }
 
@@ -70,7 +79,8 @@ export class Pacer {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.stopped || !this.sink.isOpen) return;
-      if (this.sink.bufferedAmount > this.options.lowWaterMark) this.waitForDrain();
+      this.estimate = this.sink.bufferedAmount;
+      if (this.estimate > this.options.lowWaterMark) this.waitForDrain();
       else this.pump();
     }, this.options.pollIntervalMs);
   }

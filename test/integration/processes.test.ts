@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectCode, joinAll, newRoom, startServer, waitForEvent, withTimeout } from '../helpers.js';
+import { expectCode, joinAll, newRoom, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -119,14 +119,7 @@ describe('a mesh', () => {
     // Everyone enables at once: the hardest case for negotiation and file descriptors.
     await Promise.all(clients.map((c) => c.messaging.enable()));
     const everyoneSeesNine = () => clients.every((c) => c.messaging.getParticipants().length === 9);
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        const check = (): void => (everyoneSeesNine() ? resolve() : void setTimeout(check, 5));
-        check();
-      }),
-      20_000,
-      'every participant to see the 9 others',
-    );
+    await until(everyoneSeesNine, 'every participant to see the 9 others', 20_000);
     console.log(`[measure] full mesh of 10 in one process: ${(performance.now() - started).toFixed(0)} ms`);
     // Every pair can talk: a broadcast from each reaches all 9 others.
     const counts = new Map<string, number>();

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
-import { ask, joinAll, newRoom, rawClient, serviceLog, startServer, waitForEvent, withTimeout } from '../helpers.js';
+import { ask, joinAll, newRoom, rawClient, serviceLog, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 
 describe('signaling service against a badly behaved client', () => {
   it('answers every malformed payload with an error, logs it, and keeps serving the room', async () => {
@@ -41,20 +41,14 @@ describe('signaling service against a badly behaved client', () => {
     raw.emit('signal', { to: alice.localParticipant.id, sid: 's', from: bob.localParticipant.id, data: offer });
     raw.emit('signal', 'garbage');
     raw.emit('no-such-event', 1, 2, 3);
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        const check = () => (failures.length >= 4 ? resolve() : setTimeout(check, 5));
-        check();
-      }),
-      5000,
-      'four failure events',
-    );
+    await until(() => failures.length >= 4, 'four failure events', 5000);
     expect(failures.map((f) => f.code)).toEqual(['PARTICIPANT_NOT_FOUND', 'INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE']);
 
     // A payload over the size limit costs the offender its connection, nobody else anything.
     const dropped = new Promise<string>((resolve) => raw.once('disconnect', (reason) => resolve(reason)));
     raw.emit('signal', { to: alice.localParticipant.id, sid: 's', data: { type: 'offer', sdp: 'x'.repeat(64 * 1024) } });
     expect(await withTimeout(dropped, 5000, 'oversized payload disconnect')).toBe('transport close');
+    await until(() => lines.some((l) => /payload over maxPayloadBytes/.test(l.msg)), 'the operator told of the dropped connection', 5000);
 
     // The room never saw mallory, and its own traffic flows.
     expect(alice.messaging.getParticipantByName('mallory')).toBeUndefined();
