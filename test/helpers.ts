@@ -10,6 +10,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterEach } from 'vitest';
 import { RoomClient, type Logger, type MessagingClient, type MessagingEvents, type RoomClientOptions, type RoomEvents } from '../client/index.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../signaling/index.js';
+import { attachmentBytes } from './shared/driver.js';
 
 const servers: SignalingServer[] = [];
 const rooms: RoomClient[] = [];
@@ -110,17 +111,8 @@ export async function until(condition: () => boolean, label: string, timeoutMs =
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-export function randomBytes(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** `length` pseudo-random bytes from `seed` (the shared suite's generator, so both sides can make them). */
+export const randomBytes = (length: number, seed = 1): Uint8Array => attachmentBytes({ size: length, seed });
 
 /** Expects `promise` to reject with a RoomError of `code`. */
 export async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {

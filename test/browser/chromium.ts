@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -64,4 +65,19 @@ export async function launchChromium(): Promise<{ context: BrowserContext; dispo
   const theirs = await playwrightDisableFeatures();
   const features = [...(theirs?.slice('--disable-features='.length).split(',') ?? []), ...OUR_DISABLED_FEATURES];
   return launch([`--disable-features=${features.join(',')}`], theirs === undefined ? [] : [theirs]);
+}
+
+/** One Chromium for the calling test file: launched before its tests, closed after them. */
+export function useChromium(): () => BrowserContext {
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.dispose();
+  });
+  return () => {
+    if (browser === undefined) throw new Error('Chromium is not running (useChromium() must be called at the top of a test file)');
+    return browser.context;
+  };
 }

@@ -2,17 +2,11 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startServer, withTimeout } from '../helpers.js';
-import { launchChromium } from './chromium.js';
+import { useChromium } from './chromium.js';
 
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-beforeAll(async () => {
-  chromium = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await chromium?.dispose();
-});
+const browser = useChromium();
 
 const ARTIFACTS = 'test-artifacts';
 
@@ -32,7 +26,7 @@ describe('the demo room page, as a person uses it', () => {
     );
     try {
       await withTimeout(agentReady, 15_000, 'the agent example to join');
-      const alice = await chromium.context.newPage();
+      const alice = await browser().newPage();
       const errors: string[] = [];
       alice.on('pageerror', (e) => errors.push(e.message));
       await alice.goto(`${url}/?room=demo`);
@@ -59,7 +53,7 @@ describe('the demo room page, as a person uses it', () => {
       await alice.locator('#messages li', { hasText: `sha256 ${sha} (300000 bytes) of notes.bin` }).waitFor({ timeout: 10_000 });
 
       // Another tab joins; its broadcast file arrives at alice as a download link.
-      const bob = await chromium.context.newPage();
+      const bob = await browser().newPage();
       await bob.goto(`${url}/?room=demo&name=bob`);
       await bob.getByRole('button', { name: 'Join' }).click();
       await alice.locator('#participants li', { hasText: 'bob' }).waitFor({ timeout: 10_000 });
@@ -94,14 +88,14 @@ describe('the demo room page on a service that requires tokens', () => {
     const { createToken } = await import('../../signaling/index.js');
     const secret = 'demo-secret-of-at-least-32-bytes-000000';
     const { url } = await startServer({ secret });
-    const page = await chromium.context.newPage();
+    const page = await browser().newPage();
     const token = await createToken({ secret, room: 'vip', name: 'carol' });
     await page.goto(`${url}/?room=vip&name=ignored&token=${encodeURIComponent(token)}`);
     await page.getByRole('button', { name: 'Join' }).click();
     await page.locator('#room-panel').waitFor({ state: 'visible', timeout: 10_000 });
     expect(await page.locator('#you').innerText()).toBe('carol'); // the token's name, not the form's
 
-    const other = await chromium.context.newPage();
+    const other = await browser().newPage();
     await other.goto(`${url}/?room=vip&name=mallory&token=forged`);
     await other.getByRole('button', { name: 'Join' }).click();
     await expect.poll(() => other.locator('#join-error').innerText()).toMatch(/^UNAUTHORIZED: the join token is malformed/);

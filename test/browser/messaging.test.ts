@@ -1,23 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NodeDriver } from '../shared/node-driver.js';
 import { exchangeEverything, joinAndSeeEachOther } from '../shared/scenarios.js';
 import { startServer, withTimeout } from '../helpers.js';
-import { launchChromium } from './chromium.js';
+import { useChromium } from './chromium.js';
 import { PageDriver } from './page-driver.js';
 
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-beforeAll(async () => {
-  chromium = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await chromium?.dispose();
-});
+const browser = useChromium();
 
 describe('browsers and Node in one room (real Chromium, real @roamhq/wrtc)', () => {
   it('runs the shared suite with two Chromium pages and one Node participant, then drops a closed page quickly', async () => {
     const { url } = await startServer();
-    const anna = new PageDriver('chromium:anna', await chromium.context.newPage());
-    const bert = new PageDriver('chromium:bert', await chromium.context.newPage());
+    const anna = new PageDriver('chromium:anna', await browser().newPage());
+    const bert = new PageDriver('chromium:bert', await browser().newPage());
     const node = new NodeDriver('node:nora');
     await anna.open(url);
     await bert.open(url);
