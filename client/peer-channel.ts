@@ -106,11 +106,6 @@ export class PeerChannel {
     }, every);
   }
 
-  /** Messages accepted but not yet receipted. */
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
   send(header: Uint8Array, attachment: Uint8Array): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const { maxJsonBytes, maxAttachmentBytes } = this.peerLimits;

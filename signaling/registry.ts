@@ -38,10 +38,6 @@ export class RoomRegistry {
     return this.byId.get(id);
   }
 
-  roomSize(room: string): number {
-    return this.rooms.get(room)?.size ?? 0;
-  }
-
   join(input: Omit<ParticipantRecord, 'messaging'>): JoinOutcome {
     if (this.byId.has(input.id)) return { ok: false, reason: 'DUPLICATE_ID' };
     let members = this.rooms.get(input.room);
