@@ -97,7 +97,7 @@ export class PeerChannel {
       if (now - lastTick > every + tunables.livenessTimeoutMs / 2) this.lastHeard = now;
       lastTick = now;
       if (now - this.lastHeard > tunables.livenessTimeoutMs) return handlers.silent();
-      sincePing += tunables.heartbeatIntervalMs / 2;
+      sincePing += every;
       if (sincePing >= tunables.heartbeatIntervalMs && this.outbox.isEmpty) {
         sincePing = 0;
         this.outbox.addPing();
