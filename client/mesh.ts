@@ -1,25 +1,30 @@
 /**
- * The links of one messaging client to the rest of its room. Who initiates is decided by
- * the service's order of events: a participant initiates to everyone it learns of when it
- * enables messaging, and answers everyone announced to it afterwards, so two peers never
- * both offer. Each link carries a session id chosen by its initiator; signals of any other
- * session are stale and dropped. Initiations wait for a slot of the process-wide limiter.
+ * The paths of one messaging client to the rest of its room: one Peer per remote
+ * participant, and the routing of signals and relayed packets to them. Who initiates is
+ * decided by the service's order of events: a participant initiates to everyone it learns
+ * of when it enables messaging (or resumes), and answers everyone announced to it
+ * afterwards, so two peers never both offer. The pair keeps those roles for repairs and
+ * for the relay. Initiations wait for a slot of the process-wide limiter.
  */
-import { RoomError } from '../protocol/errors.js';
+import type { RoomError } from '../protocol/errors.js';
 import type { SignalEnvelope, SignalRequest } from '../protocol/signaling.js';
 import { negotiationLimiter } from './limiter.js';
 import type { Logger, RtcImplementation, Tunables } from './options.js';
-import { PeerChannel } from './peer-channel.js';
-import { PeerLink } from './peer-link.js';
+import type { LinkKind } from './participant.js';
+import { Peer, type LinkCloseReason } from './peer.js';
+import type { PeerSession } from './peer-session.js';
+import type { RelaySender } from './relay-transport.js';
 import type { AssembledMessage } from './wire/reassembler.js';
 
-export type LinkCloseReason = 'bye' | 'failed' | 'timeout';
+export type { LinkCloseReason } from './peer.js';
 
 export interface MeshEvents {
   /** A message to `peerId` can now be delivered. */
   open(peerId: string): void;
-  /** The link to `peerId` is gone (never called for links closed by `remove()`/`closeAll()`). */
+  /** `peerId` is given up (never called for peers closed by `remove()`/`closeAll()`). */
   closed(peerId: string, reason: LinkCloseReason, detail: string): void;
+  /** Messages to `peerId` now go `kind`. */
+  path(peerId: string, kind: LinkKind): void;
   message(peerId: string, message: AssembledMessage): void;
   /** A frame from `peerId` broke the protocol and was dropped. */
   violation(peerId: string, reason: string): void;
@@ -30,177 +35,118 @@ export interface MeshOptions {
   rtcConfig: Record<string, unknown> & { iceServers: unknown[] };
   tunables: Tunables;
   logger: Logger;
-  sendSignal(request: SignalRequest): void;
+  relayAllowed: boolean;
+  signaling: RelaySender & { signal(request: SignalRequest): void };
   events: MeshEvents;
 }
 
-interface Entry {
-  peerId: string;
-  initiator: boolean;
-  sid: string | undefined;
-  link: PeerLink | undefined;
-  channel: PeerChannel | undefined;
-  closed: boolean;
-  release: (() => void) | undefined;
-  openTimer: ReturnType<typeof setTimeout> | undefined;
-}
-
-function randomSid(): string {
-  const bytes = new Uint8Array(9);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** How long a goodbye may take to drain from the channel's buffer before the link is closed. */
+/** How long goodbyes may take to drain from the channels' buffers before the links close. */
 const BYE_DRAIN_MS = 250;
 
 export class Mesh {
-  private readonly entries = new Map<string, Entry>();
+  private readonly peers = new Map<string, Peer>();
 
   constructor(private readonly options: MeshOptions) {}
 
-  /** Starts a link to `peerId`: as initiator now (after a limiter slot), or as responder awaiting its offer. */
+  /** Starts the paths to `peerId`: as initiator (offering now) or as responder (awaiting its offer). */
   connect(peerId: string, initiator: boolean): void {
-    if (this.entries.has(peerId)) return;
-    const entry: Entry = { peerId, initiator, sid: undefined, link: undefined, channel: undefined, closed: false, release: undefined, openTimer: undefined };
-    this.entries.set(peerId, entry);
-    entry.openTimer = setTimeout(
-      () => this.lose(entry, 'timeout', `no data channel within ${this.options.tunables.connectTimeoutMs} ms`),
-      this.options.tunables.connectTimeoutMs,
+    if (this.peers.has(peerId)) return;
+    const { events, logger } = this.options;
+    let peer: Peer | undefined;
+    const mine = (): boolean => peer !== undefined && this.peers.get(peerId) === peer;
+    peer = new Peer(
+      peerId,
+      initiator,
+      {
+        rtc: this.options.rtc,
+        rtcConfig: this.options.rtcConfig,
+        tunables: this.options.tunables,
+        logger,
+        relayAllowed: this.options.relayAllowed,
+        limiter: negotiationLimiter,
+        signaling: this.options.signaling,
+      },
+      {
+        open: () => events.open(peerId),
+        closed: (reason, detail) => {
+          if (!mine()) return;
+          this.peers.delete(peerId);
+          events.closed(peerId, reason, detail);
+        },
+        path: (kind) => events.path(peerId, kind),
+        message: (message) => events.message(peerId, message),
+        refused: (error) => logger.warn({ peerId, ...error }, 'refused a message from a peer'),
+        violation: (reason) => events.violation(peerId, reason),
+      },
     );
-    if (!initiator) return;
-    void negotiationLimiter.acquire().then((release) => {
-      if (entry.closed) return release();
-      entry.release = release;
-      entry.sid = randomSid();
-      entry.link = this.createLink(entry, true);
-    });
+    this.peers.set(peerId, peer);
+  }
+
+  has(peerId: string): boolean {
+    return this.peers.has(peerId);
   }
 
   handleSignal(envelope: SignalEnvelope): void {
-    const entry = this.entries.get(envelope.from);
-    if (entry === undefined || entry.closed) {
+    const peer = this.peers.get(envelope.from);
+    if (peer === undefined) {
       this.options.logger.debug({ from: envelope.from }, 'signal from a participant with no link dropped');
       return;
     }
-    if (!entry.initiator && envelope.data.type === 'offer' && envelope.sid !== entry.sid) {
-      entry.link?.close();
-      entry.channel?.fail(new RoomError('PARTICIPANT_LEFT', 'the link was replaced'));
-      entry.channel = undefined;
-      entry.sid = envelope.sid;
-      entry.link = this.createLink(entry, false);
-    }
-    if (envelope.sid !== entry.sid) {
-      this.options.logger.debug({ from: envelope.from, sid: envelope.sid }, 'stale signal dropped');
-      return;
-    }
-    entry.link?.signal(envelope.data);
+    peer.handleSignal(envelope);
   }
 
-  /** The channel to `peerId` once its link is open. */
-  channel(peerId: string): PeerChannel | undefined {
-    return this.entries.get(peerId)?.channel;
+  handleRelay(from: string, sid: string, packet: Uint8Array): void {
+    this.peers.get(from)?.handleRelay(sid, packet);
   }
 
-  /** Closes the link to `peerId` without notifying; its pending sends reject with `error`. */
+  /** The session with `peerId` once it can carry messages. */
+  session(peerId: string): PeerSession | undefined {
+    const peer = this.peers.get(peerId);
+    return peer?.isOpen === true ? peer.session : undefined;
+  }
+
+  path(peerId: string): LinkKind | undefined {
+    return this.peers.get(peerId)?.path;
+  }
+
+  markAway(peerId: string): void {
+    this.peers.get(peerId)?.markAway();
+  }
+
+  markBack(peerId: string): void {
+    this.peers.get(peerId)?.markBack();
+  }
+
+  /** Our connection to the service dropped. */
+  signalingLost(): void {
+    for (const peer of [...this.peers.values()]) peer.signalingLost();
+  }
+
+  /** Closes the paths to `peerId` without notifying; its pending sends reject with `error`. */
   remove(peerId: string, error: RoomError): void {
-    const entry = this.entries.get(peerId);
-    if (entry !== undefined) this.dispose(entry, error);
+    const peer = this.peers.get(peerId);
+    this.peers.delete(peerId);
+    peer?.dispose(error);
   }
 
-  /** Says goodbye on every open link (waiting briefly for it to leave), then closes them all. */
+  /** Test hook: breaks the direct link to `peerId` as a network failure would. */
+  breakLink(peerId: string): boolean {
+    return this.peers.get(peerId)?.breakDirectLink() ?? false;
+  }
+
+  /** Says goodbye on every open path (waiting briefly for it to leave), then closes them all. */
   async closeAll(error: RoomError): Promise<void> {
-    const entries = [...this.entries.values()];
-    for (const entry of entries) entry.channel?.bye();
+    const peers = [...this.peers.values()];
+    this.peers.clear();
+    for (const peer of peers) peer.bye();
     const deadline = Date.now() + BYE_DRAIN_MS;
     await new Promise<void>((resolve) => {
       const check = (): void => {
-        const draining = entries.some((e) => e.link?.isOpen && e.link.bufferedAmount > 0);
-        if (!draining || Date.now() >= deadline) resolve();
+        if (!peers.some((p) => p.draining) || Date.now() >= deadline) resolve();
         else setTimeout(check, 5);
       };
       setTimeout(check, 0); // the byes are queued on a microtask
     });
-    for (const entry of entries) this.dispose(entry, error);
-  }
-
-  private createLink(entry: Entry, initiator: boolean): PeerLink {
-    const sid = entry.sid as string;
-    const { options } = this;
-    let link: PeerLink | undefined;
-    const isCurrent = (): boolean => !entry.closed && entry.link === link;
-    link = new PeerLink(
-      { initiator, rtc: options.rtc, config: options.rtcConfig },
-      {
-        signal: (data) => {
-          if (isCurrent()) options.sendSignal({ to: entry.peerId, sid, data });
-        },
-        open: () => {
-          if (!isCurrent()) return;
-          if (entry.channel === undefined) this.opened(entry);
-          else entry.channel.resume();
-        },
-        data: (bytes) => {
-          if (!isCurrent()) return;
-          // The responder's `connect` can trail the first data by tens of ms: data proves the link is open.
-          if (entry.channel === undefined) this.opened(entry);
-          entry.channel?.receive(bytes);
-        },
-        close: (reason) => {
-          if (isCurrent()) this.lose(entry, 'failed', reason);
-        },
-      },
-    );
-    return link;
-  }
-
-  /**
-   * The data channel is open. Both sides start with a hello. The responder counts the link
-   * as open now; the initiator only once the responder's hello arrives, which the responder
-   * sends after adding the initiator to its presence. So when the initiator's `enable()`
-   * resolves, the participants it found list it too.
-   */
-  private opened(entry: Entry): void {
-    if (entry.channel !== undefined || entry.link === undefined) return;
-    entry.release?.();
-    entry.release = undefined;
-    const peerId = entry.peerId;
-    const { events, logger, tunables } = this.options;
-    let ready = false;
-    const markReady = (): void => {
-      if (ready || entry.closed) return;
-      ready = true;
-      clearTimeout(entry.openTimer);
-      events.open(peerId);
-    };
-    entry.channel = new PeerChannel(entry.link, tunables, {
-      hello: () => {
-        if (entry.initiator) markReady();
-      },
-      message: (message) => events.message(peerId, message),
-      bye: () => this.lose(entry, 'bye', 'said goodbye'),
-      silent: () => this.lose(entry, 'failed', `nothing heard for ${tunables.livenessTimeoutMs} ms`),
-      broken: (reason) => this.lose(entry, 'failed', `protocol violation: ${reason}`),
-      refused: (error) => logger.warn({ peerId, ...error }, 'refused a message from a peer'),
-      violation: (reason) => events.violation(peerId, reason),
-    });
-    if (!entry.initiator) markReady();
-  }
-
-  private lose(entry: Entry, reason: LinkCloseReason, detail: string): void {
-    if (entry.closed) return;
-    this.dispose(entry, new RoomError('PARTICIPANT_LEFT', `the link to participant ${entry.peerId} closed (${detail})`));
-    this.options.events.closed(entry.peerId, reason, detail);
-  }
-
-  private dispose(entry: Entry, error: RoomError): void {
-    if (entry.closed) return;
-    entry.closed = true;
-    this.entries.delete(entry.peerId);
-    clearTimeout(entry.openTimer);
-    entry.release?.();
-    entry.release = undefined;
-    entry.channel?.fail(error);
-    entry.link?.close();
+    for (const peer of peers) peer.dispose(error);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { RoomError } from '../protocol/errors.js';
 import type { JsonObject } from '../protocol/json.js';
-import type { IceServer, ParticipantInfo, SignalEnvelope } from '../protocol/signaling.js';
+import type { IceServer, ParticipantInfo, RemovalReason, SignalEnvelope } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { Mesh, type LinkCloseReason } from './mesh.js';
 import type { Logger, RtcImplementation, Tunables } from './options.js';
@@ -58,6 +58,8 @@ export interface MessagingContext {
   iceServers(): IceServer[];
   rtc: RtcImplementation | undefined;
   rtcConfig: Record<string, unknown>;
+  /** Whether the service may carry a pair's messages when no direct link opens. */
+  relay: boolean;
   tunables: Tunables;
   logger: Logger;
 }
@@ -70,6 +72,10 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   private enabling: Promise<void> | undefined;
   /** Everyone the service reports as enabled, reachable or not yet. */
   private readonly known = new Map<string, RemoteParticipant>();
+  /** Every participant object handed out while enabled: one per id, reused if it comes back. */
+  private readonly objects = new Map<string, RemoteParticipant>();
+  /** Known participants no path could reach, and why (sends to them fail with UNREACHABLE). */
+  private readonly unreachable = new Map<string, string>();
   /** The presence list: those a message can be delivered to, in the order they became reachable. */
   private readonly present = new Map<string, RemoteParticipant>();
   private droppedFrames = 0;
@@ -119,9 +125,11 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     return this.enabling;
   }
 
-  /** Counters since this client was created: frames and records dropped because a peer broke the protocol. */
-  stats(): { participants: number; droppedFrames: number } {
-    return { participants: this.present.size, droppedFrames: this.droppedFrames };
+  /** Participants listed, how many of them are relayed, and frames dropped since this client was created because a peer broke the protocol. */
+  stats(): { participants: number; relayed: number; droppedFrames: number } {
+    let relayed = 0;
+    for (const participant of this.present.values()) if (participant.link === 'relayed') relayed++;
+    return { participants: this.present.size, relayed, droppedFrames: this.droppedFrames };
   }
 
   /** Disables messaging: tells the others at once, closes every link. Sends still pending reject with NOT_ENABLED. */
@@ -138,11 +146,13 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     if (typeof id !== 'string' || id.length === 0) throw new RoomError('INVALID_MESSAGE', '`to` must be a participant or a participant id');
     this.assertEnabled();
     if (!this.present.has(id)) {
-      throw new RoomError('PARTICIPANT_NOT_FOUND', `participant ${id} is not in this room's presence list (left, never joined, or not reachable)`);
+      const why = this.unreachable.get(id);
+      if (why !== undefined) throw new RoomError('UNREACHABLE', `participant ${id} is in the room but cannot be reached: ${why}`);
+      throw new RoomError('PARTICIPANT_NOT_FOUND', `participant ${id} is not in this room's presence list (left, or never joined)`);
     }
-    const channel = this.mesh?.channel(id);
-    if (channel === undefined) throw new RoomError('PARTICIPANT_LEFT', `participant ${id} has no open link`);
-    return channel.send(header, attachment);
+    const session = this.mesh?.session(id);
+    if (session === undefined) throw new RoomError('PARTICIPANT_LEFT', `participant ${id} has no open link`);
+    return session.send(header, attachment);
   }
 
   /** Sends to every participant in the presence list (never back to this one); resolves with each recipient's outcome. */
@@ -154,9 +164,9 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     return Promise.all(
       recipients.map(async (participant): Promise<BroadcastOutcome> => {
         try {
-          const channel = this.mesh?.channel(participant.id);
-          if (channel === undefined) throw new RoomError('PARTICIPANT_LEFT', `participant ${participant.id} has no open link`);
-          await channel.send(header, attachment);
+          const session = this.mesh?.session(participant.id);
+          if (session === undefined) throw new RoomError('PARTICIPANT_LEFT', `participant ${participant.id} has no open link`);
+          await session.send(header, attachment);
           return { participantId: participant.id, participant, ok: true };
         } catch (error) {
           const roomError = error instanceof RoomError ? error : new RoomError('PARTICIPANT_LEFT', String(error), { cause: error });
@@ -172,30 +182,87 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     this.removeAllListeners();
   }
 
-  /** @internal Server pushes, routed here by the RoomClient. */
+  /** @internal Whether messaging should be enabled again when the room resumes. */
+  get _wantsMessaging(): boolean {
+    return this.state === 'enabled' || this.state === 'enabling';
+  }
+
+  /** @internal Server pushes, routed here by the RoomClient. A known participant announced again is back. */
   _participantEnabled(info: ParticipantInfo): void {
-    if (this.mesh === undefined || this.known.has(info.id)) return;
-    this.known.set(info.id, new RemoteParticipant(info.id, info));
-    this.mesh.connect(info.id, false);
+    if (this.mesh === undefined) return;
+    const participant = this.known.get(info.id);
+    if (participant === undefined) return this.introduce(info, false);
+    this.update(participant, info);
+    this.mesh.markBack(info.id);
   }
 
   /** @internal */
-  _participantRemoved(id: string, reason: string): void {
+  _participantRemoved(id: string, reason: RemovalReason): void {
     if (!this.known.has(id)) return;
-    this.drop(id, new RoomError('PARTICIPANT_LEFT', `participant ${id} ${reason === 'left' ? 'left the room' : 'disabled messaging'}`));
+    // A dropped connection is not a departure: the participant stays while its link answers.
+    if (reason === 'disconnected' && this.mesh?.has(id) === true) return this.mesh.markAway(id);
+    this.drop(id, new RoomError('PARTICIPANT_LEFT', `participant ${id} ${reason === 'disabled' ? 'disabled messaging' : 'left the room'}`));
   }
 
   /** @internal */
   _participantUpdated(info: ParticipantInfo): void {
     const participant = this.known.get(info.id);
-    if (participant === undefined) return;
-    participant._apply(info);
-    if (this.present.has(info.id)) this.emit('participant_attributes_updated', participant);
+    if (participant !== undefined) this.update(participant, info);
   }
 
   /** @internal */
   _signal(envelope: SignalEnvelope): void {
     this.mesh?.handleSignal(envelope);
+  }
+
+  /** @internal */
+  _relay(from: string, sid: string, data: Uint8Array): void {
+    this.mesh?.handleRelay(from, sid, data);
+  }
+
+  /** @internal Our connection to the service dropped. */
+  _signalingLost(): void {
+    this.mesh?.signalingLost();
+  }
+
+  /**
+   * @internal The room rejoined after a reconnection; `participants` are those the service
+   * lists now. Known ones not listed have not come back yet (or are gone): they stay while
+   * their links answer. New ones are linked to as after enable().
+   */
+  _resumed(participants: ParticipantInfo[]): void {
+    if (this.mesh === undefined) return;
+    const listed = new Set<string>();
+    for (const info of participants) {
+      listed.add(info.id);
+      const participant = this.known.get(info.id);
+      if (participant === undefined) this.introduce(info, true);
+      else {
+        this.update(participant, info);
+        this.mesh.markBack(info.id);
+      }
+    }
+    for (const id of [...this.known.keys()]) if (!listed.has(id)) this._participantRemoved(id, 'disconnected');
+  }
+
+  /** @internal Test hook: breaks the direct link to `id` as a network failure would; false if there is none. */
+  _breakLink(id: string): boolean {
+    return this.mesh?.breakLink(id) ?? false;
+  }
+
+  private introduce(info: ParticipantInfo, initiator: boolean): void {
+    const participant = this.objects.get(info.id) ?? new RemoteParticipant(info.id, info);
+    participant._apply(info);
+    this.objects.set(info.id, participant);
+    this.known.set(info.id, participant);
+    this.unreachable.delete(info.id);
+    this.mesh?.connect(info.id, initiator);
+  }
+
+  private update(participant: RemoteParticipant, info: ParticipantInfo): void {
+    if (JSON.stringify(participant.attributes) === JSON.stringify(info.attributes) && participant.role === info.role) return;
+    participant._apply(info);
+    if (this.present.has(info.id)) this.emit('participant_attributes_updated', participant);
   }
 
   private async doEnable(): Promise<void> {
@@ -209,10 +276,12 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
         rtcConfig: { ...this.context.rtcConfig, iceServers: this.context.iceServers() },
         tunables: this.context.tunables,
         logger: this.context.logger,
-        sendSignal: (request) => signaling.signal(request),
+        relayAllowed: this.context.relay,
+        signaling,
         events: {
           open: (peerId) => this.linkOpened(peerId),
           closed: (peerId, reason, detail) => this.linkClosed(peerId, reason, detail),
+          path: (peerId, kind) => this.known.get(peerId)?._setLink(kind),
           message: (peerId, message) => this.deliver(peerId, message),
           violation: (peerId, reason) => {
             this.droppedFrames++;
@@ -221,11 +290,8 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
         },
       });
       const { participants } = await signaling.request('messaging:enable');
-      const settled = participants.map((info) => {
-        this.known.set(info.id, new RemoteParticipant(info.id, info));
-        return new Promise<void>((resolve) => this.settleWaiters.set(info.id, resolve));
-      });
-      for (const info of participants) this.mesh.connect(info.id, true);
+      const settled = participants.map((info) => new Promise<void>((resolve) => this.settleWaiters.set(info.id, resolve)));
+      for (const info of participants) this.introduce(info, true);
       await Promise.all(settled);
     } catch (error) {
       if (this.state === 'enabling') await this.shutdown(new RoomError('NOT_ENABLED', 'enabling messaging failed'), false);
@@ -254,6 +320,8 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     const removed = [...this.present.values()];
     this.present.clear();
     this.known.clear();
+    this.objects.clear();
+    this.unreachable.clear();
     for (const resolve of this.settleWaiters.values()) resolve();
     this.settleWaiters.clear();
     this.state = 'disabled';
@@ -275,14 +343,18 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
 
   private linkClosed(peerId: string, reason: LinkCloseReason, detail: string): void {
     if (reason === 'timeout') {
-      this.context.logger.warn({ peerId, detail }, 'participant unreachable: no direct link could be opened');
+      this.context.logger.warn({ peerId, detail }, 'participant unreachable: no path could be opened');
     } else if (reason === 'failed') {
-      this.context.logger.info({ peerId, detail }, 'link to participant lost');
+      this.context.logger.info({ peerId, detail }, 'participant given up: no path left');
     }
+    const known = this.known.has(peerId);
     this.drop(peerId, new RoomError('PARTICIPANT_LEFT', `the link to participant ${peerId} closed (${detail})`));
+    // Still in the room as far as the service knows, but no path: sends say so until it leaves.
+    if (reason === 'timeout' && known) this.unreachable.set(peerId, detail);
   }
 
   private drop(peerId: string, error: RoomError): void {
+    this.unreachable.delete(peerId);
     this.mesh?.remove(peerId, error);
     const participant = this.present.get(peerId);
     this.known.delete(peerId);

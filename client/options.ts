@@ -23,8 +23,12 @@ export interface Logger {
 export interface Tunables {
   /** How long a request to the signaling service (join, enable, …) may take. */
   requestTimeoutMs: number;
-  /** How long a peer link may take to open before the participant counts as unreachable. */
+  /** How long a participant may be without any path (direct or relayed) before it is given up as unreachable. */
   connectTimeoutMs: number;
+  /** How long a direct link may take to open before the pair falls back to the relay. */
+  directTimeoutMs: number;
+  /** When the service says a participant's connection dropped, how long its link has to answer a probe. */
+  probeTimeoutMs: number;
   /** How long after its last byte was sent a message may wait for its receipt. */
   receiptTimeoutMs: number;
   /** A link with nothing else to send pings its peer this often… */
@@ -47,11 +51,20 @@ export interface Tunables {
   pollIntervalMs: number;
   /** Largest data-channel message sent; the peer's advertised maximum lowers it further. */
   maxPacketBytes: number;
+  /** Messages larger than this (JSON + attachment) take the bulk lane, so they do not hold up smaller ones. */
+  bulkThresholdBytes: number;
+  /** Bytes of messages awaiting receipts per recipient before sends reject with QUEUE_FULL. */
+  maxQueuedBytes: number;
+  /** Delay before the first attempt to reconnect to the service; it doubles up to `reconnectMaxDelayMs`. */
+  reconnectDelayMs: number;
+  reconnectMaxDelayMs: number;
 }
 
 export const DEFAULTS: Tunables = {
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 15_000,
+  directTimeoutMs: 5_000,
+  probeTimeoutMs: 1_000,
   receiptTimeoutMs: 30_000,
   heartbeatIntervalMs: 1_000,
   livenessTimeoutMs: 3_000,
@@ -63,6 +76,10 @@ export const DEFAULTS: Tunables = {
   lowWaterMarkBytes: 512 * 1024,
   pollIntervalMs: 2,
   maxPacketBytes: 256 * 1024,
+  bulkThresholdBytes: 1024 * 1024,
+  maxQueuedBytes: 256 * 1024 * 1024,
+  reconnectDelayMs: 250,
+  reconnectMaxDelayMs: 5_000,
 };
 
 export interface RoomClientOptions extends Partial<Tunables> {
@@ -84,6 +101,11 @@ export interface RoomClientOptions extends Partial<Tunables> {
   iceServers?: IceServer[];
   /** More RTCPeerConnection configuration, e.g. `iceTransportPolicy`. */
   rtcConfig?: Record<string, unknown>;
+  /**
+   * Let the service carry a pair's messages when no direct link can be opened (default
+   * true). With false, such a participant is unreachable and sends to it fail with UNREACHABLE.
+   */
+  relay?: boolean;
   /** Where the client logs dropped frames and failed links; defaults to warnings on the console. */
   logger?: Logger;
 }

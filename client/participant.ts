@@ -41,6 +41,7 @@ abstract class ParticipantBase {
 
 export class RemoteParticipant extends ParticipantBase {
   private _online = false;
+  private _link: LinkKind = 'direct';
 
   /** @internal */
   constructor(readonly id: string, info: ParticipantInfo) {
@@ -55,7 +56,12 @@ export class RemoteParticipant extends ParticipantBase {
 
   /** How messages reach it: over a peer-to-peer data channel (`direct`) or through the service (`relayed`). */
   get link(): LinkKind {
-    return 'direct';
+    return this._link;
+  }
+
+  /** @internal */
+  _setLink(kind: LinkKind): void {
+    this._link = kind;
   }
 
   /** @internal */

@@ -1,41 +1,35 @@
 /**
- * The reliable message channel to one remote participant, over one PeerLink: numbering,
- * coalescing, chunking and pacing on the way out; reassembly, ordering and receipts on
- * the way in. `send()` resolves on the recipient's receipt (end to end), rejects with the
- * recipient's refusal, TIMEOUT, or whatever error the channel failed with.
+ * One stream to one remote participant, over a direct link or the relay: framing,
+ * pacing, reassembly and liveness. It opens with a hello and, once the session makes it
+ * the active stream, writes the session's messages; what it receives goes to the session,
+ * which delivers, deduplicates and settles.
  */
-import { RoomError, toRoomError, type ErrorPayload } from '../protocol/errors.js';
+import type { ErrorPayload } from '../protocol/errors.js';
 import type { Tunables } from './options.js';
-import { MAX_PACKET_BYTES, decodePacket, type PeerLimits } from './wire/codec.js';
+import type { PeerSession } from './peer-session.js';
+import { MAX_PACKET_BYTES, decodePacket, type Hello, type Lane } from './wire/codec.js';
 import { Outbox } from './wire/outbox.js';
 import { Pacer, type PacerSink } from './wire/pacer.js';
-import { Reassembler, type AssembledMessage } from './wire/reassembler.js';
+import { Reassembler } from './wire/reassembler.js';
 
 export interface ChannelTransport {
   readonly isOpen: boolean;
   readonly bufferedAmount: number;
   readonly maxMessageSize: number | undefined;
+  /** Pacing marks for this transport, when it needs tighter ones than the tunables'. */
+  readonly waterMarks?: { high: number; low: number };
   send(packet: Uint8Array): void;
 }
 
 export interface ChannelHandlers {
-  /** The peer's hello arrived: it is ready for messages. */
-  hello(): void;
-  message(message: AssembledMessage): void;
+  /** The peer's hello arrived on this stream: it is ready for messages. */
+  hello(hello: Hello): void;
   bye(): void;
   /** Nothing arrived for `livenessTimeoutMs`. */
   silent(): void;
-  /** The peer broke the protocol beyond what can be dropped; the link must close. */
+  /** The peer broke the protocol beyond what can be dropped; the stream must close. */
   broken(reason: string): void;
-  /** We refused one of the peer's messages (over a limit, malformed) and told it so. */
-  refused(error: ErrorPayload): void;
   violation(reason: string): void;
-}
-
-interface Pending {
-  resolve(): void;
-  reject(error: RoomError): void;
-  writtenAt: number | undefined;
 }
 
 /** Used when the implementation does not report the negotiated size: safe in every browser. */
@@ -45,26 +39,22 @@ export class PeerChannel {
   private readonly outbox = new Outbox();
   private readonly reassembler: Reassembler;
   private readonly pacer: Pacer;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private lastHeard = Date.now();
-  private failure: RoomError | undefined;
-  /** What the peer accepts, from its hello; until then, our own limits are assumed. */
-  private peerLimits: PeerLimits;
+  private closed = false;
+  private probeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Frames and records dropped because they broke the protocol. */
   violations = 0;
 
-  /** Starts the channel; its first packet is a hello announcing our limits. */
+  /** Starts the stream; its first packet is a hello. */
   constructor(
     private readonly transport: ChannelTransport,
-    private readonly tunables: Tunables,
+    private readonly session: PeerSession,
+    tunables: Tunables,
     private readonly handlers: ChannelHandlers,
   ) {
     this.reassembler = new Reassembler(tunables);
-    this.peerLimits = { maxJsonBytes: tunables.maxJsonBytes, maxAttachmentBytes: tunables.maxAttachmentBytes };
-    this.outbox.addHello(this.peerLimits);
+    this.outbox.addHello(session.hello());
     const sink: PacerSink = {
       get isOpen() {
         return transport.isOpen;
@@ -78,13 +68,14 @@ export class PeerChannel {
       ),
       send: (packet) => transport.send(packet),
     };
-    this.pacer = new Pacer(sink, { nextPacket: (max) => this.outbox.nextPacket(max, (id) => this.written(id)) }, {
-      highWaterMark: tunables.highWaterMarkBytes,
-      lowWaterMark: tunables.lowWaterMarkBytes,
+    const lanes = () => (session.activeChannel === this ? session.lanes : undefined);
+    this.pacer = new Pacer(sink, { nextPacket: (max) => this.outbox.nextPacket(max, lanes(), (lane, id) => session.written(lane, id)) }, {
+      highWaterMark: transport.waterMarks?.high ?? tunables.highWaterMarkBytes,
+      lowWaterMark: transport.waterMarks?.low ?? tunables.lowWaterMarkBytes,
       pollIntervalMs: tunables.pollIntervalMs,
     });
     this.pacer.kick();
-    // Any packet proves the peer alive; an idle link pings. Checking twice per interval
+    // Any packet proves the peer alive; an idle stream pings. Checking twice per interval
     // bounds detection at livenessTimeoutMs + heartbeatIntervalMs / 2. A tick that comes
     // far too late means this process was starved (a blocked event loop, an overloaded
     // machine): the peer's packets may be waiting unread, so it gets a fresh window rather
@@ -98,7 +89,7 @@ export class PeerChannel {
       lastTick = now;
       if (now - this.lastHeard > tunables.livenessTimeoutMs) return handlers.silent();
       sincePing += every;
-      if (sincePing >= tunables.heartbeatIntervalMs && this.outbox.isEmpty) {
+      if (sincePing >= tunables.heartbeatIntervalMs && this.outbox.isEmpty && (lanes()?.isEmpty ?? true)) {
         sincePing = 0;
         this.outbox.addPing();
         this.pacer.kick();
@@ -106,70 +97,70 @@ export class PeerChannel {
     }, every);
   }
 
-  send(header: Uint8Array, attachment: Uint8Array): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    const { maxJsonBytes, maxAttachmentBytes } = this.peerLimits;
-    if (header.length > maxJsonBytes || attachment.length > maxAttachmentBytes) {
-      return Promise.reject(
-        new RoomError(
-          'MESSAGE_TOO_LARGE',
-          `the recipient accepts at most ${maxJsonBytes} bytes of JSON and ${maxAttachmentBytes} bytes of attachment; this message has ${header.length} and ${attachment.length}`,
-        ),
-      );
-    }
-    const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, writtenAt: undefined });
-      this.outbox.enqueue({ id, header, attachment });
-      this.pacer.kick();
-    });
+  /** There is something new to send. */
+  kick(): void {
+    if (!this.closed) this.pacer.kick();
+  }
+
+  receipt(lane: Lane, id: number): void {
+    this.outbox.addReceipt(lane, id);
+    this.kick();
+  }
+
+  reject(lane: Lane, id: number, error: ErrorPayload): void {
+    this.outbox.addReject(lane, id, error);
+    this.kick();
+  }
+
+  /**
+   * Asks the peer to answer at once; `answer(alive)` is told whether anything arrived
+   * within `timeoutMs`. Used when the service says the peer's connection dropped.
+   */
+  probe(timeoutMs: number, answer: (alive: boolean) => void): void {
+    if (this.closed) return answer(false);
+    const asked = Date.now();
+    this.outbox.addProbe();
+    this.kick();
+    clearTimeout(this.probeTimer);
+    const check = (): void => {
+      this.probeTimer = undefined;
+      if (this.closed) return answer(false);
+      if (this.lastHeard > asked) return answer(true);
+      if (Date.now() - asked >= timeoutMs) return answer(false);
+      this.probeTimer = setTimeout(check, 20);
+    };
+    this.probeTimer = setTimeout(check, 20);
   }
 
   receive(packet: Uint8Array): void {
-    if (this.failure !== undefined) return;
+    if (this.closed) return;
     this.lastHeard = Date.now();
     const decoded = decodePacket(packet);
     if (!decoded.ok) return this.violation(decoded.reason);
     if (decoded.unknownRecords > 0) this.violation(`${decoded.unknownRecords} record(s) of unknown kind skipped`);
     for (const record of decoded.records) {
+      if (this.closed) return;
       switch (record.kind) {
         case 'head':
         case 'chunk':
           for (const event of this.reassembler.accept(record)) {
-            if (event.kind === 'message') {
-              this.outbox.addReceipt(event.message.id);
-              this.pacer.kick();
-              this.handlers.message(event.message);
-            } else if (event.kind === 'reject') {
-              this.outbox.addReject(event.id, event.error);
-              this.pacer.kick();
-              this.handlers.refused(event.error);
-            } else if (event.kind === 'violation') {
-              this.violation(event.reason);
-            } else {
-              this.violation(event.reason);
-              this.handlers.broken(event.reason);
-              return;
-            }
+            if (event.kind === 'message') this.session.incoming(this, event.message);
+            else if (event.kind === 'reject') this.session.refusedIncoming(this, event.lane, event.id, event.error);
+            else this.violation(event.reason);
           }
           break;
         case 'receipts':
-          for (const id of record.ids) {
-            const pending = this.settle(id);
-            if (pending === undefined) this.stale(id, 'receipt');
-            else pending.resolve();
-          }
+          for (const id of record.ids) this.session.receipt(record.lane, id);
           break;
-        case 'reject': {
-          this.outbox.cancel(record.id);
-          const pending = this.settle(record.id);
-          if (pending === undefined) this.stale(record.id, 'reject');
-          else pending.reject(toRoomError(record.error));
+        case 'reject':
+          this.session.rejected(record.lane, record.id, record.error);
           break;
-        }
         case 'hello':
-          this.peerLimits = record.limits;
-          this.handlers.hello();
+          this.handlers.hello(record.hello);
+          break;
+        case 'probe':
+          this.outbox.addPing();
+          this.kick();
           break;
         case 'ping':
           break;
@@ -180,65 +171,22 @@ export class PeerChannel {
     }
   }
 
-  /** The transport became usable (or writable again): send what waits. */
-  resume(): void {
-    this.pacer.kick();
-  }
-
   /** Queues a goodbye; it leaves in the next packet. */
   bye(): void {
     this.outbox.addBye();
-    this.pacer.kick();
+    this.kick();
   }
 
-  /** Stops the channel: every message not yet receipted rejects with `error`. Idempotent. */
-  fail(error: RoomError): void {
-    if (this.failure !== undefined) return;
-    this.failure = error;
+  /** Stops the stream (the session keeps its messages). Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.pacer.stop();
     clearInterval(this.heartbeat);
+    clearTimeout(this.probeTimer);
     this.outbox.clear();
     this.reassembler.clear();
-    clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of pending) p.reject(error);
-  }
-
-  private settle(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    if (p !== undefined) this.pending.delete(id);
-    if (this.pending.size === 0) {
-      clearInterval(this.sweepTimer);
-      this.sweepTimer = undefined;
-    }
-    return p;
-  }
-
-  private written(id: number): void {
-    const p = this.pending.get(id);
-    if (p === undefined) return;
-    p.writtenAt = Date.now();
-    if (this.sweepTimer === undefined) {
-      const every = Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4));
-      this.sweepTimer = setInterval(() => this.sweep(), every);
-    }
-  }
-
-  /** Pending is in id order, which is the order messages were written: stop at the first one still in time. */
-  private sweep(): void {
-    const deadline = Date.now() - this.tunables.receiptTimeoutMs;
-    for (const [id, p] of this.pending) {
-      if (p.writtenAt === undefined || p.writtenAt > deadline) break;
-      this.settle(id);
-      p.reject(new RoomError('TIMEOUT', `no receipt within ${this.tunables.receiptTimeoutMs} ms; the recipient may be gone or overloaded`));
-    }
-  }
-
-  /** A receipt or reject for an id that is not pending: fine if it timed out, hostile if it was never sent. */
-  private stale(id: number, what: string): void {
-    if (id >= this.nextId || id < 1) this.violation(`${what} for message ${id}, which was never sent`);
+    this.session.deactivate(this);
   }
 
   private violation(reason: string): void {

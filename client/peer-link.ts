@@ -96,6 +96,14 @@ export class PeerLink {
     this.finish('closed locally', false);
   }
 
+  /** Fault injection: closes the RTCPeerConnection underneath, as a failing network would; the link then finishes on its own events. */
+  breakConnection(): boolean {
+    const pc = (this.peer as unknown as { _pc?: { close(): void } | null })._pc;
+    if (this.closed || pc == null) return false;
+    pc.close();
+    return true;
+  }
+
   private finish(reason: string, notify = true): void {
     if (this.closed) return;
     this.closed = true;

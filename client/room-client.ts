@@ -15,9 +15,9 @@ import { checkAttributes, isPlainObject } from './validate.js';
 export type RoomState = 'new' | 'starting' | 'started' | 'closed';
 
 export interface RoomEvents {
-  /** The connection to the signaling service was lost; open data channels keep working. */
+  /** The connection to the signaling service was lost; open data channels keep working, and the client reconnects. */
   disconnected: (reason: string) => void;
-  /** The connection to the signaling service is back (reserved: rejoining is not implemented yet). */
+  /** The client is back in the room as the same participant, presence re-synced. */
   reconnected: () => void;
   /** `close()` finished. */
   closed: () => void;
@@ -42,6 +42,7 @@ function checkOptions(options: RoomClientOptions): Tunables {
     }
     tunables[key] = value;
   }
+  if (options.relay !== undefined && typeof options.relay !== 'boolean') throw new RoomError('INVALID_ARGUMENT', 'option `relay` must be a boolean');
   if (tunables.lowWaterMarkBytes > tunables.highWaterMarkBytes) {
     throw new RoomError('INVALID_ARGUMENT', '`lowWaterMarkBytes` must not exceed `highWaterMarkBytes`');
   }
@@ -56,8 +57,12 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private iceServers: IceServer[] = [];
+  /** Proves who we are when resuming; from the join reply. */
+  private credential: string | undefined;
   private readonly logger: Logger;
   private readonly tunables: Tunables;
+  /** Joined and, after any reconnection, rejoined: the service knows us on this connection. */
+  private resumed = false;
 
   /** Throws a RoomError (INVALID_ARGUMENT) synchronously when the options are malformed. */
   constructor(private readonly options: RoomClientOptions) {
@@ -75,6 +80,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       iceServers: () => this.options.iceServers ?? this.iceServers,
       rtc: options.rtc,
       rtcConfig: options.rtcConfig ?? {},
+      relay: options.relay ?? true,
       tunables,
       logger: this.logger,
     });
@@ -102,17 +108,23 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
     const signaling = new SignalClient({
       url: this.options.url,
       requestTimeoutMs: this.tunables.requestTimeoutMs,
+      reconnectDelayMs: this.tunables.reconnectDelayMs,
+      reconnectMaxDelayMs: this.tunables.reconnectMaxDelayMs,
       onDisconnect: (reason) => {
-        if (this._state === 'closed') return;
-        this.logger.warn({ reason }, 'lost the signaling service; open data channels keep working');
+        if (this._state !== 'started') return;
+        this.resumed = false;
+        this.logger.warn({ reason }, 'lost the signaling service; open data channels keep working; reconnecting');
+        this.messaging._signalingLost();
         this.emit('disconnected', reason);
       },
+      onReconnect: () => void this.resume(),
     });
     this.signaling = signaling;
     signaling.on('participant:enabled', (info) => this.messaging._participantEnabled(info));
     signaling.on('participant:removed', ({ id, reason }) => this.messaging._participantRemoved(id, reason));
     signaling.on('participant:updated', (info) => this.messaging._participantUpdated(info));
     signaling.on('signal', (envelope) => this.messaging._signal(envelope));
+    signaling.on('relay', ({ from, sid, data }) => this.messaging._relay(from, sid, data));
     signaling.on('failure', (failure) => this.logger.warn({ ...failure }, 'the signaling service refused a message'));
     try {
       await signaling.connect();
@@ -127,14 +139,58 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       });
       if (this.isClosed()) throw new RoomError('CLOSED', 'the room was closed while joining');
       this.iceServers = reply.iceServers;
+      this.credential = reply.credential;
       this.localParticipant._assign(reply.participant);
       this._state = 'started';
+      this.resumed = true;
     } catch (error) {
       signaling.close();
       if (!this.isClosed()) this._state = 'new';
       this.starting = undefined;
       this.signaling = undefined;
       throw error;
+    }
+  }
+
+  /**
+   * Rejoins as the same participant after the connection came back, with the attributes it
+   * had, and re-syncs presence. A refusal (say, the room filled up meanwhile) is final: the
+   * room closes, with the reason logged.
+   */
+  private async resume(): Promise<void> {
+    const signaling = this.signaling;
+    if (this._state !== 'started' || signaling === undefined || this.credential === undefined) return;
+    const { options } = this;
+    const attributes = { ...this.localParticipant.attributes };
+    delete attributes['name'];
+    try {
+      const reply = await signaling.request('resume', {
+        v: PROTOCOL_VERSION,
+        credential: this.credential,
+        room: options.room,
+        name: this.localParticipant.name ?? options.name,
+        ...(options.role === undefined ? {} : { role: options.role }),
+        attributes,
+        ...(options.token === undefined ? {} : { token: options.token }),
+        messaging: this.messaging._wantsMessaging,
+      });
+      if (this._state !== 'started' || !signaling.connected) return;
+      this.iceServers = reply.iceServers;
+      this.localParticipant._assign(reply.participant);
+      this.resumed = true;
+      this.messaging._resumed(reply.participants);
+      this.logger.info({ participant: reply.participant.id }, 'rejoined the room after reconnecting');
+      this.emit('reconnected');
+    } catch (error) {
+      if (this._state !== 'started') return;
+      const code = error instanceof RoomError ? error.code : 'SIGNALING_FAILED';
+      if (code === 'SIGNALING_FAILED' || code === 'TIMEOUT') {
+        this.logger.warn({ err: error }, 'rejoining failed; will retry on the next reconnection');
+        signaling.drop();
+        return;
+      }
+      this.logger.error({ err: error }, 'the service refused to take this participant back; closing the room');
+      void this.close();
     }
   }
 
@@ -162,7 +218,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
   private usableSignaling(): SignalClient | RoomError {
     if (this._state === 'closed') return new RoomError('CLOSED', 'this room client was closed');
     if (this._state !== 'started' || this.signaling === undefined) return new RoomError('NOT_STARTED', 'call room.start() and wait for it first');
-    if (!this.signaling.connected) return new RoomError('SIGNALING_FAILED', 'the signaling service is unreachable');
+    if (!this.signaling.connected || !this.resumed) return new RoomError('SIGNALING_FAILED', 'the signaling service is unreachable (reconnecting)');
     return this.signaling;
   }
 }

@@ -11,6 +11,8 @@ import type {
   JoinRequest,
   ParticipantInfo,
   Reply,
+  ResumeReply,
+  ResumeRequest,
   ServerToClientEvents,
   SetAttributesRequest,
   SignalRequest,
@@ -19,6 +21,7 @@ import type {
 /** The acknowledged requests: what each takes and what a success carries. */
 interface Requests {
   join: { payload: [JoinRequest]; reply: JoinReply };
+  resume: { payload: [ResumeRequest]; reply: ResumeReply };
   leave: { payload: []; reply: object };
   'messaging:enable': { payload: []; reply: EnableReply };
   'messaging:disable': { payload: []; reply: object };
@@ -28,7 +31,12 @@ interface Requests {
 export interface SignalClientOptions {
   url: string;
   requestTimeoutMs: number;
+  /** Reconnection backoff: the first delay, doubling (with jitter) up to the maximum. */
+  reconnectDelayMs: number;
+  reconnectMaxDelayMs: number;
   onDisconnect(reason: string): void;
+  /** The connection is back after a drop (not the first connect): time to resume. */
+  onReconnect(): void;
 }
 
 export class SignalClient {
@@ -37,12 +45,21 @@ export class SignalClient {
   constructor(private readonly options: SignalClientOptions) {
     this.socket = io(options.url, {
       autoConnect: false,
-      // Reconnection needs a rejoin as the same participant: until then a lost service is final.
-      reconnection: false,
+      // Socket.IO reconnects with backoff; the RoomClient then resumes as the same participant.
+      reconnection: true,
+      reconnectionDelay: options.reconnectDelayMs,
+      reconnectionDelayMax: options.reconnectMaxDelayMs,
+      randomizationFactor: 0.5,
       transports: ['websocket'],
       timeout: options.requestTimeoutMs,
     });
+    // The service disconnecting us on purpose ('io server disconnect', e.g. for flooding) is final.
     this.socket.on('disconnect', (reason) => options.onDisconnect(reason));
+    let connectedBefore = false;
+    this.socket.on('connect', () => {
+      if (connectedBefore) options.onReconnect();
+      connectedBefore = true;
+    });
   }
 
   get connected(): boolean {
@@ -87,6 +104,21 @@ export class SignalClient {
 
   signal(request: SignalRequest): void {
     if (this.socket.connected) this.socket.emit('signal', request);
+  }
+
+  /** Sends one packet through the service's relay; `done` when it was forwarded or refused. */
+  relay(to: string, sid: string, data: Uint8Array, done: (ok: boolean, reason: string) => void): void {
+    if (!this.socket.connected) return done(false, 'not connected to the signaling service');
+    this.socket.timeout(this.options.requestTimeoutMs).emit('relay', { to, sid, data }, (error: Error | null, reply: Reply) => {
+      if (error !== null) done(false, 'the service did not acknowledge a relayed packet in time');
+      else if (!reply.ok) done(false, reply.error.message);
+      else done(true, '');
+    });
+  }
+
+  /** Drops the connection so that Socket.IO reconnects (and the room resumes) afresh. */
+  drop(): void {
+    this.socket.io.engine?.close();
   }
 
   close(): void {

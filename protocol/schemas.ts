@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from './json.js';
-import { PROTOCOL_VERSION, type JoinRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
+import { PROTOCOL_VERSION, type JoinRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
 
 const json: z.ZodType<JsonValue> = z.json();
 export const participantIdSchema = z.string().min(1).max(64);
@@ -14,14 +14,19 @@ export const attributesSchema = z
   .record(attributeKeySchema, json)
   .refine((record) => Object.keys(record).length <= 64, 'at most 64 attributes');
 
-export const joinRequestSchema: z.ZodType<JoinRequest> = z.strictObject({
+const joinFields = {
   v: z.literal(PROTOCOL_VERSION),
   room: z.string().min(1).max(128),
   name: z.string().min(1).max(128),
   role: z.string().min(1).max(64).optional(),
   attributes: attributesSchema.optional(),
   token: z.string().min(1).max(8192).optional(),
-});
+};
+export const joinRequestSchema: z.ZodType<JoinRequest> = z.strictObject(joinFields);
+
+/** 32 random bytes, base64url. */
+export const credentialSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a credential this service issued');
+export const resumeRequestSchema: z.ZodType<ResumeRequest> = z.strictObject({ ...joinFields, credential: credentialSchema, messaging: z.boolean() });
 
 export const setAttributesRequestSchema: z.ZodType<SetAttributesRequest> = z.strictObject({ attributes: attributesSchema });
 
@@ -45,4 +50,10 @@ export const signalRequestSchema: z.ZodType<SignalRequest> = z.strictObject({
   to: participantIdSchema,
   sid: z.string().min(1).max(64),
   data: signalDataSchema,
+});
+
+export const relayRequestSchema: z.ZodType<RelayRequest> = z.strictObject({
+  to: participantIdSchema,
+  sid: z.string().min(1).max(64),
+  data: z.instanceof(Uint8Array).refine((data) => data.length > 0, 'empty packet'),
 });

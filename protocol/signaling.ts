@@ -18,6 +18,18 @@ export interface JoinRequest {
   token?: string | undefined;
 }
 
+/**
+ * Rejoins after the connection to the service dropped (or the service restarted): the same
+ * participant, proven by the credential the join reply carried. The service keeps no state
+ * for it: a participant's id is derived from its credential.
+ */
+export interface ResumeRequest extends Omit<JoinRequest, 'v'> {
+  v: typeof PROTOCOL_VERSION;
+  credential: string;
+  /** Whether messaging was enabled: if so the service enables it again and lists the peers. */
+  messaging: boolean;
+}
+
 export interface SetAttributesRequest {
   attributes: Record<string, JsonValue>;
 }
@@ -60,6 +72,29 @@ export type Reply<T extends object = object> = ({ ok: true } & T) | { ok: false;
 export interface JoinReply {
   participant: ParticipantInfo;
   iceServers: IceServer[];
+  /** Proves this participant's identity to `resume`; a secret, never shown to others. */
+  credential: string;
+}
+
+export interface ResumeReply {
+  participant: ParticipantInfo;
+  iceServers: IceServer[];
+  /** When messaging was resumed: every other participant of the room with messaging enabled. */
+  participants: ParticipantInfo[];
+}
+
+/** A data-channel packet for a pair with no direct link, carried by the service. */
+export interface RelayRequest {
+  to: string;
+  /** The relay stream, chosen by the pair's initiator. */
+  sid: string;
+  data: Uint8Array;
+}
+
+export interface RelayEnvelope {
+  from: string;
+  sid: string;
+  data: Uint8Array;
 }
 
 export interface EnableReply {
@@ -73,16 +108,19 @@ export interface SignalEnvelope {
   data: SignalData;
 }
 
-export type RemovalReason = 'disabled' | 'left';
+/** `disconnected`: its connection to the service dropped; it may still be reachable, and may resume. */
+export type RemovalReason = 'disabled' | 'left' | 'disconnected';
 
 /** What a client emits (the last argument is the acknowledgement callback). */
 export interface ClientToServerEvents {
   join: (request: JoinRequest, ack: (reply: Reply<JoinReply>) => void) => void;
+  resume: (request: ResumeRequest, ack: (reply: Reply<ResumeReply>) => void) => void;
   leave: (ack: (reply: Reply) => void) => void;
   'messaging:enable': (ack: (reply: Reply<EnableReply>) => void) => void;
   'messaging:disable': (ack: (reply: Reply) => void) => void;
   'attributes:set': (request: SetAttributesRequest, ack: (reply: Reply<{ participant: ParticipantInfo }>) => void) => void;
   signal: (request: SignalRequest) => void;
+  relay: (request: RelayRequest, ack: (reply: Reply) => void) => void;
 }
 
 /** What the service pushes to a client. */
@@ -91,6 +129,7 @@ export interface ServerToClientEvents {
   'participant:removed': (removal: { id: string; reason: RemovalReason }) => void;
   'participant:updated': (participant: ParticipantInfo) => void;
   signal: (envelope: SignalEnvelope) => void;
+  relay: (envelope: RelayEnvelope) => void;
   /** A payload without an acknowledgement was refused (e.g. a bad signal). */
   failure: (failure: ErrorPayload & { event: string }) => void;
 }

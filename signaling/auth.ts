@@ -48,12 +48,16 @@ export async function createToken(options: TokenOptions): Promise<string> {
     .sign(key(options.secret));
 }
 
-/** The identity a token grants for `room`, or the reason it grants none. */
-export async function verifyToken(secret: string | Uint8Array, token: string | undefined, room: string): Promise<TokenIdentity | string> {
+/**
+ * The identity a token grants for `room`, or the reason it grants none. `expiredGraceSeconds`
+ * accepts a token expired that long ago (a participant resuming after the service restarted
+ * was admitted while its token was valid).
+ */
+export async function verifyToken(secret: string | Uint8Array, token: string | undefined, room: string, expiredGraceSeconds = 0): Promise<TokenIdentity | string> {
   if (token === undefined) return 'this service requires a join token; mint one with `roommesh token` or createToken()';
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, key(secret), { issuer: ISSUER, algorithms: ['HS256'], requiredClaims: ['exp'] }));
+    ({ payload } = await jwtVerify(token, key(secret), { issuer: ISSUER, algorithms: ['HS256'], requiredClaims: ['exp'], clockTolerance: expiredGraceSeconds }));
   } catch (error) {
     if (error instanceof errors.JWTExpired) return 'the join token has expired';
     if (error instanceof errors.JWSSignatureVerificationFailed) return 'the join token is not signed by this service (wrong secret)';

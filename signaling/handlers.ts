@@ -4,21 +4,24 @@
  * event where the client asked for no reply) and a log line, never an exception. The
  * service stamps the sender on everything it relays.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ErrorCode, ErrorPayload } from '../protocol/errors.js';
-import { joinRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
+import { joinRequestSchema, relayRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
 import type {
   ClientToServerEvents,
   IceServer,
+  JoinRequest,
+  RemovalReason,
   Reply,
   ServerToClientEvents,
 } from '../protocol/signaling.js';
 import { verifyToken } from './auth.js';
 import type { Logger } from './logger.js';
 import { TokenBucket } from './rate-limit.js';
-import { toInfo, type RoomRegistry } from './registry.js';
+import { toInfo, type ParticipantRecord, type RoomRegistry } from './registry.js';
+import type { JsonValue } from '../protocol/json.js';
 
 export interface SocketData {
   participantId: string | undefined;
@@ -38,13 +41,26 @@ export interface HandlerContext {
   secret: string | Uint8Array | undefined;
   /** Incoming packets per second per client, and the burst allowed above that rate. */
   rate: { perSecond: number; burst: number };
+  /** Relayed bytes per second per client, and the burst; relayed packets are outside `rate`. */
+  relayRate: { bytesPerSecond: number; burstBytes: number };
+  /** Told the size of every relayed packet (for metrics). */
+  onRelay?: (bytes: number) => void;
 }
+
+/** A resuming participant's join token may have expired this long ago (it was admitted while valid). */
+const RESUME_TOKEN_GRACE_SECONDS = 3600;
 
 /** The Socket.IO room of a room's participants with messaging enabled. */
 const enabledRoom = (room: string): string => `enabled:${room}`;
 
-/** 128 random bits, URL-safe: ids cannot be guessed or enumerated. */
-export const newParticipantId = (): string => randomBytes(16).toString('base64url');
+/** 256 random bits, URL-safe: the secret a participant resumes with. */
+export const newCredential = (): string => randomBytes(32).toString('base64url');
+
+/**
+ * A participant's id: 128 bits of SHA-256 of its credential. Ids cannot be guessed, and
+ * only the holder of the credential can claim one, even from a restarted service.
+ */
+export const participantIdFor = (credential: string): string => createHash('sha256').update(credential).digest().subarray(0, 16).toString('base64url');
 
 class Refusal extends Error {
   constructor(readonly code: ErrorCode, message: string) {
@@ -100,7 +116,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     });
   };
 
-  const leave = (reason: 'left'): void => {
+  const leave = (reason: RemovalReason): void => {
     const id = socket.data.participantId;
     if (id === undefined) return;
     socket.data.participantId = undefined;
@@ -111,39 +127,79 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     logger.info({ participant: id, room: record.room }, 'participant left');
   };
 
+  /** Who the request may be: from the token when the service has a secret, never from the client's claims. */
+  const admit = async (request: JoinRequest, expiredGraceSeconds: number) => {
+    let identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
+    let locked: string[] = [];
+    if (context.secret !== undefined) {
+      const granted = await verifyToken(context.secret, request.token, request.room, expiredGraceSeconds);
+      if (typeof granted === 'string') throw new Refusal('UNAUTHORIZED', granted);
+      identity = { name: granted.name, role: granted.role, attributes: { ...request.attributes, ...granted.attributes } };
+      locked = ['name', ...Object.keys(granted.attributes)];
+    }
+    if (!socket.connected) throw new Refusal('CLOSED', 'the connection closed while joining');
+    return { identity, locked };
+  };
+
+  const register = (id: string, room: string, identity: { name: string; role: string; attributes: Record<string, JsonValue> }, locked: string[]) => {
+    const outcome = registry.join({ id, room, role: identity.role, attributes: { ...identity.attributes, name: identity.name }, socketId: socket.id });
+    if (!outcome.ok) {
+      if (outcome.reason === 'ROOM_FULL') throw new Refusal('ROOM_FULL', `room "${room}" is full`);
+      if (outcome.reason === 'TOO_MANY_ROOMS') throw new Refusal('SERVICE_FULL', 'this service hosts as many rooms as it may; try again later');
+      throw new Refusal('SIGNALING_FAILED', 'could not assign a participant id; try again');
+    }
+    socket.data.participantId = id;
+    socket.data.lockedAttributes = locked;
+    return outcome.record;
+  };
+
   let joining = false;
-  handle('join', async (payload) => {
-    const request = parse(joinRequestSchema, payload);
+  const once = async <T>(run: () => Promise<T>): Promise<T> => {
     if (socket.data.participantId !== undefined || joining) throw new Refusal('INVALID_MESSAGE', 'this connection has joined a room already');
     joining = true;
     try {
-      // Identity comes from the token when the service has a secret, never from the client's claims.
-      let identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
-      if (context.secret !== undefined) {
-        const granted = await verifyToken(context.secret, request.token, request.room);
-        if (typeof granted === 'string') throw new Refusal('UNAUTHORIZED', granted);
-        identity = { name: granted.name, role: granted.role, attributes: { ...request.attributes, ...granted.attributes } };
-        socket.data.lockedAttributes = ['name', ...Object.keys(granted.attributes)];
-      }
-      if (!socket.connected) throw new Refusal('CLOSED', 'the connection closed while joining');
-      const outcome = registry.join({
-        id: newParticipantId(),
-        room: request.room,
-        role: identity.role,
-        attributes: { ...identity.attributes, name: identity.name },
-        socketId: socket.id,
-      });
-      if (!outcome.ok) {
-        if (outcome.reason === 'ROOM_FULL') throw new Refusal('ROOM_FULL', `room "${request.room}" is full`);
-        if (outcome.reason === 'TOO_MANY_ROOMS') throw new Refusal('SERVICE_FULL', 'this service hosts as many rooms as it may; try again later');
-        throw new Refusal('SIGNALING_FAILED', 'could not assign a participant id; try again');
-      }
-      socket.data.participantId = outcome.record.id;
-      logger.info({ participant: outcome.record.id, room: request.room, name: identity.name }, 'participant joined');
-      return { participant: toInfo(outcome.record), iceServers: context.iceServers };
+      return await run();
     } finally {
       joining = false;
     }
+  };
+
+  handle('join', (payload) => {
+    const request = parse(joinRequestSchema, payload);
+    return once(async () => {
+      const { identity, locked } = await admit(request, 0);
+      const credential = newCredential();
+      const record = register(participantIdFor(credential), request.room, identity, locked);
+      logger.info({ participant: record.id, room: request.room, name: identity.name }, 'participant joined');
+      return { participant: toInfo(record), iceServers: context.iceServers, credential };
+    });
+  });
+
+  handle('resume', (payload) => {
+    const request = parse(resumeRequestSchema, payload);
+    return once(async () => {
+      const { identity, locked } = await admit(request, RESUME_TOKEN_GRACE_SECONDS);
+      const id = participantIdFor(request.credential);
+      const previous = registry.get(id);
+      if (previous !== undefined) {
+        // The same participant on a connection the service has not seen drop yet: this one replaces it, quietly.
+        if (previous.room !== request.room) throw new Refusal('UNAUTHORIZED', 'this credential belongs to another room');
+        const stale = io.sockets.sockets.get(previous.socketId);
+        if (stale !== undefined) stale.data.participantId = undefined;
+        registry.leave(id);
+        stale?.disconnect(true);
+      }
+      const record = register(id, request.room, identity, locked);
+      let participants: ParticipantRecord[] = [];
+      if (request.messaging) {
+        participants = registry.enabledPeers(id);
+        registry.setMessaging(id, true);
+        socket.to(enabledRoom(record.room)).emit('participant:enabled', toInfo(record));
+        void socket.join(enabledRoom(record.room));
+      }
+      logger.info({ participant: id, room: request.room, name: identity.name, replaced: previous !== undefined }, 'participant resumed');
+      return { participant: toInfo(record), iceServers: context.iceServers, participants: participants.map(toInfo) };
+    });
   });
 
   handle('leave', () => {
@@ -195,6 +251,8 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return undefined;
   });
 
+  relayHandler(socket, context, self);
+
   socket.on('disconnect', (reason, description) => {
     // A payload over maxPayloadBytes ends the connection inside Socket.IO, silently: say so here.
     const fields = { socket: socket.id, participant: socket.data.participantId, reason, detail: String((description as { message?: string } | undefined)?.message ?? '') };
@@ -207,7 +265,61 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       socket.data.participantId = undefined;
       return;
     }
-    leave('left');
+    // A client that disconnects on purpose has left; a dropped connection may come back (resume).
+    leave(reason === 'client namespace disconnect' ? 'left' : 'disconnected');
+  });
+}
+
+/**
+ * Relayed packets: only to a participant of the same room with messaging enabled, sender
+ * stamped. Each is acknowledged once forwarded, which is the sender's flow control. Over the
+ * byte rate, a packet waits (its acknowledgement with it); a client that keeps sending
+ * without waiting for acknowledgements is disconnected.
+ */
+function relayHandler(socket: RoomSocket, context: HandlerContext, self: () => ParticipantRecord): void {
+  const { bytesPerSecond, burstBytes } = context.relayRate;
+  const bucket = new TokenBucket(bytesPerSecond, burstBytes, Date.now());
+  let held = 0;
+  let chain = Promise.resolve();
+  socket.on('relay', (payload, ack) => {
+    const reply = typeof ack === 'function' ? ack : () => {};
+    let request;
+    let from: string;
+    try {
+      request = parse(relayRequestSchema, payload);
+      from = self().id;
+      if (!context.registry.canSignal(from, request.to)) {
+        throw new Refusal('PARTICIPANT_NOT_FOUND', `no participant ${request.to} with messaging enabled in your room`);
+      }
+    } catch (error) {
+      const refusal = error instanceof Refusal ? error : new Refusal('INVALID_MESSAGE', 'bad relay packet');
+      return reply({ ok: false, error: { code: refusal.code, message: refusal.message } });
+    }
+    const { to, sid, data } = request;
+    held += data.length;
+    if (held > 4 * burstBytes) {
+      context.logger.warn({ socket: socket.id, participant: from, held }, 'client disconnected for relaying without waiting for acknowledgements');
+      socket.disconnect(true);
+      return;
+    }
+    const forward = (): void => {
+      held -= data.length;
+      const target = context.registry.get(to);
+      if (target === undefined || !context.registry.canSignal(from, to)) {
+        return reply({ ok: false, error: { code: 'PARTICIPANT_NOT_FOUND', message: `participant ${to} left` } });
+      }
+      context.io.to(target.socketId).emit('relay', { from, sid, data });
+      context.onRelay?.(data.length);
+      reply({ ok: true });
+    };
+    // Packets leave in order: each waits for the one before it, and for the bucket.
+    chain = chain.then(async () => {
+      const cost = Math.min(data.length, burstBytes);
+      const wait = bucket.wait(Date.now(), cost);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      bucket.take(Date.now(), cost);
+      forward();
+    });
   });
 }
 
@@ -221,6 +333,7 @@ function limitRate(socket: RoomSocket, context: HandlerContext): void {
   let dropped = 0;
   let lastNotice = 0;
   socket.use((packet, next) => {
+    if (packet[0] === 'relay') return next(); // metered in bytes by relayHandler
     const now = Date.now();
     if (bucket.take(now)) {
       dropped = Math.max(0, dropped - 1);

@@ -1,6 +1,6 @@
 /**
  * A token bucket: `ratePerSecond` tokens refill continuously up to `burst`; each event
- * takes one. Pure (the clock is passed in), one per client socket.
+ * takes one (or as many as it weighs). Pure (the clock is passed in), one per client socket.
  */
 export class TokenBucket {
   private tokens: number;
@@ -15,12 +15,22 @@ export class TokenBucket {
     this.last = now;
   }
 
-  /** Takes a token if there is one. */
-  take(now: number): boolean {
+  /** Takes `n` tokens if there are that many. */
+  take(now: number, n = 1): boolean {
+    this.refill(now);
+    if (this.tokens < n) return false;
+    this.tokens -= n;
+    return true;
+  }
+
+  /** Milliseconds until `n` tokens will be there (0 if they are now). */
+  wait(now: number, n: number): number {
+    this.refill(now);
+    return this.tokens >= n ? 0 : Math.ceil(((n - this.tokens) / this.ratePerSecond) * 1000);
+  }
+
+  private refill(now: number): void {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }

@@ -33,7 +33,13 @@ export interface SignalingServerOptions {
   signalBurst?: number;
   /** Largest signaling payload a client may send, in bytes. Default 64 KiB. */
   maxPayloadBytes?: number;
-  /** How often the service pings each client, and how long it waits for the pong. Defaults 5 s and 5 s. */
+  /** Bytes per second each client may relay (pairs with no direct link), and the burst. Defaults 16 MiB/s and 4 MiB. */
+  relayBytesPerSecond?: number;
+  relayBurstBytes?: number;
+  /**
+   * How often the service pings each client, and how long it waits for the pong. Defaults
+   * 2 s and 2 s: a client that vanished silently is reported `disconnected` within ~4 s.
+   */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
   /** A pino logger, or the level for the built-in one (default `info`). */
@@ -58,8 +64,10 @@ export const SERVER_DEFAULTS = {
   signalsPerSecond: 200,
   signalBurst: 400,
   maxPayloadBytes: 64 * 1024,
-  pingIntervalMs: 5_000,
-  pingTimeoutMs: 5_000,
+  relayBytesPerSecond: 16 * 1024 * 1024,
+  relayBurstBytes: 4 * 1024 * 1024,
+  pingIntervalMs: 2_000,
+  pingTimeoutMs: 2_000,
 } as const;
 
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
@@ -90,6 +98,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       iceServers: settings.iceServers ?? [],
       secret: options.secret,
       rate: { perSecond: settings.signalsPerSecond, burst: settings.signalBurst },
+      relayRate: { bytesPerSecond: settings.relayBytesPerSecond, burstBytes: settings.relayBurstBytes },
     }),
   );
 

@@ -7,16 +7,24 @@
  */
 import { isErrorCode, type ErrorPayload } from '../../protocol/errors.js';
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const PACKET_HEADER_BYTES = 1;
 export const RECORD_HEADER_BYTES = 5;
-export const HEAD_FIXED_BYTES = 12;
-export const CHUNK_FIXED_BYTES = 8;
+export const HEAD_FIXED_BYTES = 13;
+export const CHUNK_FIXED_BYTES = 9;
+
+/**
+ * Messages travel in two lanes, each numbered and ordered on its own: lane 0 carries
+ * ordinary messages, lane 1 those too big to hold the others up (see docs/protocol.md).
+ */
+export type Lane = 0 | 1;
+export const LANES: readonly Lane[] = [0, 1];
+const isLane = (n: number): n is Lane => n === 0 || n === 1;
 /** No packet is ever larger: a bigger data-channel message closes the connection. */
 export const MAX_PACKET_BYTES = 262_144;
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
-const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7 } as const;
+const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8 } as const;
 
 /** What a receiver accepts, announced in its hello so that senders can refuse early. */
 export interface PeerLimits {
@@ -24,25 +32,40 @@ export interface PeerLimits {
   maxAttachmentBytes: number;
 }
 
+/**
+ * Opens every link and relay stream. `epoch` names the sender's session; `delivered` is the
+ * last id it delivered in each lane of the receiver's session `peerEpoch` ('' for none);
+ * `base` is the last id of each of its own lanes that it will never send again.
+ */
+export interface Hello {
+  limits: PeerLimits;
+  epoch: string;
+  peerEpoch: string;
+  delivered: [number, number];
+  base: [number, number];
+}
+
 /** A record as decoded from a packet; `bytes` views the packet (no copy). */
 export type WireRecord =
-  | { kind: 'head'; id: number; jsonLength: number; attachmentLength: number; bytes: Uint8Array }
-  | { kind: 'chunk'; id: number; offset: number; bytes: Uint8Array }
-  | { kind: 'receipts'; ids: number[] }
-  | { kind: 'reject'; id: number; error: ErrorPayload }
+  | { kind: 'head'; lane: Lane; id: number; jsonLength: number; attachmentLength: number; bytes: Uint8Array }
+  | { kind: 'chunk'; lane: Lane; id: number; offset: number; bytes: Uint8Array }
+  | { kind: 'receipts'; lane: Lane; ids: number[] }
+  | { kind: 'reject'; lane: Lane; id: number; error: ErrorPayload }
   | { kind: 'bye' }
-  | { kind: 'hello'; limits: PeerLimits }
-  | { kind: 'ping' };
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'ping' }
+  | { kind: 'probe' };
 
 /** A record to encode; message bytes may come in several parts (JSON header, attachment). */
 export type OutgoingRecord =
-  | { kind: 'head'; id: number; jsonLength: number; attachmentLength: number; parts: Uint8Array[] }
-  | { kind: 'chunk'; id: number; offset: number; parts: Uint8Array[] }
-  | { kind: 'receipts'; ids: number[] }
-  | { kind: 'reject'; id: number; error: ErrorPayload }
+  | { kind: 'head'; lane: Lane; id: number; jsonLength: number; attachmentLength: number; parts: Uint8Array[] }
+  | { kind: 'chunk'; lane: Lane; id: number; offset: number; parts: Uint8Array[] }
+  | { kind: 'receipts'; lane: Lane; ids: number[] }
+  | { kind: 'reject'; lane: Lane; id: number; error: ErrorPayload }
   | { kind: 'bye' }
-  | { kind: 'hello'; limits: PeerLimits }
-  | { kind: 'ping' };
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'ping' }
+  | { kind: 'probe' };
 
 export type DecodeResult = { ok: true; records: WireRecord[]; unknownRecords: number } | { ok: false; reason: string };
 
@@ -67,20 +90,27 @@ export function recordBodyLength(record: OutgoingRecord): number {
     case 'chunk':
       return CHUNK_FIXED_BYTES + partsLength(record.parts);
     case 'receipts':
-      return 4 * record.ids.length;
+      return 1 + 4 * record.ids.length;
     case 'reject':
-      return 4 + encodeError(record.error).length;
+      return 5 + encodeError(record.error).length;
     case 'bye':
     case 'ping':
+    case 'probe':
       return 0;
     case 'hello':
-      return encodeHello(record.limits).length;
+      return encodeHello(record.hello).length;
   }
 }
 
-function encodeHello(limits: PeerLimits): Uint8Array {
-  return encoder.encode(JSON.stringify({ maxJsonBytes: limits.maxJsonBytes, maxAttachmentBytes: limits.maxAttachmentBytes }));
+function encodeHello(hello: Hello): Uint8Array {
+  const { limits, epoch, peerEpoch, delivered, base } = hello;
+  return encoder.encode(JSON.stringify({ maxJsonBytes: limits.maxJsonBytes, maxAttachmentBytes: limits.maxAttachmentBytes, epoch, peerEpoch, delivered, base }));
 }
+
+const isPair = (value: unknown): value is [number, number] => Array.isArray(value) && value.length === 2 && isCount(value[0]) && isCount(value[1]);
+const isEpoch = (value: unknown): value is string => typeof value === 'string' && value.length <= 64;
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= 0xffff_ffff;
 
 function decodeHello(body: Uint8Array): WireRecord | string {
   let parsed: unknown;
@@ -89,10 +119,12 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   } catch {
     return 'hello record is not JSON';
   }
-  const { maxJsonBytes, maxAttachmentBytes } = (parsed ?? {}) as { maxJsonBytes?: unknown; maxAttachmentBytes?: unknown };
-  const valid = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  if (!valid(maxJsonBytes) || !valid(maxAttachmentBytes)) return 'hello record has no valid limits';
-  return { kind: 'hello', limits: { maxJsonBytes, maxAttachmentBytes } };
+  const fields = (parsed ?? {}) as Record<string, unknown>;
+  const { maxJsonBytes, maxAttachmentBytes, epoch, peerEpoch, delivered, base } = fields;
+  if (!isCount(maxJsonBytes) || !isCount(maxAttachmentBytes)) return 'hello record has no valid limits';
+  if (!isEpoch(epoch) || epoch.length === 0 || !isEpoch(peerEpoch)) return 'hello record has no valid epochs';
+  if (!isPair(delivered) || !isPair(base)) return 'hello record has no valid delivered/base ids';
+  return { kind: 'hello', hello: { limits: { maxJsonBytes, maxAttachmentBytes }, epoch, peerEpoch, delivered: [delivered[0], delivered[1]], base: [base[0], base[1]] } };
 }
 
 /**
@@ -112,33 +144,39 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
     at += RECORD_HEADER_BYTES;
     switch (record.kind) {
       case 'head':
-        view.setUint32(at, record.id);
-        view.setUint32(at + 4, record.jsonLength);
-        view.setUint32(at + 8, record.attachmentLength);
+        view.setUint8(at, record.lane);
+        view.setUint32(at + 1, record.id);
+        view.setUint32(at + 5, record.jsonLength);
+        view.setUint32(at + 9, record.attachmentLength);
         at += HEAD_FIXED_BYTES;
         for (const part of record.parts) { packet.set(part, at); at += part.length; }
         break;
       case 'chunk':
-        view.setUint32(at, record.id);
-        view.setUint32(at + 4, record.offset);
+        view.setUint8(at, record.lane);
+        view.setUint32(at + 1, record.id);
+        view.setUint32(at + 5, record.offset);
         at += CHUNK_FIXED_BYTES;
         for (const part of record.parts) { packet.set(part, at); at += part.length; }
         break;
       case 'receipts':
+        view.setUint8(at, record.lane);
+        at += 1;
         for (const id of record.ids) { view.setUint32(at, id); at += 4; }
         break;
       case 'reject': {
-        view.setUint32(at, record.id);
+        view.setUint8(at, record.lane);
+        view.setUint32(at + 1, record.id);
         const error = encodeError(record.error);
-        packet.set(error, at + 4);
-        at += 4 + error.length;
+        packet.set(error, at + 5);
+        at += 5 + error.length;
         break;
       }
       case 'bye':
       case 'ping':
+      case 'probe':
         break;
       case 'hello': {
-        const hello = encodeHello(record.limits);
+        const hello = encodeHello(record.hello);
         packet.set(hello, at);
         at += hello.length;
         break;
@@ -149,17 +187,19 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
 }
 
 function decodeReject(body: Uint8Array, view: DataView, at: number): WireRecord | string {
-  if (body.length < 4) return 'reject record too short';
+  if (body.length < 5) return 'reject record too short';
+  const lane = view.getUint8(at);
+  if (!isLane(lane)) return `reject record names lane ${lane}`;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(body.subarray(4)));
+    parsed = JSON.parse(decoder.decode(body.subarray(5)));
   } catch {
     return 'reject record is not JSON';
   }
   if (typeof parsed !== 'object' || parsed === null) return 'reject record is not an object';
   const { code, message } = parsed as { code?: unknown; message?: unknown };
   if (!isErrorCode(code) || typeof message !== 'string') return 'reject record has no valid code/message';
-  return { kind: 'reject', id: view.getUint32(at), error: { code, message: message.slice(0, MAX_ERROR_MESSAGE_CHARS) } };
+  return { kind: 'reject', lane, id: view.getUint32(at + 1), error: { code, message: message.slice(0, MAX_ERROR_MESSAGE_CHARS) } };
 }
 
 export function decodePacket(packet: Uint8Array): DecodeResult {
@@ -177,26 +217,31 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
     at += RECORD_HEADER_BYTES;
     if (length > packet.length - at) return { ok: false, reason: `record length ${length} exceeds the packet` };
     const body = packet.subarray(at, at + length);
+    const lane = length > 0 ? view.getUint8(at) : 0;
     switch (kind) {
       case KIND.head:
         if (length < HEAD_FIXED_BYTES) return { ok: false, reason: 'head record too short' };
+        if (!isLane(lane)) return { ok: false, reason: `head record names lane ${lane}` };
         records.push({
           kind: 'head',
-          id: view.getUint32(at),
-          jsonLength: view.getUint32(at + 4),
-          attachmentLength: view.getUint32(at + 8),
+          lane,
+          id: view.getUint32(at + 1),
+          jsonLength: view.getUint32(at + 5),
+          attachmentLength: view.getUint32(at + 9),
           bytes: body.subarray(HEAD_FIXED_BYTES),
         });
         break;
       case KIND.chunk:
         if (length < CHUNK_FIXED_BYTES + 1) return { ok: false, reason: 'chunk record too short' };
-        records.push({ kind: 'chunk', id: view.getUint32(at), offset: view.getUint32(at + 4), bytes: body.subarray(CHUNK_FIXED_BYTES) });
+        if (!isLane(lane)) return { ok: false, reason: `chunk record names lane ${lane}` };
+        records.push({ kind: 'chunk', lane, id: view.getUint32(at + 1), offset: view.getUint32(at + 5), bytes: body.subarray(CHUNK_FIXED_BYTES) });
         break;
       case KIND.receipts: {
-        if (length % 4 !== 0) return { ok: false, reason: 'receipts record length is not a multiple of 4' };
+        if (length < 1 || (length - 1) % 4 !== 0) return { ok: false, reason: 'receipts record length is not 1 + a multiple of 4' };
+        if (!isLane(lane)) return { ok: false, reason: `receipts record names lane ${lane}` };
         const ids: number[] = [];
-        for (let i = 0; i < length; i += 4) ids.push(view.getUint32(at + i));
-        records.push({ kind: 'receipts', ids });
+        for (let i = 1; i < length; i += 4) ids.push(view.getUint32(at + i));
+        records.push({ kind: 'receipts', lane, ids });
         break;
       }
       case KIND.reject: {
@@ -210,6 +255,9 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
         break;
       case KIND.ping:
         records.push({ kind: 'ping' });
+        break;
+      case KIND.probe:
+        records.push({ kind: 'probe' });
         break;
       case KIND.hello: {
         const record = decodeHello(body);

@@ -1,8 +1,12 @@
 /**
- * The sending half of one link: a FIFO of messages and a queue of control records, cut
- * into packets no larger than the peer accepts. Everything waiting when a packet is built
- * goes into it (coalescing); a message too big for the room left spans packets (chunking).
- * Pure: no timers, no channel.
+ * The sending half, cut into packets no larger than the peer accepts. Two parts:
+ * - `Lanes`, owned by the session with one participant: the messages waiting to be
+ *   written, in two lanes. It outlives links: after a path switch it is rewound to hold
+ *   every message not yet receipted, from its first byte.
+ * - `Outbox`, owned by one link or relay stream: its control records and receipts, and
+ *   the packet builder, which fills what room control leaves with message bytes.
+ * Everything waiting when a packet is built goes into it (coalescing); a message too big
+ * for the room left spans packets (chunking). Pure: no timers, no channel.
  */
 import type { ErrorPayload } from '../../protocol/errors.js';
 import {
@@ -12,11 +16,13 @@ import {
   RECORD_HEADER_BYTES,
   encodePacket,
   recordBodyLength,
+  type Hello,
+  type Lane,
   type OutgoingRecord,
-  type PeerLimits,
 } from './codec.js';
 
 export interface OutgoingMessage {
+  lane: Lane;
   id: number;
   header: Uint8Array;
   attachment: Uint8Array;
@@ -28,6 +34,12 @@ interface Queued extends OutgoingMessage {
 
 /** The fewest payload bytes worth a record of their own; less room than this ends the packet. */
 const MIN_CHUNK_PAYLOAD = 64;
+/**
+ * Lane 0 goes first in every packet, so a small message waits for at most the packets
+ * already buffered. So that a stream of small messages cannot starve a big one either,
+ * lane 1 goes first after this many packets in a row that left it no room.
+ */
+const MAX_BULK_SKIPS = 3;
 
 function bodySlice(message: Queued, start: number, end: number): Uint8Array[] {
   const h = message.header.length;
@@ -37,9 +49,79 @@ function bodySlice(message: Queued, start: number, end: number): Uint8Array[] {
   return parts;
 }
 
+export class Lanes {
+  private readonly queues: [Queued[], Queued[]] = [[], []];
+  private bulkSkips = 0;
+
+  enqueue(message: OutgoingMessage): void {
+    this.queues[message.lane].push({ ...message, written: 0 });
+  }
+
+  /** Replaces everything queued with `messages` (each lane in id order), none of them written yet. */
+  rewind(messages: Iterable<OutgoingMessage>): void {
+    this.queues[0].length = 0;
+    this.queues[1].length = 0;
+    for (const message of messages) this.enqueue(message);
+    for (const queue of this.queues) queue.sort((a, b) => a.id - b.id);
+  }
+
+  /** Drops a message not yet fully written (the receiver refused it); true if it was queued. */
+  cancel(lane: Lane, id: number): boolean {
+    const queue = this.queues[lane];
+    const index = queue.findIndex((m) => m.id === id);
+    if (index < 0) return false;
+    queue.splice(index, 1);
+    return true;
+  }
+
+  get isEmpty(): boolean {
+    return this.queues[0].length === 0 && this.queues[1].length === 0;
+  }
+
+  /** Ids still (partly) unwritten in `lane`, in order. */
+  queuedIds(lane: Lane): number[] {
+    return this.queues[lane].map((m) => m.id);
+  }
+
+  /**
+   * Appends head/chunk records for up to `room` bytes to `records`; returns the room left.
+   * `completed` gets the lane and id of each message whose last byte went in.
+   */
+  fill(records: OutgoingRecord[], room: number, completed: Array<[Lane, number]>): number {
+    const bulkFirst = this.bulkSkips >= MAX_BULK_SKIPS && this.queues[1].length > 0;
+    const order: Lane[] = bulkFirst ? [1, 0] : [0, 1];
+    for (const lane of order) room = this.fillLane(lane, records, room, completed);
+    if (this.queues[1].length === 0 || records.some((r) => (r.kind === 'head' || r.kind === 'chunk') && r.lane === 1)) this.bulkSkips = 0;
+    else this.bulkSkips++;
+    return room;
+  }
+
+  private fillLane(lane: Lane, records: OutgoingRecord[], room: number, completed: Array<[Lane, number]>): number {
+    const queue = this.queues[lane];
+    while (queue.length > 0) {
+      const message = queue[0] as Queued;
+      const total = message.header.length + message.attachment.length;
+      const fixed = RECORD_HEADER_BYTES + (message.written === 0 ? HEAD_FIXED_BYTES : CHUNK_FIXED_BYTES);
+      const payload = Math.min(total - message.written, room - fixed);
+      if (payload < Math.min(MIN_CHUNK_PAYLOAD, total - message.written)) break;
+      const parts = bodySlice(message, message.written, message.written + payload);
+      const record: OutgoingRecord =
+        message.written === 0
+          ? { kind: 'head', lane, id: message.id, jsonLength: message.header.length, attachmentLength: message.attachment.length, parts }
+          : { kind: 'chunk', lane, id: message.id, offset: message.written, parts };
+      records.push(record);
+      room -= RECORD_HEADER_BYTES + recordBodyLength(record);
+      message.written += payload;
+      if (message.written < total) break;
+      queue.shift();
+      completed.push([lane, message.id]);
+    }
+    return room;
+  }
+}
+
 export class Outbox {
-  private readonly messages: Queued[] = [];
-  private receipts: number[] = [];
+  private readonly receipts: [number[], number[]] = [[], []];
   private readonly control: OutgoingRecord[] = [];
   /**
    * Packets are built here and handed out as views. Data channels copy on send(), and a
@@ -47,20 +129,16 @@ export class Outbox {
    */
   private scratch = new Uint8Array(0);
 
-  enqueue(message: OutgoingMessage): void {
-    this.messages.push({ ...message, written: 0 });
+  addReceipt(lane: Lane, id: number): void {
+    this.receipts[lane].push(id);
   }
 
-  addReceipt(id: number): void {
-    this.receipts.push(id);
+  addReject(lane: Lane, id: number, error: ErrorPayload): void {
+    this.control.push({ kind: 'reject', lane, id, error });
   }
 
-  addReject(id: number, error: ErrorPayload): void {
-    this.control.push({ kind: 'reject', id, error });
-  }
-
-  addHello(limits: PeerLimits): void {
-    this.control.push({ kind: 'hello', limits });
+  addHello(hello: Hello): void {
+    this.control.push({ kind: 'hello', hello });
   }
 
   /** A liveness ping, unless one is already waiting. */
@@ -68,84 +146,56 @@ export class Outbox {
     if (!this.control.some((r) => r.kind === 'ping')) this.control.push({ kind: 'ping' });
   }
 
+  /** Asks the peer for an immediate ping. */
+  addProbe(): void {
+    if (!this.control.some((r) => r.kind === 'probe')) this.control.push({ kind: 'probe' });
+  }
+
   addBye(): void {
     this.control.push({ kind: 'bye' });
   }
 
-  /** Drops a message not yet fully written (the receiver refused it); true if it was queued. */
-  cancel(id: number): boolean {
-    const index = this.messages.findIndex((m) => m.id === id);
-    if (index < 0) return false;
-    this.messages.splice(index, 1);
-    return true;
-  }
-
+  /** Nothing of this outbox's own waits (the lanes are the session's). */
   get isEmpty(): boolean {
-    return this.messages.length === 0 && this.receipts.length === 0 && this.control.length === 0;
-  }
-
-  /** Ids of the messages still (partly) unsent, in order. */
-  queuedIds(): number[] {
-    return this.messages.map((m) => m.id);
+    return this.receipts[0].length === 0 && this.receipts[1].length === 0 && this.control.length === 0;
   }
 
   /**
-   * The next packet of at most `maxBytes`, or null when nothing waits. `onWritten` is told
-   * each message whose last byte went into this packet. The packet is a view of a buffer
-   * reused by the next call: send (or copy) it before asking for another.
+   * The next packet of at most `maxBytes`, or null when nothing waits: control records and
+   * receipts first, then message bytes from `lanes` (when this outbox may carry messages).
+   * `onWritten` is told each message whose last byte went into this packet. The packet is
+   * a view of a buffer reused by the next call: send (or copy) it before asking for another.
    */
-  nextPacket(maxBytes: number, onWritten: (id: number) => void): Uint8Array | null {
+  nextPacket(maxBytes: number, lanes: Lanes | undefined, onWritten: (lane: Lane, id: number) => void): Uint8Array | null {
     const records: OutgoingRecord[] = [];
     let room = maxBytes - PACKET_HEADER_BYTES;
-    const take = (record: OutgoingRecord): void => {
-      records.push(record);
-      room -= RECORD_HEADER_BYTES + recordBodyLength(record);
-    };
-
     while (this.control.length > 0) {
       const record = this.control[0] as OutgoingRecord;
-      if (RECORD_HEADER_BYTES + recordBodyLength(record) > room) break;
+      const size = RECORD_HEADER_BYTES + recordBodyLength(record);
+      if (size > room) break;
       this.control.shift();
-      take(record);
+      records.push(record);
+      room -= size;
     }
-    if (this.receipts.length > 0 && room >= RECORD_HEADER_BYTES + 4) {
-      const fit = Math.min(this.receipts.length, Math.floor((room - RECORD_HEADER_BYTES) / 4));
-      take({ kind: 'receipts', ids: this.receipts.slice(0, fit) });
-      this.receipts = this.receipts.slice(fit);
+    for (const lane of [0, 1] as const) {
+      const waiting = this.receipts[lane];
+      if (waiting.length === 0 || room < RECORD_HEADER_BYTES + 5) continue;
+      const fit = Math.min(waiting.length, Math.floor((room - RECORD_HEADER_BYTES - 1) / 4));
+      records.push({ kind: 'receipts', lane, ids: waiting.splice(0, fit) });
+      room -= RECORD_HEADER_BYTES + 1 + 4 * fit;
     }
-
-    const completed: number[] = [];
-    while (this.messages.length > 0) {
-      const message = this.messages[0] as Queued;
-      const total = message.header.length + message.attachment.length;
-      const fixed = RECORD_HEADER_BYTES + (message.written === 0 ? HEAD_FIXED_BYTES : CHUNK_FIXED_BYTES);
-      const payload = Math.min(total - message.written, room - fixed);
-      if (payload < Math.min(MIN_CHUNK_PAYLOAD, total - message.written)) break;
-      const parts = bodySlice(message, message.written, message.written + payload);
-      take(
-        message.written === 0
-          ? { kind: 'head', id: message.id, jsonLength: message.header.length, attachmentLength: message.attachment.length, parts }
-          : { kind: 'chunk', id: message.id, offset: message.written, parts },
-      );
-      message.written += payload;
-      if (message.written < total) break;
-      this.messages.shift();
-      completed.push(message.id);
-    }
-
+    const completed: Array<[Lane, number]> = [];
+    if (lanes !== undefined) lanes.fill(records, room, completed);
     if (records.length === 0) return null;
     if (this.scratch.length < maxBytes) this.scratch = new Uint8Array(maxBytes);
     const packet = encodePacket(records, this.scratch);
-    for (const id of completed) onWritten(id);
+    for (const [lane, id] of completed) onWritten(lane, id);
     return packet;
   }
 
-  /** Empties the outbox, returning the ids of messages that never fully left. */
-  clear(): number[] {
-    const ids = this.queuedIds();
-    this.messages.length = 0;
-    this.receipts = [];
+  clear(): void {
+    this.receipts[0].length = 0;
+    this.receipts[1].length = 0;
     this.control.length = 0;
-    return ids;
   }
 }

@@ -95,6 +95,31 @@ describe('participants in other processes', () => {
     console.log(`[measure] SIGKILLed participant removed by link death after ${(performance.now() - killedAt).toFixed(0)} ms`);
   });
 
+  it('drops a participant whose traffic silently stops (SIGSTOP: no FIN, no goodbye) everywhere within 6 s', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const child = spawnParticipant(url, 'r', 'frozen', 'stay');
+    const victimId = (await child.next('ready'))['id'] as string;
+    await until(() => alice.messaging.getParticipant(victimId) !== undefined && bob.messaging.getParticipant(victimId) !== undefined, 'both list the victim');
+    const removedAt = (room: typeof alice) =>
+      waitForEvent(room.messaging, 'participant_removed', `${room.localParticipant.name} drops the frozen one`, {
+        timeoutMs: 6_000,
+        predicate: (p) => p.id === victimId,
+      }).then(() => performance.now());
+    const removals = Promise.all([removedAt(alice), removedAt(bob)]);
+    const frozenAt = performance.now();
+    child.process.kill('SIGSTOP'); // its sockets stay open; nothing more comes out of them
+    try {
+      const times = await removals;
+      console.log(`[measure] silent participant removed after ${times.map((t) => (t - frozenAt).toFixed(0)).join(' ms, ')} ms`);
+    } finally {
+      child.process.kill('SIGKILL');
+    }
+    await expectCode(alice.messaging.sendMessage({ to: victimId, type: 't', message: {} }), 'PARTICIPANT_NOT_FOUND');
+  });
+
   it('lets a child process that called close() exit by itself, cleanly', async () => {
     const { url } = await startServer();
     const alice = newRoom(url, 'r', 'alice');

@@ -112,7 +112,7 @@ describe('a hostile peer on a real data channel', () => {
   it('has every malformed frame dropped and counted, while the room keeps working', async () => {
     const { url } = await startServer();
     const logger = captureLogger();
-    const victim = newRoom(url, 'r', 'victim', { logger, maxIncompleteMessages: 2 });
+    const victim = newRoom(url, 'r', 'victim', { logger, maxIncompleteMessages: 1 });
     const friend = newRoom(url, 'r', 'friend');
     await joinAll(victim, friend);
 
@@ -142,35 +142,35 @@ describe('a hostile peer on a real data channel', () => {
 
     const header = encodeHeader({ type: 'x', message: {}, broadcast: false });
     const garbage: Uint8Array[] = [
-      new Uint8Array([]).subarray(0), // empty frames are not sendable; kept out below
       new Uint8Array([9, 1, 2, 3]), // another version
-      new Uint8Array([1, 1, 0, 0]), // truncated record header
-      new Uint8Array([1, 2, 0xff, 0xff, 0xff, 0xff, 0]), // lying length
-      encodePacket([{ kind: 'chunk', id: 77, offset: 0, parts: [new Uint8Array(10)] }]), // chunk for no message
-      encodePacket([{ kind: 'head', id: 5, jsonLength: header.length, attachmentLength: 0, parts: [header] }]), // out of sequence
-      encodePacket([{ kind: 'receipts', ids: [123_456] }]), // receipt for a message never sent
-      new Uint8Array([1, 99, 0, 0, 0, 1, 0]), // unknown record kind
-      encodePacket([{ kind: 'head', id: 1, jsonLength: 3, attachmentLength: 0, parts: [new TextEncoder().encode('{x}')] }]), // bad JSON
-      encodePacket([{ kind: 'head', id: 2, jsonLength: header.length, attachmentLength: 2 ** 31, parts: [header] }]), // 2 GiB claim
-    ].filter((g) => g.length > 0);
+      new Uint8Array([2, 1, 0, 0]), // truncated record header
+      new Uint8Array([2, 2, 0xff, 0xff, 0xff, 0xff, 0]), // lying length
+      encodePacket([{ kind: 'chunk', lane: 0, id: 77, offset: 0, parts: [new Uint8Array(10)] }]), // chunk for no message
+      encodePacket([{ kind: 'receipts', lane: 0, ids: [123_456] }]), // receipt for a message never sent
+      new Uint8Array([2, 99, 0, 0, 0, 1, 0]), // unknown record kind
+      encodePacket([{ kind: 'head', lane: 0, id: 1, jsonLength: 3, attachmentLength: 0, parts: [new TextEncoder().encode('{x}')] }]), // bad JSON
+      encodePacket([{ kind: 'head', lane: 0, id: 2, jsonLength: header.length, attachmentLength: 2 ** 31, parts: [header] }]), // 2 GiB claim
+      encodePacket([{ kind: 'head', lane: 0, id: 2, jsonLength: header.length, attachmentLength: 0, parts: [header] }]), // out of sequence
+      encodePacket([{ kind: 'head', lane: 2 as 0, id: 3, jsonLength: header.length, attachmentLength: 0, parts: [header] }]), // no such lane
+    ];
     for (const frame of garbage) peer.send(frame);
-    // Two unfinished messages fill the victim's quota; a third is refused.
-    for (const id of [3, 4, 5]) peer.send(encodePacket([{ kind: 'head', id, jsonLength: header.length, attachmentLength: 100, parts: [header] }]));
-    // Then a proper message, which must still arrive.
+    // One unfinished message fills the victim's quota; a second, in the other lane, is refused.
+    peer.send(encodePacket([{ kind: 'head', lane: 0, id: 3, jsonLength: header.length, attachmentLength: 100, parts: [header] }]));
+    peer.send(encodePacket([{ kind: 'head', lane: 1, id: 1, jsonLength: header.length, attachmentLength: 100, parts: [header] }]));
+    // Then proper messages, which must still arrive.
     const got = waitForEvent(victim.messaging, 'message', 'a valid message after the garbage', { predicate: (m) => m.type === 'fine' });
     const fine = encodeHeader({ type: 'fine', message: { ok: true }, broadcast: false });
-    peer.send(encodePacket([{ kind: 'chunk', id: 3, offset: header.length, parts: [new Uint8Array(100)] }]));
-    peer.send(encodePacket([{ kind: 'chunk', id: 4, offset: header.length, parts: [new Uint8Array(100)] }]));
-    peer.send(encodePacket([{ kind: 'head', id: 6, jsonLength: fine.length, attachmentLength: 0, parts: [fine] }]));
+    peer.send(encodePacket([{ kind: 'chunk', lane: 0, id: 3, offset: header.length, parts: [new Uint8Array(100)] }]));
+    peer.send(encodePacket([{ kind: 'head', lane: 0, id: 4, jsonLength: fine.length, attachmentLength: 0, parts: [fine] }]));
     expect((await got)[0].message).toEqual({ ok: true });
 
     // The victim refused what it had to, with the right codes, and told the hostile peer.
     await withTimeout(rejected, 5000, 'three reject records from the victim');
     const rejects = fromVictim.filter((r): r is Extract<WireRecord, { kind: 'reject' }> => r.kind === 'reject');
-    expect(rejects.map((r) => [r.id, r.error.code])).toEqual([
-      [1, 'INVALID_MESSAGE'],
-      [2, 'MESSAGE_TOO_LARGE'],
-      [5, 'MESSAGE_TOO_LARGE'],
+    expect(rejects.map((r) => [r.lane, r.id, r.error.code])).toEqual([
+      [0, 1, 'INVALID_MESSAGE'],
+      [0, 2, 'MESSAGE_TOO_LARGE'],
+      [1, 1, 'MESSAGE_TOO_LARGE'],
     ]);
     const { droppedFrames } = victim.messaging.stats();
     expect(droppedFrames).toBeGreaterThanOrEqual(8);

@@ -14,33 +14,35 @@ const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.re
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
 // Golden vectors: the byte layout in docs/protocol.md. A change here is a wire-format change.
+const HELLO_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[3,4],"base":[0,1]}';
 const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = [
   {
     name: 'head with a whole message',
-    records: [{ kind: 'head', id: 1, jsonLength: 2, attachmentLength: 1, parts: [bytes(0x7b, 0x7d), bytes(0xff)] }],
-    hex: '01 01 0000000f 00000001 00000002 00000001 7b7d ff',
+    records: [{ kind: 'head', lane: 0, id: 1, jsonLength: 2, attachmentLength: 1, parts: [bytes(0x7b, 0x7d), bytes(0xff)] }],
+    hex: '02 01 00000010 00 00000001 00000002 00000001 7b7d ff',
   },
   {
-    name: 'chunk',
-    records: [{ kind: 'chunk', id: 7, offset: 300, parts: [bytes(0xaa, 0xbb)] }],
-    hex: '01 02 0000000a 00000007 0000012c aabb',
+    name: 'chunk of the bulk lane',
+    records: [{ kind: 'chunk', lane: 1, id: 7, offset: 300, parts: [bytes(0xaa, 0xbb)] }],
+    hex: '02 02 0000000b 01 00000007 0000012c aabb',
   },
-  { name: 'receipts', records: [{ kind: 'receipts', ids: [1, 2, 258] }], hex: '01 03 0000000c 00000001 00000002 00000102' },
+  { name: 'receipts', records: [{ kind: 'receipts', lane: 0, ids: [1, 2, 258] }], hex: '02 03 0000000d 00 00000001 00000002 00000102' },
   {
     name: 'reject',
-    records: [{ kind: 'reject', id: 3, error: { code: 'TIMEOUT', message: 'x' } }],
-    hex: '01 04 00000024 00000003' + hex(new TextEncoder().encode('{"code":"TIMEOUT","message":"x"}')),
+    records: [{ kind: 'reject', lane: 0, id: 3, error: { code: 'TIMEOUT', message: 'x' } }],
+    hex: '02 04 00000025 00 00000003' + hex(new TextEncoder().encode('{"code":"TIMEOUT","message":"x"}')),
   },
-  { name: 'bye', records: [{ kind: 'bye' }], hex: '01 05 00000000' },
+  { name: 'bye', records: [{ kind: 'bye' }], hex: '02 05 00000000' },
   {
     name: 'hello',
-    records: [{ kind: 'hello', limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 } }],
-    hex: '01 06 00000029' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2}')),
+    records: [{ kind: 'hello', hello: { limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 }, epoch: 'e', peerEpoch: '', delivered: [3, 4], base: [0, 1] } }],
+    hex: '02 06 00000063' + hex(new TextEncoder().encode(HELLO_JSON)),
   },
+  { name: 'probe', records: [{ kind: 'probe' }], hex: '02 08 00000000' },
   {
     name: 'coalesced receipts and bye',
-    records: [{ kind: 'receipts', ids: [9] }, { kind: 'bye' }],
-    hex: '01 03 00000004 00000009 05 00000000',
+    records: [{ kind: 'receipts', lane: 1, ids: [9] }, { kind: 'bye' }],
+    hex: '02 03 00000005 01 00000009 05 00000000',
   },
 ];
 
@@ -70,29 +72,31 @@ describe('wire codec', () => {
   }
 
   it('decodes views into a packet that sits at an offset of a larger buffer', () => {
-    const packet = encodePacket([{ kind: 'receipts', ids: [5] }]);
+    const packet = encodePacket([{ kind: 'receipts', lane: 0, ids: [5] }]);
     const big = new Uint8Array(packet.length + 10);
     big.set(packet, 10);
     const decoded = decodePacket(big.subarray(10));
-    expect(decoded).toEqual({ ok: true, records: [{ kind: 'receipts', ids: [5] }], unknownRecords: 0 });
+    expect(decoded).toEqual({ ok: true, records: [{ kind: 'receipts', lane: 0, ids: [5] }], unknownRecords: 0 });
   });
 
   it('skips and counts records of an unknown kind, keeping the rest', () => {
-    const decoded = decodePacket(fromHex('01 63 00000002 abcd 05 00000000'));
+    const decoded = decodePacket(fromHex('02 63 00000002 abcd 05 00000000'));
     expect(decoded).toEqual({ ok: true, records: [{ kind: 'bye' }], unknownRecords: 1 });
   });
 
   const malformed: Array<[string, string, RegExp]> = [
     ['an empty packet', '', /empty/],
-    ['another wire version', '02 05 00000000', /version 2/],
-    ['a truncated record header', '01 05 0000', /truncated/],
-    ['a length past the end', '01 02 000000ff 00000001', /exceeds the packet/],
-    ['a head too short for its fields', '01 01 00000004 00000001', /head record too short/],
-    ['a chunk with no payload', '01 02 00000008 00000001 00000000', /chunk record too short/],
-    ['receipts not a multiple of 4', '01 03 00000003 000001', /multiple of 4/],
-    ['a reject that is not JSON', '01 04 00000005 00000001 7b', /not JSON/],
-    ['a reject with an unknown code', '01 04 00000020 00000001' + hex(new TextEncoder().encode('{"code":"NOPE","message":""}')), /no valid code/],
-    ['a hello without limits', '01 06 00000002 7b7d', /no valid limits/],
+    ['another wire version', '01 05 00000000', /version 1/],
+    ['a truncated record header', '02 05 0000', /truncated/],
+    ['a length past the end', '02 02 000000ff 00000001', /exceeds the packet/],
+    ['a head too short for its fields', '02 01 00000004 00000001', /head record too short/],
+    ['a head in a lane that does not exist', '02 01 0000000d 02 00000001 00000001 00000000', /lane 2/],
+    ['a chunk with no payload', '02 02 00000009 00 00000001 00000000', /chunk record too short/],
+    ['receipts not 1 + a multiple of 4', '02 03 00000004 00 000001', /multiple of 4/],
+    ['a reject that is not JSON', '02 04 00000006 00 00000001 7b', /not JSON/],
+    ['a reject with an unknown code', '02 04 00000021 00 00000001' + hex(new TextEncoder().encode('{"code":"NOPE","message":""}')), /no valid code/],
+    ['a hello without limits', '02 06 00000002 7b7d', /no valid limits/],
+    ['a hello without epochs', '02 06 00000029' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2}')), /no valid epochs/],
   ];
   for (const [what, packet, reason] of malformed) {
     it(`rejects ${what} without throwing`, () => {

@@ -1,0 +1,244 @@
+/**
+ * The reliable conversation with one remote participant. It outlives any one path: direct
+ * links and relay streams come and go (PeerChannel each), the session keeps the numbering,
+ * the messages not yet receipted and what was delivered. When a new stream's peer hello
+ * arrives, the session settles what the peer says it has, and rewinds the rest onto the
+ * new stream from its first byte; the receiver drops what it already delivered (by lane
+ * and id) and receipts it again. So a path switch loses, duplicates and reorders nothing.
+ *
+ * Each session has a random epoch. A hello names the sender's epoch and the epoch its
+ * `delivered` ids refer to, so a peer that restarted its side (a new session) is told apart
+ * from one that merely switched path.
+ */
+import { RoomError, toRoomError, type ErrorPayload } from '../protocol/errors.js';
+import type { Tunables } from './options.js';
+import type { PeerChannel } from './peer-channel.js';
+import { LANES, type Hello, type Lane, type PeerLimits } from './wire/codec.js';
+import { Lanes, type OutgoingMessage } from './wire/outbox.js';
+import type { AssembledMessage } from './wire/reassembler.js';
+
+interface Pending {
+  message: OutgoingMessage;
+  resolve(): void;
+  reject(error: RoomError): void;
+  /** The promise was rejected (TIMEOUT) but the message stays queued: it may still arrive, once. */
+  settled: boolean;
+  writtenAt: number | undefined;
+}
+
+export interface SessionEvents {
+  message(message: AssembledMessage): void;
+  /** We refused one of the peer's messages (over a limit, malformed) and told it so. */
+  refused(error: ErrorPayload): void;
+  violation(reason: string): void;
+}
+
+function randomEpoch(): string {
+  const bytes = new Uint8Array(8);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class PeerSession {
+  readonly epoch = randomEpoch();
+  private readonly nextId: [number, number] = [1, 1];
+  private readonly pending: [Map<number, Pending>, Map<number, Pending>] = [new Map(), new Map()];
+  readonly lanes = new Lanes();
+  /** The last id delivered (or refused) in each lane of the peer's stream. */
+  private readonly delivered: [number, number] = [0, 0];
+  private peerEpoch: string | undefined;
+  private active: PeerChannel | undefined;
+  private queuedBytes = 0;
+  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  private failure: RoomError | undefined;
+  /** What the peer accepts, from its hello; until then, our own limits are assumed. */
+  peerLimits: PeerLimits;
+
+  constructor(private readonly tunables: Tunables, private readonly events: SessionEvents) {
+    this.peerLimits = { maxJsonBytes: tunables.maxJsonBytes, maxAttachmentBytes: tunables.maxAttachmentBytes };
+  }
+
+  /** The hello a new stream of ours opens with. */
+  hello(): Hello {
+    return {
+      limits: { maxJsonBytes: this.tunables.maxJsonBytes, maxAttachmentBytes: this.tunables.maxAttachmentBytes },
+      delivered: [this.delivered[0], this.delivered[1]],
+      epoch: this.epoch,
+      peerEpoch: this.peerEpoch ?? '',
+      base: [this.base(0), this.base(1)],
+    };
+  }
+
+  /** True when messages wait for a path. */
+  get hasQueued(): boolean {
+    return this.pending[0].size + this.pending[1].size > 0;
+  }
+
+  /** The stream messages are written to now, if any. */
+  get activeChannel(): PeerChannel | undefined {
+    return this.active;
+  }
+
+  send(header: Uint8Array, attachment: Uint8Array): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const { maxJsonBytes, maxAttachmentBytes } = this.peerLimits;
+    if (header.length > maxJsonBytes || attachment.length > maxAttachmentBytes) {
+      return Promise.reject(
+        new RoomError(
+          'MESSAGE_TOO_LARGE',
+          `the recipient accepts at most ${maxJsonBytes} bytes of JSON and ${maxAttachmentBytes} bytes of attachment; this message has ${header.length} and ${attachment.length}`,
+        ),
+      );
+    }
+    const size = header.length + attachment.length;
+    if (this.queuedBytes > 0 && this.queuedBytes + size > this.tunables.maxQueuedBytes) {
+      return Promise.reject(
+        new RoomError('QUEUE_FULL', `${this.queuedBytes} bytes already wait for this recipient's receipts (maxQueuedBytes ${this.tunables.maxQueuedBytes}); await earlier sends before sending more`),
+      );
+    }
+    const lane: Lane = size > this.tunables.bulkThresholdBytes ? 1 : 0;
+    const id = this.nextId[lane]++;
+    const message: OutgoingMessage = { lane, id, header, attachment };
+    this.queuedBytes += size;
+    return new Promise<void>((resolve, reject) => {
+      this.pending[lane].set(id, { message, resolve, reject, settled: false, writtenAt: undefined });
+      if (this.active !== undefined) {
+        this.lanes.enqueue(message);
+        this.active.kick();
+      }
+    });
+  }
+
+  /**
+   * The peer's hello arrived on `channel`: it becomes the stream messages are written to.
+   * What the peer has delivered is settled; everything else is written again from its start.
+   */
+  activate(channel: PeerChannel, hello: Hello): void {
+    if (this.failure !== undefined) return;
+    this.peerLimits = hello.limits;
+    if (this.peerEpoch !== hello.epoch) {
+      if (this.peerEpoch !== undefined) this.events.violation(`the peer restarted its session (epoch ${this.peerEpoch} → ${hello.epoch})`);
+      this.peerEpoch = hello.epoch;
+      this.delivered[0] = hello.base[0];
+      this.delivered[1] = hello.base[1];
+    } else {
+      for (const lane of LANES) this.delivered[lane] = Math.max(this.delivered[lane], hello.base[lane]);
+    }
+    if (hello.peerEpoch === this.epoch) {
+      for (const lane of LANES) for (const [id] of this.pending[lane]) if (id <= hello.delivered[lane]) this.receipt(lane, id);
+    }
+    this.active = channel;
+    const unsent: OutgoingMessage[] = [];
+    for (const lane of LANES) {
+      for (const p of this.pending[lane].values()) {
+        p.writtenAt = undefined;
+        unsent.push(p.message);
+      }
+    }
+    this.lanes.rewind(unsent);
+    channel.kick();
+  }
+
+  /** `channel` is gone: messages wait for the next stream. */
+  deactivate(channel: PeerChannel): void {
+    if (this.active === channel) this.active = undefined;
+  }
+
+  /** A message arrived complete on some stream: delivered once, in order within its lane. */
+  incoming(channel: PeerChannel, message: AssembledMessage): void {
+    const { lane, id } = message;
+    const last = this.delivered[lane];
+    if (id <= last) return channel.receipt(lane, id); // a resend of something delivered: receipt it again
+    // An honest sender never skips an id; one that does loses the ids it skipped, nothing else.
+    if (id !== last + 1) this.events.violation(`message ${lane}:${id} skips ahead of ${last}`);
+    this.delivered[lane] = id;
+    channel.receipt(lane, id);
+    this.events.message(message);
+  }
+
+  /** We refused the peer's message `id`: it counts as handled, and the peer is told. */
+  refusedIncoming(channel: PeerChannel, lane: Lane, id: number, error: ErrorPayload): void {
+    const last = this.delivered[lane];
+    if (id > last + 1) this.events.violation(`refused message ${lane}:${id} skips ahead of ${last}`);
+    this.delivered[lane] = Math.max(last, id);
+    channel.reject(lane, id, error);
+    this.events.refused(error);
+  }
+
+  receipt(lane: Lane, id: number): void {
+    const p = this.take(lane, id);
+    if (p === undefined) return this.stale(lane, id, 'receipt');
+    if (!p.settled) p.resolve();
+  }
+
+  rejected(lane: Lane, id: number, error: ErrorPayload): void {
+    this.lanes.cancel(lane, id);
+    const p = this.take(lane, id);
+    if (p === undefined) return this.stale(lane, id, 'reject');
+    if (!p.settled) p.reject(toRoomError(error));
+  }
+
+  /** The message's last byte was handed to the current stream: its receipt is now awaited. */
+  written(lane: Lane, id: number): void {
+    const p = this.pending[lane].get(id);
+    if (p === undefined) return;
+    p.writtenAt = Date.now();
+    if (this.sweepTimer === undefined) {
+      const every = Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4));
+      this.sweepTimer = setInterval(() => this.sweep(), every);
+    }
+  }
+
+  /** Ends the session: every message not yet receipted rejects with `error`. Idempotent. */
+  fail(error: RoomError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.active = undefined;
+    clearInterval(this.sweepTimer);
+    this.lanes.rewind([]);
+    for (const lane of LANES) {
+      const pending = [...this.pending[lane].values()];
+      this.pending[lane].clear();
+      for (const p of pending) if (!p.settled) p.reject(error);
+    }
+    this.queuedBytes = 0;
+  }
+
+  /** Every id at or below this is settled in `lane`: never sent again. */
+  private base(lane: Lane): number {
+    for (const id of this.pending[lane].keys()) return id - 1;
+    return this.nextId[lane] - 1;
+  }
+
+  private take(lane: Lane, id: number): Pending | undefined {
+    const p = this.pending[lane].get(id);
+    if (p === undefined) return undefined;
+    this.pending[lane].delete(id);
+    this.queuedBytes -= p.message.header.length + p.message.attachment.length;
+    if (this.pending[0].size + this.pending[1].size === 0) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+    return p;
+  }
+
+  /**
+   * A message whose receipt is late rejects with TIMEOUT. It stays queued, so if the peer
+   * is merely slow it still arrives, once and in order; the caller just stops waiting.
+   */
+  private sweep(): void {
+    const deadline = Date.now() - this.tunables.receiptTimeoutMs;
+    for (const lane of LANES) {
+      for (const p of this.pending[lane].values()) {
+        if (p.settled || p.writtenAt === undefined || p.writtenAt > deadline) continue;
+        p.settled = true;
+        p.reject(new RoomError('TIMEOUT', `no receipt within ${this.tunables.receiptTimeoutMs} ms; the recipient may be overloaded (the message stays queued and may still arrive)`));
+      }
+    }
+  }
+
+  /** A receipt or reject for an id that is not pending: fine if already settled, hostile if never sent. */
+  private stale(lane: Lane, id: number, what: string): void {
+    if (id >= this.nextId[lane] || id < 1) this.events.violation(`${what} for message ${lane}:${id}, which was never sent`);
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * The paths to one remote participant, and the choice among them. A pair has one
+ * initiator for its whole life (decided by the service's order of events, see mesh.ts): it
+ * offers every direct link, first and repairs alike, and starts the relay; the responder
+ * answers. The session (PeerSession) writes to whichever stream's hello came last, direct
+ * preferred: when a direct link opens while relayed, the pair upgrades.
+ *
+ * - A direct link that fails is offered again at once, then with backoff (1 s doubling to 30 s).
+ * - When no direct link opens within `directTimeoutMs`, or links keep failing, the
+ *   initiator starts a relay stream through the service (unless `relay: false`).
+ * - With no path for `connectTimeoutMs`, or none possible (the service is gone too), the
+ *   participant is given up: `closed`.
+ */
+import { RoomError, type ErrorPayload } from '../protocol/errors.js';
+import type { SignalEnvelope, SignalRequest } from '../protocol/signaling.js';
+import type { Limiter } from './limiter.js';
+import type { Logger, RtcImplementation, Tunables } from './options.js';
+import type { LinkKind } from './participant.js';
+import { PeerChannel, type ChannelHandlers } from './peer-channel.js';
+import { PeerLink } from './peer-link.js';
+import { PeerSession } from './peer-session.js';
+import { RelayTransport, type RelaySender } from './relay-transport.js';
+import type { Hello } from './wire/codec.js';
+import type { AssembledMessage } from './wire/reassembler.js';
+
+export type LinkCloseReason = 'bye' | 'failed' | 'timeout';
+
+export interface PeerEvents {
+  /** A message to this participant can now be delivered (first path up). */
+  open(): void;
+  /** Given up; never called after `dispose()`. */
+  closed(reason: LinkCloseReason, detail: string): void;
+  /** The path messages take changed. */
+  path(kind: LinkKind): void;
+  message(message: AssembledMessage): void;
+  refused(error: ErrorPayload): void;
+  violation(reason: string): void;
+}
+
+export interface PeerContext {
+  rtc: RtcImplementation;
+  rtcConfig: Record<string, unknown> & { iceServers: unknown[] };
+  tunables: Tunables;
+  logger: Logger;
+  relayAllowed: boolean;
+  limiter: Limiter;
+  signaling: RelaySender & { signal(request: SignalRequest): void };
+}
+
+interface Path {
+  sid: string;
+  channel: PeerChannel | undefined;
+  ready: boolean;
+}
+
+interface DirectPath extends Path {
+  link: PeerLink;
+  release: (() => void) | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export function randomSid(): string {
+  const bytes = new Uint8Array(9);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export class Peer {
+  readonly session: PeerSession;
+  private direct: DirectPath | undefined;
+  private relay: (Path & { transport: RelayTransport }) | undefined;
+  private state: 'connecting' | 'open' | 'closed' = 'connecting';
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private giveUpTimer: ReturnType<typeof setTimeout> | undefined;
+  private attempting = false;
+  /** The service says this participant's connection dropped; it stays only while a link answers. */
+  private away = false;
+  private current: LinkKind | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly initiator: boolean,
+    private readonly context: PeerContext,
+    private readonly events: PeerEvents,
+  ) {
+    this.session = new PeerSession(context.tunables, {
+      message: (message) => events.message(message),
+      refused: (error) => events.refused(error),
+      violation: (reason) => events.violation(reason),
+    });
+    this.armGiveUp();
+    if (initiator) this.offer();
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get path(): LinkKind | undefined {
+    return this.current;
+  }
+
+  handleSignal(envelope: SignalEnvelope): void {
+    if (this.state === 'closed') return;
+    if (!this.initiator && envelope.data.type === 'offer' && envelope.sid !== this.direct?.sid) {
+      this.closeDirect();
+      this.direct = this.createDirect(envelope.sid, false, undefined);
+    }
+    if (this.direct === undefined || envelope.sid !== this.direct.sid) {
+      this.context.logger.debug({ from: this.id, sid: envelope.sid }, 'stale signal dropped');
+      return;
+    }
+    this.direct.link.signal(envelope.data);
+  }
+
+  /** A packet the service relayed from this participant. */
+  handleRelay(sid: string, packet: Uint8Array): void {
+    if (this.state === 'closed') return;
+    if (!this.context.relayAllowed) {
+      this.context.logger.debug({ from: this.id }, 'relayed packet dropped: relaying is off');
+      return;
+    }
+    if (this.relay?.sid !== sid) {
+      if (this.initiator) return; // only the initiator starts relay streams; this one is stale
+      this.closeRelay();
+      this.relay = this.createRelay(sid);
+      this.reachable(); // the responder's stream is open as soon as the initiator's hello arrives
+    }
+    this.relay.channel?.receive(packet);
+  }
+
+  /** The service reports this participant's connection dropped: keep it only if a direct link still answers. */
+  markAway(): void {
+    if (this.state === 'closed') return;
+    this.away = true;
+    const channel = this.direct?.ready === true ? this.direct.channel : undefined;
+    if (channel === undefined) return this.giveUp('failed', 'its connection to the service dropped and no direct link is up');
+    channel.probe(this.context.tunables.probeTimeoutMs, (alive) => {
+      if (!alive && this.away) this.giveUp('failed', `its connection to the service dropped and its link did not answer within ${this.context.tunables.probeTimeoutMs} ms`);
+    });
+  }
+
+  /** The service reports this participant again (it reconnected). */
+  markBack(): void {
+    this.away = false;
+    if (this.state !== 'closed' && this.initiator && !this.hasReadyPath()) this.offer();
+  }
+
+  /** Our own connection to the service dropped: relay streams end, links carry on. */
+  signalingLost(): void {
+    if (this.relay !== undefined) {
+      this.closeRelay();
+      this.pathLost('the relay needs the service, which is unreachable');
+    }
+  }
+
+  /** Says goodbye on the stream in use. */
+  bye(): void {
+    this.session.activeChannel?.bye();
+  }
+
+  get draining(): boolean {
+    return this.direct?.ready === true && this.direct.link.isOpen && this.direct.link.bufferedAmount > 0;
+  }
+
+  /** Closes everything without notifying; pending sends reject with `error`. */
+  dispose(error: RoomError): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.giveUpTimer);
+    this.closeDirect();
+    this.closeRelay();
+    this.session.fail(error);
+  }
+
+  /** Test hook: closes the direct link's RTCPeerConnection, as a network failure would. */
+  breakDirectLink(): boolean {
+    return this.direct?.link.breakConnection() ?? false;
+  }
+
+  private offer(): void {
+    if (this.attempting || this.state === 'closed' || !this.context.signaling.connected) return;
+    this.attempting = true;
+    clearTimeout(this.retryTimer);
+    void this.context.limiter.acquire().then((release) => {
+      this.attempting = false;
+      if (this.state === 'closed' || this.hasReadyDirect()) return release();
+      this.closeDirect();
+      this.direct = this.createDirect(randomSid(), true, release);
+    });
+  }
+
+  private createDirect(sid: string, initiator: boolean, release: (() => void) | undefined): DirectPath {
+    const { tunables } = this.context;
+    let path: DirectPath | undefined;
+    const isCurrent = (): boolean => this.state !== 'closed' && path !== undefined && this.direct === path;
+    const link = new PeerLink(
+      { initiator, rtc: this.context.rtc, config: this.context.rtcConfig },
+      {
+        signal: (data) => {
+          if (isCurrent()) this.context.signaling.signal({ to: this.id, sid, data });
+        },
+        open: () => {
+          if (isCurrent()) this.directOpened(path as DirectPath);
+          else path?.channel?.kick();
+        },
+        data: (bytes) => {
+          if (!isCurrent() || path === undefined) return;
+          // The responder's `connect` can trail the first data by tens of ms: data proves the link is open.
+          if (path.channel === undefined) this.directOpened(path);
+          path.channel?.receive(bytes);
+        },
+        close: (reason) => {
+          if (isCurrent()) this.directLost(reason);
+        },
+      },
+    );
+    path = { sid, link, channel: undefined, ready: false, release, timer: undefined };
+    if (initiator) {
+      path.timer = setTimeout(() => {
+        if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
+      }, tunables.directTimeoutMs);
+    }
+    return path;
+  }
+
+  private directOpened(path: DirectPath): void {
+    if (path.channel !== undefined) return;
+    path.release?.();
+    path.release = undefined;
+    const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
+      path.ready = true;
+      clearTimeout(path.timer);
+      this.failures = 0;
+      this.closeRelay();
+      this.session.activate(channel, hello);
+    }, (detail) => this.directLost(detail)));
+    path.channel = channel;
+    if (!this.initiator) this.reachable();
+  }
+
+  private createRelay(sid: string): Path & { transport: RelayTransport } {
+    const transport = new RelayTransport(this.context.signaling, this.id, sid, (reason) => {
+      if (this.relay?.transport === transport) {
+        this.closeRelay();
+        this.pathLost(`the service refused to relay: ${reason}`);
+      }
+    });
+    const path: Path & { transport: RelayTransport } = { sid, transport, channel: undefined, ready: false };
+    const channel = new PeerChannel(transport, this.session, this.context.tunables, this.handlers((hello) => {
+      path.ready = true;
+      if (this.direct?.ready !== true) this.session.activate(channel, hello);
+    }, (detail) => {
+      if (this.relay !== path) return;
+      this.closeRelay();
+      this.pathLost(`relay: ${detail}`);
+    }));
+    path.channel = channel;
+    return path;
+  }
+
+  private startRelay(): void {
+    if (!this.initiator || !this.context.relayAllowed || this.relay !== undefined || !this.context.signaling.connected) return;
+    this.context.logger.info({ peerId: this.id }, 'no direct link: relaying through the service');
+    this.relay = this.createRelay(randomSid());
+  }
+
+  /** Handlers of one stream: `onHello` makes it ready (and, normally, the one messages take). */
+  private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void): ChannelHandlers {
+    return {
+      hello: (hello) => {
+        if (this.state === 'closed') return;
+        onHello(hello);
+        this.reachable();
+        this.pathChanged();
+      },
+      bye: () => this.giveUp('bye', 'said goodbye'),
+      silent: () => lost(`nothing heard for ${this.context.tunables.livenessTimeoutMs} ms`),
+      broken: (reason) => lost(`protocol violation: ${reason}`),
+      violation: (reason) => this.events.violation(reason),
+    };
+  }
+
+  private directLost(detail: string, timedOut = false): void {
+    this.closeDirect();
+    this.failures++;
+    if (timedOut || this.failures >= 2) this.startRelay();
+    this.pathLost(`direct: ${detail}`);
+  }
+
+  /** A path went away: give up, or repair and wait. */
+  private pathLost(detail: string): void {
+    if (this.state === 'closed') return;
+    this.context.logger.info({ peerId: this.id, detail }, 'path to participant lost');
+    if (this.hasReadyPath()) return this.pathChanged();
+    this.current = undefined;
+    if (this.away || !this.context.signaling.connected) {
+      return this.giveUp('failed', `${detail}; no other path while the service cannot reach it`);
+    }
+    this.armGiveUp();
+    if (!this.initiator) return;
+    const delay = this.failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.failures - 2));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.offer(), delay);
+  }
+
+  /** A path is usable: the initiator learns it from the peer's hello, the responder as its stream opens. */
+  private reachable(): void {
+    clearTimeout(this.giveUpTimer);
+    this.giveUpTimer = undefined;
+    if (this.state !== 'connecting') return;
+    this.state = 'open';
+    this.events.open();
+  }
+
+  private pathChanged(): void {
+    const kind: LinkKind | undefined = this.direct?.ready === true ? 'direct' : this.relay?.ready === true ? 'relayed' : undefined;
+    if (kind === undefined || kind === this.current) return;
+    this.current = kind;
+    if (this.state === 'open') this.events.path(kind);
+  }
+
+  private armGiveUp(): void {
+    if (this.giveUpTimer !== undefined) return;
+    const ms = this.context.tunables.connectTimeoutMs;
+    this.giveUpTimer = setTimeout(() => {
+      this.giveUpTimer = undefined;
+      if (!this.hasReadyPath()) this.giveUp('timeout', `no path within ${ms} ms${this.context.relayAllowed ? '' : ' (relaying is off)'}`);
+    }, ms);
+  }
+
+  private giveUp(reason: LinkCloseReason, detail: string): void {
+    if (this.state === 'closed') return;
+    this.dispose(new RoomError('PARTICIPANT_LEFT', `the link to participant ${this.id} closed (${detail})`));
+    this.events.closed(reason, detail);
+  }
+
+  private hasReadyDirect(): boolean {
+    return this.direct?.ready === true;
+  }
+
+  private hasReadyPath(): boolean {
+    return this.direct?.ready === true || this.relay?.ready === true;
+  }
+
+  private closeDirect(): void {
+    const path = this.direct;
+    if (path === undefined) return;
+    this.direct = undefined;
+    clearTimeout(path.timer);
+    path.release?.();
+    path.channel?.close();
+    path.link.close();
+  }
+
+  private closeRelay(): void {
+    const path = this.relay;
+    if (path === undefined) return;
+    this.relay = undefined;
+    path.channel?.close();
+  }
+}

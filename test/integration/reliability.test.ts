@@ -1,0 +1,237 @@
+/**
+ * Fault injection on real parts: the service restarted mid-conversation, a link closed
+ * under traffic, a pair that cannot connect directly, a slow receiver. Every test counts
+ * what the receiver observed: each message once, in order, intact.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MessagingClient, RemoteParticipant, RoomClient } from '../../client/index.js';
+import { createSignalingServer } from '../../signaling/index.js';
+import { expectCode, joinAll, newRoom, randomBytes, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
+
+/** Records the `n` of every `type` message from each sender, in arrival order. */
+function record(messaging: MessagingClient, type: string): Map<string, number[]> {
+  const seen = new Map<string, number[]>();
+  messaging.on('message', (m) => {
+    if (m.type !== type) return;
+    const list = seen.get(m.fromParticipantId) ?? [];
+    list.push(m.message['n'] as number);
+    seen.set(m.fromParticipantId, list);
+  });
+  return seen;
+}
+
+const range = (count: number): number[] => Array.from({ length: count }, (_, i) => i + 1);
+
+/** Sends `count` numbered messages without waiting for each; resolves when all were receipted. */
+async function sendNumbered(from: RoomClient, to: string, type: string, count: number, onSent?: (n: number) => void): Promise<void> {
+  const sends: Array<Promise<void>> = [];
+  for (const n of range(count)) {
+    sends.push(from.messaging.sendMessage({ to, type, message: { n } }));
+    onSent?.(n);
+    if (n % 100 === 0) await new Promise((resolve) => setImmediate(resolve)); // let packets leave between batches
+  }
+  await Promise.all(sends);
+}
+
+/** Counts presence changes, which a fault that is survived must not cause. */
+function churn(messaging: MessagingClient): { added: number; removed: number } {
+  const counts = { added: 0, removed: 0 };
+  messaging.on('participant_added', () => void counts.added++);
+  messaging.on('participant_removed', () => void counts.removed++);
+  return counts;
+}
+
+const names = (participants: RemoteParticipant[]): string[] => participants.map((p) => p.name ?? '?').sort();
+
+describe('reliability', () => {
+  it('survives the service closing and restarting on the same port: 2,000 messages in flight, presence unchanged', async () => {
+    let server = await createSignalingServer({ port: 0, logLevel: 'silent' });
+    const port = server.port;
+    try {
+      const fast = { reconnectDelayMs: 100, reconnectMaxDelayMs: 400 };
+      const alice = newRoom(server.url, 'r', 'alice', fast);
+      const bob = newRoom(server.url, 'r', 'bob', fast);
+      const carol = newRoom(server.url, 'r', 'carol', fast);
+      await joinAll(alice, bob, carol);
+      await alice.localParticipant.setAttribute('status', 'busy');
+      await until(() => bob.messaging.getParticipantByName('alice')?.getAttribute('status') === 'busy', 'bob sees alice busy');
+      const before = [alice, bob, carol].map((room) => names(room.messaging.getParticipants()));
+      const churns = [alice, bob, carol].map((room) => churn(room.messaging));
+      const got = record(bob.messaging, 'n');
+      const disconnected = Promise.all([alice, bob, carol].map((room) => waitForEvent(room, 'disconnected', `${room.localParticipant.name} disconnected`)));
+      const reconnected = Promise.all(
+        [alice, bob, carol].map((room) => waitForEvent(room, 'reconnected', `${room.localParticipant.name} reconnected`, { timeoutMs: 15_000 })),
+      );
+
+      let restarted: Promise<void> | undefined;
+      const sending = sendNumbered(alice, bob.localParticipant.id, 'n', 2000, (n) => {
+        if (n !== 500) return;
+        restarted = (async () => {
+          await server.close();
+          await disconnected;
+          server = await createSignalingServer({ port, logLevel: 'silent' });
+        })();
+      });
+      await withTimeout(sending, 30_000, 'all 2,000 sends receipted');
+      await restarted;
+      await reconnected;
+
+      expect(got.get(alice.localParticipant.id)).toEqual(range(2000));
+      expect(server.stats()).toEqual({ rooms: 1, participants: 3 });
+      // Presence is what it was, with no participant removed and added again on any side.
+      expect([alice, bob, carol].map((room) => names(room.messaging.getParticipants()))).toEqual(before);
+      expect(churns).toEqual([{ added: 0, removed: 0 }, { added: 0, removed: 0 }, { added: 0, removed: 0 }]);
+      expect(alice.localParticipant.getAttribute('status')).toBe('busy');
+      // The rejoined service relays signaling again: a newcomer links with everyone.
+      const dave = newRoom(server.url, 'r', 'dave');
+      await joinAll(dave);
+      expect(names(dave.messaging.getParticipants())).toEqual(['alice', 'bob', 'carol']);
+      expect(bob.messaging.getParticipantByName('alice')?.getAttribute('status')).toBe('busy');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('repairs a direct link closed under traffic: 2,000 messages each once and in order', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const churns = [churn(alice.messaging), churn(bob.messaging)];
+    const got = record(bob.messaging, 'n');
+    const back = record(alice.messaging, 'n');
+    const bobId = bob.localParticipant.id;
+    let broke = false;
+    await withTimeout(
+      Promise.all([
+        sendNumbered(alice, bobId, 'n', 2000, (n) => {
+          if (n === 700) broke = alice.messaging._breakLink(bobId);
+        }),
+        sendNumbered(bob, alice.localParticipant.id, 'n', 2000),
+      ]),
+      30_000,
+      'all sends receipted across the repair',
+    );
+    expect(broke).toBe(true);
+    expect(got.get(alice.localParticipant.id)).toEqual(range(2000));
+    expect(back.get(bobId)).toEqual(range(2000));
+    expect(churns).toEqual([{ added: 0, removed: 0 }, { added: 0, removed: 0 }]);
+    expect(alice.messaging.getParticipant(bobId)?.link).toBe('direct');
+  });
+
+  it('falls back to the relay when links keep failing, loses nothing, and upgrades back to direct', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const bobId = bob.localParticipant.id;
+    const bobSeenByAlice = alice.messaging.getParticipant(bobId);
+    const got = record(bob.messaging, 'n');
+    const links: string[] = [];
+    let broken = 0;
+    const sending = sendNumbered(alice, bobId, 'n', 3000, (n) => {
+      // Two failures in a row: the pair relays while the next direct attempt waits its backoff.
+      if (n === 300 || n === 600) broken += alice.messaging._breakLink(bobId) || bob.messaging._breakLink(alice.localParticipant.id) ? 1 : 0;
+    });
+    const watch = setInterval(() => {
+      const link = bobSeenByAlice?.link;
+      if (link !== undefined && links.at(-1) !== link) links.push(link);
+    }, 2);
+    try {
+      await withTimeout(sending, 30_000, 'all sends receipted across relay and upgrade');
+      await until(() => bobSeenByAlice?.link === 'direct' && links.includes('relayed'), 'relayed, then direct again', 15_000);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(broken).toBe(2);
+    expect(got.get(alice.localParticipant.id)).toEqual(range(3000));
+    expect(links).toEqual(['direct', 'relayed', 'direct']);
+    expect(alice.messaging.getParticipant(bobId)).toBe(bobSeenByAlice); // the same object throughout
+  });
+
+  it('relays a pair that cannot connect directly (a 10 MiB attachment too), and with relay: false says UNREACHABLE', async () => {
+    const { url } = await startServer();
+    const quick = { directTimeoutMs: 1000, connectTimeoutMs: 4000 };
+    const alice = newRoom(url, 'r', 'alice', quick);
+    // No TURN server and only relay candidates allowed: no direct link can ever open.
+    const carol = newRoom(url, 'r', 'carol', { ...quick, rtcConfig: { iceTransportPolicy: 'relay' } });
+    await joinAll(alice, carol);
+    const carolAtAlice = alice.messaging.getParticipantByName('carol');
+    expect(carolAtAlice?.link).toBe('relayed');
+    expect(carol.messaging.getParticipantByName('alice')?.link).toBe('relayed');
+    expect(alice.messaging.stats().relayed).toBe(1);
+
+    const attachment = randomBytes(10 * 1024 * 1024, 7);
+    const received = waitForEvent(carol.messaging, 'message', 'the 10 MiB attachment via the relay', { timeoutMs: 20_000, predicate: (m) => m.type === 'file' });
+    const got = record(alice.messaging, 'n');
+    await Promise.all([
+      alice.messaging.sendMessage({ to: carol.localParticipant.id, type: 'file', message: {}, attachment }),
+      sendNumbered(carol, alice.localParticipant.id, 'n', 500),
+    ]);
+    const [file] = await received;
+    expect(sha256(file.attachment ?? new Uint8Array())).toBe(sha256(attachment));
+    expect(got.get(carol.localParticipant.id)).toEqual(range(500));
+
+    // Relaying off on one side: the same pair is unreachable, and sends say so.
+    const dave = newRoom(url, 'r', 'dave', { ...quick, relay: false });
+    await dave.start();
+    const unreachable = waitForEvent(carol.messaging, 'participant_added', 'never: dave is unreachable', { timeoutMs: 6000 });
+    await dave.messaging.enable();
+    expect(names(dave.messaging.getParticipants())).toEqual(['alice']);
+    const error = await expectCode(dave.messaging.sendMessage({ to: carol.localParticipant.id, type: 't', message: {} }), 'UNREACHABLE');
+    expect(error.message).toMatch(/relaying is off/);
+    await expect(unreachable).rejects.toThrow(/timed out/);
+  });
+
+  it('keeps small messages flowing while a 64 MiB attachment is on its way, with bounded memory', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const bobId = bob.localParticipant.id;
+    const order: string[] = [];
+    bob.messaging.on('message', (m) => order.push(m.type === 'big' ? 'big' : `small:${String(m.message['n'])}`));
+    const big = randomBytes(64 * 1024 * 1024, 3);
+    const baseline = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers - baseline)), 10);
+    try {
+      const bigSent = alice.messaging.sendMessage({ to: bobId, type: 'big', message: {}, attachment: big });
+      await until(() => order.length === 0 && peak > 1024 * 1024, 'the big attachment under way');
+      await sendNumbered(alice, bobId, 'small', 50);
+      const smallDoneAt = order.length;
+      await withTimeout(bigSent, 30_000, 'the 64 MiB attachment receipted');
+      expect(smallDoneAt).toBe(50); // all 50 small ones arrived while the big one was still in flight
+      expect(order.at(-1)).toBe('big');
+      expect(order.slice(0, 50)).toEqual(range(50).map((n) => `small:${n}`));
+    } finally {
+      clearInterval(sampler);
+    }
+    // Sender's attachment (not copied) + receiver's reassembly buffer + buffers in flight.
+    console.log(`[measure] 64 MiB + 50 small messages: peak extra ArrayBuffer memory ${(peak / 2 ** 20).toFixed(0)} MiB (both ends, one process)`);
+    expect(peak).toBeLessThan(2 * 64 * 1024 * 1024 + 32 * 1024 * 1024);
+  });
+
+  it('refuses sends past maxQueuedBytes with QUEUE_FULL, before queueing anything, and delivers what it accepted', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice', { maxQueuedBytes: 4 * 1024 * 1024 });
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const got = record(bob.messaging, 'q');
+    const bobId = bob.localParticipant.id;
+    const outcomes: Array<Promise<'ok' | string>> = [];
+    for (const n of range(40)) {
+      outcomes.push(
+        alice.messaging.sendMessage({ to: bobId, type: 'q', message: { n }, attachment: new Uint8Array(256 * 1024) }).then(
+          () => 'ok',
+          (error: { code: string }) => error.code,
+        ),
+      );
+    }
+    const results = await withTimeout(Promise.all(outcomes), 20_000, 'every send settled');
+    const accepted = results.filter((r) => r === 'ok').length;
+    expect(results.slice(accepted).every((r) => r === 'QUEUE_FULL')).toBe(true);
+    expect(accepted).toBe(15); // 15 × (256 KiB + header) fit under 4 MiB; the 16th would not
+    expect(got.get(alice.localParticipant.id)).toEqual(range(accepted));
+  });
+});
