@@ -105,10 +105,6 @@ export class Mesh {
     return peer?.isOpen === true ? peer.session : undefined;
   }
 
-  path(peerId: string): LinkKind | undefined {
-    return this.peers.get(peerId)?.path;
-  }
-
   markAway(peerId: string): void {
     this.peers.get(peerId)?.markAway();
   }

@@ -69,11 +69,6 @@ export class PeerSession {
     };
   }
 
-  /** True when messages wait for a path. */
-  get hasQueued(): boolean {
-    return this.pending[0].size + this.pending[1].size > 0;
-  }
-
   /** The stream messages are written to now, if any. */
   get activeChannel(): PeerChannel | undefined {
     return this.active;

@@ -99,10 +99,6 @@ export class Peer {
     return this.state === 'open';
   }
 
-  get path(): LinkKind | undefined {
-    return this.current;
-  }
-
   handleSignal(envelope: SignalEnvelope): void {
     if (this.state === 'closed') return;
     if (!this.initiator && envelope.data.type === 'offer' && envelope.sid !== this.direct?.sid) {

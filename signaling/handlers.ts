@@ -43,8 +43,6 @@ export interface HandlerContext {
   rate: { perSecond: number; burst: number };
   /** Relayed bytes per second per client, and the burst; relayed packets are outside `rate`. */
   relayRate: { bytesPerSecond: number; burstBytes: number };
-  /** Told the size of every relayed packet (for metrics). */
-  onRelay?: (bytes: number) => void;
 }
 
 /** A resuming participant's join token may have expired this long ago (it was admitted while valid). */
@@ -309,7 +307,6 @@ function relayHandler(socket: RoomSocket, context: HandlerContext, self: () => P
         return reply({ ok: false, error: { code: 'PARTICIPANT_NOT_FOUND', message: `participant ${to} left` } });
       }
       context.io.to(target.socketId).emit('relay', { from, sid, data });
-      context.onRelay?.(data.length);
       reply({ ok: true });
     };
     // Packets leave in order: each waits for the one before it, and for the bucket.

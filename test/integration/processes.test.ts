@@ -1,51 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { spawnFixture, type Child } from '../child.js';
 import { expectCode, joinAll, newRoom, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-interface Child {
-  process: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  next(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-}
-
-function spawnParticipant(url: string, room: string, name: string, mode: 'stay' | 'close'): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/participant.ts', url, room, name, mode], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<() => void> = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(JSON.parse(line) as Record<string, unknown>);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, stderr })),
-  );
-  const next = (event: string, timeoutMs = 20_000) =>
-    withTimeout(
-      new Promise<Record<string, unknown>>((resolve) => {
-        const look = (): void => {
-          const found = lines.find((l) => l['event'] === event);
-          if (found !== undefined) resolve(found);
-          else waiters.push(look);
-        };
-        look();
-      }),
-      timeoutMs,
-      `child ${name}: ${event}`,
-    );
-  return { process: child, lines, next, exited };
-}
+const spawnParticipant = (url: string, room: string, name: string, mode: 'stay' | 'close'): Child =>
+  spawnFixture('test/fixtures/participant.ts', [url, room, name, mode], name);
 
 describe('participants in other processes', () => {
   it('drops a SIGKILLed participant everywhere within 5 s and fails sends to it clearly', async () => {

@@ -4,52 +4,22 @@
  * each message exactly once, in per-sender order, with the right attachment (by hash), and
  * reports its memory. Bounded: it stops by itself, or fails, within SOAK_TIMEOUT_MS.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, withTimeout } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { spawnFixture } from '../child.js';
+import { startServer } from '../helpers.js';
 
 const PARTICIPANTS = Number(process.env['SOAK_PARTICIPANTS'] ?? 8);
 const DIRECT = Number(process.env['SOAK_DIRECT'] ?? 2000);
 const BROADCASTS = Number(process.env['SOAK_BROADCASTS'] ?? 500);
 const SOAK_TIMEOUT_MS = 240_000;
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-function spawnSoak(url: string, name: string, seed: number) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/fixtures/soak.ts', url, 'soak', name, String(PARTICIPANTS - 1), String(DIRECT), String(BROADCASTS), String(seed)],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
+const spawnSoak = (url: string, name: string, seed: number) =>
+  spawnFixture(
+    'test/fixtures/soak.ts',
+    [url, 'soak', name, String(PARTICIPANTS - 1), String(DIRECT), String(BROADCASTS), String(seed)],
+    name,
+    SOAK_TIMEOUT_MS,
   );
-  children.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<() => void> = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(JSON.parse(line) as Record<string, unknown>);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const next = (event: string) =>
-    withTimeout(
-      new Promise<Record<string, unknown>>((resolve) => {
-        const look = (): void => {
-          const found = lines.find((l) => l['event'] === event);
-          if (found !== undefined) resolve(found);
-          else waiters.push(look);
-        };
-        look();
-      }),
-      SOAK_TIMEOUT_MS,
-      `${name}: ${event} (stderr: ${stderr.slice(-500)})`,
-    );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { next, tell: (line: string) => child.stdin!.write(`${line}\n`), exited };
-}
 
 describe('soak', () => {
   it(`${PARTICIPANTS} processes, ${DIRECT} direct messages to each other and ${BROADCASTS} broadcasts each: every one once, in order, intact`, async () => {
@@ -78,6 +48,6 @@ describe('soak', () => {
     // Bounded memory: no process grew by more than 300 MiB over its meshed size while carrying
     // its 32,000+ messages (each keeps at most 256 unreceipted sends; attachments ≤ 256 KiB).
     for (const r of reports) expect((r['peakRssMiB'] as number) - (r['rssReadyMiB'] as number)).toBeLessThan(300);
-    expect(await Promise.all(parties.map((p) => p.exited))).toEqual(parties.map(() => 0));
+    expect((await Promise.all(parties.map((p) => p.exited))).map((e) => e.code)).toEqual(parties.map(() => 0));
   }, SOAK_TIMEOUT_MS + 30_000);
 });
