@@ -6,6 +6,7 @@
  * preferred: when a direct link opens while relayed, the pair upgrades.
  *
  * - A direct link that fails is offered again at once, then with backoff (1 s doubling to 30 s).
+ *   Failures count as "in a row" until a link has stayed up for STABLE_LINK_MS (10 s).
  * - When no direct link opens within `directTimeoutMs`, or links keep failing, the
  *   initiator starts a relay stream through the service (unless `relay: false`).
  * - With no path for `connectTimeoutMs`, or none possible (the service is gone too), the
@@ -57,6 +58,8 @@ interface DirectPath extends Path {
   link: PeerLink;
   release: (() => void) | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the peer's hello arrived on it. */
+  readyAt: number | undefined;
 }
 
 export function randomSid(): string {
@@ -66,6 +69,8 @@ export function randomSid(): string {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** A link that failed within this long of opening counts as failing again, not as a fresh start. */
+const STABLE_LINK_MS = 10_000;
 
 export class Peer {
   readonly session: PeerSession;
@@ -215,7 +220,7 @@ export class Peer {
         },
       },
     );
-    path = { sid, link, channel: undefined, ready: false, release, timer: undefined };
+    path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined };
     if (initiator) {
       path.timer = setTimeout(() => {
         if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
@@ -231,7 +236,7 @@ export class Peer {
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
       path.ready = true;
       clearTimeout(path.timer);
-      this.failures = 0;
+      path.readyAt = Date.now();
       this.closeRelay();
       this.session.activate(channel, hello);
     }, (detail) => this.directLost(detail)));
@@ -282,7 +287,9 @@ export class Peer {
   }
 
   private directLost(detail: string, timedOut = false): void {
+    const readyAt = this.direct?.readyAt;
     this.closeDirect();
+    if (readyAt !== undefined && Date.now() - readyAt >= STABLE_LINK_MS) this.failures = 0;
     this.failures++;
     if (timedOut || this.failures >= 2) this.startRelay();
     this.pathLost(`direct: ${detail}`);

@@ -129,17 +129,23 @@ describe('reliability', () => {
     const got = record(bob.messaging, 'n');
     const links: string[] = [];
     let broken = 0;
+    const breakLink = (): void => {
+      if (alice.messaging._breakLink(bobId) || bob.messaging._breakLink(alice.localParticipant.id)) broken++;
+    };
     const sending = sendNumbered(alice, bobId, 'n', 3000, (n) => {
-      // Two failures in a row: the pair relays while the next direct attempt waits its backoff.
-      if (n === 300 || n === 600) broken += alice.messaging._breakLink(bobId) || bob.messaging._breakLink(alice.localParticipant.id) ? 1 : 0;
+      if (n === 300) breakLink();
     });
+    void sending.catch(() => undefined);
     const watch = setInterval(() => {
       const link = bobSeenByAlice?.link;
       if (link !== undefined && links.at(-1) !== link) links.push(link);
     }, 2);
     try {
+      // The link repaired, carrying messages again: break it a second time, well before it is stable.
+      await until(() => (got.get(alice.localParticipant.id)?.length ?? 0) > 400, 'messages flowing after the first repair', 15_000);
+      breakLink();
       await withTimeout(sending, 30_000, 'all sends receipted across relay and upgrade');
-      await until(() => bobSeenByAlice?.link === 'direct' && links.includes('relayed'), 'relayed, then direct again', 15_000);
+      await until(() => links.at(-1) === 'direct' && links.includes('relayed'), 'relayed, then direct again', 15_000);
     } finally {
       clearInterval(watch);
     }
