@@ -3,8 +3,12 @@
  * participant, and the routing of signals and relayed packets to them. Who initiates is
  * decided by the service's order of events: a participant initiates to everyone it learns
  * of when it enables messaging (or resumes), and answers everyone announced to it
- * afterwards, so two peers never both offer. The pair keeps those roles for repairs and
- * for the relay. Initiations wait for a slot of the process-wide limiter.
+ * afterwards. Within one service process that order is total. Across processes two
+ * participants enabling at once may both find each other in their replies: the pair then
+ * keeps the lower id's offer (see Peer's glare rule). The pair keeps its roles for repairs
+ * and for the relay. Initiations wait for a slot of the process-wide limiter. Signals from
+ * a participant not known yet (its offer can overtake the service's word about it) are
+ * held briefly and replayed when it is.
  */
 import type { RoomError } from '../protocol/errors.js';
 import type { SignalEnvelope, SignalRequest } from '../protocol/signaling.js';
@@ -38,13 +42,19 @@ export interface MeshOptions {
   relayAllowed: boolean;
   signaling: RelaySender & { signal(request: SignalRequest): void };
   events: MeshEvents;
+  /** This participant's id: when both of a pair offer at once, the lower id's offer wins. */
+  localId: string;
 }
 
 /** How long goodbyes may take to drain from the channels' buffers before the links close. */
 const BYE_DRAIN_MS = 250;
 
+/** Signals held for participants not known yet: per participant, how many and how long; and for how many. */
+const EARLY_SIGNALS = { perPeer: 32, maxAgeMs: 10_000, maxPeers: 64 } as const;
+
 export class Mesh {
   private readonly peers = new Map<string, Peer>();
+  private readonly early = new Map<string, { since: number; signals: SignalEnvelope[] }>();
 
   constructor(private readonly options: MeshOptions) {}
 
@@ -65,6 +75,7 @@ export class Mesh {
         relayAllowed: this.options.relayAllowed,
         limiter: negotiationLimiter,
         signaling: this.options.signaling,
+        localId: this.options.localId,
       },
       {
         open: () => events.open(peerId),
@@ -80,6 +91,9 @@ export class Mesh {
       },
     );
     this.peers.set(peerId, peer);
+    const held = this.early.get(peerId);
+    this.early.delete(peerId);
+    if (held !== undefined && Date.now() - held.since <= EARLY_SIGNALS.maxAgeMs) for (const envelope of held.signals) peer.handleSignal(envelope);
   }
 
   has(peerId: string): boolean {
@@ -88,11 +102,20 @@ export class Mesh {
 
   handleSignal(envelope: SignalEnvelope): void {
     const peer = this.peers.get(envelope.from);
-    if (peer === undefined) {
-      this.options.logger.debug({ from: envelope.from }, 'signal from a participant with no link dropped');
+    if (peer === undefined) return this.holdEarly(envelope);
+    peer.handleSignal(envelope);
+  }
+
+  private holdEarly(envelope: SignalEnvelope): void {
+    const now = Date.now();
+    for (const [id, held] of this.early) if (now - held.since > EARLY_SIGNALS.maxAgeMs) this.early.delete(id);
+    const held = this.early.get(envelope.from);
+    if (held === undefined && this.early.size >= EARLY_SIGNALS.maxPeers) {
+      this.options.logger.debug({ from: envelope.from }, 'signal from an unknown participant dropped');
       return;
     }
-    peer.handleSignal(envelope);
+    if (held === undefined) this.early.set(envelope.from, { since: now, signals: [envelope] });
+    else if (held.signals.length < EARLY_SIGNALS.perPeer) held.signals.push(envelope);
   }
 
   handleRelay(from: string, sid: string, packet: Uint8Array): void {
@@ -120,6 +143,7 @@ export class Mesh {
 
   /** Closes the paths to `peerId` without notifying; its pending sends reject with `error`. */
   remove(peerId: string, error: RoomError): void {
+    this.early.delete(peerId);
     const peer = this.peers.get(peerId);
     this.peers.delete(peerId);
     peer?.dispose(error);

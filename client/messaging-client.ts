@@ -62,6 +62,8 @@ export interface MessagingContext {
   relay: boolean;
   tunables: Tunables;
   logger: Logger;
+  /** The local participant's id (set once the room has started). */
+  localId(): string;
 }
 
 type State = 'disabled' | 'enabling' | 'enabled' | 'disabling';
@@ -278,6 +280,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
         logger: this.context.logger,
         relayAllowed: this.context.relay,
         signaling,
+        localId: this.context.localId(),
         events: {
           open: (peerId) => this.linkOpened(peerId),
           closed: (peerId, reason, detail) => this.linkClosed(peerId, reason, detail),

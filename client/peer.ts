@@ -1,8 +1,8 @@
 /**
  * The paths to one remote participant, and the choice among them. A pair has one
- * initiator for its whole life (decided by the service's order of events, see mesh.ts): it
- * offers every direct link, first and repairs alike, and starts the relay; the responder
- * answers. The session (PeerSession) writes to whichever stream's hello came last, direct
+ * initiator for its whole life (see mesh.ts): it offers every direct link, first and
+ * repairs alike, and starts the relay; the responder answers. Should both offer (two
+ * service processes each told both to), the higher id turns responder to the lower's offer. The session (PeerSession) writes to whichever stream's hello came last, direct
  * preferred: when a direct link opens while relayed, the pair upgrades.
  *
  * - A direct link that fails is offered again at once, then with backoff (1 s doubling to 30 s).
@@ -46,6 +46,8 @@ export interface PeerContext {
   relayAllowed: boolean;
   limiter: Limiter;
   signaling: RelaySender & { signal(request: SignalRequest): void };
+  /** This participant's id, for the glare rule. */
+  localId: string;
 }
 
 interface Path {
@@ -87,7 +89,7 @@ export class Peer {
 
   constructor(
     readonly id: string,
-    readonly initiator: boolean,
+    private initiator: boolean,
     private readonly context: PeerContext,
     private readonly events: PeerEvents,
   ) {
@@ -106,6 +108,12 @@ export class Peer {
 
   handleSignal(envelope: SignalEnvelope): void {
     if (this.state === 'closed') return;
+    if (this.initiator && envelope.data.type === 'offer' && this.context.localId > this.id) {
+      // Glare: both of us offered. The lower id's offer wins, for this link and for good.
+      this.context.logger.info({ peerId: this.id }, 'both offered: answering the lower id');
+      this.initiator = false;
+      this.closeRelay();
+    }
     if (!this.initiator && envelope.data.type === 'offer' && envelope.sid !== this.direct?.sid) {
       this.closeDirect();
       this.direct = this.createDirect(envelope.sid, false, undefined);
@@ -184,12 +192,12 @@ export class Peer {
   }
 
   private offer(): void {
-    if (this.attempting || this.state === 'closed' || !this.context.signaling.connected) return;
+    if (!this.initiator || this.attempting || this.state === 'closed' || !this.context.signaling.connected) return;
     this.attempting = true;
     clearTimeout(this.retryTimer);
     void this.context.limiter.acquire().then((release) => {
       this.attempting = false;
-      if (this.state === 'closed' || this.hasReadyDirect()) return release();
+      if (this.state === 'closed' || !this.initiator || this.hasReadyDirect()) return release();
       this.closeDirect();
       this.direct = this.createDirect(randomSid(), true, release);
     });

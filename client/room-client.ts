@@ -83,6 +83,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       relay: options.relay ?? true,
       tunables,
       logger: this.logger,
+      localId: () => this.localParticipant.id,
     });
   }
 

@@ -8,7 +8,8 @@ import type { JsonValue } from './json.js';
 import { PROTOCOL_VERSION, type JoinRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
 
 const json: z.ZodType<JsonValue> = z.json();
-export const participantIdSchema = z.string().min(1).max(64);
+/** What participantIdFor makes: 16 bytes, base64url. */
+export const participantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a participant id');
 export const attributeKeySchema = z.string().min(1).max(128);
 export const attributesSchema = z
   .record(attributeKeySchema, json)

@@ -130,6 +130,11 @@ export interface ServerToClientEvents {
   'participant:updated': (participant: ParticipantInfo) => void;
   signal: (envelope: SignalEnvelope) => void;
   relay: (envelope: RelayEnvelope) => void;
+  /**
+   * This service process is shutting down: reconnect (to another process, or the same address
+   * behind a load balancer) within `drainMs`; the room resumes there. Nobody is announced as gone.
+   */
+  'service:closing': (notice: { drainMs: number }) => void;
   /** A payload without an acknowledgement was refused (e.g. a bad signal). */
   failure: (failure: ErrorPayload & { event: string }) => void;
 }

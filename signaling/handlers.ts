@@ -2,28 +2,23 @@
  * The service's side of the signaling contract, one socket at a time. Every payload is
  * checked against the shared zod schemas; a bad one gets an error reply (or a `failure`
  * event where the client asked for no reply) and a log line, never an exception. The
- * service stamps the sender on everything it relays.
+ * service stamps the sender on everything it relays. Room state is read through the
+ * Directory (every process's sockets), never kept here.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ErrorCode, ErrorPayload } from '../protocol/errors.js';
 import { joinRequestSchema, relayRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
-import type {
-  ClientToServerEvents,
-  IceServer,
-  JoinRequest,
-  RemovalReason,
-  Reply,
-  ServerToClientEvents,
-} from '../protocol/signaling.js';
-import { verifyToken } from './auth.js';
-import type { Logger } from './logger.js';
-import { TokenBucket } from './rate-limit.js';
-import { toInfo, type ParticipantRecord, type RoomRegistry } from './registry.js';
 import type { JsonValue } from '../protocol/json.js';
+import type { ClientToServerEvents, IceServer, JoinRequest, Reply, ServerToClientEvents } from '../protocol/signaling.js';
+import { verifyToken } from './auth.js';
+import { memberFrom, rooms, toInfo, type Directory, type KeyedLock, type Member, type MemberData } from './directory.js';
+import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
+import { TokenBucket } from './rate-limit.js';
 
-export interface SocketData {
+export interface SocketData extends MemberData {
   participantId: string | undefined;
   /** Attribute names set by the join token, which the participant may not change. */
   lockedAttributes: string[];
@@ -34,22 +29,25 @@ type RoomSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<stri
 
 export interface HandlerContext {
   io: RoomServer;
-  registry: RoomRegistry;
+  directory: Directory;
   logger: Logger;
+  metrics: ServiceMetrics;
   iceServers: IceServer[];
   /** When set, a join needs a token signed with it. */
   secret: string | Uint8Array | undefined;
+  limits: { maxParticipantsPerRoom: number; maxRooms: number };
   /** Incoming packets per second per client, and the burst allowed above that rate. */
   rate: { perSecond: number; burst: number };
   /** Relayed bytes per second per client, and the burst; relayed packets are outside `rate`. */
   relayRate: { bytesPerSecond: number; burstBytes: number };
+  /** True while the service drains for shutdown: connections that close then are moving, not leaving. */
+  draining(): boolean;
+  /** Joins and enables in one room, one after another within this process. */
+  joinLock: KeyedLock;
 }
 
 /** A resuming participant's join token may have expired this long ago (it was admitted while valid). */
 const RESUME_TOKEN_GRACE_SECONDS = 3600;
-
-/** The Socket.IO room of a room's participants with messaging enabled. */
-const enabledRoom = (room: string): string => `enabled:${room}`;
 
 /** 256 random bits, URL-safe: the secret a participant resumes with. */
 export const newCredential = (): string => randomBytes(32).toString('base64url');
@@ -76,17 +74,18 @@ function parse<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
   return result.data;
 }
 
+type Identity = { name: string; role: string; attributes: Record<string, JsonValue> };
+
 export function attachHandlers(socket: RoomSocket, context: HandlerContext): void {
-  const { io, registry, logger } = context;
+  const { io, directory, logger, metrics } = context;
   socket.data.participantId = undefined;
   socket.data.lockedAttributes = [];
   limitRate(socket, context);
 
-  const self = () => {
-    const id = socket.data.participantId;
-    const record = id === undefined ? undefined : registry.get(id);
-    if (record === undefined) throw new Refusal('NOT_STARTED', 'join a room first');
-    return record;
+  const self = (): Member => {
+    const member = memberFrom(socket.data);
+    if (member === undefined) throw new Refusal('NOT_STARTED', 'join a room first');
+    return member;
   };
 
   /**
@@ -103,9 +102,10 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
         reply = { ok: true, ...((await run(payload)) ?? {}) };
       } catch (error) {
         const refusal =
-          error instanceof Refusal ? error : new Refusal('SIGNALING_FAILED', 'the service failed to handle this request');
+          error instanceof Refusal ? error : new Refusal('SIGNALING_FAILED', 'the service failed to handle this request; try again');
         if (!(error instanceof Refusal)) logger.error({ err: error, event, socket: socket.id }, 'handler failed');
         else logger.warn({ event, code: refusal.code, reason: refusal.message, socket: socket.id, participant: socket.data.participantId }, 'request refused');
+        metrics.refused(refusal.code);
         const payloadError: ErrorPayload = { code: refusal.code, message: refusal.message };
         reply = { ok: false, error: payloadError };
         if (ack === undefined) socket.emit('failure', { ...payloadError, event });
@@ -114,20 +114,22 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     });
   };
 
-  const leave = (reason: RemovalReason): void => {
-    const id = socket.data.participantId;
-    if (id === undefined) return;
+  /** Forgets who this connection was; returns the participant it spoke for. */
+  const forget = (): Member | undefined => {
+    const member = memberFrom(socket.data);
     socket.data.participantId = undefined;
-    const record = registry.leave(id);
-    if (record === undefined) return;
-    void socket.leave(enabledRoom(record.room));
-    if (record.messaging) socket.to(enabledRoom(record.room)).emit('participant:removed', { id, reason });
-    logger.info({ participant: id, room: record.room }, 'participant left');
+    socket.data.messaging = false;
+    if (member === undefined) return undefined;
+    directory.forget(member.id, member.room);
+    for (const name of [rooms.all(member.room), rooms.enabled(member.room), rooms.reachable(member.id, member.room), rooms.participant(member.id)]) {
+      void socket.leave(name);
+    }
+    return member;
   };
 
   /** Who the request may be: from the token when the service has a secret, never from the client's claims. */
   const admit = async (request: JoinRequest, expiredGraceSeconds: number) => {
-    let identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
+    let identity: Identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
     let locked: string[] = [];
     if (context.secret !== undefined) {
       const granted = await verifyToken(context.secret, request.token, request.room, expiredGraceSeconds);
@@ -139,17 +141,43 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return { identity, locked };
   };
 
-  const register = (id: string, room: string, identity: { name: string; role: string; attributes: Record<string, JsonValue> }, locked: string[]) => {
-    const outcome = registry.join({ id, room, role: identity.role, attributes: { ...identity.attributes, name: identity.name }, socketId: socket.id });
-    if (!outcome.ok) {
-      if (outcome.reason === 'ROOM_FULL') throw new Refusal('ROOM_FULL', `room "${room}" is full`);
-      if (outcome.reason === 'TOO_MANY_ROOMS') throw new Refusal('SERVICE_FULL', 'this service hosts as many rooms as it may; try again later');
-      throw new Refusal('SIGNALING_FAILED', 'could not assign a participant id; try again');
-    }
-    socket.data.participantId = id;
-    socket.data.lockedAttributes = locked;
-    return outcome.record;
-  };
+  /** Puts this connection in `room` as `id`, within the room and service limits (counted across every process). */
+  const register = (id: string, room: string, identity: Identity, locked: string[]): Promise<Member> =>
+    context.joinLock.run(room, async () => {
+      const others = (await directory.members(room)).filter((m) => m.id !== id);
+      if (others.length >= context.limits.maxParticipantsPerRoom) {
+        metrics.limitHit('room_full');
+        throw new Refusal('ROOM_FULL', `room "${room}" is full`);
+      }
+      if (!directory.hostsLocally(room) && directory.localRoomCount() >= context.limits.maxRooms) {
+        metrics.limitHit('service_full');
+        throw new Refusal('SERVICE_FULL', 'this service hosts as many rooms as it may; try again later');
+      }
+      if (!socket.connected) throw new Refusal('CLOSED', 'the connection closed while joining');
+      Object.assign(socket.data, { participantId: id, room, role: identity.role, attributes: { ...identity.attributes, name: identity.name }, messaging: false });
+      socket.data.lockedAttributes = locked;
+      void socket.join([rooms.all(room), rooms.participant(id)]);
+      return self();
+    });
+
+  /**
+   * Turns messaging on. The room's joins and enables take turns within a process, so there
+   * the service's order of events is total and decides who offers (see client/mesh.ts).
+   * Across processes, the rooms are joined before the peers are asked for: of two
+   * participants enabling at once, each then learns of the other at least once, and if
+   * both learn from their replies (both offer), the pair's glare rule settles it.
+   */
+  const enableMessaging = (): Promise<Member[]> =>
+    context.joinLock.run(self().room, async () => {
+      const member = self();
+      const wasEnabled = member.messaging;
+      socket.data.messaging = true;
+      void socket.join([rooms.enabled(member.room), rooms.reachable(member.id, member.room)]);
+      const peers = await directory.enabledPeers(member.room, member.id);
+      if (!socket.connected || socket.data.participantId !== member.id) throw new Refusal('CLOSED', 'the connection closed while enabling');
+      if (!wasEnabled) socket.to(rooms.enabled(member.room)).emit('participant:enabled', toInfo(self()));
+      return peers;
+    });
 
   let joining = false;
   const once = async <T>(run: () => Promise<T>): Promise<T> => {
@@ -167,9 +195,10 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return once(async () => {
       const { identity, locked } = await admit(request, 0);
       const credential = newCredential();
-      const record = register(participantIdFor(credential), request.room, identity, locked);
-      logger.info({ participant: record.id, room: request.room, name: identity.name }, 'participant joined');
-      return { participant: toInfo(record), iceServers: context.iceServers, credential };
+      const member = await register(participantIdFor(credential), request.room, identity, locked);
+      metrics.joined('join');
+      logger.info({ participant: member.id, room: request.room, name: identity.name }, 'participant joined');
+      return { participant: toInfo(member), iceServers: context.iceServers, credential };
     });
   });
 
@@ -178,49 +207,41 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return once(async () => {
       const { identity, locked } = await admit(request, RESUME_TOKEN_GRACE_SECONDS);
       const id = participantIdFor(request.credential);
-      const previous = registry.get(id);
-      if (previous !== undefined) {
-        // The same participant on a connection the service has not seen drop yet: this one replaces it, quietly.
-        if (previous.room !== request.room) throw new Refusal('UNAUTHORIZED', 'this credential belongs to another room');
-        const stale = io.sockets.sockets.get(previous.socketId);
-        if (stale !== undefined) stale.data.participantId = undefined;
-        registry.leave(id);
-        stale?.disconnect(true);
+      // The same participant on a connection not yet seen to drop, on this process or another: this one replaces it.
+      const previous = (await directory.connections(id)).filter((s) => s.id !== socket.id);
+      if (previous.some((s) => s.data?.room !== undefined && s.data.room !== request.room)) {
+        throw new Refusal('UNAUTHORIZED', 'this credential belongs to another room');
       }
-      const record = register(id, request.room, identity, locked);
-      let participants: ParticipantRecord[] = [];
-      if (request.messaging) {
-        participants = registry.enabledPeers(id);
-        registry.setMessaging(id, true);
-        socket.to(enabledRoom(record.room)).emit('participant:enabled', toInfo(record));
-        void socket.join(enabledRoom(record.room));
-      }
-      logger.info({ participant: id, room: request.room, name: identity.name, replaced: previous !== undefined }, 'participant resumed');
-      return { participant: toInfo(record), iceServers: context.iceServers, participants: participants.map(toInfo) };
+      const member = await register(id, request.room, identity, locked);
+      for (const stale of previous) stale.disconnect(true); // quiet: its process sees this connection still holds the id
+      const participants = request.messaging ? await enableMessaging() : [];
+      metrics.joined('resume');
+      logger.info({ participant: id, room: request.room, name: identity.name, replaced: previous.length }, 'participant resumed');
+      return { participant: toInfo(member), iceServers: context.iceServers, participants: participants.map(toInfo) };
     });
   });
 
   handle('leave', () => {
     self();
-    leave('left');
+    const member = forget();
+    if (member === undefined) return undefined;
+    if (member.messaging) socket.to(rooms.enabled(member.room)).emit('participant:removed', { id: member.id, reason: 'left' });
+    metrics.left('left');
+    logger.info({ participant: member.id, room: member.room }, 'participant left');
     return undefined;
   });
 
-  handle('messaging:enable', () => {
-    const record = self();
-    const peers = registry.enabledPeers(record.id).map(toInfo);
-    if (registry.setMessaging(record.id, true)) {
-      socket.to(enabledRoom(record.room)).emit('participant:enabled', toInfo(record));
-      void socket.join(enabledRoom(record.room));
-    }
-    return { participants: peers };
-  });
+  handle('messaging:enable', async () => ({ participants: (await enableMessaging()).map(toInfo) }));
 
   handle('messaging:disable', () => {
-    const record = self();
-    if (registry.setMessaging(record.id, false)) {
-      void socket.leave(enabledRoom(record.room));
-      socket.to(enabledRoom(record.room)).emit('participant:removed', { id: record.id, reason: 'disabled' });
+    const member = self();
+    if (member.messaging) {
+      socket.data.messaging = false;
+      directory.forget(member.id, member.room);
+      void socket.leave(rooms.enabled(member.room));
+      void socket.leave(rooms.reachable(member.id, member.room));
+      socket.to(rooms.enabled(member.room)).emit('participant:removed', { id: member.id, reason: 'disabled' });
+      metrics.left('disabled');
     }
     return undefined;
   });
@@ -232,20 +253,22 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     if ('name' in attributes && (typeof attributes['name'] !== 'string' || attributes['name'].length === 0)) {
       throw new Refusal('INVALID_MESSAGE', 'attributes.name must be a non-empty string');
     }
-    const record = registry.updateAttributes(self().id, attributes);
-    if (record === undefined) throw new Refusal('NOT_STARTED', 'join a room first');
-    if (record.messaging) socket.to(enabledRoom(record.room)).emit('participant:updated', toInfo(record));
-    return { participant: toInfo(record) };
+    const member = self();
+    socket.data.attributes = { ...member.attributes, ...attributes };
+    const updated = self();
+    if (updated.messaging) socket.to(rooms.enabled(updated.room)).emit('participant:updated', toInfo(updated));
+    return { participant: toInfo(updated) };
   });
 
-  handle('signal', (payload) => {
+  handle('signal', async (payload) => {
     const request = parse(signalRequestSchema, payload);
-    const record = self();
-    if (!registry.canSignal(record.id, request.to)) {
-      throw new Refusal('PARTICIPANT_NOT_FOUND', `no participant ${request.to} with messaging enabled in your room`);
-    }
-    const target = registry.get(request.to);
-    if (target !== undefined) io.to(target.socketId).emit('signal', { from: record.id, sid: request.sid, data: request.data });
+    const member = self();
+    const notFound = new Refusal('PARTICIPANT_NOT_FOUND', `no participant ${request.to} with messaging enabled in your room`);
+    if (!member.messaging || request.to === member.id) throw notFound;
+    // Sent at once, so signals keep their order; the address reaches no one outside the room.
+    io.to(rooms.reachable(request.to, member.room)).emit('signal', { from: member.id, sid: request.sid, data: request.data });
+    metrics.signalRelayed();
+    if (!(await directory.isReachable(request.to, member.room))) throw notFound;
     return undefined;
   });
 
@@ -254,17 +277,26 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   socket.on('disconnect', (reason, description) => {
     // A payload over maxPayloadBytes ends the connection inside Socket.IO, silently: say so here.
     const fields = { socket: socket.id, participant: socket.data.participantId, reason, detail: String((description as { message?: string } | undefined)?.message ?? '') };
-    if (reason === 'transport error' || reason === 'parse error') logger.warn(fields, 'connection dropped (e.g. a payload over maxPayloadBytes)');
-    else logger.debug(fields, 'connection closed');
-    // The service stopping is not anyone leaving: peers keep their links and their presence.
-    if (reason === 'server shutting down') {
-      const id = socket.data.participantId;
-      if (id !== undefined) registry.leave(id);
-      socket.data.participantId = undefined;
-      return;
-    }
+    if (reason === 'transport error' || reason === 'parse error') {
+      metrics.limitHit('payload_size');
+      logger.warn(fields, 'connection dropped (e.g. a payload over maxPayloadBytes)');
+    } else logger.debug(fields, 'connection closed');
+    const member = forget();
+    if (member === undefined) return;
+    // The service stopping or draining is not anyone leaving: peers keep their links and presence.
+    if (reason === 'server shutting down' || context.draining()) return metrics.left('moved');
     // A client that disconnects on purpose has left; a dropped connection may come back (resume).
-    leave(reason === 'client namespace disconnect' ? 'left' : 'disconnected');
+    const removal = reason === 'client namespace disconnect' ? 'left' : 'disconnected';
+    metrics.left(removal);
+    if (!member.messaging) return;
+    void directory
+      .connections(member.id)
+      .then((still) => {
+        if (still.length > 0) return; // resumed elsewhere already: nothing to announce
+        io.to(rooms.enabled(member.room)).emit('participant:removed', { id: member.id, reason: removal });
+        logger.info({ participant: member.id, room: member.room, reason: removal }, 'participant gone');
+      })
+      .catch((error: unknown) => logger.error({ err: error, participant: member.id }, 'could not tell the room a participant is gone'));
   });
 }
 
@@ -274,7 +306,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
  * byte rate, a packet waits (its acknowledgement with it); a client that keeps sending
  * without waiting for acknowledgements is disconnected.
  */
-function relayHandler(socket: RoomSocket, context: HandlerContext, self: () => ParticipantRecord): void {
+function relayHandler(socket: RoomSocket, context: HandlerContext, self: () => Member): void {
   const { bytesPerSecond, burstBytes } = context.relayRate;
   const bucket = new TokenBucket(bytesPerSecond, burstBytes, Date.now());
   let held = 0;
@@ -282,11 +314,11 @@ function relayHandler(socket: RoomSocket, context: HandlerContext, self: () => P
   socket.on('relay', (payload, ack) => {
     const reply = typeof ack === 'function' ? ack : () => {};
     let request;
-    let from: string;
+    let from: Member;
     try {
       request = parse(relayRequestSchema, payload);
-      from = self().id;
-      if (!context.registry.canSignal(from, request.to)) {
+      from = self();
+      if (!from.messaging || request.to === from.id) {
         throw new Refusal('PARTICIPANT_NOT_FOUND', `no participant ${request.to} with messaging enabled in your room`);
       }
     } catch (error) {
@@ -296,26 +328,33 @@ function relayHandler(socket: RoomSocket, context: HandlerContext, self: () => P
     const { to, sid, data } = request;
     held += data.length;
     if (held > 4 * burstBytes) {
-      context.logger.warn({ socket: socket.id, participant: from, held }, 'client disconnected for relaying without waiting for acknowledgements');
+      context.metrics.limitHit('relay_rate');
+      context.logger.warn({ socket: socket.id, participant: from.id, held }, 'client disconnected for relaying without waiting for acknowledgements');
       socket.disconnect(true);
       return;
     }
-    const forward = (): void => {
+    const forward = async (): Promise<void> => {
       held -= data.length;
-      const target = context.registry.get(to);
-      if (target === undefined || !context.registry.canSignal(from, to)) {
+      if (memberFrom(socket.data)?.messaging !== true || !(await context.directory.isReachable(to, from.room))) {
         return reply({ ok: false, error: { code: 'PARTICIPANT_NOT_FOUND', message: `participant ${to} left` } });
       }
-      context.io.to(target.socketId).emit('relay', { from, sid, data });
+      context.io.to(rooms.reachable(to, from.room)).emit('relay', { from: from.id, sid, data });
+      context.metrics.relayed(data.length);
       reply({ ok: true });
     };
     // Packets leave in order: each waits for the one before it, and for the bucket.
     chain = chain.then(async () => {
       const cost = Math.min(data.length, burstBytes);
       const wait = bucket.wait(Date.now(), cost);
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) {
+        context.metrics.limitHit('relay_rate');
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       bucket.take(Date.now(), cost);
-      forward();
+      await forward().catch((error: unknown) => {
+        context.logger.error({ err: error, participant: from.id }, 'relay lookup failed');
+        reply({ ok: false, error: { code: 'SIGNALING_FAILED', message: 'the service could not relay this packet; try again' } });
+      });
     });
   });
 }
@@ -338,6 +377,7 @@ function limitRate(socket: RoomSocket, context: HandlerContext): void {
     }
     dropped++;
     const event = typeof packet[0] === 'string' ? packet[0] : 'unknown';
+    context.metrics.limitHit('signal_rate');
     if (dropped > context.rate.burst) {
       context.logger.warn({ socket: socket.id, participant: socket.data.participantId, dropped }, 'client disconnected for flooding');
       socket.disconnect(true);

@@ -1,7 +1,6 @@
 /** `roommesh/signaling`: the signaling service, for Node. */
 export { createSignalingServer, SERVER_DEFAULTS } from './server.js';
-export type { SignalingServer, SignalingServerOptions } from './server.js';
-export { RoomRegistry } from './registry.js';
+export type { CloseOptions, SignalingServer, SignalingServerOptions } from './server.js';
 export { createToken, verifyToken } from './auth.js';
 export type { TokenIdentity, TokenOptions } from './auth.js';
 export { ERROR_CODES, RoomError } from '../protocol/errors.js';

@@ -1,6 +1,8 @@
 /**
- * createSignalingServer: an HTTP server that answers `/` with a page and carries the
- * Socket.IO signaling endpoint. `close()` leaves no handle open.
+ * createSignalingServer: an HTTP server that answers `/` with a page, `/healthz` and
+ * `/metrics`, and carries the Socket.IO signaling endpoint; with `redisUrl`, one of several
+ * processes sharing rooms through Redis. `close()` leaves no handle open; `close({ drainMs })`
+ * first tells every client to move and waits for them.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -8,9 +10,11 @@ import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent } from 'pino';
 import { Server } from 'socket.io';
 import type { IceServer } from '../protocol/signaling.js';
+import { Directory, KeyedLock } from './directory.js';
 import { attachHandlers, type RoomServer } from './handlers.js';
 import { createLogger, type Logger } from './logger.js';
-import { RoomRegistry } from './registry.js';
+import { createMetrics, type LocalCounts } from './metrics.js';
+import { connectRedis, redactUrl, type RedisLink } from './redis.js';
 import { serveStatic } from './static.js';
 
 export interface SignalingServerOptions {
@@ -42,18 +46,33 @@ export interface SignalingServerOptions {
    */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /**
+   * Share rooms with every other service process on this Redis (`redis://host:6379`), through
+   * the Socket.IO Redis adapter. Default: none, this process alone.
+   */
+  redisUrl?: string;
   /** A pino logger, or the level for the built-in one (default `info`). */
   logger?: Logger;
   logLevel?: LevelWithSilent;
+}
+
+export interface CloseOptions {
+  /**
+   * Drain first: stop accepting connections, fail `/healthz`, tell every client to move
+   * (`service:closing`), and wait up to this long for them to go before closing the rest.
+   * Default 0: close at once (clients still reconnect on their own).
+   */
+  drainMs?: number;
 }
 
 export interface SignalingServer {
   /** `http://host:port`, ready for `new RoomClient({ url })`. */
   readonly url: string;
   readonly port: number;
-  /** Rooms and participants right now. */
+  /** Rooms and participants connected to this process right now. */
   stats(): { rooms: number; participants: number };
-  close(): Promise<void>;
+  /** Closes the service; idempotent. With `drainMs`, clients are told to move first (see CloseOptions). */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 export const SERVER_DEFAULTS = {
@@ -70,63 +89,143 @@ export const SERVER_DEFAULTS = {
   pingTimeoutMs: 2_000,
 } as const;
 
+/** How long a cross-process question may wait for every process, and how long /healthz waits for Redis. */
+const REDIS_REQUEST_TIMEOUT_MS = 3_000;
+const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+const HEALTH_PING_TIMEOUT_MS = 1_000;
+
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const settings = { ...SERVER_DEFAULTS, ...options };
   const logger = options.logger ?? createLogger(options.logLevel);
   const scheme = options.tls === undefined ? 'http' : 'https';
-  const registry = new RoomRegistry({ maxParticipantsPerRoom: settings.maxParticipantsPerRoom, maxRooms: settings.maxRooms });
-  const stats = () => ({ rooms: registry.roomCount, participants: registry.participantCount });
+  let io: RoomServer | undefined;
+  const sample = (): LocalCounts => {
+    const sockets = io?.of('/').sockets ?? new Map();
+    const inRooms = new Set<string>();
+    let participants = 0;
+    for (const socket of sockets.values()) {
+      if (socket.data.participantId === undefined || socket.data.room === undefined) continue;
+      participants++;
+      inRooms.add(socket.data.room);
+    }
+    return { rooms: inRooms.size, participants, connections: sockets.size };
+  };
+  const metrics = createMetrics(sample);
+  let redis: RedisLink | undefined;
+  let draining = false;
 
+  const health = async (): Promise<{ ok: boolean; body: object }> => {
+    const redisUp = redis === undefined ? undefined : await redis.healthy(HEALTH_PING_TIMEOUT_MS);
+    const ok = !draining && redisUp !== false;
+    return { ok, body: { status: ok ? 'ok' : 'unavailable', draining, redis: redisUp === undefined ? 'none' : redisUp ? 'up' : 'down', ...sample() } };
+  };
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (path.startsWith('/socket.io/')) return; // Socket.IO answers these
+    if (request.method === 'GET' && path === '/healthz') {
+      void health().then(({ ok, body }) => response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(`${JSON.stringify(body)}\n`));
+      return;
+    }
+    if (request.method === 'GET' && path === '/metrics') {
+      void metrics.render().then(
+        (text) => response.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (error: unknown) => {
+          logger.error({ err: error }, 'metrics failed');
+          response.writeHead(500).end();
+        },
+      );
+      return;
+    }
     if (request.method === 'GET' && serveStatic(path, response)) return;
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   };
   const http = options.tls === undefined ? createServer(onRequest) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
-  const io: RoomServer = new Server(http, {
+  if (options.redisUrl !== undefined) {
+    redis = await connectRedis({ url: options.redisUrl, logger, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS, requestsTimeoutMs: REDIS_REQUEST_TIMEOUT_MS });
+  }
+  const server: RoomServer = new Server(http, {
     maxHttpBufferSize: settings.maxPayloadBytes,
     pingInterval: settings.pingIntervalMs,
     pingTimeout: settings.pingTimeoutMs,
     serveClient: false,
+    ...(redis === undefined ? {} : { adapter: redis.adapter }),
   });
-  io.on('connection', (socket) =>
+  io = server;
+  const directory = new Directory({
+    fetch: (room) => server.in(room).fetchSockets(),
+    localRooms: () => server.of('/').adapter.rooms,
+  });
+  const joinLock = new KeyedLock();
+  server.on('connection', (socket) =>
     attachHandlers(socket, {
-      io,
-      registry,
+      io: server,
+      directory,
       logger,
+      metrics,
       iceServers: settings.iceServers ?? [],
       secret: options.secret,
+      limits: { maxParticipantsPerRoom: settings.maxParticipantsPerRoom, maxRooms: settings.maxRooms },
       rate: { perSecond: settings.signalsPerSecond, burst: settings.signalBurst },
       relayRate: { bytesPerSecond: settings.relayBytesPerSecond, burstBytes: settings.relayBurstBytes },
+      draining: () => draining,
+      joinLock,
     }),
   );
+  const stats = () => {
+    const { rooms, participants } = sample();
+    return { rooms, participants };
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(settings.port, settings.host, () => {
-      http.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(settings.port, settings.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    server.close();
+    await redis?.close();
+    throw error;
+  }
   const { port } = http.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url }, 'signaling service listening');
+  logger.info({ url, redis: options.redisUrl === undefined ? undefined : redactUrl(options.redisUrl) }, 'signaling service listening');
   if (options.secret === undefined) {
     logger.warn({ url }, 'running open: no secret, so anyone who reaches this service may join any room under any name');
   }
+
+  const drain = async (drainMs: number): Promise<void> => {
+    draining = true;
+    http.close(); // no new connections; the load balancer sees /healthz fail on those it has
+    const sockets = server.of('/').sockets;
+    logger.info({ url, clients: sockets.size, drainMs }, 'draining: telling clients to move');
+    server.local.emit('service:closing', { drainMs });
+    const deadline = Date.now() + drainMs;
+    while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    if (sockets.size > 0) logger.warn({ url, clients: sockets.size }, 'drain time is up; closing the remaining connections');
+  };
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
     stats,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        io.close(() => resolve()); // disconnects every client and closes the HTTP server
-        http.closeAllConnections();
-      }).then(() => logger.info({ url }, 'signaling service closed'));
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        if ((closeOptions.drainMs ?? 0) > 0) await drain(closeOptions.drainMs ?? 0);
+        // With Redis gone, the adapter's unsubscribe would wait for it: after a moment, drop the connections.
+        const giveUp = setTimeout(() => void redis?.close(), 1_000);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve()); // disconnects every client and closes the HTTP server
+          http.closeAllConnections();
+        });
+        clearTimeout(giveUp);
+        await redis?.close();
+        logger.info({ url }, 'signaling service closed');
+      })();
       return closing;
     },
   };

@@ -1,0 +1,163 @@
+/**
+ * Who is in which room, as every service process sees it. No process keeps the only copy
+ * of anything: a participant's record lives on its own socket (`socket.data`), membership
+ * is Socket.IO rooms, and questions are answered by `fetchSockets()`, which the Redis
+ * adapter puts to every process (without Redis, to this one). A process that dies takes
+ * its participants with it, so nobody lingers.
+ *
+ * Addressing is the isolation: signals and relayed packets go to the room
+ * `reachable(id, room)`, which holds a socket only while that participant is in `room` with
+ * messaging enabled. A lookup only decides whether the sender hears PARTICIPANT_NOT_FOUND.
+ */
+import type { JsonValue } from '../protocol/json.js';
+import type { ParticipantInfo } from '../protocol/signaling.js';
+
+export interface Member {
+  id: string;
+  room: string;
+  role: string;
+  attributes: Record<string, JsonValue>;
+  messaging: boolean;
+}
+
+/**
+ * The Socket.IO rooms roommesh uses. Room names are any string, so a name built from two
+ * parts encodes them unambiguously (JSON): no (id, room) pair can spell another's room.
+ */
+export const rooms = {
+  /** Every participant of a room. */
+  all: (room: string): string => `r:${room}`,
+  /** The participants of a room with messaging enabled: presence announcements go here. */
+  enabled: (room: string): string => `enabled:${room}`,
+  /** Every connection of one participant (during a resume, briefly two). */
+  participant: (id: string): string => `p:${id}`,
+  /** One participant, only while it is in `room` with messaging enabled: signals and relays go here. */
+  reachable: (id: string, room: string): string => `m:${JSON.stringify([id, room])}`,
+} as const;
+
+export function toInfo(member: Member): ParticipantInfo {
+  return { id: member.id, role: member.role, attributes: { ...member.attributes } };
+}
+
+/** What a socket carries (`socket.data`): a participant's record once it has joined. */
+export interface MemberData {
+  participantId?: string | undefined;
+  room?: string;
+  role?: string;
+  attributes?: Record<string, JsonValue>;
+  messaging?: boolean;
+}
+
+/** The participant a socket speaks for, or undefined before it joined (or after it left). */
+export function memberFrom(data: MemberData | undefined): Member | undefined {
+  if (data === undefined) return undefined;
+  const { participantId: id, room, role, attributes, messaging } = data;
+  if (id === undefined || room === undefined || role === undefined || attributes === undefined) return undefined;
+  return { id, room, role, attributes, messaging: messaging === true };
+}
+
+/** One record per participant id (a resuming participant may briefly hold two connections). */
+export function uniqueMembers(found: Iterable<MemberData | undefined>): Member[] {
+  const byId = new Map<string, Member>();
+  for (const data of found) {
+    const member = memberFrom(data);
+    if (member !== undefined && !byId.has(member.id)) byId.set(member.id, member);
+  }
+  return [...byId.values()];
+}
+
+/** Remembers keys for `ttlMs`; what the relay's hot path asks about reachability. */
+export class TtlSet {
+  private readonly until = new Map<string, number>();
+
+  constructor(private readonly ttlMs: number, private readonly maxSize = 10_000) {}
+
+  has(key: string, now: number): boolean {
+    const expires = this.until.get(key);
+    if (expires === undefined) return false;
+    if (expires > now) return true;
+    this.until.delete(key);
+    return false;
+  }
+
+  add(key: string, now: number): void {
+    if (this.until.size >= this.maxSize) this.until.clear();
+    this.until.set(key, now + this.ttlMs);
+  }
+
+  delete(key: string): void {
+    this.until.delete(key);
+  }
+}
+
+/** Runs tasks for one key one after another (joins to one room, so its size check holds within a process). */
+export class KeyedLock {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+/** What the directory needs of Socket.IO: `io.in(room).fetchSockets()` and the local adapter's rooms. */
+export interface SocketSource {
+  fetch(room: string): Promise<Array<{ readonly id: string; readonly data: MemberData | undefined; disconnect(close: boolean): unknown }>>;
+  localRooms(): ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+export class Directory {
+  private readonly reachableCache: TtlSet;
+
+  constructor(private readonly source: SocketSource, reachableCacheMs = 1_000) {
+    this.reachableCache = new TtlSet(reachableCacheMs);
+  }
+
+  /** Everyone in `room`, on every process. */
+  async members(room: string): Promise<Member[]> {
+    return uniqueMembers((await this.source.fetch(rooms.all(room))).map((s) => s.data));
+  }
+
+  /** The other participants of `room` with messaging enabled, on every process. */
+  async enabledPeers(room: string, exceptId: string): Promise<Member[]> {
+    const found = uniqueMembers((await this.source.fetch(rooms.enabled(room))).map((s) => s.data));
+    return found.filter((m) => m.id !== exceptId && m.messaging);
+  }
+
+  /** Every connection of participant `id`, on every process. */
+  connections(id: string): ReturnType<SocketSource['fetch']> {
+    return this.source.fetch(rooms.participant(id));
+  }
+
+  /** Whether `id` is in `room` with messaging enabled; a yes is remembered briefly. */
+  async isReachable(id: string, room: string): Promise<boolean> {
+    const key = rooms.reachable(id, room);
+    if (this.reachableCache.has(key, Date.now())) return true;
+    const found = (await this.source.fetch(key)).length > 0;
+    if (found) this.reachableCache.add(key, Date.now());
+    return found;
+  }
+
+  /** `id` left `room` or disabled messaging: stop vouching for it. */
+  forget(id: string, room: string): void {
+    this.reachableCache.delete(rooms.reachable(id, room));
+  }
+
+  /** Whether this process hosts anyone of `room`. */
+  hostsLocally(room: string): boolean {
+    return this.source.localRooms().has(rooms.all(room));
+  }
+
+  /** Rooms with a participant on this process. */
+  localRoomCount(): number {
+    let count = 0;
+    for (const name of this.source.localRooms().keys()) if (name.startsWith('r:')) count++;
+    return count;
+  }
+}
