@@ -83,8 +83,11 @@ export const DEFAULTS: Tunables = {
 };
 
 export interface RoomClientOptions extends Partial<Tunables> {
-  /** The signaling service, e.g. `http://127.0.0.1:8787`. */
-  url: string;
+  /**
+   * The signaling service, e.g. `http://127.0.0.1:8787`; or several processes of one service
+   * (sharing rooms through Redis): the first is tried first, and each reconnection tries the next.
+   */
+  url: string | readonly string[];
   /** The room to join. */
   room: string;
   /** Becomes the participant's `name` attribute. */

@@ -25,9 +25,13 @@ export interface RoomEvents {
 
 function checkOptions(options: RoomClientOptions): Tunables {
   if (!isPlainObject(options)) throw new RoomError('INVALID_ARGUMENT', 'new RoomClient({ url, room, name }) takes an options object');
-  for (const key of ['url', 'room', 'name'] as const) {
+  for (const key of ['room', 'name'] as const) {
     const value: unknown = options[key];
     if (typeof value !== 'string' || value.length === 0) throw new RoomError('INVALID_ARGUMENT', `option \`${key}\` must be a non-empty string`);
+  }
+  const urls: unknown[] = Array.isArray(options.url) ? options.url : [options.url];
+  if (urls.length === 0 || urls.some((u) => typeof u !== 'string' || u.length === 0)) {
+    throw new RoomError('INVALID_ARGUMENT', 'option `url` must be a non-empty string, or a non-empty array of them (the service\'s processes)');
   }
   if (options.attributes !== undefined) {
     const problem = checkAttributes(options.attributes, 'option `attributes`');
@@ -107,7 +111,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
   private async join(): Promise<void> {
     this._state = 'starting';
     const signaling = new SignalClient({
-      url: this.options.url,
+      urls: typeof this.options.url === 'string' ? [this.options.url] : [...this.options.url],
       requestTimeoutMs: this.tunables.requestTimeoutMs,
       reconnectDelayMs: this.tunables.reconnectDelayMs,
       reconnectMaxDelayMs: this.tunables.reconnectMaxDelayMs,

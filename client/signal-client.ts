@@ -1,6 +1,8 @@
 /**
  * The client's side of the signaling contract: the only module that knows socket.io-client.
  * Requests are acknowledged emits with a timeout; a refusal becomes the service's RoomError.
+ * Given several service URLs (processes sharing rooms through Redis), each reconnection
+ * attempt tries the next one, so a client fails over when its process dies or drains.
  */
 import { io, type Socket } from 'socket.io-client';
 import { RoomError, toRoomError } from '../protocol/errors.js';
@@ -29,7 +31,8 @@ interface Requests {
 }
 
 export interface SignalClientOptions {
-  url: string;
+  /** The service's processes; the first is tried first. */
+  urls: readonly string[];
   requestTimeoutMs: number;
   /** Reconnection backoff: the first delay, doubling (with jitter) up to the maximum. */
   reconnectDelayMs: number;
@@ -39,12 +42,20 @@ export interface SignalClientOptions {
   onReconnect(): void;
 }
 
+/** On `service:closing`, each client waits a random moment up to this long (and under half the drain) before moving. */
+const MOVE_SPREAD_MS = 500;
+
 export class SignalClient {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private at = 0;
+  /** Set between `service:closing` and the drop that follows it. */
+  private moving = false;
+  private moveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: SignalClientOptions) {
-    this.socket = io(options.url, {
+    this.socket = io(this.url, {
       autoConnect: false,
+      forceNew: true, // this client's own connection: its address changes on fail-over
       // Socket.IO reconnects with backoff; the RoomClient then resumes as the same participant.
       reconnection: true,
       reconnectionDelay: options.reconnectDelayMs,
@@ -53,8 +64,21 @@ export class SignalClient {
       transports: ['websocket'],
       timeout: options.requestTimeoutMs,
     });
+    // Each attempt after a drop goes to the next process. (The Manager reads `uri` as it opens.)
+    this.socket.io.on('reconnect_attempt', () => this.rotate());
     // The service disconnecting us on purpose ('io server disconnect', e.g. for flooding) is final.
-    this.socket.on('disconnect', (reason) => options.onDisconnect(reason));
+    this.socket.on('disconnect', (reason) => {
+      const moved = this.moving;
+      this.moving = false;
+      options.onDisconnect(moved ? 'service closing' : reason);
+    });
+    // The process is draining: move before it closes, spread out so that not everyone lands at once.
+    this.socket.on('service:closing', ({ drainMs }) => {
+      if (this.moving) return;
+      this.moving = true;
+      const spread = Math.min(MOVE_SPREAD_MS, Math.max(0, Number(drainMs) / 2 || 0));
+      this.moveTimer = setTimeout(() => this.drop(), Math.random() * spread);
+    });
     let connectedBefore = false;
     this.socket.on('connect', () => {
       if (connectedBefore) options.onReconnect();
@@ -66,16 +90,35 @@ export class SignalClient {
     return this.socket.connected;
   }
 
+  /** The process this client is connected to (or trying). */
+  get url(): string {
+    return this.options.urls[this.at] ?? '';
+  }
+
+  private rotate(): void {
+    if (this.options.urls.length < 2) return;
+    this.at = (this.at + 1) % this.options.urls.length;
+    (this.socket.io as unknown as { uri: string }).uri = this.url;
+  }
+
+  /** Resolves once connected to one of the URLs; rejects when each has failed once. */
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
+      let failures = 0;
       const done = (error?: Error): void => {
         this.socket.off('connect', onConnect);
         this.socket.off('connect_error', onError);
         if (error === undefined) resolve();
-        else reject(new RoomError('SIGNALING_FAILED', `cannot reach the signaling service at ${this.options.url}: ${error.message}`, { cause: error }));
+        else {
+          const where = this.options.urls.length === 1 ? `at ${this.url}` : `at any of ${this.options.urls.join(', ')}`;
+          reject(new RoomError('SIGNALING_FAILED', `cannot reach the signaling service ${where}: ${error.message}`, { cause: error }));
+        }
       };
       const onConnect = (): void => done();
-      const onError = (error: Error): void => done(error);
+      // Socket.IO retries a failed first connection by itself; each retry takes the next URL.
+      const onError = (error: Error): void => {
+        if (++failures >= this.options.urls.length) done(error);
+      };
       this.socket.on('connect', onConnect);
       this.socket.on('connect_error', onError);
       this.socket.connect();
@@ -122,6 +165,8 @@ export class SignalClient {
   }
 
   close(): void {
+    clearTimeout(this.moveTimer);
+    this.socket.io.removeAllListeners();
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }

@@ -1,47 +1,56 @@
 #!/usr/bin/env node
-/** The `roommesh` command: `roommesh serve [--port] [--host]`. */
+/** The `roommesh` command: `roommesh serve [--port …]` and `roommesh token …`. */
 import { cac } from 'cac';
 import { readFileSync } from 'node:fs';
 import { createToken } from './auth.js';
-import { createSignalingServer, SERVER_DEFAULTS } from './server.js';
+import { resolveServeConfig, SERVE_SETTINGS } from './config.js';
+import { createSignalingServer } from './server.js';
 
 const secretFrom = (flag: string | undefined): string | undefined => flag ?? process.env['ROOMMESH_SECRET'];
 
 const cli = cac('roommesh');
 
-cli
-  .command('serve', 'Run the signaling service and its page at /')
-  .option('--port <port>', 'Port to listen on (0: any free port)', { default: SERVER_DEFAULTS.port })
-  .option('--host <host>', 'Interface to listen on (0.0.0.0: every interface)', { default: SERVER_DEFAULTS.host })
-  .option('--max-participants <n>', 'Participants a room admits', { default: SERVER_DEFAULTS.maxParticipantsPerRoom })
-  .option('--secret <secret>', 'Require join tokens signed with this secret (or set ROOMMESH_SECRET)')
-  .option('--tls-cert <file>', 'Serve HTTPS/WSS with this PEM certificate…')
-  .option('--tls-key <file>', '…and this PEM private key')
-  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', { default: 'info' })
-  .action(async (flags: { port: string | number; host: string; maxParticipants: string | number; logLevel: string; secret?: string; tlsCert?: string; tlsKey?: string }) => {
-    const port = Number(flags.port);
-    const maxParticipantsPerRoom = Number(flags.maxParticipants);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--port must be 0 to 65535, not ${flags.port}`);
-    if (!Number.isInteger(maxParticipantsPerRoom) || maxParticipantsPerRoom < 1) throw new Error('--max-participants must be a positive integer');
-    if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
-    const secret = secretFrom(flags.secret);
-    const server = await createSignalingServer({
-      port,
-      host: String(flags.host),
-      maxParticipantsPerRoom,
-      logLevel: flags.logLevel as 'info',
-      ...(secret === undefined ? {} : { secret }),
-      ...(flags.tlsCert === undefined || flags.tlsKey === undefined
-        ? {}
-        : { tls: { cert: readFileSync(flags.tlsCert), key: readFileSync(flags.tlsKey) } }),
-    });
-    process.stdout.write(`roommesh signaling service on ${server.url}\n`);
-    const stop = (): void => {
-      void server.close().then(() => process.exit(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+const serve = cli.command('serve', 'Run the signaling service, its page at /, /healthz and /metrics');
+for (const setting of Object.values(SERVE_SETTINGS)) {
+  const fallback = 'default' in setting ? `, default ${String(setting.default)}` : '';
+  serve.option(`--${setting.flag} <value>`, `${setting.help} (env ${setting.env}${fallback})`);
+}
+serve.action(async (flags: Record<string, unknown>) => {
+  const resolved = resolveServeConfig(flags, process.env);
+  if (!resolved.ok) throw new Error(`bad configuration:\n  ${resolved.errors.join('\n  ')}`);
+  const config = resolved.config;
+  const server = await createSignalingServer({
+    port: config.port,
+    host: config.host,
+    maxParticipantsPerRoom: config.maxParticipants,
+    maxRooms: config.maxRooms,
+    maxPayloadBytes: config.maxPayloadBytes,
+    signalsPerSecond: config.signalsPerSecond,
+    signalBurst: config.signalsPerSecond * 2,
+    relayBytesPerSecond: config.relayBytesPerSecond,
+    logLevel: config.logLevel,
+    ...(config.secret === undefined ? {} : { secret: config.secret }),
+    ...(config.redis === undefined ? {} : { redisUrl: config.redis }),
+    ...(config.iceServers === undefined ? {} : { iceServers: config.iceServers.map(({ urls, username, credential }) => ({ urls, ...(username === undefined ? {} : { username }), ...(credential === undefined ? {} : { credential }) })) }),
+    ...(config.tlsCert === undefined || config.tlsKey === undefined ? {} : { tls: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } }),
   });
+  process.stdout.write(`roommesh signaling service on ${server.url}\n`);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.exit(1); // a second signal: do not wait
+    }
+    stopping = true;
+    // Drain: clients are told to move and given drainTimeoutMs; past that (and a margin for Redis), exit regardless.
+    setTimeout(() => process.exit(1), config.drainTimeoutMs + 5_000).unref();
+    void server.close({ drainMs: signal === 'SIGTERM' ? config.drainTimeoutMs : 0 }).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+});
 
 cli
   .command('token', 'Print a join token for a service started with --secret')

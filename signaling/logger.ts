@@ -2,8 +2,7 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
-/** Structured JSON logs on stdout; ROOMMESH_LOG_LEVEL overrides the level for a run. */
+/** Structured JSON logs on stdout (one object a line: time, level, msg, and the event's fields). */
 export function createLogger(level: LevelWithSilent | undefined): Logger {
-  const envLevel = process.env['ROOMMESH_LOG_LEVEL'] as LevelWithSilent | undefined;
-  return pino({ name: 'roommesh', level: envLevel ?? level ?? 'info' });
+  return pino({ name: 'roommesh', level: level ?? 'info' });
 }

@@ -1,0 +1,75 @@
+/**
+ * `roommesh serve` settings: each has a flag and an environment variable (the flag wins),
+ * a default, and a zod schema that checks it. The README's configuration table is tested
+ * against SERVE_SETTINGS. Pure: no I/O beyond reading the files TLS names.
+ */
+import { z } from 'zod';
+import { SERVER_DEFAULTS } from './server.js';
+
+interface Setting<T> {
+  /** The flag, without the leading dashes. */
+  flag: string;
+  env: string;
+  help: string;
+  schema: z.ZodType<T>;
+  default?: T;
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const text = z.coerce.string().min(1);
+const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const iceServers = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. [{"urls":"turn:turn.example.org","username":"u","credential":"p"}]' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(z.object({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() })));
+
+export const SERVE_SETTINGS = {
+  port: { flag: 'port', env: 'ROOMMESH_PORT', help: 'Port to listen on (0: any free port)', schema: int(0, 65_535), default: SERVER_DEFAULTS.port },
+  host: { flag: 'host', env: 'ROOMMESH_HOST', help: 'Interface to listen on (0.0.0.0: every interface)', schema: text, default: SERVER_DEFAULTS.host },
+  secret: { flag: 'secret', env: 'ROOMMESH_SECRET', help: 'Require join tokens signed with this secret', schema: text },
+  redis: { flag: 'redis', env: 'ROOMMESH_REDIS_URL', help: 'Share rooms with every process on this Redis (redis://host:6379)', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') },
+  logLevel: { flag: 'log-level', env: 'ROOMMESH_LOG_LEVEL', help: levels.join(', '), schema: z.enum(levels), default: 'info' },
+  maxParticipants: { flag: 'max-participants', env: 'ROOMMESH_MAX_PARTICIPANTS', help: 'Participants a room admits (across every process)', schema: int(1), default: SERVER_DEFAULTS.maxParticipantsPerRoom },
+  maxRooms: { flag: 'max-rooms', env: 'ROOMMESH_MAX_ROOMS', help: 'Rooms one process hosts', schema: int(1), default: SERVER_DEFAULTS.maxRooms },
+  maxPayloadBytes: { flag: 'max-payload-bytes', env: 'ROOMMESH_MAX_PAYLOAD_BYTES', help: 'Largest signaling payload', schema: int(1024), default: SERVER_DEFAULTS.maxPayloadBytes },
+  signalsPerSecond: { flag: 'signals-per-second', env: 'ROOMMESH_SIGNALS_PER_SECOND', help: 'Packets each client may send per second', schema: int(1), default: SERVER_DEFAULTS.signalsPerSecond },
+  relayBytesPerSecond: { flag: 'relay-bytes-per-second', env: 'ROOMMESH_RELAY_BYTES_PER_SECOND', help: 'Bytes each client may relay per second', schema: int(1024), default: SERVER_DEFAULTS.relayBytesPerSecond },
+  iceServers: { flag: 'ice-servers', env: 'ROOMMESH_ICE_SERVERS', help: 'ICE servers handed to clients, as JSON', schema: iceServers },
+  drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'ROOMMESH_DRAIN_TIMEOUT_MS', help: 'On SIGTERM, how long clients have to move before the rest are closed', schema: int(0, 600_000), default: 10_000 },
+  tlsCert: { flag: 'tls-cert', env: 'ROOMMESH_TLS_CERT', help: 'Serve HTTPS/WSS with this PEM certificate file…', schema: text },
+  tlsKey: { flag: 'tls-key', env: 'ROOMMESH_TLS_KEY', help: '…and this PEM private key file', schema: text },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof SERVE_SETTINGS;
+export type ServeConfig = {
+  [K in keyof Settings]: Settings[K] extends { default: unknown } ? z.output<Settings[K]['schema']> : z.output<Settings[K]['schema']> | undefined;
+};
+
+/** cac's camelCase name of a flag. */
+const flagKey = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Reads every setting from `flags` (as cac parsed them), else `env`, else its default; lists every problem at once. */
+export function resolveServeConfig(flags: Record<string, unknown>, env: Record<string, string | undefined>): { ok: true; config: ServeConfig } | { ok: false; errors: string[] } {
+  const config: Record<string, unknown> = {};
+  const errors: string[] = [];
+  for (const [key, setting] of Object.entries(SERVE_SETTINGS) as Array<[string, Setting<unknown>]>) {
+    const fromFlag = flags[flagKey(setting.flag)];
+    const raw = fromFlag ?? env[setting.env];
+    if (raw === undefined || raw === '') {
+      config[key] = setting.default;
+      continue;
+    }
+    const parsed = setting.schema.safeParse(raw);
+    if (parsed.success) config[key] = parsed.data;
+    else errors.push(`${fromFlag === undefined ? setting.env : `--${setting.flag}`}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  }
+  if ((config['tlsCert'] === undefined) !== (config['tlsKey'] === undefined)) errors.push('--tls-cert and --tls-key go together');
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config: config as ServeConfig };
+}

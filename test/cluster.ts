@@ -1,0 +1,121 @@
+/**
+ * Scale-out harness: a private Redis (free loopback port, no persistence, stopped by pid)
+ * and service processes started the way an operator starts them (`roommesh serve`, from
+ * dist/), each on port 0. Whatever a test leaves running is killed after it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { afterEach } from 'vitest';
+import { withTimeout } from './helpers.js';
+
+const running: ChildProcess[] = [];
+afterEach(async () => {
+  const left = running.splice(0).filter((child) => child.exitCode === null && child.signalCode === null);
+  await Promise.all(left.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL')))));
+});
+
+const exitOf = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+/** A port that was free a moment ago (redis-server cannot take port 0). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface RedisInstance {
+  url: string;
+  port: number;
+  /** SIGTERM by pid, then wait for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts redis-server on `port` (default: a free one) with persistence off; resolves once it accepts connections. */
+export async function startRedis(port?: number): Promise<RedisInstance> {
+  const at = port ?? (await freePort());
+  const child = spawn('redis-server', ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'ENOENT' ? new Error('redis-server is not installed: apt-get install redis-server (see the README, "Tests")') : error),
+    );
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready`)));
+  });
+  const ready = new Promise<void>((resolve) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('Ready to accept connections')) resolve();
+    });
+  });
+  await withTimeout(Promise.race([ready, failed]), 10_000, `redis-server on port ${at}`);
+  failed.catch(() => undefined);
+  return {
+    url: `redis://127.0.0.1:${at}`,
+    port: at,
+    async stop() {
+      const exited = exitOf(child);
+      child.kill('SIGTERM');
+      await withTimeout(exited, 10_000, 'redis-server to exit');
+    },
+  };
+}
+
+export interface ServiceProcess {
+  url: string;
+  process: ChildProcess;
+  /** The service's JSON log lines so far. */
+  logs: Array<{ level: number; msg: string } & Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** GETs `path` and returns its status and body. */
+  get(path: string): Promise<{ status: number; body: string }>;
+  /** The value of one sample line of /metrics, e.g. `roommesh_participants` or `roommesh_joins_total{kind="join"}` (0 when absent). */
+  metric(sample: string): Promise<number>;
+}
+
+/** Runs `roommesh serve --port 0 …args` from dist/ and resolves with its URL once it listens. */
+export async function startService(args: string[] = [], env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['dist/signaling/cli.js', 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  running.push(child);
+  const logs: ServiceProcess['logs'] = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = exitOf(child);
+  const url = await withTimeout(
+    new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const announced = /^roommesh signaling service on (\S+)$/.exec(line);
+        if (announced?.[1] !== undefined) return resolve(announced[1]);
+        if (line.startsWith('{')) logs.push(JSON.parse(line) as ServiceProcess['logs'][number]);
+      });
+      void exited.then(({ code }) => reject(new Error(`service exited with ${code}: ${stderr}`)));
+    }),
+    15_000,
+    'the service process to listen',
+  );
+  const get = async (path: string) => {
+    const response = await fetch(`${url}${path}`);
+    return { status: response.status, body: await response.text() };
+  };
+  return {
+    url,
+    process: child,
+    logs,
+    exited,
+    get,
+    async metric(sample) {
+      const { body } = await get('/metrics');
+      const line = body.split('\n').find((l) => l.startsWith(`${sample} `));
+      return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+    },
+  };
+}
