@@ -11,13 +11,12 @@
  * held briefly and replayed when it is.
  */
 import type { RoomError } from '../protocol/errors.js';
-import type { SignalEnvelope, SignalRequest } from '../protocol/signaling.js';
+import type { SignalEnvelope } from '../protocol/signaling.js';
 import { negotiationLimiter } from './limiter.js';
 import type { Logger, RtcImplementation, Tunables } from './options.js';
 import type { LinkKind } from './participant.js';
-import { Peer, type LinkCloseReason } from './peer.js';
+import { Peer, type LinkCloseReason, type PeerSignaling } from './peer.js';
 import type { PeerSession } from './peer-session.js';
-import type { RelaySender } from './relay-transport.js';
 import type { AssembledMessage } from './wire/reassembler.js';
 
 export type { LinkCloseReason } from './peer.js';
@@ -40,7 +39,7 @@ export interface MeshOptions {
   tunables: Tunables;
   logger: Logger;
   relayAllowed: boolean;
-  signaling: RelaySender & { signal(request: SignalRequest): void };
+  signaling: PeerSignaling;
   events: MeshEvents;
   /** This participant's id: when both of a pair offer at once, the lower id's offer wins. */
   localId: string;

@@ -38,6 +38,13 @@ export interface PeerEvents {
   violation(reason: string): void;
 }
 
+/** What a peer needs of the signaling client. */
+export interface PeerSignaling extends RelaySender {
+  signal(request: SignalRequest): void;
+  /** Whether the service still has this participant; undefined when it cannot say. */
+  isPresent(id: string): Promise<boolean | undefined>;
+}
+
 export interface PeerContext {
   rtc: RtcImplementation;
   rtcConfig: Record<string, unknown> & { iceServers: unknown[] };
@@ -45,7 +52,7 @@ export interface PeerContext {
   logger: Logger;
   relayAllowed: boolean;
   limiter: Limiter;
-  signaling: RelaySender & { signal(request: SignalRequest): void };
+  signaling: PeerSignaling;
   /** This participant's id, for the glare rule. */
   localId: string;
 }
@@ -313,10 +320,22 @@ export class Peer {
       return this.giveUp('failed', `${detail}; no other path while the service cannot reach it`);
     }
     this.armGiveUp();
+    this.unlessPresent(detail);
     if (!this.initiator) return;
     const delay = this.failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.failures - 2));
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.offer(), delay);
+  }
+
+  /**
+   * With every path down, asks the service whether the participant is still there. No is
+   * final: its process (or a service process that took it along) is gone, so waiting
+   * `connectTimeoutMs` for a repair would only keep a ghost in the presence list.
+   */
+  private unlessPresent(detail: string): void {
+    void this.context.signaling.isPresent(this.id).then((present) => {
+      if (present === false && !this.hasReadyPath()) this.giveUp('failed', `${detail}; the service no longer has it`);
+    });
   }
 
   /** A path is usable: the initiator learns it from the peer's hello, the responder as its stream opens. */

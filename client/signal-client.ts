@@ -12,6 +12,8 @@ import type {
   JoinReply,
   JoinRequest,
   ParticipantInfo,
+  PresenceReply,
+  PresenceRequest,
   Reply,
   ResumeReply,
   ResumeRequest,
@@ -28,6 +30,7 @@ interface Requests {
   'messaging:enable': { payload: []; reply: EnableReply };
   'messaging:disable': { payload: []; reply: object };
   'attributes:set': { payload: [SetAttributesRequest]; reply: { participant: ParticipantInfo } };
+  'presence:check': { payload: [PresenceRequest]; reply: PresenceReply };
 }
 
 export interface SignalClientOptions {
@@ -143,6 +146,15 @@ export class SignalClient {
     }
     if (!reply.ok) throw toRoomError(reply.error);
     return reply as Requests[E]['reply'];
+  }
+
+  /** Whether the service still has participant `id`; undefined when it cannot say (unreachable, timed out). */
+  async isPresent(id: string): Promise<boolean | undefined> {
+    try {
+      return (await this.request('presence:check', { id })).present;
+    } catch {
+      return undefined;
+    }
   }
 
   signal(request: SignalRequest): void {

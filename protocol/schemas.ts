@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from './json.js';
-import { PROTOCOL_VERSION, type JoinRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
+import { PROTOCOL_VERSION, type JoinRequest, type PresenceRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
 
 const json: z.ZodType<JsonValue> = z.json();
 /** What participantIdFor makes: 16 bytes, base64url. */
@@ -46,6 +46,8 @@ export const signalDataSchema: z.ZodType<SignalData> = z.discriminatedUnion('typ
   }),
   z.strictObject({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
 ]);
+
+export const presenceRequestSchema: z.ZodType<PresenceRequest> = z.strictObject({ id: participantIdSchema });
 
 export const signalRequestSchema: z.ZodType<SignalRequest> = z.strictObject({
   to: participantIdSchema,

@@ -97,6 +97,15 @@ export interface RelayEnvelope {
   data: Uint8Array;
 }
 
+/** Asks whether a participant is still connected to the service (on any process), in the asker's room with messaging enabled. */
+export interface PresenceRequest {
+  id: string;
+}
+
+export interface PresenceReply {
+  present: boolean;
+}
+
 export interface EnableReply {
   /** Every other participant of the room with messaging enabled, at the moment of enabling. */
   participants: ParticipantInfo[];
@@ -119,6 +128,7 @@ export interface ClientToServerEvents {
   'messaging:enable': (ack: (reply: Reply<EnableReply>) => void) => void;
   'messaging:disable': (ack: (reply: Reply) => void) => void;
   'attributes:set': (request: SetAttributesRequest, ack: (reply: Reply<{ participant: ParticipantInfo }>) => void) => void;
+  'presence:check': (request: PresenceRequest, ack: (reply: Reply<PresenceReply>) => void) => void;
   signal: (request: SignalRequest) => void;
   relay: (request: RelayRequest, ack: (reply: Reply) => void) => void;
 }

@@ -135,10 +135,11 @@ export class Directory {
     return this.source.fetch(rooms.participant(id));
   }
 
-  /** Whether `id` is in `room` with messaging enabled; a yes is remembered briefly. */
-  async isReachable(id: string, room: string): Promise<boolean> {
+  /** Whether `id` is in `room` with messaging enabled; a yes is remembered briefly, unless asked `fresh`. */
+  async isReachable(id: string, room: string, options: { fresh?: boolean } = {}): Promise<boolean> {
     const key = rooms.reachable(id, room);
-    if (this.reachableCache.has(key, Date.now())) return true;
+    if (options.fresh !== true && this.reachableCache.has(key, Date.now())) return true;
+    if (options.fresh === true) this.reachableCache.delete(key);
     const found = (await this.source.fetch(key)).length > 0;
     if (found) this.reachableCache.add(key, Date.now());
     return found;

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ErrorCode, ErrorPayload } from '../protocol/errors.js';
-import { joinRequestSchema, relayRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
+import { joinRequestSchema, presenceRequestSchema, relayRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { ClientToServerEvents, IceServer, JoinRequest, Reply, ServerToClientEvents } from '../protocol/signaling.js';
 import { verifyToken } from './auth.js';
@@ -258,6 +258,15 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     const updated = self();
     if (updated.messaging) socket.to(rooms.enabled(updated.room)).emit('participant:updated', toInfo(updated));
     return { participant: toInfo(updated) };
+  });
+
+  // A peer whose link died asks whether the participant is still here: a process that died
+  // took its participants without a word, and this is how their peers learn it.
+  handle('presence:check', async (payload) => {
+    const { id } = parse(presenceRequestSchema, payload);
+    const member = self();
+    if (!member.messaging) throw new Refusal('NOT_ENABLED', 'enable messaging first');
+    return { present: await directory.isReachable(id, member.room, { fresh: true }) };
   });
 
   handle('signal', async (payload) => {

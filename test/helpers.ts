@@ -41,7 +41,7 @@ export async function startServer(options: SignalingServerOptions = {}): Promise
   return server;
 }
 
-export function newRoom(url: string, room: string, name: string, options: Partial<RoomClientOptions> = {}): RoomClient {
+export function newRoom(url: string | string[], room: string, name: string, options: Partial<RoomClientOptions> = {}): RoomClient {
   const client = new RoomClient({ url, room, name, iceServers: [], logger: captureLogger(), ...options });
   rooms.push(client);
   return client;
