@@ -277,7 +277,9 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     // Sent at once, so signals keep their order; the address reaches no one outside the room.
     io.to(rooms.reachable(request.to, member.room)).emit('signal', { from: member.id, sid: request.sid, data: request.data });
     metrics.signalRelayed();
-    if (!(await directory.isReachable(request.to, member.room))) throw notFound;
+    // Only feedback: a lookup that fails (Redis slow or gone) says nothing either way.
+    const reachable = await directory.isReachable(request.to, member.room).catch(() => undefined);
+    if (reachable === false) throw notFound;
     return undefined;
   });
 

@@ -16,6 +16,7 @@ export interface ServiceMetrics {
   signalRelayed(): void;
   relayed(bytes: number): void;
   limitHit(limit: LimitName): void;
+  redisPublishFailed(): void;
 }
 
 export interface MetricsEndpoint extends ServiceMetrics {
@@ -52,6 +53,7 @@ export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
   const signals = new Counter({ name: 'roommesh_signals_relayed_total', help: 'WebRTC signals (offers, answers, candidates) passed on', registers: [registry] });
   const relayBytes = new Counter({ name: 'roommesh_relay_bytes_total', help: 'Bytes carried for pairs with no direct link (relay fallback)', registers: [registry] });
   const relayPackets = new Counter({ name: 'roommesh_relay_packets_total', help: 'Packets carried for pairs with no direct link', registers: [registry] });
+  const lost = new Counter({ name: 'roommesh_redis_publish_failures_total', help: 'Messages to the other service processes lost (Redis gone, or its queue full)', registers: [registry] });
   const limits = new Counter({ name: 'roommesh_limit_hits_total', help: 'Times a limit refused or dropped something, by limit', labelNames: ['limit'], registers: [registry] });
 
   return {
@@ -66,5 +68,6 @@ export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
       relayBytes.inc(bytes);
     },
     limitHit: (limit) => limits.inc({ limit }),
+    redisPublishFailed: () => lost.inc(),
   };
 }

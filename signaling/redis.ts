@@ -24,7 +24,12 @@ export interface RedisOptions {
   connectTimeoutMs: number;
   /** How long a cross-process question (`fetchSockets`) waits for every process to answer. */
   requestsTimeoutMs: number;
+  /** Called for each message to the other processes that could not be published. */
+  onPublishFailed?: () => void;
 }
+
+/** Commands waiting for Redis (during an outage, or under overload) before new ones fail. */
+const MAX_QUEUED_COMMANDS = 100_000;
 
 /** `redis://user:secret@host` with the password hidden, for logs and errors. */
 export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
@@ -36,8 +41,26 @@ export async function connectRedis(options: RedisOptions): Promise<RedisLink> {
     url: options.url,
     // Keep retrying while the service runs: /healthz reports the outage meanwhile.
     socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000), connectTimeout: options.connectTimeoutMs },
+    // No per-command timeout (node-redis defaults to 5 s): a publish that is merely slow under
+    // load must not be dropped, since relayed packets are already acknowledged to their sender.
+    // What waits is bounded instead, in count.
+    commandOptions: { timeout: 0 },
+    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
   });
   const sub = pub.duplicate();
+  // The adapter does not handle a failed publish (a full queue, Redis gone), and an unhandled
+  // rejection ends a Node process: catch it here, log it, count the loss.
+  const publish = pub.publish.bind(pub);
+  let lastDrop = 0;
+  (pub as { publish: unknown }).publish = (...args: Parameters<typeof publish>) =>
+    publish(...args).catch((error: unknown) => {
+      options.onPublishFailed?.();
+      if (Date.now() - lastDrop > 5_000) {
+        lastDrop = Date.now();
+        logger.error({ redis: where, err: error instanceof Error ? error.message : String(error) }, 'a message for other service processes was lost');
+      }
+      return 0;
+    });
   let lastError = 0;
   for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
     client.on('error', (error: Error) => {

@@ -141,7 +141,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   };
   const http = options.tls === undefined ? createServer(onRequest) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
   if (options.redisUrl !== undefined) {
-    redis = await connectRedis({ url: options.redisUrl, logger, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS, requestsTimeoutMs: REDIS_REQUEST_TIMEOUT_MS });
+    redis = await connectRedis({ url: options.redisUrl, logger, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS, requestsTimeoutMs: REDIS_REQUEST_TIMEOUT_MS, onPublishFailed: () => metrics.redisPublishFailed() });
   }
   const server: RoomServer = new Server(http, {
     maxHttpBufferSize: settings.maxPayloadBytes,

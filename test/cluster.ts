@@ -1,13 +1,14 @@
 /**
- * Scale-out harness: a private Redis (free loopback port, no persistence, stopped by pid)
- * and service processes started the way an operator starts them (`roommesh serve`, from
+ * Scale-out harness: a private Redis and service processes started the way an operator starts them (`roommesh serve`, from
  * dist/), each on port 0. Whatever a test leaves running is killed after it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach } from 'vitest';
+import { spawnRedis, type RedisInstance } from '../scripts/redis-server.js';
 import { withTimeout } from './helpers.js';
+
+export type { RedisInstance };
 
 const running: ChildProcess[] = [];
 afterEach(async () => {
@@ -21,50 +22,11 @@ const exitOf = (child: ChildProcess): Promise<{ code: number | null; signal: Nod
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 
-/** A port that was free a moment ago (redis-server cannot take port 0). */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-export interface RedisInstance {
-  url: string;
-  port: number;
-  /** SIGTERM by pid, then wait for the exit. */
-  stop(): Promise<void>;
-}
-
-/** Starts redis-server on `port` (default: a free one) with persistence off; resolves once it accepts connections. */
+/** Starts a private redis-server (see scripts/redis-server.ts), stopped after the test if it still runs. */
 export async function startRedis(port?: number): Promise<RedisInstance> {
-  const at = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(child);
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'ENOENT' ? new Error('redis-server is not installed: apt-get install redis-server (see the README, "Tests")') : error),
-    );
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready`)));
-  });
-  const ready = new Promise<void>((resolve) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes('Ready to accept connections')) resolve();
-    });
-  });
-  await withTimeout(Promise.race([ready, failed]), 10_000, `redis-server on port ${at}`);
-  failed.catch(() => undefined);
-  return {
-    url: `redis://127.0.0.1:${at}`,
-    port: at,
-    async stop() {
-      const exited = exitOf(child);
-      child.kill('SIGTERM');
-      await withTimeout(exited, 10_000, 'redis-server to exit');
-    },
-  };
+  const redis = await spawnRedis(port);
+  running.push(redis.process);
+  return redis;
 }
 
 export interface ServiceProcess {

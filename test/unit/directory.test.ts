@@ -50,6 +50,26 @@ describe('directory', () => {
     expect(await directory.isReachable('b', 'r')).toBe(false);
   });
 
+  it('asks once for a burst of questions about one participant, and again after a failed answer', async () => {
+    let asked = 0;
+    let fail = true;
+    const directory = new Directory({
+      fetch: async () => {
+        asked++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (fail) throw new Error('timeout reached');
+        return [{ id: 's', data: data('b', 'r'), disconnect: () => undefined }];
+      },
+      localRooms: () => new Map(),
+    });
+    const burst = Array.from({ length: 100 }, () => directory.isReachable('b', 'r').catch(() => 'failed'));
+    expect(new Set(await Promise.all(burst))).toEqual(new Set(['failed']));
+    expect(asked).toBe(1);
+    fail = false;
+    expect(await Promise.all([directory.isReachable('b', 'r'), directory.isReachable('b', 'r')])).toEqual([true, true]);
+    expect(asked).toBe(2);
+  });
+
   it('counts only this process’s rooms for the service limit', () => {
     const directory = new Directory(source({}, [rooms.all('r1'), rooms.all('r2'), rooms.enabled('r1'), 'socket-id']));
     expect(directory.localRoomCount()).toBe(2);
