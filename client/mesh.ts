@@ -1,14 +1,12 @@
 /**
  * The paths of one messaging client to the rest of its room: one Peer per remote
  * participant, and the routing of signals and relayed packets to them. Who initiates is
- * decided by the service's order of events: a participant initiates to everyone it learns
- * of when it enables messaging (or resumes), and answers everyone announced to it
- * afterwards. Within one service process that order is total. Across processes two
- * participants enabling at once may both find each other in their replies: the pair then
- * keeps the lower id's offer (see Peer's glare rule). The pair keeps its roles for repairs
- * and for the relay. Initiations wait for a slot of the process-wide limiter. Signals from
- * a participant not known yet (its offer can overtake the service's word about it) are
- * held briefly and replayed when it is.
+ * the pair's id order (`initiates`): both sides decide alike whatever order they learned of
+ * each other in, which across several service processes is not one order (two participants
+ * enabling at once on two processes may both find, or both be told of, each other). The
+ * pair keeps its roles for repairs and for the relay. Initiations wait for a slot of the
+ * process-wide limiter. Signals from a participant not known yet (its offer can overtake
+ * the service's word about it) are held briefly and replayed when it is.
  */
 import type { RoomError } from '../protocol/errors.js';
 import type { SignalEnvelope } from '../protocol/signaling.js';
@@ -24,6 +22,8 @@ export type { LinkCloseReason } from './peer.js';
 export interface MeshEvents {
   /** A message to `peerId` can now be delivered. */
   open(peerId: string): void;
+  /** …and `peerId` lists us too. */
+  confirmed(peerId: string): void;
   /** `peerId` is given up (never called for peers closed by `remove()`/`closeAll()`). */
   closed(peerId: string, reason: LinkCloseReason, detail: string): void;
   /** Messages to `peerId` now go `kind`. */
@@ -41,12 +41,15 @@ export interface MeshOptions {
   relayAllowed: boolean;
   signaling: PeerSignaling;
   events: MeshEvents;
-  /** This participant's id: when both of a pair offer at once, the lower id's offer wins. */
+  /** This participant's id: of a pair, the lower id offers. */
   localId: string;
 }
 
 /** How long goodbyes may take to drain from the channels' buffers before the links close. */
 const BYE_DRAIN_MS = 250;
+
+/** Of a pair, the lower id offers. */
+export const initiates = (localId: string, peerId: string): boolean => localId < peerId;
 
 /** Signals held for participants not known yet: per participant, how many and how long; and for how many. */
 const EARLY_SIGNALS = { perPeer: 32, maxAgeMs: 10_000, maxPeers: 64 } as const;
@@ -58,8 +61,9 @@ export class Mesh {
   constructor(private readonly options: MeshOptions) {}
 
   /** Starts the paths to `peerId`: as initiator (offering now) or as responder (awaiting its offer). */
-  connect(peerId: string, initiator: boolean): void {
+  connect(peerId: string): void {
     if (this.peers.has(peerId)) return;
+    const initiator = initiates(this.options.localId, peerId);
     const { events, logger } = this.options;
     let peer: Peer | undefined;
     const mine = (): boolean => peer !== undefined && this.peers.get(peerId) === peer;
@@ -74,10 +78,10 @@ export class Mesh {
         relayAllowed: this.options.relayAllowed,
         limiter: negotiationLimiter,
         signaling: this.options.signaling,
-        localId: this.options.localId,
       },
       {
         open: () => events.open(peerId),
+        confirmed: () => events.confirmed(peerId),
         closed: (reason, detail) => {
           if (!mine()) return;
           this.peers.delete(peerId);

@@ -193,7 +193,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   _participantEnabled(info: ParticipantInfo): void {
     if (this.mesh === undefined) return;
     const participant = this.known.get(info.id);
-    if (participant === undefined) return this.introduce(info, false);
+    if (participant === undefined) return this.introduce(info);
     this.update(participant, info);
     this.mesh.markBack(info.id);
   }
@@ -238,7 +238,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     for (const info of participants) {
       listed.add(info.id);
       const participant = this.known.get(info.id);
-      if (participant === undefined) this.introduce(info, true);
+      if (participant === undefined) this.introduce(info);
       else {
         this.update(participant, info);
         this.mesh.markBack(info.id);
@@ -252,13 +252,13 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     return this.mesh?.breakLink(id) ?? false;
   }
 
-  private introduce(info: ParticipantInfo, initiator: boolean): void {
+  private introduce(info: ParticipantInfo): void {
     const participant = this.objects.get(info.id) ?? new RemoteParticipant(info.id, info);
     participant._apply(info);
     this.objects.set(info.id, participant);
     this.known.set(info.id, participant);
     this.unreachable.delete(info.id);
-    this.mesh?.connect(info.id, initiator);
+    this.mesh?.connect(info.id);
   }
 
   private update(participant: RemoteParticipant, info: ParticipantInfo): void {
@@ -283,6 +283,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
         localId: this.context.localId(),
         events: {
           open: (peerId) => this.linkOpened(peerId),
+          confirmed: (peerId) => this.settle(peerId),
           closed: (peerId, reason, detail) => this.linkClosed(peerId, reason, detail),
           path: (peerId, kind) => this.known.get(peerId)?._setLink(kind),
           message: (peerId, message) => this.deliver(peerId, message),
@@ -294,7 +295,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
       });
       const { participants } = await signaling.request('messaging:enable');
       const settled = participants.map((info) => new Promise<void>((resolve) => this.settleWaiters.set(info.id, resolve)));
-      for (const info of participants) this.introduce(info, true);
+      for (const info of participants) this.introduce(info);
       await Promise.all(settled);
     } catch (error) {
       if (this.state === 'enabling') await this.shutdown(new RoomError('NOT_ENABLED', 'enabling messaging failed'), false);
@@ -340,7 +341,6 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     if (participant === undefined || this.present.has(peerId)) return;
     this.present.set(peerId, participant);
     participant._setOnline(true);
-    this.settle(peerId);
     this.emit('participant_added', participant);
   }
 

@@ -43,6 +43,8 @@ export class PeerChannel {
   private lastHeard = Date.now();
   private closed = false;
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Waiting for a pong: every probe is sent after the stream's hello, so any pong proves the hello was handled. */
+  private readonly pongWaiters = new Set<(confirmed: boolean) => void>();
   /** Frames and records dropped because they broke the protocol. */
   violations = 0;
 
@@ -132,6 +134,26 @@ export class PeerChannel {
     this.probeTimer = setTimeout(check, 20);
   }
 
+  /**
+   * Calls `done(true)` once the peer has handled everything sent on this stream so far (its
+   * answer to a probe sent now comes back: the stream is ordered), or `done(false)` after
+   * `timeoutMs`. A responder uses it to know its hello, and so its place in the peer's
+   * presence, has arrived.
+   */
+  confirm(timeoutMs: number, done: (confirmed: boolean) => void): void {
+    if (this.closed) return done(false);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (confirmed: boolean): void => {
+      if (!this.pongWaiters.delete(finish)) return;
+      clearTimeout(timer);
+      done(confirmed);
+    };
+    this.pongWaiters.add(finish);
+    timer = setTimeout(() => finish(false), timeoutMs);
+    this.outbox.addProbe();
+    this.kick();
+  }
+
   receive(packet: Uint8Array): void {
     if (this.closed) return;
     this.lastHeard = Date.now();
@@ -159,8 +181,11 @@ export class PeerChannel {
           this.handlers.hello(record.hello);
           break;
         case 'probe':
-          this.outbox.addPing();
+          this.outbox.addPong();
           this.kick();
+          break;
+        case 'pong':
+          for (const waiter of [...this.pongWaiters]) waiter(true);
           break;
         case 'ping':
           break;
@@ -184,6 +209,7 @@ export class PeerChannel {
     this.pacer.stop();
     clearInterval(this.heartbeat);
     clearTimeout(this.probeTimer);
+    for (const waiter of [...this.pongWaiters]) waiter(false);
     this.outbox.clear();
     this.reassembler.clear();
     this.session.deactivate(this);

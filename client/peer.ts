@@ -1,8 +1,7 @@
 /**
  * The paths to one remote participant, and the choice among them. A pair has one
- * initiator for its whole life (see mesh.ts): it offers every direct link, first and
- * repairs alike, and starts the relay; the responder answers. Should both offer (two
- * service processes each told both to), the higher id turns responder to the lower's offer. The session (PeerSession) writes to whichever stream's hello came last, direct
+ * initiator for its whole life (the lower id, see mesh.ts): it offers every direct link,
+ * first and repairs alike, and starts the relay; the responder answers. The session (PeerSession) writes to whichever stream's hello came last, direct
  * preferred: when a direct link opens while relayed, the pair upgrades.
  *
  * - A direct link that fails is offered again at once, then with backoff (1 s doubling to 30 s).
@@ -29,6 +28,8 @@ export type LinkCloseReason = 'bye' | 'failed' | 'timeout';
 export interface PeerEvents {
   /** A message to this participant can now be delivered (first path up). */
   open(): void;
+  /** …and this participant lists us too (for a responder: its probe through the first path came back). */
+  confirmed(): void;
   /** Given up; never called after `dispose()`. */
   closed(reason: LinkCloseReason, detail: string): void;
   /** The path messages take changed. */
@@ -37,6 +38,9 @@ export interface PeerEvents {
   refused(error: ErrorPayload): void;
   violation(reason: string): void;
 }
+
+/** How long a responder waits to hear that its hello arrived before it counts the pair as confirmed anyway. */
+const CONFIRM_TIMEOUT_MS = 3_000;
 
 /** What a peer needs of the signaling client. */
 export interface PeerSignaling extends RelaySender {
@@ -53,8 +57,6 @@ export interface PeerContext {
   relayAllowed: boolean;
   limiter: Limiter;
   signaling: PeerSignaling;
-  /** This participant's id, for the glare rule. */
-  localId: string;
 }
 
 interface Path {
@@ -96,7 +98,7 @@ export class Peer {
 
   constructor(
     readonly id: string,
-    private initiator: boolean,
+    readonly initiator: boolean,
     private readonly context: PeerContext,
     private readonly events: PeerEvents,
   ) {
@@ -115,12 +117,6 @@ export class Peer {
 
   handleSignal(envelope: SignalEnvelope): void {
     if (this.state === 'closed') return;
-    if (this.initiator && envelope.data.type === 'offer' && this.context.localId > this.id) {
-      // Glare: both of us offered. The lower id's offer wins, for this link and for good.
-      this.context.logger.info({ peerId: this.id }, 'both offered: answering the lower id');
-      this.initiator = false;
-      this.closeRelay();
-    }
     if (!this.initiator && envelope.data.type === 'offer' && envelope.sid !== this.direct?.sid) {
       this.closeDirect();
       this.direct = this.createDirect(envelope.sid, false, undefined);
@@ -143,7 +139,7 @@ export class Peer {
       if (this.initiator) return; // only the initiator starts relay streams; this one is stale
       this.closeRelay();
       this.relay = this.createRelay(sid);
-      this.reachable(); // the responder's stream is open as soon as the initiator's hello arrives
+      this.reachable(this.relay.channel); // the responder's stream is open as soon as the initiator's hello arrives
     }
     this.relay.channel?.receive(packet);
   }
@@ -256,7 +252,7 @@ export class Peer {
       this.session.activate(channel, hello);
     }, (detail) => this.directLost(detail)));
     path.channel = channel;
-    if (!this.initiator) this.reachable();
+    if (!this.initiator) this.reachable(channel);
   }
 
   private createRelay(sid: string): Path & { transport: RelayTransport } {
@@ -338,13 +334,21 @@ export class Peer {
     });
   }
 
-  /** A path is usable: the initiator learns it from the peer's hello, the responder as its stream opens. */
-  private reachable(): void {
+  /**
+   * A path is usable: the initiator learns it from the peer's hello (so the peer lists it
+   * already), the responder as its stream opens. The responder then sends its hello and a
+   * probe on `channel`: the pong means the hello was handled, so the peer lists it too.
+   */
+  private reachable(channel?: PeerChannel): void {
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
     if (this.state !== 'connecting') return;
     this.state = 'open';
     this.events.open();
+    if (this.initiator || channel === undefined) return this.events.confirmed();
+    channel.confirm(CONFIRM_TIMEOUT_MS, () => {
+      if (this.state === 'open') this.events.confirmed();
+    });
   }
 
   private pathChanged(): void {

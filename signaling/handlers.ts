@@ -42,7 +42,7 @@ export interface HandlerContext {
   relayRate: { bytesPerSecond: number; burstBytes: number };
   /** True while the service drains for shutdown: connections that close then are moving, not leaving. */
   draining(): boolean;
-  /** Joins and enables in one room, one after another within this process. */
+  /** Joins to one room, one after another within this process (so its size check holds here). */
   joinLock: KeyedLock;
 }
 
@@ -161,23 +161,21 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     });
 
   /**
-   * Turns messaging on. The room's joins and enables take turns within a process, so there
-   * the service's order of events is total and decides who offers (see client/mesh.ts).
-   * Across processes, the rooms are joined before the peers are asked for: of two
-   * participants enabling at once, each then learns of the other at least once, and if
-   * both learn from their replies (both offer), the pair's glare rule settles it.
+   * Turns messaging on. The rooms are joined before the peers are asked for: of two
+   * participants enabling at once on different processes, each then learns of the other at
+   * least once (from its reply or from the other's announcement). Who offers is the pair's
+   * id order, not the order of events (client/mesh.ts), so learning twice is harmless.
    */
-  const enableMessaging = (): Promise<Member[]> =>
-    context.joinLock.run(self().room, async () => {
-      const member = self();
-      const wasEnabled = member.messaging;
-      socket.data.messaging = true;
-      void socket.join([rooms.enabled(member.room), rooms.reachable(member.id, member.room)]);
-      const peers = await directory.enabledPeers(member.room, member.id);
-      if (!socket.connected || socket.data.participantId !== member.id) throw new Refusal('CLOSED', 'the connection closed while enabling');
-      if (!wasEnabled) socket.to(rooms.enabled(member.room)).emit('participant:enabled', toInfo(self()));
-      return peers;
-    });
+  const enableMessaging = async (): Promise<Member[]> => {
+    const member = self();
+    const wasEnabled = member.messaging;
+    socket.data.messaging = true;
+    void socket.join([rooms.enabled(member.room), rooms.reachable(member.id, member.room)]);
+    const peers = await directory.enabledPeers(member.room, member.id);
+    if (!socket.connected || socket.data.participantId !== member.id) throw new Refusal('CLOSED', 'the connection closed while enabling');
+    if (!wasEnabled) socket.to(rooms.enabled(member.room)).emit('participant:enabled', toInfo(self()));
+    return peers;
+  };
 
   let joining = false;
   const once = async <T>(run: () => Promise<T>): Promise<T> => {

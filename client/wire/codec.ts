@@ -24,7 +24,7 @@ const isLane = (n: number): n is Lane => n === 0 || n === 1;
 export const MAX_PACKET_BYTES = 262_144;
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
-const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8 } as const;
+const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8, pong: 9 } as const;
 
 /** What a receiver accepts, announced in its hello so that senders can refuse early. */
 export interface PeerLimits {
@@ -54,7 +54,8 @@ export type WireRecord =
   | { kind: 'bye' }
   | { kind: 'hello'; hello: Hello }
   | { kind: 'ping' }
-  | { kind: 'probe' };
+  | { kind: 'probe' }
+  | { kind: 'pong' };
 
 /** A record to encode; message bytes may come in several parts (JSON header, attachment). */
 export type OutgoingRecord =
@@ -65,7 +66,8 @@ export type OutgoingRecord =
   | { kind: 'bye' }
   | { kind: 'hello'; hello: Hello }
   | { kind: 'ping' }
-  | { kind: 'probe' };
+  | { kind: 'probe' }
+  | { kind: 'pong' };
 
 export type DecodeResult = { ok: true; records: WireRecord[]; unknownRecords: number } | { ok: false; reason: string };
 
@@ -96,6 +98,7 @@ export function recordBodyLength(record: OutgoingRecord): number {
     case 'bye':
     case 'ping':
     case 'probe':
+    case 'pong':
       return 0;
     case 'hello':
       return encodeHello(record.hello).length;
@@ -174,6 +177,7 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
       case 'bye':
       case 'ping':
       case 'probe':
+      case 'pong':
         break;
       case 'hello': {
         const hello = encodeHello(record.hello);
@@ -258,6 +262,9 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
         break;
       case KIND.probe:
         records.push({ kind: 'probe' });
+        break;
+      case KIND.pong:
+        records.push({ kind: 'pong' });
         break;
       case KIND.hello: {
         const record = decodeHello(body);

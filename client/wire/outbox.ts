@@ -146,9 +146,14 @@ export class Outbox {
     if (!this.control.some((r) => r.kind === 'ping')) this.control.push({ kind: 'ping' });
   }
 
-  /** Asks the peer for an immediate ping. */
+  /** Asks the peer for an immediate pong. */
   addProbe(): void {
     if (!this.control.some((r) => r.kind === 'probe')) this.control.push({ kind: 'probe' });
+  }
+
+  /** Answers a probe: sent after everything the peer's probe followed was handled. */
+  addPong(): void {
+    if (!this.control.some((r) => r.kind === 'pong')) this.control.push({ kind: 'pong' });
   }
 
   addBye(): void {

@@ -118,16 +118,25 @@ describe('a hostile peer on a real data channel', () => {
 
     // The hostile participant speaks the signaling protocol properly, then garbage on the channel.
     const raw = await rawClient(url);
-    await ask(raw, 'join', { v: PROTOCOL_VERSION, room: 'r', name: 'hostile' });
+    const hostileId = (await ask(raw, 'join', { v: PROTOCOL_VERSION, room: 'r', name: 'hostile' })).participant?.id ?? '';
+    // Of a pair, the lower id offers: the hostile peer plays whichever role that gives it.
+    const hostileOffers = hostileId < victim.localParticipant.id;
+    let sid = 'hostile-1';
+    const fromVictimSignals: Array<{ sid: string; data: SimplePeer.SignalData }> = [];
+    let peer: SimplePeer.Instance | undefined;
+    raw.on('signal', (envelope: { from: string; sid: string; data: SimplePeer.SignalData }) => {
+      if (envelope.from !== victim.localParticipant.id) return;
+      if (!hostileOffers) sid = envelope.sid;
+      if (peer === undefined) fromVictimSignals.push(envelope);
+      else if (!peer.destroyed) peer.signal(envelope.data);
+    });
     const { participants } = await ask(raw, 'messaging:enable');
     const victimId = victim.localParticipant.id;
     expect(participants?.map((p) => p.id)).toContain(victimId);
-    const peer = new SimplePeer({ initiator: true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
-    cleanups.push(() => peer.destroy());
-    peer.on('signal', (data) => raw.emit('signal', { to: victimId, sid: 'hostile-1', data }));
-    raw.on('signal', (envelope: { from: string; data: SimplePeer.SignalData }) => {
-      if (envelope.from === victimId) peer.signal(envelope.data);
-    });
+    peer = new SimplePeer({ initiator: hostileOffers, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
+    cleanups.push(() => peer?.destroy());
+    peer.on('signal', (data) => raw.emit('signal', { to: victimId, sid, data }));
+    for (const envelope of fromVictimSignals.splice(0)) peer.signal(envelope.data);
     const fromVictim: WireRecord[] = [];
     let threeRejects: () => void = () => {};
     const rejected = new Promise<void>((resolve) => (threeRejects = resolve));
@@ -137,7 +146,9 @@ describe('a hostile peer on a real data channel', () => {
       if (fromVictim.filter((r) => r.kind === 'reject').length >= 3) threeRejects();
     });
     const added = waitForEvent(victim.messaging, 'participant_added', 'the hostile peer linked', { predicate: (p) => p.name === 'hostile' });
-    await withTimeout(new Promise<void>((resolve) => peer.once('connect', () => resolve())), 10_000, 'hostile connect');
+    await withTimeout(new Promise<void>((resolve) => peer?.once('connect', () => resolve())), 10_000, 'hostile connect');
+    // It opens the stream properly, with a hello (an initiating victim lists it only then).
+    peer.send(encodePacket([{ kind: 'hello', hello: { limits: { maxJsonBytes: 1 << 20, maxAttachmentBytes: 1 << 26 }, epoch: 'hostile', peerEpoch: '', delivered: [0, 0], base: [0, 0] } }]));
     await added;
 
     const header = encodeHeader({ type: 'x', message: {}, broadcast: false });

@@ -4,7 +4,7 @@
  * apart, and the relay carries a pair whose ends are on different processes.
  */
 import { describe, expect, it } from 'vitest';
-import { expectCode, joinAll, newRoom, randomBytes, sha256, waitForEvent, withTimeout } from '../helpers.js';
+import { captureLogger, expectCode, joinAll, newRoom, randomBytes, sha256, until, waitForEvent, withTimeout } from '../helpers.js';
 import { startRedis, startService } from '../cluster.js';
 import { names, range, record, sendNumbered } from '../traffic.js';
 
@@ -116,5 +116,30 @@ describe('two service processes on one Redis', () => {
     await back;
     // The bytes went through the service, and the metrics say so, on the sender's process.
     expect(await one.metric('roommesh_relay_bytes_total')).toBeGreaterThan(attachment.length);
+  });
+
+  it('links pairs that enable at the same instant on different processes, however each learned of the other', async () => {
+    const redis = await startRedis();
+    const [one, two] = await Promise.all([1, 2].map(() => startService(['--redis', redis.url])));
+    if (one === undefined || two === undefined) throw new Error('two services');
+    const pairs = Array.from({ length: 6 }, (_, i) => {
+      const logs = [captureLogger(), captureLogger()] as const;
+      return { logs, rooms: [newRoom(one.url, `race-${i}`, 'left', { logger: logs[0] }), newRoom(two.url, `race-${i}`, 'right', { logger: logs[1] })] as const };
+    });
+    await Promise.all(pairs.flatMap((p) => p.rooms.map((room) => room.start())));
+    // Both ends of every pair enable at once: the two processes answer concurrently, so each
+    // end may find the other in its reply, or be told of it, or both. (With the service's
+    // order of events deciding who offers, this left pairs with two offerers or none.)
+    await withTimeout(Promise.all(pairs.flatMap((p) => p.rooms.map((room) => room.messaging.enable()))), 10_000, 'every enable()');
+    for (const { rooms } of pairs) {
+      const [left, right] = rooms;
+      await until(() => left.messaging.getParticipants().length === 1 && right.messaging.getParticipants().length === 1, 'both ends list each other');
+      const got = waitForEvent(right.messaging, 'message', 'right hears left');
+      await left.messaging.sendMessage({ to: right.localParticipant.id, type: 'hi', message: {} });
+      await got;
+      expect(left.messaging.getParticipants()[0]?.link).toBe('direct');
+    }
+    // No pair gave up on the other, nor waited out a timeout.
+    expect(pairs.flatMap((p) => p.logs.flatMap((log) => log.entries.filter((e) => e.level === 'warn').map((e) => e.message)))).toEqual([]);
   });
 });

@@ -39,6 +39,7 @@ const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = 
     hex: '02 06 00000063' + hex(new TextEncoder().encode(HELLO_JSON)),
   },
   { name: 'probe', records: [{ kind: 'probe' }], hex: '02 08 00000000' },
+  { name: 'pong', records: [{ kind: 'pong' }], hex: '02 09 00000000' },
   {
     name: 'coalesced receipts and bye',
     records: [{ kind: 'receipts', lane: 1, ids: [9] }, { kind: 'bye' }],

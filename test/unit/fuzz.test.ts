@@ -72,7 +72,7 @@ describe('frame decoder fuzz', () => {
       }
       if (choice < 9) return { kind: 'receipts', lane: r.pick([0, 1] as const), ids: Array.from({ length: r.int(4) }, () => r.int(10)) };
       const hello = { limits: { maxJsonBytes: r.int(10_000), maxAttachmentBytes: r.int(1e9) }, epoch: r.pick(['a', 'b']), peerEpoch: r.pick(['', session.epoch]), delivered: [r.int(9), r.int(9)] as [number, number], base: [r.int(9), r.int(9)] as [number, number] };
-      return r.pick<OutgoingRecord>([{ kind: 'ping' }, { kind: 'probe' }, { kind: 'hello', hello }, { kind: 'reject', lane: 0, id: r.int(5), error: { code: 'TIMEOUT', message: 'x' } }]);
+      return r.pick<OutgoingRecord>([{ kind: 'ping' }, { kind: 'probe' }, { kind: 'pong' }, { kind: 'hello', hello }, { kind: 'reject', lane: 0, id: r.int(5), error: { code: 'TIMEOUT', message: 'x' } }]);
     };
 
     const mutate = (packet: Uint8Array): Uint8Array => {
