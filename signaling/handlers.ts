@@ -105,7 +105,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
           error instanceof Refusal ? error : new Refusal('SIGNALING_FAILED', 'the service failed to handle this request; try again');
         if (!(error instanceof Refusal)) logger.error({ err: error, event, socket: socket.id }, 'handler failed');
         else logger.warn({ event, code: refusal.code, reason: refusal.message, socket: socket.id, participant: socket.data.participantId }, 'request refused');
-        metrics.refused(refusal.code);
+        metrics.refused(event, refusal.code);
         const payloadError: ErrorPayload = { code: refusal.code, message: refusal.message };
         reply = { ok: false, error: payloadError };
         if (ack === undefined) socket.emit('failure', { ...payloadError, event });

@@ -12,7 +12,8 @@ export type LimitName = 'signal_rate' | 'relay_rate' | 'payload_size' | 'room_fu
 export interface ServiceMetrics {
   joined(kind: 'join' | 'resume'): void;
   left(reason: 'left' | 'disabled' | 'disconnected' | 'moved'): void;
-  refused(code: ErrorCode): void;
+  /** `request` is one of the service's own event names (join, resume, signal, …), so the label stays bounded. */
+  refused(request: string, code: ErrorCode): void;
   signalRelayed(): void;
   relayed(bytes: number): void;
   limitHit(limit: LimitName): void;
@@ -49,7 +50,7 @@ export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
   gauge('roommesh_connections', 'Socket.IO connections to this process, joined or not', (c) => c.connections);
   const joins = new Counter({ name: 'roommesh_joins_total', help: 'Participants admitted (kind: join or resume)', labelNames: ['kind'], registers: [registry] });
   const leaves = new Counter({ name: 'roommesh_leaves_total', help: 'Participants gone from this process, by reason', labelNames: ['reason'], registers: [registry] });
-  const refusals = new Counter({ name: 'roommesh_refused_requests_total', help: 'Requests refused, by error code', labelNames: ['code'], registers: [registry] });
+  const refusals = new Counter({ name: 'roommesh_refused_requests_total', help: 'Requests refused, by request (join, resume, signal, …) and error code', labelNames: ['request', 'code'], registers: [registry] });
   const signals = new Counter({ name: 'roommesh_signals_relayed_total', help: 'WebRTC signals (offers, answers, candidates) passed on', registers: [registry] });
   const relayBytes = new Counter({ name: 'roommesh_relay_bytes_total', help: 'Bytes carried for pairs with no direct link (relay fallback)', registers: [registry] });
   const relayPackets = new Counter({ name: 'roommesh_relay_packets_total', help: 'Packets carried for pairs with no direct link', registers: [registry] });
@@ -61,7 +62,7 @@ export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
     render: () => registry.metrics(),
     joined: (kind) => joins.inc({ kind }),
     left: (reason) => leaves.inc({ reason }),
-    refused: (code) => refusals.inc({ code }),
+    refused: (request, code) => refusals.inc({ request, code }),
     signalRelayed: () => signals.inc(),
     relayed(bytes) {
       relayPackets.inc();

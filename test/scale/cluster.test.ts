@@ -86,7 +86,7 @@ describe('two service processes on one Redis', () => {
     // Each process counts its own; together they hold everyone.
     const participants = (await one.metric('roommesh_participants')) + (await two.metric('roommesh_participants'));
     expect(participants).toBe(5); // alice, carol, erin on one; bob, stranger on two
-    expect(await one.metric('roommesh_refused_requests_total{code="ROOM_FULL"}')).toBe(1);
+    expect(await one.metric('roommesh_refused_requests_total{request="join",code="ROOM_FULL"}')).toBe(1);
     expect(await two.metric('roommesh_limit_hits_total{limit="room_full"}')).toBe(1);
     expect(await one.metric('roommesh_signals_relayed_total')).toBeGreaterThan(0);
     expect(await two.metric('roommesh_signals_relayed_total')).toBeGreaterThan(0);

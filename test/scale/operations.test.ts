@@ -35,8 +35,8 @@ describe('operating the service', () => {
     expect(await service.metric('roommesh_participants')).toBe(2);
     expect(await service.metric('roommesh_rooms')).toBe(1);
     expect(await service.metric('roommesh_joins_total{kind="join"}')).toBe(2);
-    expect(await service.metric('roommesh_refused_requests_total{code="ROOM_FULL"}')).toBe(1);
-    expect(await service.metric('roommesh_refused_requests_total{code="INVALID_MESSAGE"}')).toBe(1);
+    expect(await service.metric('roommesh_refused_requests_total{request="join",code="ROOM_FULL"}')).toBe(1);
+    expect(await service.metric('roommesh_refused_requests_total{request="join",code="INVALID_MESSAGE"}')).toBe(1);
     expect(await service.metric('roommesh_limit_hits_total{limit="room_full"}')).toBe(1);
     expect(await service.metric('roommesh_signals_relayed_total')).toBeGreaterThan(2); // an offer, an answer, candidates
     expect(await service.metric('process_resident_memory_bytes')).toBeGreaterThan(0);
