@@ -17,7 +17,12 @@ export class Party {
       this.inbox.push(message);
       for (const wake of this.waiters.splice(0)) wake();
     });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (signal !== null) console.error(`[${label}] killed by ${signal}`);
+        resolve(code);
+      }),
+    );
   }
 
   send(message: Message): void {
