@@ -1,8 +1,9 @@
 /**
  * The paths to one remote participant, and the choice among them. A pair has one
  * initiator for its whole life (the lower id, see mesh.ts): it offers every direct link,
- * first and repairs alike, and starts the relay; the responder answers. The session (PeerSession) writes to whichever stream's hello came last, direct
- * preferred: when a direct link opens while relayed, the pair upgrades.
+ * first and repairs alike, and starts the relay; the responder answers. The session
+ * (PeerSession) writes to whichever stream's hello came last, direct preferred: when a
+ * direct link opens while relayed, the pair upgrades.
  *
  * - A direct link that fails is offered again at once, then with backoff (1 s doubling to 30 s).
  *   Failures count as "in a row" until a link has stayed up for STABLE_LINK_MS (10 s).
@@ -195,12 +196,12 @@ export class Peer {
   }
 
   private offer(): void {
-    if (!this.initiator || this.attempting || this.state === 'closed' || !this.context.signaling.connected) return;
+    if (this.attempting || this.state === 'closed' || !this.context.signaling.connected) return;
     this.attempting = true;
     clearTimeout(this.retryTimer);
     void this.context.limiter.acquire().then((release) => {
       this.attempting = false;
-      if (this.state === 'closed' || !this.initiator || this.hasReadyDirect()) return release();
+      if (this.state === 'closed' || this.hasReadyDirect()) return release();
       this.closeDirect();
       this.direct = this.createDirect(randomSid(), true, release);
     });

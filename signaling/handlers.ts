@@ -114,16 +114,23 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     });
   };
 
+  /** The rooms a participant is in while its messaging is enabled: announcements, and signals to it. */
+  const messagingRooms = (member: Member): string[] => [rooms.enabled(member.room), rooms.reachable(member.id, member.room)];
+
+  /** Messaging off: no more announcements, signals or relayed packets reach this connection. */
+  const stopMessaging = (member: Member): void => {
+    socket.data.messaging = false;
+    directory.forget(member.id, member.room);
+    for (const name of messagingRooms(member)) void socket.leave(name);
+  };
+
   /** Forgets who this connection was; returns the participant it spoke for. */
   const forget = (): Member | undefined => {
     const member = memberFrom(socket.data);
     socket.data.participantId = undefined;
-    socket.data.messaging = false;
     if (member === undefined) return undefined;
-    directory.forget(member.id, member.room);
-    for (const name of [rooms.all(member.room), rooms.enabled(member.room), rooms.reachable(member.id, member.room), rooms.participant(member.id)]) {
-      void socket.leave(name);
-    }
+    stopMessaging(member);
+    for (const name of [rooms.all(member.room), rooms.participant(member.id)]) void socket.leave(name);
     return member;
   };
 
@@ -170,7 +177,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     const member = self();
     const wasEnabled = member.messaging;
     socket.data.messaging = true;
-    void socket.join([rooms.enabled(member.room), rooms.reachable(member.id, member.room)]);
+    void socket.join(messagingRooms(member));
     const peers = await directory.enabledPeers(member.room, member.id);
     if (!socket.connected || socket.data.participantId !== member.id) throw new Refusal('CLOSED', 'the connection closed while enabling');
     if (!wasEnabled) socket.to(rooms.enabled(member.room)).emit('participant:enabled', toInfo(self()));
@@ -234,10 +241,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   handle('messaging:disable', () => {
     const member = self();
     if (member.messaging) {
-      socket.data.messaging = false;
-      directory.forget(member.id, member.room);
-      void socket.leave(rooms.enabled(member.room));
-      void socket.leave(rooms.reachable(member.id, member.room));
+      stopMessaging(member);
       socket.to(rooms.enabled(member.room)).emit('participant:removed', { id: member.id, reason: 'disabled' });
       metrics.left('disabled');
     }

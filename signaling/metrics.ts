@@ -34,6 +34,8 @@ export interface LocalCounts {
 
 export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
   const registry = new Registry();
+  /** Sampled once per scrape, for all three gauges. */
+  let counts: LocalCounts = { rooms: 0, participants: 0, connections: 0 };
   collectDefaultMetrics({ register: registry });
   const gauge = (name: string, help: string, read: (c: LocalCounts) => number): void => {
     new Gauge({
@@ -41,7 +43,7 @@ export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
       help,
       registers: [registry],
       collect() {
-        this.set(read(sample()));
+        this.set(read(counts));
       },
     });
   };
@@ -59,7 +61,10 @@ export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
 
   return {
     contentType: registry.contentType,
-    render: () => registry.metrics(),
+    render: () => {
+      counts = sample();
+      return registry.metrics();
+    },
     joined: (kind) => joins.inc({ kind }),
     left: (reason) => leaves.inc({ reason }),
     refused: (request, code) => refusals.inc({ request, code }),

@@ -98,9 +98,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const settings = { ...SERVER_DEFAULTS, ...options };
   const logger = options.logger ?? createLogger(options.logLevel);
   const scheme = options.tls === undefined ? 'http' : 'https';
-  let io: RoomServer | undefined;
+  // Read only once the server below exists (metrics are rendered, health is checked, after listening).
   const sample = (): LocalCounts => {
-    const sockets = io?.of('/').sockets ?? new Map();
+    const sockets = server.of('/').sockets;
     const inRooms = new Set<string>();
     let participants = 0;
     for (const socket of sockets.values()) {
@@ -150,7 +150,6 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     serveClient: false,
     ...(redis === undefined ? {} : { adapter: redis.adapter }),
   });
-  io = server;
   const directory = new Directory({
     fetch: (room) => server.in(room).fetchSockets(),
     localRooms: () => server.of('/').adapter.rooms,
