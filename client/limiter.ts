@@ -1,13 +1,27 @@
 /**
- * A counting semaphore. Peer connections gathering ICE at once in one process open sockets
- * roughly quadratically (40 at once exhausted 20,000 file descriptors, BASELINES.md), so
- * every client in a process shares one limiter on how many links it initiates at once.
+ * A counting semaphore for negotiations. Peer connections gathering ICE at once in one
+ * process open sockets roughly quadratically (40 at once exhausted 20,000 file descriptors,
+ * BASELINES.md), so every client in a process shares one limiter on how many links it
+ * initiates at once.
+ *
+ * Fair to honest peers when others stall: a slot is held at most `holdMs` (a negotiation
+ * that takes longer goes on without one; on loopback a link opens in ~15 ms, over the
+ * internet in a second or two), and waiters with a lower `priority` (a peer's failures in a
+ * row) go first, so participants that never answer cannot keep newcomers waiting.
  */
+interface Waiter {
+  priority: number;
+  grant(): void;
+}
+
 export class Limiter {
   private active = 0;
-  private readonly waiters: Array<() => void> = [];
+  private readonly waiters: Waiter[] = [];
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    readonly holdMs: number,
+  ) {}
 
   get inUse(): number {
     return this.active;
@@ -17,21 +31,30 @@ export class Limiter {
     return this.waiters.length;
   }
 
-  /** Resolves with a release function once a slot is free. Release is idempotent. */
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.capacity) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    else this.active++;
+  /** Resolves with a release function once a slot is free. Release is idempotent; the slot frees itself after `holdMs`. */
+  async acquire(priority = 0): Promise<() => void> {
+    if (this.active >= this.capacity) {
+      await new Promise<void>((grant) => {
+        const at = this.waiters.findIndex((w) => w.priority > priority);
+        this.waiters.splice(at === -1 ? this.waiters.length : at, 0, { priority, grant });
+      });
+    } else this.active++;
     let released = false;
-    return () => {
+    const release = (): void => {
       if (released) return;
       released = true;
+      clearTimeout(timer);
       const next = this.waiters.shift();
-      if (next !== undefined) next(); // the slot passes straight to the next waiter
+      if (next !== undefined) next.grant(); // the slot passes straight to the next waiter
       else this.active--;
     };
+    const timer = setTimeout(release, this.holdMs);
+    return release;
   }
-
 }
 
+/** How long one negotiation may hold a slot. */
+export const NEGOTIATION_SLOT_MS = 2_000;
+
 /** Shared by every client in this process (the constraint is per process, not per client). */
-export const negotiationLimiter = new Limiter(4);
+export const negotiationLimiter = new Limiter(4, NEGOTIATION_SLOT_MS);

@@ -43,6 +43,8 @@ export interface MeshOptions {
   events: MeshEvents;
   /** This participant's id: of a pair, the lower id offers. */
   localId: string;
+  /** The largest frame the service relays. */
+  relayFrameBytes(): number;
 }
 
 /** How long goodbyes may take to drain from the channels' buffers before the links close. */
@@ -78,6 +80,8 @@ export class Mesh {
         relayAllowed: this.options.relayAllowed,
         limiter: negotiationLimiter,
         signaling: this.options.signaling,
+        localId: this.options.localId,
+        relayFrameBytes: this.options.relayFrameBytes,
       },
       {
         open: () => events.open(peerId),

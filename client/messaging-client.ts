@@ -6,6 +6,7 @@
  */
 import { RoomError } from '../protocol/errors.js';
 import type { JsonObject } from '../protocol/json.js';
+import { relayPacketBytesFor, type ServiceLimits } from '../protocol/limits.js';
 import type { IceServer, ParticipantInfo, RemovalReason, SignalEnvelope } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { Mesh, type LinkCloseReason } from './mesh.js';
@@ -14,6 +15,7 @@ import { RemoteParticipant } from './participant.js';
 import { resolveRtc } from './rtc.js';
 import type { SignalClient } from './signal-client.js';
 import { attachmentBytes, checkMessageBody, checkType, isPlainObject } from './validate.js';
+import { ViolationLog } from './violation-log.js';
 import { encodeHeader } from './wire/codec.js';
 import type { AssembledMessage } from './wire/reassembler.js';
 
@@ -56,6 +58,8 @@ export interface MessagingContext {
   /** The signaling client, or an error saying why there is none to use. */
   signaling(): SignalClient | RoomError;
   iceServers(): IceServer[];
+  /** The limits the service announced at join (undefined before, or from a service too old to say). */
+  serviceLimits(): ServiceLimits | undefined;
   rtc: RtcImplementation | undefined;
   rtcConfig: Record<string, unknown>;
   /** Whether the service may carry a pair's messages when no direct link opens. */
@@ -81,12 +85,17 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   /** The presence list: those a message can be delivered to, in the order they became reachable. */
   private readonly present = new Map<string, RemoteParticipant>();
   private droppedFrames = 0;
+  private hostilePeers = 0;
+  private readonly violations: ViolationLog;
+  /** Peers cut off as hostile, until when: not linked again (nor their signals taken) before then. */
+  private readonly banned = new Map<string, number>();
   /** Waiters for links opened or lost while `enable()` is in progress. */
   private readonly settleWaiters = new Map<string, () => void>();
 
   /** @internal */
   constructor(private readonly context: MessagingContext) {
     super();
+    this.violations = new ViolationLog(context.logger);
   }
 
   get enabled(): boolean {
@@ -127,11 +136,14 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     return this.enabling;
   }
 
-  /** Participants listed, how many of them are relayed, and frames dropped since this client was created because a peer broke the protocol. */
-  stats(): { participants: number; relayed: number; droppedFrames: number } {
+  /**
+   * Participants listed, how many of them are relayed; and since this client was created,
+   * frames dropped because a peer broke the protocol, and peers cut off as hostile.
+   */
+  stats(): { participants: number; relayed: number; droppedFrames: number; hostilePeers: number } {
     let relayed = 0;
     for (const participant of this.present.values()) if (participant.link === 'relayed') relayed++;
-    return { participants: this.present.size, relayed, droppedFrames: this.droppedFrames };
+    return { participants: this.present.size, relayed, droppedFrames: this.droppedFrames, hostilePeers: this.hostilePeers };
   }
 
   /** Disables messaging: tells the others at once, closes every link. Sends still pending reject with NOT_ENABLED. */
@@ -214,12 +226,20 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
 
   /** @internal */
   _signal(envelope: SignalEnvelope): void {
-    this.mesh?.handleSignal(envelope);
+    if (!this.isBanned(envelope.from)) this.mesh?.handleSignal(envelope);
   }
 
   /** @internal */
   _relay(from: string, sid: string, data: Uint8Array): void {
-    this.mesh?.handleRelay(from, sid, data);
+    if (!this.isBanned(from)) this.mesh?.handleRelay(from, sid, data);
+  }
+
+  private isBanned(peerId: string): boolean {
+    const until = this.banned.get(peerId);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.banned.delete(peerId);
+    return false;
   }
 
   /** @internal Our connection to the service dropped. */
@@ -253,6 +273,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   }
 
   private introduce(info: ParticipantInfo): void {
+    if (this.isBanned(info.id)) return this.settle(info.id);
     const participant = this.objects.get(info.id) ?? new RemoteParticipant(info.id, info);
     participant._apply(info);
     this.objects.set(info.id, participant);
@@ -281,6 +302,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
         relayAllowed: this.context.relay,
         signaling,
         localId: this.context.localId(),
+        relayFrameBytes: () => relayPacketBytesFor(this.context.serviceLimits()?.maxPayloadBytes ?? Number.POSITIVE_INFINITY),
         events: {
           open: (peerId) => this.linkOpened(peerId),
           confirmed: (peerId) => this.settle(peerId),
@@ -289,7 +311,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
           message: (peerId, message) => this.deliver(peerId, message),
           violation: (peerId, reason) => {
             this.droppedFrames++;
-            this.context.logger.warn({ peerId, reason }, 'dropped a malformed frame from a peer');
+            this.violations.record(peerId, reason);
           },
         },
       });
@@ -326,6 +348,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     this.known.clear();
     this.objects.clear();
     this.unreachable.clear();
+    this.violations.clear();
     for (const resolve of this.settleWaiters.values()) resolve();
     this.settleWaiters.clear();
     this.state = 'disabled';
@@ -345,7 +368,11 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   }
 
   private linkClosed(peerId: string, reason: LinkCloseReason, detail: string): void {
-    if (reason === 'timeout') {
+    if (reason === 'hostile') {
+      this.hostilePeers++;
+      this.banned.set(peerId, Date.now() + this.context.tunables.hostileBanMs);
+      this.context.logger.warn({ peerId, detail, banMs: this.context.tunables.hostileBanMs }, 'participant cut off as hostile');
+    } else if (reason === 'timeout') {
       this.context.logger.warn({ peerId, detail }, 'participant unreachable: no path could be opened');
     } else if (reason === 'failed') {
       this.context.logger.info({ peerId, detail }, 'participant given up: no path left');
@@ -354,6 +381,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     this.drop(peerId, new RoomError('PARTICIPANT_LEFT', `the link to participant ${peerId} closed (${detail})`));
     // Still in the room as far as the service knows, but no path: sends say so until it leaves.
     if (reason === 'timeout' && known) this.unreachable.set(peerId, detail);
+    if (reason === 'hostile') this.unreachable.set(peerId, `cut off as hostile: ${detail}`);
   }
 
   private drop(peerId: string, error: RoomError): void {

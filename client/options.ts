@@ -58,6 +58,8 @@ export interface Tunables {
   /** Delay before the first attempt to reconnect to the service; it doubles up to `reconnectMaxDelayMs`. */
   reconnectDelayMs: number;
   reconnectMaxDelayMs: number;
+  /** A peer cut off as hostile (it renegotiated or broke the protocol far beyond what repairs explain) is not linked again for this long. */
+  hostileBanMs: number;
 }
 
 export const DEFAULTS: Tunables = {
@@ -80,6 +82,7 @@ export const DEFAULTS: Tunables = {
   maxQueuedBytes: 256 * 1024 * 1024,
   reconnectDelayMs: 250,
   reconnectMaxDelayMs: 5_000,
+  hostileBanMs: 5 * 60_000,
 };
 
 export interface RoomClientOptions extends Partial<Tunables> {
@@ -90,8 +93,11 @@ export interface RoomClientOptions extends Partial<Tunables> {
   url: string | readonly string[];
   /** The room to join. */
   room: string;
-  /** Becomes the participant's `name` attribute. */
-  name: string;
+  /**
+   * Becomes the participant's `name` attribute. Required without a token; with one, the
+   * token names the participant, and a `name` that disagrees is ignored (with a warning).
+   */
+  name?: string;
   /** More attributes (JSON values). */
   attributes?: Record<string, JsonValue>;
   /** The participant's role (the service may override it from a token). */

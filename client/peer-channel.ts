@@ -35,6 +35,13 @@ export interface ChannelHandlers {
 /** Used when the implementation does not report the negotiated size: safe in every browser. */
 const FALLBACK_MAX_MESSAGE_BYTES = 65_536;
 
+/**
+ * Past these, a stream's peer is not merely buggy: the stream closes (`broken`). Dropped
+ * frames are cheap, but each costs a log line and some work; a message begun and then
+ * abandoned or refused for want of memory may have made us allocate its whole size.
+ */
+export const STREAM_BOUNDS = { violations: 256, abandonedMessages: 16 } as const;
+
 export class PeerChannel {
   private readonly outbox = new Outbox();
   private readonly reassembler: Reassembler;
@@ -46,7 +53,9 @@ export class PeerChannel {
   /** Waiting for a pong: every probe is sent after the stream's hello, so any pong proves the hello was handled. */
   private readonly pongWaiters = new Set<(confirmed: boolean) => void>();
   /** Frames and records dropped because they broke the protocol. */
-  violations = 0;
+  private violations = 0;
+  private abandoned = 0;
+  private helloSeen = false;
 
   /** Starts the stream; its first packet is a hello. */
   constructor(
@@ -168,16 +177,25 @@ export class PeerChannel {
           for (const event of this.reassembler.accept(record)) {
             if (event.kind === 'message') this.session.incoming(this, event.message);
             else if (event.kind === 'reject') this.session.refusedIncoming(this, event.lane, event.id, event.error);
-            else this.violation(event.reason);
+            else {
+              if (event.costly === true && ++this.abandoned > STREAM_BOUNDS.abandonedMessages) {
+                return this.break(`more than ${STREAM_BOUNDS.abandonedMessages} messages begun and abandoned or refused`);
+              }
+              this.violation(event.reason);
+            }
+            if (this.closed) return;
           }
           break;
         case 'receipts':
-          for (const id of record.ids) this.session.receipt(record.lane, id);
+          this.session.receipts(record.lane, record.ids);
           break;
         case 'reject':
           this.session.rejected(record.lane, record.id, record.error);
           break;
         case 'hello':
+          // One per stream: each makes the session rewind everything pending onto this stream.
+          if (this.helloSeen) return this.break('a second hello on one stream');
+          this.helloSeen = true;
           this.handlers.hello(record.hello);
           break;
         case 'probe':
@@ -216,7 +234,14 @@ export class PeerChannel {
   }
 
   private violation(reason: string): void {
-    this.violations++;
+    if (++this.violations > STREAM_BOUNDS.violations) return this.break(`more than ${STREAM_BOUNDS.violations} malformed frames`);
     this.handlers.violation(reason);
+  }
+
+  /** The peer broke the protocol past dropping: this stream ends (the peer decides on repairs). */
+  private break(reason: string): void {
+    if (this.closed) return;
+    this.close();
+    this.handlers.broken(reason);
   }
 }

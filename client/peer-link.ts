@@ -14,6 +14,8 @@ export interface PeerLinkHandlers {
   open(): void;
   data(bytes: Uint8Array): void;
   close(reason: string): void;
+  /** The peer broke the rules of the connection (e.g. opened a second data channel); the link is closed without `close`. */
+  broken(reason: string): void;
 }
 
 export interface PeerLinkOptions {
@@ -23,8 +25,12 @@ export interface PeerLinkOptions {
   config: Record<string, unknown> & { iceServers: unknown[] };
 }
 
+interface DataChannelEvent {
+  channel?: { close(): void } | null;
+}
+
 interface SimplePeerInternals {
-  _pc?: { sctp?: { maxMessageSize?: number } | null } | null;
+  _pc?: { sctp?: { maxMessageSize?: number } | null; ondatachannel: ((event: DataChannelEvent) => void) | null } | null;
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
 }
 
@@ -53,6 +59,30 @@ export class PeerLink {
     });
     this.peer.on('error', (error: Error & { code?: string }) => this.finish(error.code ?? error.message));
     this.peer.on('close', () => this.finish('closed by peer'));
+    this.guardDataChannels(options.initiator);
+  }
+
+  /**
+   * A link carries one data channel: the initiator's. simple-peer would make any channel the
+   * peer opens later its own (and keep reading the old one), so a second channel, or any
+   * channel opened towards the initiator, closes the link as a protocol violation.
+   */
+  private guardDataChannels(initiator: boolean): void {
+    const pc = (this.peer as unknown as SimplePeerInternals)._pc;
+    if (pc == null) return;
+    const accept = pc.ondatachannel;
+    let channels = initiator ? 1 : 0;
+    pc.ondatachannel = (event) => {
+      if (++channels === 1 && accept !== null) return accept(event);
+      try {
+        event.channel?.close();
+      } catch {
+        // closing is best effort; the link closes anyway
+      }
+      if (this.closed) return;
+      this.finish('the peer opened a second data channel', false);
+      this.handlers.broken('the peer opened a second data channel');
+    };
   }
 
   /**

@@ -166,6 +166,18 @@ export class PeerSession {
     if (!p.settled) p.resolve();
   }
 
+  /** A receipts record: each id settled; ids never sent are one violation for the record, however many. */
+  receipts(lane: Lane, ids: readonly number[]): void {
+    let neverSent = 0;
+    for (const id of ids) {
+      const p = this.take(lane, id);
+      if (p === undefined) {
+        if (id >= this.nextId[lane] || id < 1) neverSent++;
+      } else if (!p.settled) p.resolve();
+    }
+    if (neverSent > 0) this.events.violation(`receipts for ${neverSent} message(s) in lane ${lane} never sent`);
+  }
+
   rejected(lane: Lane, id: number, error: ErrorPayload): void {
     this.lanes.cancel(lane, id);
     const p = this.take(lane, id);

@@ -21,10 +21,12 @@ import { PeerChannel, type ChannelHandlers } from './peer-channel.js';
 import { PeerLink } from './peer-link.js';
 import { PeerSession } from './peer-session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
+import { Strikes } from './strikes.js';
 import type { Hello } from './wire/codec.js';
 import type { AssembledMessage } from './wire/reassembler.js';
 
-export type LinkCloseReason = 'bye' | 'failed' | 'timeout';
+/** `hostile`: the peer broke the rules past what repairs explain (see HOSTILE below); it is not linked again for a while. */
+export type LinkCloseReason = 'bye' | 'failed' | 'timeout' | 'hostile';
 
 export interface PeerEvents {
   /** A message to this participant can now be delivered (first path up). */
@@ -58,7 +60,28 @@ export interface PeerContext {
   relayAllowed: boolean;
   limiter: Limiter;
   signaling: PeerSignaling;
+  /** This participant's id (it names the direction of a relay stream's keys). */
+  localId: string;
+  /** The largest frame the service relays (from the payload limit it announced). */
+  relayFrameBytes(): number;
 }
+
+/**
+ * What an honest peer never does, measured over a minute. An honest initiator repairs a link
+ * at once and then with backoff from 1 s, and starts a relay stream now and then: some eight
+ * new sessions in the worst minute. A peer past these bounds is cut off: each new session
+ * makes us build an RTCPeerConnection (or a relay stream's keys) and answer, so an attacker
+ * could otherwise turn our signaling budget, CPU and file descriptors against us.
+ */
+export const HOSTILE = {
+  windowMs: 60_000,
+  /** New link or relay sessions the peer starts. */
+  sessions: 12,
+  /** Streams closed because the peer broke the wire protocol. */
+  breaks: 3,
+  /** ICE candidates accepted per link session. */
+  candidates: 64,
+} as const;
 
 interface Path {
   sid: string;
@@ -68,6 +91,10 @@ interface Path {
 
 interface DirectPath extends Path {
   link: PeerLink;
+  /** Signals taken on this session: one offer (responder), one answer (initiator), some candidates. */
+  offered: boolean;
+  answered: boolean;
+  candidates: number;
   release: (() => void) | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** When the peer's hello arrived on it. */
@@ -96,6 +123,8 @@ export class Peer {
   /** The service says this participant's connection dropped; it stays only while a link answers. */
   private away = false;
   private current: LinkKind | undefined;
+  private readonly sessions = new Strikes(HOSTILE.windowMs);
+  private readonly breaks = new Strikes(HOSTILE.windowMs);
 
   constructor(
     readonly id: string,
@@ -118,15 +147,43 @@ export class Peer {
 
   handleSignal(envelope: SignalEnvelope): void {
     if (this.state === 'closed') return;
-    if (!this.initiator && envelope.data.type === 'offer' && envelope.sid !== this.direct?.sid) {
+    const { data } = envelope;
+    // A link carries one data channel and is never renegotiated: a peer asking is ignored.
+    if (data.type === 'renegotiate') return this.context.logger.debug({ from: this.id }, 'renegotiation request ignored');
+    if (!this.initiator && data.type === 'offer' && envelope.sid !== this.direct?.sid) {
+      if (!this.newSession('link')) return;
       this.closeDirect();
       this.direct = this.createDirect(envelope.sid, false, undefined);
     }
-    if (this.direct === undefined || envelope.sid !== this.direct.sid) {
+    const path = this.direct;
+    if (path === undefined || envelope.sid !== path.sid) {
       this.context.logger.debug({ from: this.id, sid: envelope.sid }, 'stale signal dropped');
       return;
     }
-    this.direct.link.signal(envelope.data);
+    // One offer and one answer per session, and a bounded number of candidates: each makes us work.
+    if (data.type === 'offer') {
+      if (this.initiator || path.offered) return this.context.logger.debug({ from: this.id }, 'extra offer dropped');
+      path.offered = true;
+    } else if (data.type === 'answer') {
+      if (!this.initiator || path.answered) return this.context.logger.debug({ from: this.id }, 'extra answer dropped');
+      path.answered = true;
+    } else if (++path.candidates > HOSTILE.candidates) {
+      if (path.candidates === HOSTILE.candidates + 1) this.events.violation(`more than ${HOSTILE.candidates} ICE candidates on one link session; the rest are dropped`);
+      return;
+    }
+    path.link.signal(data);
+  }
+
+  /** The peer starts a new link or relay session: fine, unless it does so far more often than repairs explain. */
+  private newSession(what: 'link' | 'relay'): boolean {
+    const count = this.sessions.hit(Date.now());
+    if (count <= HOSTILE.sessions) return true;
+    this.hostile(`it started ${count} ${what} sessions within ${HOSTILE.windowMs / 1000} s`);
+    return false;
+  }
+
+  private hostile(detail: string): void {
+    this.giveUp('hostile', detail);
   }
 
   /** A packet the service relayed from this participant. */
@@ -138,11 +195,11 @@ export class Peer {
     }
     if (this.relay?.sid !== sid) {
       if (this.initiator) return; // only the initiator starts relay streams; this one is stale
+      if (!this.newSession('relay')) return;
       this.closeRelay();
       this.relay = this.createRelay(sid);
-      this.reachable(this.relay.channel); // the responder's stream is open as soon as the initiator's hello arrives
     }
-    this.relay.channel?.receive(packet);
+    this.relay.transport.receive(packet);
   }
 
   /** The service reports this participant's connection dropped: keep it only if a direct link still answers. */
@@ -199,7 +256,8 @@ export class Peer {
     if (this.attempting || this.state === 'closed' || !this.context.signaling.connected) return;
     this.attempting = true;
     clearTimeout(this.retryTimer);
-    void this.context.limiter.acquire().then((release) => {
+    // Peers whose links keep failing (or never answer) queue behind those negotiating afresh.
+    void this.context.limiter.acquire(this.failures).then((release) => {
       this.attempting = false;
       if (this.state === 'closed' || this.hasReadyDirect()) return release();
       this.closeDirect();
@@ -230,9 +288,12 @@ export class Peer {
         close: (reason) => {
           if (isCurrent()) this.directLost(reason);
         },
+        broken: (reason) => {
+          if (isCurrent()) this.broken(reason, (detail) => this.directLost(detail));
+        },
       },
     );
-    path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined };
+    path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined, offered: false, answered: false, candidates: 0 };
     if (initiator) {
       path.timer = setTimeout(() => {
         if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
@@ -256,23 +317,39 @@ export class Peer {
     if (!this.initiator) this.reachable(channel);
   }
 
+  /**
+   * A relay stream: its channel starts once the two sides' keys are agreed (the transport
+   * opens). The responder's stream is then reachable at once, as a link is when it opens.
+   */
   private createRelay(sid: string): Path & { transport: RelayTransport } {
-    const transport = new RelayTransport(this.context.signaling, this.id, sid, (reason) => {
-      if (this.relay?.transport === transport) {
-        this.closeRelay();
-        this.pathLost(`the service refused to relay: ${reason}`);
-      }
-    });
-    const path: Path & { transport: RelayTransport } = { sid, transport, channel: undefined, ready: false };
-    const channel = new PeerChannel(transport, this.session, this.context.tunables, this.handlers((hello) => {
-      path.ready = true;
-      if (this.direct?.ready !== true) this.session.activate(channel, hello);
-    }, (detail) => {
-      if (this.relay !== path) return;
+    let path: (Path & { transport: RelayTransport }) | undefined;
+    const isCurrent = (): boolean => path !== undefined && this.relay === path && this.state !== 'closed';
+    const lost = (detail: string): void => {
+      if (!isCurrent()) return;
       this.closeRelay();
       this.pathLost(`relay: ${detail}`);
-    }));
-    path.channel = channel;
+    };
+    const transport = new RelayTransport(
+      { sender: this.context.signaling, to: this.id, sid, localId: this.context.localId, maxFrameBytes: this.context.relayFrameBytes() },
+      {
+        open: () => {
+          if (!isCurrent() || path === undefined) return;
+          const current = path;
+          const channel = new PeerChannel(transport, this.session, this.context.tunables, this.handlers((hello) => {
+            current.ready = true;
+            if (this.direct?.ready !== true) this.session.activate(channel, hello);
+          }, lost));
+          current.channel = channel;
+          if (!this.initiator) this.reachable(channel);
+        },
+        packet: (packet) => {
+          if (isCurrent()) path?.channel?.receive(packet);
+        },
+        failed: (reason) => lost(`the service refused to relay, or the stream could not be sealed: ${reason}`),
+        violation: (reason) => this.events.violation(reason),
+      },
+    );
+    path = { sid, transport, channel: undefined, ready: false };
     return path;
   }
 
@@ -293,9 +370,18 @@ export class Peer {
       },
       bye: () => this.giveUp('bye', 'said goodbye'),
       silent: () => lost(`nothing heard for ${this.context.tunables.livenessTimeoutMs} ms`),
-      broken: (reason) => lost(`protocol violation: ${reason}`),
+      broken: (reason) => this.broken(reason, lost),
       violation: (reason) => this.events.violation(reason),
     };
+  }
+
+  /** The peer broke the protocol beyond dropping a frame: the stream closes, and repeated breaks make the peer hostile. */
+  private broken(reason: string, lost: (detail: string) => void): void {
+    if (this.state === 'closed') return;
+    this.events.violation(`stream closed: ${reason}`);
+    const count = this.breaks.hit(Date.now());
+    if (count >= HOSTILE.breaks) return this.hostile(`it broke the wire protocol on ${count} streams within ${HOSTILE.windowMs / 1000} s (last: ${reason})`);
+    lost(`protocol violation: ${reason}`);
   }
 
   private directLost(detail: string, timedOut = false): void {
@@ -396,6 +482,7 @@ export class Peer {
     const path = this.relay;
     if (path === undefined) return;
     this.relay = undefined;
+    path.transport.close();
     path.channel?.close();
   }
 }

@@ -1,36 +1,73 @@
 /**
  * The relay path to one participant: the same packets as a data channel, carried by the
  * signaling service (`relay` events), which stamps the sender and forwards only within the
- * room. The service acknowledges each packet once forwarded; the bytes not yet
- * acknowledged stand in for a data channel's `bufferedAmount`, so the pacer holds a sender
- * back when the service (or the link to it) is slower than the sender.
+ * room. Every packet is sealed end to end (relay-crypto.ts): the stream opens once both
+ * sides' public keys have crossed, and the service sees only ciphertext. The service
+ * acknowledges each frame once forwarded; the bytes not yet acknowledged stand in for a
+ * data channel's `bufferedAmount`, so the pacer holds a sender back when the service (or
+ * the link to it) is slower than the sender.
  */
+import { MAX_RELAY_PACKET_BYTES } from '../protocol/limits.js';
 import type { ChannelTransport } from './peer-channel.js';
+import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from './relay-crypto.js';
 
 export interface RelaySender {
   readonly connected: boolean;
-  /** Sends one packet; `done(ok, reason)` when the service forwarded it or refused. */
-  relay(to: string, sid: string, packet: Uint8Array, done: (ok: boolean, reason: string) => void): void;
+  /** Sends one frame; `done(ok, reason)` when the service forwarded it or refused. */
+  relay(to: string, sid: string, frame: Uint8Array, done: (ok: boolean, reason: string) => void): void;
 }
 
-/** A relayed packet stays under the service's payload limit (64 KiB by default) with room to spare. */
-export const RELAY_PACKET_BYTES = 32 * 1024;
+export interface RelayStreamHandlers {
+  /** The keys are agreed: packets can flow. */
+  open(): void;
+  /** A packet arrived and opened. */
+  packet(packet: Uint8Array): void;
+  /** The service refused a frame, or the stream cannot be sealed: it is over. */
+  failed(reason: string): void;
+  /** A frame that is not what an honest peer sends; dropped. */
+  violation(reason: string): void;
+}
+
+export interface RelayStreamOptions {
+  sender: RelaySender;
+  to: string;
+  sid: string;
+  localId: string;
+  /** Largest frame the service accepts; packets are sized to fit with their seal. */
+  maxFrameBytes: number;
+}
 
 export class RelayTransport implements ChannelTransport {
   private unacknowledged = 0;
   private failed = false;
-  readonly maxMessageSize = RELAY_PACKET_BYTES;
+  private seal: RelaySeal | undefined;
+  private agreed = false;
+  private peerKeySeen = false;
+  /** Sealing and opening are asynchronous: each direction is a chain, so frames keep their order. */
+  private sending: Promise<unknown>;
+  private receiving: Promise<unknown>;
+  readonly maxMessageSize: number;
   readonly waterMarks = { high: 512 * 1024, low: 128 * 1024 };
 
-  constructor(
-    private readonly sender: RelaySender,
-    private readonly to: string,
-    readonly sid: string,
-    private readonly onRefused: (reason: string) => void,
-  ) {}
+  constructor(private readonly options: RelayStreamOptions, private readonly handlers: RelayStreamHandlers) {
+    this.maxMessageSize = Math.min(MAX_RELAY_PACKET_BYTES, options.maxFrameBytes) - SEAL_OVERHEAD_BYTES;
+    const created = RelaySeal.create().then(
+      (seal) => {
+        this.seal = seal;
+        this.emit(seal.keyFrame);
+      },
+      (error: unknown) => this.fail(`cannot seal the relay: ${(error as Error).message}`),
+    );
+    this.sending = created;
+    this.receiving = created;
+  }
+
+  get sid(): string {
+    return this.options.sid;
+  }
 
   get isOpen(): boolean {
-    return !this.failed && this.sender.connected;
+    return this.agreed && !this.failed && this.options.sender.connected;
   }
 
   get bufferedAmount(): number {
@@ -39,14 +76,56 @@ export class RelayTransport implements ChannelTransport {
 
   send(packet: Uint8Array): void {
     if (!this.isOpen) return;
-    const copy = packet.slice(); // the outbox reuses its buffer; the socket sends later
+    const copy = packet.slice(); // the outbox reuses its buffer; sealing happens later
     this.unacknowledged += copy.length;
-    this.sender.relay(this.to, this.sid, copy, (ok, reason) => {
-      this.unacknowledged -= copy.length;
-      if (!ok && !this.failed) {
-        this.failed = true;
-        this.onRefused(reason);
-      }
+    this.sending = this.sending.then(async () => {
+      if (this.failed || this.seal === undefined) return;
+      const frame = await this.seal.seal(copy);
+      this.emit(frame, copy.length);
     });
+  }
+
+  /** A frame the service relayed from the peer on this stream. */
+  receive(frame: Uint8Array): void {
+    if (this.failed) return;
+    const decoded = decodeRelayFrame(frame);
+    if (decoded.kind === 'invalid') return this.handlers.violation(decoded.reason);
+    this.receiving = this.receiving.then(async () => {
+      const seal = this.seal;
+      if (this.failed || seal === undefined) return;
+      if (decoded.kind === 'key') {
+        if (this.peerKeySeen) return this.handlers.violation('a second key frame on one relay stream');
+        this.peerKeySeen = true;
+        try {
+          await seal.agree(decoded.publicKey, this.options.sid, this.options.localId, this.options.to);
+        } catch {
+          return this.fail('the peer sent a key that is not a P-256 public key');
+        }
+        this.agreed = true;
+        if (!this.failed) this.handlers.open();
+        return;
+      }
+      const packet = await seal.open(decoded.counter, decoded.sealed);
+      if (typeof packet === 'string') return this.handlers.violation(packet);
+      if (!this.failed) this.handlers.packet(packet);
+    });
+  }
+
+  /** Stops the stream: nothing more is sent or delivered. */
+  close(): void {
+    this.failed = true;
+  }
+
+  private emit(frame: Uint8Array, counted = 0): void {
+    this.options.sender.relay(this.options.to, this.options.sid, frame, (ok, reason) => {
+      this.unacknowledged -= counted;
+      if (!ok) this.fail(reason);
+    });
+  }
+
+  private fail(reason: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.handlers.failed(reason);
   }
 }

@@ -4,6 +4,7 @@
  * open data channels, and is reported as `disconnected`.
  */
 import { RoomError } from '../protocol/errors.js';
+import type { ServiceLimits } from '../protocol/limits.js';
 import { PROTOCOL_VERSION, type IceServer } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { MessagingClient } from './messaging-client.js';
@@ -25,9 +26,11 @@ export interface RoomEvents {
 
 function checkOptions(options: RoomClientOptions): Tunables {
   if (!isPlainObject(options)) throw new RoomError('INVALID_ARGUMENT', 'new RoomClient({ url, room, name }) takes an options object');
-  for (const key of ['room', 'name'] as const) {
-    const value: unknown = options[key];
-    if (typeof value !== 'string' || value.length === 0) throw new RoomError('INVALID_ARGUMENT', `option \`${key}\` must be a non-empty string`);
+  const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+  if (!nonEmpty(options.room)) throw new RoomError('INVALID_ARGUMENT', 'option `room` must be a non-empty string');
+  if (options.token !== undefined && !nonEmpty(options.token)) throw new RoomError('INVALID_ARGUMENT', 'option `token` must be a non-empty string (a join token from createToken)');
+  if (options.name !== undefined ? !nonEmpty(options.name) : options.token === undefined) {
+    throw new RoomError('INVALID_ARGUMENT', 'option `name` must be a non-empty string (it may be left out only with a `token`, which names you)');
   }
   const urls: unknown[] = Array.isArray(options.url) ? options.url : [options.url];
   if (urls.length === 0 || urls.some((u) => typeof u !== 'string' || u.length === 0)) {
@@ -61,6 +64,8 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private iceServers: IceServer[] = [];
+  /** What the service enforces, from its join (and resume) reply. */
+  private serviceLimits: ServiceLimits | undefined;
   /** Proves who we are when resuming; from the join reply. */
   private credential: string | undefined;
   private readonly logger: Logger;
@@ -82,6 +87,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
     this.messaging = new MessagingClient({
       signaling: () => this.usableSignaling(),
       iceServers: () => this.options.iceServers ?? this.iceServers,
+      serviceLimits: () => this.serviceLimits,
       rtc: options.rtc,
       rtcConfig: options.rtcConfig ?? {},
       relay: options.relay ?? true,
@@ -137,15 +143,20 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       const reply = await signaling.request('join', {
         v: PROTOCOL_VERSION,
         room: options.room,
-        name: options.name,
+        ...(options.name === undefined ? {} : { name: options.name }),
         ...(options.role === undefined ? {} : { role: options.role }),
         ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
         ...(options.token === undefined ? {} : { token: options.token }),
       });
       if (this.isClosed()) throw new RoomError('CLOSED', 'the room was closed while joining');
       this.iceServers = reply.iceServers;
+      this.serviceLimits = reply.limits;
       this.credential = reply.credential;
       this.localParticipant._assign(reply.participant);
+      const named = this.localParticipant.name;
+      if (options.name !== undefined && named !== options.name) {
+        this.logger.warn({ asked: options.name, named }, `option \`name\` ignored: your join token names you "${named ?? ''}"`);
+      }
       this._state = 'started';
       this.resumed = true;
     } catch (error) {
@@ -173,7 +184,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
         v: PROTOCOL_VERSION,
         credential: this.credential,
         room: options.room,
-        name: this.localParticipant.name ?? options.name,
+        ...((this.localParticipant.name ?? options.name) === undefined ? {} : { name: this.localParticipant.name ?? options.name }),
         ...(options.role === undefined ? {} : { role: options.role }),
         attributes,
         ...(options.token === undefined ? {} : { token: options.token }),
@@ -181,6 +192,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       });
       if (this._state !== 'started' || !signaling.connected) return;
       this.iceServers = reply.iceServers;
+      this.serviceLimits = reply.limits;
       this.localParticipant._assign(reply.participant);
       this.resumed = true;
       this.messaging._resumed(reply.participants);

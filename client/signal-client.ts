@@ -5,7 +5,7 @@
  * attempt tries the next one, so a client fails over when its process dies or drains.
  */
 import { io, type Socket } from 'socket.io-client';
-import { RoomError, toRoomError } from '../protocol/errors.js';
+import { RoomError, isErrorCode, toRoomError } from '../protocol/errors.js';
 import type {
   ClientToServerEvents,
   EnableReply,
@@ -44,6 +44,10 @@ export interface SignalClientOptions {
   /** The connection is back after a drop (not the first connect): time to resume. */
   onReconnect(): void;
 }
+
+/** A connection refused by the service's middleware carries the refusal's code as `data`. */
+const isRefusal = (error: Error): error is Error & { data: { code: import('../protocol/errors.js').ErrorCode } } =>
+  isErrorCode((error as { data?: { code?: unknown } }).data?.code);
 
 /** On `service:closing`, each client waits a random moment up to this long (and under half the drain) before moving. */
 const MOVE_SPREAD_MS = 500;
@@ -112,7 +116,11 @@ export class SignalClient {
         this.socket.off('connect', onConnect);
         this.socket.off('connect_error', onError);
         if (error === undefined) resolve();
-        else {
+        else if (isRefusal(error)) {
+          // The service refused the connection itself (e.g. too many from this address): final, not a network error.
+          this.socket.disconnect();
+          reject(new RoomError(error.data.code, `the signaling service at ${this.url} refused the connection: ${error.message}`));
+        } else {
           const where = this.options.urls.length === 1 ? `at ${this.url}` : `at any of ${this.options.urls.join(', ')}`;
           reject(new RoomError('SIGNALING_FAILED', `cannot reach the signaling service ${where}: ${error.message}`, { cause: error }));
         }
@@ -120,7 +128,7 @@ export class SignalClient {
       const onConnect = (): void => done();
       // Socket.IO retries a failed first connection by itself; each retry takes the next URL.
       const onError = (error: Error): void => {
-        if (++failures >= this.options.urls.length) done(error);
+        if (isRefusal(error) || ++failures >= this.options.urls.length) done(error);
       };
       this.socket.on('connect', onConnect);
       this.socket.on('connect_error', onError);

@@ -5,23 +5,25 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from './json.js';
+import { DEFAULT_MAX_ATTRIBUTES, MAX_ATTRIBUTE_KEY_CHARS, MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, MAX_TOKEN_CHARS } from './limits.js';
 import { PROTOCOL_VERSION, type JoinRequest, type PresenceRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
 
 const json: z.ZodType<JsonValue> = z.json();
 /** What participantIdFor makes: 16 bytes, base64url. */
 export const participantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a participant id');
-export const attributeKeySchema = z.string().min(1).max(128);
+export const attributeKeySchema = z.string().min(1).max(MAX_ATTRIBUTE_KEY_CHARS);
+/** One request's attributes; what a participant may hold in all is the service's maxAttributes / maxAttributeBytes. */
 export const attributesSchema = z
   .record(attributeKeySchema, json)
-  .refine((record) => Object.keys(record).length <= 64, 'at most 64 attributes');
+  .refine((record) => Object.keys(record).length <= DEFAULT_MAX_ATTRIBUTES, `at most ${DEFAULT_MAX_ATTRIBUTES} attributes in one request`);
 
 const joinFields = {
   v: z.literal(PROTOCOL_VERSION),
-  room: z.string().min(1).max(128),
-  name: z.string().min(1).max(128),
-  role: z.string().min(1).max(64).optional(),
+  room: z.string().min(1).max(MAX_ROOM_CHARS),
+  name: z.string().min(1).max(MAX_NAME_CHARS).optional(),
+  role: z.string().min(1).max(MAX_ROLE_CHARS).optional(),
   attributes: attributesSchema.optional(),
-  token: z.string().min(1).max(8192).optional(),
+  token: z.string().min(1).max(MAX_TOKEN_CHARS).optional(),
 };
 export const joinRequestSchema: z.ZodType<JoinRequest> = z.strictObject(joinFields);
 

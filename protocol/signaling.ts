@@ -6,13 +6,15 @@
  */
 import type { ErrorPayload } from './errors.js';
 import type { JsonValue } from './json.js';
+import type { ServiceLimits } from './limits.js';
 
 export const PROTOCOL_VERSION = 1;
 
 export interface JoinRequest {
   v: typeof PROTOCOL_VERSION;
   room: string;
-  name: string;
+  /** Required without a token; with one, the token names the participant and this is ignored. */
+  name?: string | undefined;
   role?: string | undefined;
   attributes?: Record<string, JsonValue> | undefined;
   token?: string | undefined;
@@ -74,6 +76,8 @@ export interface JoinReply {
   iceServers: IceServer[];
   /** Proves this participant's identity to `resume`; a secret, never shown to others. */
   credential: string;
+  /** The limits this service enforces (relayed packets are sized to fit its payload limit). */
+  limits: ServiceLimits;
 }
 
 export interface ResumeReply {
@@ -81,6 +85,7 @@ export interface ResumeReply {
   iceServers: IceServer[];
   /** When messaging was resumed: every other participant of the room with messaging enabled. */
   participants: ParticipantInfo[];
+  limits: ServiceLimits;
 }
 
 /** A data-channel packet for a pair with no direct link, carried by the service. */

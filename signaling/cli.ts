@@ -13,7 +13,8 @@ const cli = cac('roommesh');
 const serve = cli.command('serve', 'Run the signaling service, its page at /, /healthz and /metrics');
 for (const setting of Object.values(SERVE_SETTINGS)) {
   const fallback = 'default' in setting ? `, default ${String(setting.default)}` : '';
-  serve.option(`--${setting.flag} <value>`, `${setting.help} (env ${setting.env}${fallback})`);
+  const value = setting.schema === SERVE_SETTINGS.trustProxy.schema ? '' : ' <value>';
+  serve.option(`--${setting.flag}${value}`, `${setting.help} (env ${setting.env}${fallback})`);
 }
 serve.action(async (flags: Record<string, unknown>) => {
   const resolved = resolveServeConfig(flags, process.env);
@@ -27,6 +28,14 @@ serve.action(async (flags: Record<string, unknown>) => {
     maxPayloadBytes: config.maxPayloadBytes,
     signalsPerSecond: config.signalsPerSecond,
     signalBurst: config.signalsPerSecond * 2,
+    signalsPerTargetPerSecond: config.signalsPerTarget,
+    signalsPerTargetBurst: config.signalsPerTarget * 3,
+    enablesPerMinute: config.enablesPerMinute,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    trustProxy: config.trustProxy,
+    joinTimeoutMs: config.joinTimeoutMs,
+    maxAttributes: config.maxAttributes,
+    maxAttributeBytes: config.maxAttributeBytes,
     relayBytesPerSecond: config.relayBytesPerSecond,
     logLevel: config.logLevel,
     ...(config.secret === undefined ? {} : { secret: config.secret }),

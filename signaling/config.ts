@@ -4,6 +4,7 @@
  * against SERVE_SETTINGS. Pure: no I/O beyond reading the files TLS names.
  */
 import { z } from 'zod';
+import { MIN_PAYLOAD_BYTES } from '../protocol/limits.js';
 import { SERVER_DEFAULTS } from './server.js';
 
 interface Setting<T> {
@@ -17,6 +18,8 @@ interface Setting<T> {
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const text = z.coerce.string().min(1);
+/** A flag given without a value (cac: true), or true/false/1/0 from the environment. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const iceServers = z
   .string()
@@ -38,8 +41,15 @@ export const SERVE_SETTINGS = {
   logLevel: { flag: 'log-level', env: 'ROOMMESH_LOG_LEVEL', help: levels.join(', '), schema: z.enum(levels), default: 'info' },
   maxParticipants: { flag: 'max-participants', env: 'ROOMMESH_MAX_PARTICIPANTS', help: 'Participants a room admits (across every process)', schema: int(1), default: SERVER_DEFAULTS.maxParticipantsPerRoom },
   maxRooms: { flag: 'max-rooms', env: 'ROOMMESH_MAX_ROOMS', help: 'Rooms one process hosts', schema: int(1), default: SERVER_DEFAULTS.maxRooms },
-  maxPayloadBytes: { flag: 'max-payload-bytes', env: 'ROOMMESH_MAX_PAYLOAD_BYTES', help: 'Largest signaling payload', schema: int(1024), default: SERVER_DEFAULTS.maxPayloadBytes },
+  maxPayloadBytes: { flag: 'max-payload-bytes', env: 'ROOMMESH_MAX_PAYLOAD_BYTES', help: 'Largest signaling payload (relayed packets are sized to fit)', schema: int(MIN_PAYLOAD_BYTES), default: SERVER_DEFAULTS.maxPayloadBytes },
   signalsPerSecond: { flag: 'signals-per-second', env: 'ROOMMESH_SIGNALS_PER_SECOND', help: 'Packets each client may send per second', schema: int(1), default: SERVER_DEFAULTS.signalsPerSecond },
+  signalsPerTarget: { flag: 'signals-per-target', env: 'ROOMMESH_SIGNALS_PER_TARGET', help: 'Signals each client may send per second to any one participant', schema: int(1), default: SERVER_DEFAULTS.signalsPerTargetPerSecond },
+  enablesPerMinute: { flag: 'enables-per-minute', env: 'ROOMMESH_ENABLES_PER_MINUTE', help: 'Times a participant may turn messaging on per minute', schema: int(1), default: SERVER_DEFAULTS.enablesPerMinute },
+  maxConnectionsPerAddress: { flag: 'max-connections-per-address', env: 'ROOMMESH_MAX_CONNECTIONS_PER_ADDRESS', help: 'Connections accepted from one client address at once', schema: int(1), default: SERVER_DEFAULTS.maxConnectionsPerAddress },
+  trustProxy: { flag: 'trust-proxy', env: 'ROOMMESH_TRUST_PROXY', help: 'Count clients by the last X-Forwarded-For entry (behind one proxy that appends it)', schema: flag, default: SERVER_DEFAULTS.trustProxy },
+  joinTimeoutMs: { flag: 'join-timeout-ms', env: 'ROOMMESH_JOIN_TIMEOUT_MS', help: 'Close connections that have not joined a room this long after connecting', schema: int(100, 600_000), default: SERVER_DEFAULTS.joinTimeoutMs },
+  maxAttributes: { flag: 'max-attributes', env: 'ROOMMESH_MAX_ATTRIBUTES', help: 'Attributes one participant may have', schema: int(1, 10_000), default: SERVER_DEFAULTS.maxAttributes },
+  maxAttributeBytes: { flag: 'max-attribute-bytes', env: 'ROOMMESH_MAX_ATTRIBUTE_BYTES', help: "A participant's attributes, in bytes of JSON", schema: int(256), default: SERVER_DEFAULTS.maxAttributeBytes },
   relayBytesPerSecond: { flag: 'relay-bytes-per-second', env: 'ROOMMESH_RELAY_BYTES_PER_SECOND', help: 'Bytes each client may relay per second', schema: int(1024), default: SERVER_DEFAULTS.relayBytesPerSecond },
   iceServers: { flag: 'ice-servers', env: 'ROOMMESH_ICE_SERVERS', help: 'ICE servers handed to clients, as JSON', schema: iceServers },
   drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'ROOMMESH_DRAIN_TIMEOUT_MS', help: 'On SIGTERM, how long clients have to move before the rest are closed', schema: int(0, 600_000), default: 10_000 },

@@ -7,16 +7,18 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
-import type { z } from 'zod';
-import type { ErrorCode, ErrorPayload } from '../protocol/errors.js';
-import { joinRequestSchema, presenceRequestSchema, relayRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
+import { RoomError, type ErrorPayload } from '../protocol/errors.js';
 import type { JsonValue } from '../protocol/json.js';
+import type { ServiceLimits } from '../protocol/limits.js';
+import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
 import type { ClientToServerEvents, IceServer, JoinRequest, Reply, ServerToClientEvents } from '../protocol/signaling.js';
 import { verifyToken } from './auth.js';
 import { memberFrom, rooms, toInfo, type Directory, type KeyedLock, type Member, type MemberData } from './directory.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
-import { TokenBucket } from './rate-limit.js';
+import { FloodLimiter, type FloodLimits, type KeyedBuckets } from './rate-limit.js';
+import { relayHandler } from './relay.js';
+import { notFound, parse } from './requests.js';
 
 export interface SocketData extends MemberData {
   participantId: string | undefined;
@@ -25,7 +27,7 @@ export interface SocketData extends MemberData {
 }
 
 export type RoomServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type RoomSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type RoomSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 export interface HandlerContext {
   io: RoomServer;
@@ -36,8 +38,14 @@ export interface HandlerContext {
   /** When set, a join needs a token signed with it. */
   secret: string | Uint8Array | undefined;
   limits: { maxParticipantsPerRoom: number; maxRooms: number };
-  /** Incoming packets per second per client, and the burst allowed above that rate. */
-  rate: { perSecond: number; burst: number };
+  /** What the service tells every client at join, and enforces: payload size, attribute caps. */
+  serviceLimits: ServiceLimits;
+  /** Incoming packets per second per client (and per signal target), and the bursts allowed above those rates. */
+  rate: FloodLimits;
+  /** How long a connection may stay without joining a room before it is closed. */
+  joinTimeoutMs: number;
+  /** Turning messaging on, per participant id (shared by this process's connections, so reconnecting does not refill it). */
+  enables: KeyedBuckets;
   /** Relayed bytes per second per client, and the burst; relayed packets are outside `rate`. */
   relayRate: { bytesPerSecond: number; burstBytes: number };
   /** True while the service drains for shutdown: connections that close then are moving, not leaving. */
@@ -58,20 +66,13 @@ export const newCredential = (): string => randomBytes(32).toString('base64url')
  */
 export const participantIdFor = (credential: string): string => createHash('sha256').update(credential).digest().subarray(0, 16).toString('base64url');
 
-class Refusal extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
-    super(message);
-  }
-}
-
-function parse<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
-  const result = schema.safeParse(payload);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue === undefined || issue.path.length === 0 ? 'payload' : issue.path.join('.');
-    throw new Refusal('INVALID_MESSAGE', `${where}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
+/** Why `attributes` may not be a participant's, or undefined when they may. */
+export function attributesProblem(attributes: Record<string, JsonValue>, limits: ServiceLimits): RoomError | undefined {
+  const count = Object.keys(attributes).length;
+  if (count > limits.maxAttributes) return new RoomError('INVALID_MESSAGE', `a participant may have at most ${limits.maxAttributes} attributes (this would make ${count})`);
+  const bytes = Buffer.byteLength(JSON.stringify(attributes));
+  if (bytes > limits.maxAttributeBytes) return new RoomError('MESSAGE_TOO_LARGE', `a participant's attributes may take at most ${limits.maxAttributeBytes} bytes as JSON (these would take ${bytes})`);
+  return undefined;
 }
 
 type Identity = { name: string; role: string; attributes: Record<string, JsonValue> };
@@ -82,9 +83,24 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   socket.data.lockedAttributes = [];
   limitRate(socket, context);
 
+  let joining = false;
+  // A connection that never joins holds a socket and a slot of its address for nothing.
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const armJoinDeadline = (): void => {
+    clearTimeout(deadline);
+    deadline = setTimeout(() => {
+      if (socket.data.participantId !== undefined || joining || !socket.connected) return;
+      metrics.limitHit('join_timeout');
+      logger.info({ socket: socket.id, joinTimeoutMs: context.joinTimeoutMs }, 'connection closed: it did not join a room in time');
+      socket.emit('failure', { code: 'UNAUTHORIZED', message: `join a room within ${context.joinTimeoutMs} ms of connecting`, event: 'join' });
+      socket.disconnect(true);
+    }, context.joinTimeoutMs);
+  };
+  armJoinDeadline();
+
   const self = (): Member => {
     const member = memberFrom(socket.data);
-    if (member === undefined) throw new Refusal('NOT_STARTED', 'join a room first');
+    if (member === undefined) throw new RoomError('NOT_STARTED', 'join a room first');
     return member;
   };
 
@@ -102,8 +118,8 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
         reply = { ok: true, ...((await run(payload)) ?? {}) };
       } catch (error) {
         const refusal =
-          error instanceof Refusal ? error : new Refusal('SIGNALING_FAILED', 'the service failed to handle this request; try again');
-        if (!(error instanceof Refusal)) logger.error({ err: error, event, socket: socket.id }, 'handler failed');
+          error instanceof RoomError ? error : new RoomError('SIGNALING_FAILED', 'the service failed to handle this request; try again');
+        if (!(error instanceof RoomError)) logger.error({ err: error, event, socket: socket.id }, 'handler failed');
         else logger.warn({ event, code: refusal.code, reason: refusal.message, socket: socket.id, participant: socket.data.participantId }, 'request refused');
         metrics.refused(event, refusal.code);
         const payloadError: ErrorPayload = { code: refusal.code, message: refusal.message };
@@ -136,15 +152,23 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
 
   /** Who the request may be: from the token when the service has a secret, never from the client's claims. */
   const admit = async (request: JoinRequest, expiredGraceSeconds: number) => {
-    let identity: Identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
+    let identity: Identity;
     let locked: string[] = [];
     if (context.secret !== undefined) {
       const granted = await verifyToken(context.secret, request.token, request.room, expiredGraceSeconds);
-      if (typeof granted === 'string') throw new Refusal('UNAUTHORIZED', granted);
+      if (typeof granted === 'string') throw new RoomError('UNAUTHORIZED', granted);
       identity = { name: granted.name, role: granted.role, attributes: { ...request.attributes, ...granted.attributes } };
       locked = ['name', ...Object.keys(granted.attributes)];
+    } else {
+      if (request.name === undefined) throw new RoomError('INVALID_MESSAGE', 'name: required (this service has no secret, so no token names you)');
+      identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
     }
-    if (!socket.connected) throw new Refusal('CLOSED', 'the connection closed while joining');
+    const problem = attributesProblem({ ...identity.attributes, name: identity.name }, context.serviceLimits);
+    if (problem !== undefined) {
+      metrics.limitHit('attributes');
+      throw problem;
+    }
+    if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while joining');
     return { identity, locked };
   };
 
@@ -154,13 +178,13 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       const others = (await directory.members(room)).filter((m) => m.id !== id);
       if (others.length >= context.limits.maxParticipantsPerRoom) {
         metrics.limitHit('room_full');
-        throw new Refusal('ROOM_FULL', `room "${room}" is full`);
+        throw new RoomError('ROOM_FULL', `room "${room}" is full`);
       }
       if (!directory.hostsLocally(room) && directory.localRoomCount() >= context.limits.maxRooms) {
         metrics.limitHit('service_full');
-        throw new Refusal('SERVICE_FULL', 'this service hosts as many rooms as it may; try again later');
+        throw new RoomError('SERVICE_FULL', 'this service hosts as many rooms as it may; try again later');
       }
-      if (!socket.connected) throw new Refusal('CLOSED', 'the connection closed while joining');
+      if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while joining');
       Object.assign(socket.data, { participantId: id, room, role: identity.role, attributes: { ...identity.attributes, name: identity.name }, messaging: false });
       socket.data.lockedAttributes = locked;
       void socket.join([rooms.all(room), rooms.participant(id)]);
@@ -176,17 +200,22 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   const enableMessaging = async (): Promise<Member[]> => {
     const member = self();
     const wasEnabled = member.messaging;
+    // Every enable makes each lower-id peer build a connection and offer: churn is rationed.
+    if (!wasEnabled && !context.enables.take(member.id, Date.now())) {
+      metrics.limitHit('enable_rate');
+      logger.warn({ socket: socket.id, participant: member.id }, 'messaging enable refused: toggled too often');
+      throw new RoomError('RATE_LIMITED', 'messaging was turned on and off too often; wait a few seconds before enabling again');
+    }
     socket.data.messaging = true;
     void socket.join(messagingRooms(member));
     const peers = await directory.enabledPeers(member.room, member.id);
-    if (!socket.connected || socket.data.participantId !== member.id) throw new Refusal('CLOSED', 'the connection closed while enabling');
+    if (!socket.connected || socket.data.participantId !== member.id) throw new RoomError('CLOSED', 'the connection closed while enabling');
     if (!wasEnabled) socket.to(rooms.enabled(member.room)).emit('participant:enabled', toInfo(self()));
     return peers;
   };
 
-  let joining = false;
   const once = async <T>(run: () => Promise<T>): Promise<T> => {
-    if (socket.data.participantId !== undefined || joining) throw new Refusal('INVALID_MESSAGE', 'this connection has joined a room already');
+    if (socket.data.participantId !== undefined || joining) throw new RoomError('INVALID_MESSAGE', 'this connection has joined a room already');
     joining = true;
     try {
       return await run();
@@ -203,7 +232,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       const member = await register(participantIdFor(credential), request.room, identity, locked);
       metrics.joined('join');
       logger.info({ participant: member.id, room: request.room, name: identity.name }, 'participant joined');
-      return { participant: toInfo(member), iceServers: context.iceServers, credential };
+      return { participant: toInfo(member), iceServers: context.iceServers, credential, limits: context.serviceLimits };
     });
   });
 
@@ -215,14 +244,14 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       // The same participant on a connection not yet seen to drop, on this process or another: this one replaces it.
       const previous = (await directory.connections(id)).filter((s) => s.id !== socket.id);
       if (previous.some((s) => s.data?.room !== undefined && s.data.room !== request.room)) {
-        throw new Refusal('UNAUTHORIZED', 'this credential belongs to another room');
+        throw new RoomError('UNAUTHORIZED', 'this credential belongs to another room');
       }
       const member = await register(id, request.room, identity, locked);
       for (const stale of previous) stale.disconnect(true); // quiet: its process sees this connection still holds the id
       const participants = request.messaging ? await enableMessaging() : [];
       metrics.joined('resume');
       logger.info({ participant: id, room: request.room, name: identity.name, replaced: previous.length }, 'participant resumed');
-      return { participant: toInfo(member), iceServers: context.iceServers, participants: participants.map(toInfo) };
+      return { participant: toInfo(member), iceServers: context.iceServers, participants: participants.map(toInfo), limits: context.serviceLimits };
     });
   });
 
@@ -233,6 +262,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     if (member.messaging) socket.to(rooms.enabled(member.room)).emit('participant:removed', { id: member.id, reason: 'left' });
     metrics.left('left');
     logger.info({ participant: member.id, room: member.room }, 'participant left');
+    armJoinDeadline();
     return undefined;
   });
 
@@ -251,12 +281,18 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   handle('attributes:set', (payload) => {
     const { attributes } = parse(setAttributesRequestSchema, payload);
     const locked = Object.keys(attributes).find((key) => socket.data.lockedAttributes.includes(key));
-    if (locked !== undefined) throw new Refusal('UNAUTHORIZED', `attribute "${locked}" is set by your join token and cannot be changed`);
+    if (locked !== undefined) throw new RoomError('UNAUTHORIZED', `attribute "${locked}" is set by your join token and cannot be changed`);
     if ('name' in attributes && (typeof attributes['name'] !== 'string' || attributes['name'].length === 0)) {
-      throw new Refusal('INVALID_MESSAGE', 'attributes.name must be a non-empty string');
+      throw new RoomError('INVALID_MESSAGE', 'attributes.name must be a non-empty string');
     }
     const member = self();
-    socket.data.attributes = { ...member.attributes, ...attributes };
+    const merged = { ...member.attributes, ...attributes };
+    const problem = attributesProblem(merged, context.serviceLimits);
+    if (problem !== undefined) {
+      metrics.limitHit('attributes');
+      throw problem;
+    }
+    socket.data.attributes = merged;
     const updated = self();
     if (updated.messaging) socket.to(rooms.enabled(updated.room)).emit('participant:updated', toInfo(updated));
     return { participant: toInfo(updated) };
@@ -267,27 +303,27 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   handle('presence:check', async (payload) => {
     const { id } = parse(presenceRequestSchema, payload);
     const member = self();
-    if (!member.messaging) throw new Refusal('NOT_ENABLED', 'enable messaging first');
+    if (!member.messaging) throw new RoomError('NOT_ENABLED', 'enable messaging first');
     return { present: await directory.isReachable(id, member.room, { fresh: true }) };
   });
 
   handle('signal', async (payload) => {
     const request = parse(signalRequestSchema, payload);
     const member = self();
-    const notFound = new Refusal('PARTICIPANT_NOT_FOUND', `no participant ${request.to} with messaging enabled in your room`);
-    if (!member.messaging || request.to === member.id) throw notFound;
+    if (!member.messaging || request.to === member.id) throw notFound(request.to);
     // Sent at once, so signals keep their order; the address reaches no one outside the room.
     io.to(rooms.reachable(request.to, member.room)).emit('signal', { from: member.id, sid: request.sid, data: request.data });
     metrics.signalRelayed();
     // Only feedback: a lookup that fails (Redis slow or gone) says nothing either way.
     const reachable = await directory.isReachable(request.to, member.room).catch(() => undefined);
-    if (reachable === false) throw notFound;
+    if (reachable === false) throw notFound(request.to);
     return undefined;
   });
 
   relayHandler(socket, context, self);
 
   socket.on('disconnect', (reason, description) => {
+    clearTimeout(deadline);
     // A payload over maxPayloadBytes ends the connection inside Socket.IO, silently: say so here.
     const fields = { socket: socket.id, participant: socket.data.participantId, reason, detail: String((description as { message?: string } | undefined)?.message ?? '') };
     if (reason === 'transport error' || reason === 'parse error') {
@@ -314,92 +350,31 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
 }
 
 /**
- * Relayed packets: only to a participant of the same room with messaging enabled, sender
- * stamped. Each is acknowledged once forwarded, which is the sender's flow control. Over the
- * byte rate, a packet waits (its acknowledgement with it); a client that keeps sending
- * without waiting for acknowledgements is disconnected.
- */
-function relayHandler(socket: RoomSocket, context: HandlerContext, self: () => Member): void {
-  const { bytesPerSecond, burstBytes } = context.relayRate;
-  const bucket = new TokenBucket(bytesPerSecond, burstBytes, Date.now());
-  let held = 0;
-  let chain = Promise.resolve();
-  socket.on('relay', (payload, ack) => {
-    const reply = typeof ack === 'function' ? ack : () => {};
-    let request;
-    let from: Member;
-    try {
-      request = parse(relayRequestSchema, payload);
-      from = self();
-      if (!from.messaging || request.to === from.id) {
-        throw new Refusal('PARTICIPANT_NOT_FOUND', `no participant ${request.to} with messaging enabled in your room`);
-      }
-    } catch (error) {
-      const refusal = error instanceof Refusal ? error : new Refusal('INVALID_MESSAGE', 'bad relay packet');
-      return reply({ ok: false, error: { code: refusal.code, message: refusal.message } });
-    }
-    const { to, sid, data } = request;
-    held += data.length;
-    if (held > 4 * burstBytes) {
-      context.metrics.limitHit('relay_rate');
-      context.logger.warn({ socket: socket.id, participant: from.id, held }, 'client disconnected for relaying without waiting for acknowledgements');
-      socket.disconnect(true);
-      return;
-    }
-    const forward = async (): Promise<void> => {
-      held -= data.length;
-      if (memberFrom(socket.data)?.messaging !== true || !(await context.directory.isReachable(to, from.room))) {
-        return reply({ ok: false, error: { code: 'PARTICIPANT_NOT_FOUND', message: `participant ${to} left` } });
-      }
-      context.io.to(rooms.reachable(to, from.room)).emit('relay', { from: from.id, sid, data });
-      context.metrics.relayed(data.length);
-      reply({ ok: true });
-    };
-    // Packets leave in order: each waits for the one before it, and for the bucket.
-    chain = chain.then(async () => {
-      const cost = Math.min(data.length, burstBytes);
-      const wait = bucket.wait(Date.now(), cost);
-      if (wait > 0) {
-        context.metrics.limitHit('relay_rate');
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-      bucket.take(Date.now(), cost);
-      await forward().catch((error: unknown) => {
-        context.logger.error({ err: error, participant: from.id }, 'relay lookup failed');
-        reply({ ok: false, error: { code: 'SIGNALING_FAILED', message: 'the service could not relay this packet; try again' } });
-      });
-    });
-  });
-}
-
-/**
- * Every incoming packet takes a token from the client's bucket. A packet over the rate is
- * dropped; the client hears RATE_LIMITED once a second, the operator a log line; a client
- * that keeps flooding (drops worth another full burst) is disconnected.
+ * Every incoming packet but relayed ones passes the client's FloodLimiter. A dropped one is
+ * answered with RATE_LIMITED (at most once a second) and logged; a flood is disconnected.
  */
 function limitRate(socket: RoomSocket, context: HandlerContext): void {
-  const bucket = new TokenBucket(context.rate.perSecond, context.rate.burst, Date.now());
-  let dropped = 0;
+  const limiter = new FloodLimiter(context.rate, Date.now());
   let lastNotice = 0;
   socket.use((packet, next) => {
-    if (packet[0] === 'relay') return next(); // metered in bytes by relayHandler
-    const now = Date.now();
-    if (bucket.take(now)) {
-      dropped = Math.max(0, dropped - 1);
-      return next();
-    }
-    dropped++;
     const event = typeof packet[0] === 'string' ? packet[0] : 'unknown';
+    if (event === 'relay') return next(); // metered in bytes by relayHandler
+    const request: unknown = packet[1];
+    const target = event === 'signal' && typeof request === 'object' && request !== null ? String((request as { to?: unknown }).to).slice(0, 64) : undefined;
+    const now = Date.now();
+    const verdict = limiter.admit(now, target);
+    if (verdict === 'pass') return next();
     context.metrics.limitHit('signal_rate');
-    if (dropped > context.rate.burst) {
-      context.logger.warn({ socket: socket.id, participant: socket.data.participantId, dropped }, 'client disconnected for flooding');
+    if (verdict === 'disconnect') {
+      context.logger.warn({ socket: socket.id, participant: socket.data.participantId, event }, 'client disconnected for flooding');
       socket.disconnect(true);
       return;
     }
     if (now - lastNotice >= 1000) {
       lastNotice = now;
       context.logger.warn({ socket: socket.id, participant: socket.data.participantId, event }, 'rate limit hit; packets dropped');
-      socket.emit('failure', { code: 'RATE_LIMITED', message: `more than ${context.rate.perSecond} messages per second; slow down`, event });
+      const perTarget = target === undefined ? '' : ` (or ${context.rate.perTargetPerSecond} signals per second to one participant)`;
+      socket.emit('failure', { code: 'RATE_LIMITED', message: `more than ${context.rate.perSecond} messages per second${perTarget}; slow down`, event });
     }
   });
 }

@@ -7,7 +7,16 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorCode } from '../protocol/errors.js';
 
 /** The limits whose hits are counted, by `limit` label. */
-export type LimitName = 'signal_rate' | 'relay_rate' | 'payload_size' | 'room_full' | 'service_full';
+export type LimitName =
+  | 'signal_rate'
+  | 'relay_rate'
+  | 'payload_size'
+  | 'room_full'
+  | 'service_full'
+  | 'connections_per_address'
+  | 'join_timeout'
+  | 'attributes'
+  | 'enable_rate';
 
 export interface ServiceMetrics {
   joined(kind: 'join' | 'resume'): void;

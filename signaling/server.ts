@@ -9,9 +9,12 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent } from 'pino';
 import { Server } from 'socket.io';
+import { DEFAULT_MAX_ATTRIBUTE_BYTES, DEFAULT_MAX_ATTRIBUTES } from '../protocol/limits.js';
 import type { IceServer } from '../protocol/signaling.js';
+import { ConnectionsPerAddress, clientAddress } from './connections.js';
 import { Directory, KeyedLock } from './directory.js';
 import { attachHandlers, type RoomServer } from './handlers.js';
+import { KeyedBuckets } from './rate-limit.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type LocalCounts } from './metrics.js';
 import { connectRedis, redactUrl, type RedisLink } from './redis.js';
@@ -35,6 +38,24 @@ export interface SignalingServerOptions {
   /** Packets per second each client may send, and the burst above that rate. Defaults 200 and 400. */
   signalsPerSecond?: number;
   signalBurst?: number;
+  /** Signals per second a client may send to any one participant, and the burst. Defaults 20 and 60 (a negotiation takes about ten). */
+  signalsPerTargetPerSecond?: number;
+  signalsPerTargetBurst?: number;
+  /** Times per minute a participant may turn messaging on (each makes its peers build connections). Default 12, in bursts of up to 4. */
+  enablesPerMinute?: number;
+  /** Connections the service accepts from one client address at once. Default 32. */
+  maxConnectionsPerAddress?: number;
+  /**
+   * The service is behind one proxy that appends the client's address to `X-Forwarded-For`:
+   * count connections by that header's last entry, not the proxy's address. Default false
+   * (the header is ignored: anyone can write it).
+   */
+  trustProxy?: boolean;
+  /** A connection that has not joined a room this long after connecting is closed. Default 10 s. */
+  joinTimeoutMs?: number;
+  /** Attributes one participant may have, and their total size as JSON. Defaults 64 and 16 KiB. */
+  maxAttributes?: number;
+  maxAttributeBytes?: number;
   /** Largest signaling payload a client may send, in bytes. Default 64 KiB. */
   maxPayloadBytes?: number;
   /** Bytes per second each client may relay (pairs with no direct link), and the burst. Defaults 16 MiB/s and 4 MiB. */
@@ -82,6 +103,14 @@ export const SERVER_DEFAULTS = {
   maxRooms: 10_000,
   signalsPerSecond: 200,
   signalBurst: 400,
+  signalsPerTargetPerSecond: 20,
+  signalsPerTargetBurst: 60,
+  enablesPerMinute: 12,
+  maxConnectionsPerAddress: 32,
+  trustProxy: false,
+  joinTimeoutMs: 10_000,
+  maxAttributes: DEFAULT_MAX_ATTRIBUTES,
+  maxAttributeBytes: DEFAULT_MAX_ATTRIBUTE_BYTES,
   maxPayloadBytes: 64 * 1024,
   relayBytesPerSecond: 16 * 1024 * 1024,
   relayBurstBytes: 4 * 1024 * 1024,
@@ -155,6 +184,19 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     localRooms: () => server.of('/').adapter.rooms,
   });
   const joinLock = new KeyedLock();
+  const perAddress = new ConnectionsPerAddress(settings.maxConnectionsPerAddress);
+  server.use((socket, next) => {
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], settings.trustProxy);
+    if (!perAddress.open(address)) {
+      metrics.limitHit('connections_per_address');
+      logger.warn({ address, max: settings.maxConnectionsPerAddress }, 'connection refused: too many from one address');
+      const refusal = new Error(`too many connections from your address (at most ${settings.maxConnectionsPerAddress}); close some and try again`);
+      return next(Object.assign(refusal, { data: { code: 'RATE_LIMITED' } }));
+    }
+    socket.once('disconnect', () => perAddress.close(address));
+    next();
+  });
+  const enables = new KeyedBuckets(settings.enablesPerMinute / 60, Math.max(1, Math.min(4, settings.enablesPerMinute)));
   server.on('connection', (socket) =>
     attachHandlers(socket, {
       io: server,
@@ -164,7 +206,15 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       iceServers: settings.iceServers ?? [],
       secret: options.secret,
       limits: { maxParticipantsPerRoom: settings.maxParticipantsPerRoom, maxRooms: settings.maxRooms },
-      rate: { perSecond: settings.signalsPerSecond, burst: settings.signalBurst },
+      serviceLimits: { maxPayloadBytes: settings.maxPayloadBytes, maxAttributes: settings.maxAttributes, maxAttributeBytes: settings.maxAttributeBytes },
+      rate: {
+        perSecond: settings.signalsPerSecond,
+        burst: settings.signalBurst,
+        perTargetPerSecond: settings.signalsPerTargetPerSecond,
+        perTargetBurst: settings.signalsPerTargetBurst,
+      },
+      joinTimeoutMs: settings.joinTimeoutMs,
+      enables,
       relayRate: { bytesPerSecond: settings.relayBytesPerSecond, burstBytes: settings.relayBurstBytes },
       draining: () => draining,
       joinLock,

@@ -31,8 +31,8 @@ export type ReassemblyEvent =
   | { kind: 'message'; message: AssembledMessage }
   /** The message `id` of `lane` was refused: tell the sender why. */
   | { kind: 'reject'; lane: Lane; id: number; error: ErrorPayload }
-  /** Something the sender should never have sent; dropped and counted. */
-  | { kind: 'violation'; reason: string };
+  /** Something the sender should never have sent; dropped and counted. `costly`: a message begun and abandoned, or refused for want of memory. */
+  | { kind: 'violation'; reason: string; costly?: true };
 
 interface Assembly {
   json: Uint8Array;
@@ -83,7 +83,7 @@ export class Reassembler {
     for (const [k, assembly] of this.assemblies) {
       if (k % 2 !== lane) continue;
       this.abandon(lane, (k - lane) / 2, assembly);
-      abandoned.push({ kind: 'violation', reason: `message ${lane}:${(k - lane) / 2} abandoned unfinished by head ${id}` });
+      abandoned.push({ kind: 'violation', reason: `message ${lane}:${(k - lane) / 2} abandoned unfinished by head ${id}`, costly: true });
     }
     return [...abandoned, ...this.begin(head)];
   }
@@ -91,10 +91,10 @@ export class Reassembler {
   private begin(head: Extract<WireRecord, { kind: 'head' }>): ReassemblyEvent[] {
     const { lane, id, jsonLength, attachmentLength } = head;
     const total = jsonLength + attachmentLength;
-    const refuse = (error: ErrorPayload, violation?: string): ReassemblyEvent[] => {
+    const refuse = (error: ErrorPayload, violation?: string, costly = false): ReassemblyEvent[] => {
       this.remember(lane, id);
       const events: ReassemblyEvent[] = [{ kind: 'reject', lane, id, error }];
-      if (violation !== undefined) events.push({ kind: 'violation', reason: violation });
+      if (violation !== undefined) events.push(costly ? { kind: 'violation', reason: violation, costly } : { kind: 'violation', reason: violation });
       return events;
     };
     if (jsonLength === 0 || head.bytes.length > total) {
@@ -110,7 +110,7 @@ export class Reassembler {
       });
     }
     if (this.assemblies.size >= this.limits.maxIncompleteMessages || this.pending + total > this.limits.maxPendingBytes) {
-      return refuse({ code: 'MESSAGE_TOO_LARGE', message: 'the recipient has too many incomplete messages from you' }, `reassembly limit hit by ${lane}:${id}`);
+      return refuse({ code: 'MESSAGE_TOO_LARGE', message: 'the recipient has too many incomplete messages from you' }, `reassembly limit hit by ${lane}:${id}`, true);
     }
     const assembly: Assembly = { json: new Uint8Array(jsonLength), attachment: new Uint8Array(attachmentLength), received: 0 };
     this.assemblies.set(key(lane, id), assembly);

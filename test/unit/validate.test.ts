@@ -65,7 +65,7 @@ describe('user input validation', () => {
 
 describe('negotiation limiter', () => {
   it('never lets more than its capacity through, and hands slots over in order', async () => {
-    const limiter = new Limiter(2);
+    const limiter = new Limiter(2, 60_000);
     const order: number[] = [];
     const releases = await Promise.all([limiter.acquire(), limiter.acquire()]);
     const third = limiter.acquire().then((release) => {

@@ -1,0 +1,129 @@
+/**
+ * End-to-end sealing of a relay stream, so that the service carrying it sees only
+ * ciphertext. Each stream makes a fresh ECDH P-256 key pair; the two sides swap public
+ * keys as the stream's first frames (through the service, like the DTLS fingerprints of a
+ * direct link: see the trust model in the README), derive one AES-GCM key per direction
+ * with HKDF-SHA-256 (salt: the stream id; info: who sends to whom), and seal every packet
+ * with a counter as its nonce. The counter only goes up, so a replayed or reordered frame
+ * is refused; a frame that does not open is refused. WebCrypto: Node >= 20 and every
+ * browser in a secure context (https, or localhost).
+ *
+ * Frames (the `data` of a relay event):
+ *   key:    0x01 | public key (65 bytes, uncompressed P-256 point)
+ *   sealed: 0x02 | counter u64 big-endian | AES-GCM ciphertext with its 16-byte tag
+ */
+
+export const KEY_FRAME = 0x01;
+export const SEALED_FRAME = 0x02;
+const PUBLIC_KEY_BYTES = 65;
+const COUNTER_BYTES = 8;
+const TAG_BYTES = 16;
+/** What sealing adds to a packet. */
+export const SEAL_OVERHEAD_BYTES = 1 + COUNTER_BYTES + TAG_BYTES;
+
+export type RelayFrame =
+  | { kind: 'key'; publicKey: Uint8Array }
+  | { kind: 'sealed'; counter: bigint; sealed: Uint8Array }
+  | { kind: 'invalid'; reason: string };
+
+/** Reads a frame's kind and fields; never throws. Pure. */
+export function decodeRelayFrame(frame: Uint8Array): RelayFrame {
+  if (frame.length === 0) return { kind: 'invalid', reason: 'empty relay frame' };
+  if (frame[0] === KEY_FRAME) {
+    if (frame.length !== 1 + PUBLIC_KEY_BYTES) return { kind: 'invalid', reason: `key frame of ${frame.length} bytes` };
+    return { kind: 'key', publicKey: frame.subarray(1) };
+  }
+  if (frame[0] === SEALED_FRAME) {
+    if (frame.length < 1 + COUNTER_BYTES + TAG_BYTES) return { kind: 'invalid', reason: `sealed frame of ${frame.length} bytes` };
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    return { kind: 'sealed', counter: view.getBigUint64(1), sealed: frame.subarray(1 + COUNTER_BYTES) };
+  }
+  return { kind: 'invalid', reason: `relay frame of unknown kind ${frame[0]}` };
+}
+
+const subtle = (): SubtleCrypto => {
+  const api = globalThis.crypto?.subtle;
+  if (api === undefined) throw new Error('the relay needs WebCrypto (crypto.subtle), which browsers offer only on https:// or localhost pages');
+  return api;
+};
+
+const nonce = (counter: bigint): Uint8Array<ArrayBuffer> => {
+  const iv = new Uint8Array(12);
+  new DataView(iv.buffer).setBigUint64(4, counter);
+  return iv;
+};
+
+const encoder = new TextEncoder();
+
+/** WebCrypto's types want ArrayBuffer-backed views; bytes from a socket may sit in a shared pool. */
+const own = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => (bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes));
+
+/** One side of a sealed relay stream. */
+export class RelaySeal {
+  private sendKey: CryptoKey | undefined;
+  private receiveKey: CryptoKey | undefined;
+  private sent = 0n;
+  private received = 0n;
+
+  private constructor(private readonly pair: CryptoKeyPair, readonly keyFrame: Uint8Array) {}
+
+  /** A fresh key pair; `keyFrame` is what to send the peer first. */
+  static async create(): Promise<RelaySeal> {
+    const pair = (await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])) as CryptoKeyPair;
+    const raw = new Uint8Array(await subtle().exportKey('raw', pair.publicKey));
+    const frame = new Uint8Array(1 + raw.length);
+    frame[0] = KEY_FRAME;
+    frame.set(raw, 1);
+    return new RelaySeal(pair, frame);
+  }
+
+  get ready(): boolean {
+    return this.sendKey !== undefined;
+  }
+
+  /**
+   * Derives the stream's keys from the peer's public key. `sid` salts them; `from`/`to`
+   * name the direction, so the two directions never share a key (nor, so, a nonce).
+   * Rejects for a key that is not a P-256 point.
+   */
+  async agree(peerPublicKey: Uint8Array, sid: string, localId: string, peerId: string): Promise<void> {
+    const api = subtle();
+    const peerKey = await api.importKey('raw', own(peerPublicKey), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+    const shared = await api.deriveBits({ name: 'ECDH', public: peerKey }, this.pair.privateKey, 256);
+    const hkdf = await api.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
+    const key = (from: string, to: string, usage: KeyUsage) =>
+      api.deriveKey(
+        { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(sid), info: encoder.encode(`roommesh relay v1 ${from} > ${to}`) },
+        hkdf,
+        { name: 'AES-GCM', length: 256 },
+        false,
+        [usage],
+      );
+    [this.sendKey, this.receiveKey] = await Promise.all([key(localId, peerId, 'encrypt'), key(peerId, localId, 'decrypt')]);
+  }
+
+  /** A sealed frame carrying `packet`. Calls must be made (and their frames sent) in order. */
+  async seal(packet: Uint8Array): Promise<Uint8Array> {
+    if (this.sendKey === undefined) throw new Error('relay stream keys not agreed yet');
+    const counter = ++this.sent;
+    const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonce(counter) }, this.sendKey, own(packet)));
+    const frame = new Uint8Array(1 + COUNTER_BYTES + sealed.length);
+    frame[0] = SEALED_FRAME;
+    new DataView(frame.buffer).setBigUint64(1, counter);
+    frame.set(sealed, 1 + COUNTER_BYTES);
+    return frame;
+  }
+
+  /** The packet inside a sealed frame, or a reason it was refused (replayed, tampered with, not ours). */
+  async open(counter: bigint, sealed: Uint8Array): Promise<Uint8Array | string> {
+    if (this.receiveKey === undefined) return 'sealed frame before the keys were agreed';
+    if (counter <= this.received) return `sealed frame ${counter} replayed or out of order (last ${this.received})`;
+    try {
+      const packet = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: nonce(counter) }, this.receiveKey, own(sealed)));
+      this.received = counter;
+      return packet;
+    } catch {
+      return 'sealed frame did not authenticate';
+    }
+  }
+}
