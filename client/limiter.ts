@@ -4,10 +4,10 @@
  * BASELINES.md), so every client in a process shares one limiter on how many links it
  * initiates at once.
  *
- * Fair to honest peers when others stall: a slot is held at most `holdMs` (a negotiation
- * that takes longer goes on without one; on loopback a link opens in ~15 ms, over the
- * internet in a second or two), and waiters with a lower `priority` (a peer's failures in a
- * row) go first, so participants that never answer cannot keep newcomers waiting.
+ * Fair to honest peers when others stall: an initiator holds its slot until its link opens
+ * or its own gathering completes, whichever comes first (waiting for a peer that may never
+ * answer needs no slot), and at most `holdMs`; waiters with a lower `priority` (a peer's
+ * failures in a row) go first. So participants that never answer cannot keep newcomers waiting.
  */
 interface Waiter {
   priority: number;

@@ -14,6 +14,8 @@ export interface PeerLinkHandlers {
   open(): void;
   data(bytes: Uint8Array): void;
   close(reason: string): void;
+  /** This side finished gathering ICE candidates (the costly part of starting a link: sockets are opened for it). */
+  gathered(): void;
   /** The peer broke the rules of the connection (e.g. opened a second data channel); the link is closed without `close`. */
   broken(reason: string): void;
 }
@@ -59,6 +61,7 @@ export class PeerLink {
     });
     this.peer.on('error', (error: Error & { code?: string }) => this.finish(error.code ?? error.message));
     this.peer.on('close', () => this.finish('closed by peer'));
+    this.peer.once('_iceComplete', () => handlers.gathered()); // simple-peer's own event: the null candidate, or its 5 s timer
     this.guardDataChannels(options.initiator);
   }
 

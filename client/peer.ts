@@ -291,6 +291,11 @@ export class Peer {
         broken: (reason) => {
           if (isCurrent()) this.broken(reason, (detail) => this.directLost(detail));
         },
+        // The slot limits concurrent gathering; waiting for a peer that may never answer needs none.
+        gathered: () => {
+          path?.release?.();
+          if (path !== undefined) path.release = undefined;
+        },
       },
     );
     path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined, offered: false, answered: false, candidates: 0 };

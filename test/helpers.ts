@@ -139,7 +139,7 @@ export function serviceLog(): { lines: Array<{ level: number; msg: string }>; lo
 }
 
 /** A bare socket.io-client speaking the signaling protocol by hand (closed after the test). */
-export async function rawClient(url: string, options: { ca?: string } = {}): Promise<Socket> {
+export async function rawClient(url: string, options: { ca?: string; localAddress?: string; extraHeaders?: Record<string, string> } = {}): Promise<Socket> {
   const socket = io(url, { transports: ['websocket'], reconnection: false, ...options });
   sockets.push(socket);
   await withTimeout(

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from '../../client/relay-crypto.js';
+
+async function pair(): Promise<[RelaySeal, RelaySeal]> {
+  const [a, b] = await Promise.all([RelaySeal.create(), RelaySeal.create()]);
+  const key = (seal: RelaySeal) => {
+    const frame = decodeRelayFrame(seal.keyFrame);
+    if (frame.kind !== 'key') throw new Error('not a key frame');
+    return frame.publicKey;
+  };
+  await Promise.all([a.agree(key(b), 'sid-1', 'alice', 'bob'), b.agree(key(a), 'sid-1', 'bob', 'alice')]);
+  return [a, b];
+}
+
+async function openFrame(seal: RelaySeal, frame: Uint8Array): Promise<Uint8Array | string> {
+  const decoded = decodeRelayFrame(frame);
+  if (decoded.kind !== 'sealed') return decoded.kind;
+  return seal.open(decoded.counter, decoded.sealed);
+}
+
+describe('relay sealing', () => {
+  it('opens what the peer sealed, in both directions, and hides the plaintext', async () => {
+    const [alice, bob] = await pair();
+    const text = new TextEncoder().encode('meet at the usual place '.repeat(10));
+    const frame = await alice.seal(text);
+    expect(frame.length).toBe(text.length + SEAL_OVERHEAD_BYTES);
+    expect(Buffer.from(frame).includes(Buffer.from('usual place'))).toBe(false);
+    expect(await openFrame(bob, frame)).toEqual(text);
+    expect(await openFrame(alice, await bob.seal(new Uint8Array([1, 2, 3])))).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it('refuses a replayed frame, a tampered one, one sealed for the other direction, and one from another stream', async () => {
+    const [alice, bob] = await pair();
+    const first = await alice.seal(new Uint8Array([1]));
+    expect(await openFrame(bob, first)).toEqual(new Uint8Array([1]));
+    expect(await openFrame(bob, first)).toMatch(/replayed/);
+    const second = await alice.seal(new Uint8Array([2, 2]));
+    const tampered = second.slice();
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 1;
+    expect(await openFrame(bob, tampered)).toMatch(/authenticate/);
+    expect(await openFrame(alice, await alice.seal(new Uint8Array([3])))).toMatch(/authenticate/); // own direction's key
+    const [, otherBob] = await pair();
+    expect(await openFrame(otherBob, await alice.seal(new Uint8Array([4])))).toMatch(/authenticate/);
+    expect(await openFrame(bob, second)).toEqual(new Uint8Array([2, 2])); // the genuine frame still opens
+  });
+
+  it('reads any bytes as a frame without throwing', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 5000; i++) {
+      const bytes = new Uint8Array(next() % 120);
+      for (let j = 0; j < bytes.length; j++) bytes[j] = next() % 4 === 0 ? (next() % 3) : next() % 256;
+      const frame = decodeRelayFrame(bytes);
+      expect(['key', 'sealed', 'invalid']).toContain(frame.kind);
+    }
+  });
+
+  it('refuses to agree on a key that is not a P-256 point', async () => {
+    const seal = await RelaySeal.create();
+    await expect(seal.agree(new Uint8Array(65).fill(4), 's', 'a', 'b')).rejects.toThrow();
+  });
+});
