@@ -6,13 +6,15 @@
  */
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import type { RoomClient } from '../../client/index.js';
+import { RoomClient } from '../../client/index.js';
 import { HOSTILE } from '../../client/peer.js';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
 import { createToken } from '../../signaling/index.js';
 import { startService } from '../cluster.js';
-import { Hostile, recordedOffer } from '../hostile.js';
-import { ask, captureLogger, expectCode, joinAll, newRoom, rawClient, serviceLog, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
+import { encodeHeader, encodePacket } from '../../client/wire/codec.js';
+import { Hostile, helloPacket, recordedOffer, type HostileLink } from '../hostile.js';
+import { recordingProxy } from '../proxy.js';
+import { ask, captureLogger, expectCode, joinAll, newRoom, randomBytes, rawClient, serviceLog, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 import { churn, range, record, sendNumbered } from '../traffic.js';
 
 /** An honest pair exchanging `count` numbered messages both ways; resolves with what each received. */
@@ -247,5 +249,130 @@ describe('service-wide limits one client could exhaust', () => {
     const perConnection = ((await rss()) - before) / held;
     console.log(`[measure] service RSS: ${(before / 2 ** 20).toFixed(1)} MiB before, +${(perConnection / 1024).toFixed(1)} KiB per hostile connection (128, each a room + 15 kB of attributes)`);
     expect(perConnection).toBeLessThan(512 * 1024);
+  });
+});
+
+describe('bounded work per hostile frame on the data channel', () => {
+  it('costly frames close the stream, and a peer that keeps breaking streams is cut off and stays cut off', async () => {
+    const { url } = await startServer();
+    const logger = captureLogger();
+    const victim = await startedWithId(url, 'victim', 'low', { logger });
+    const friend = newRoom(url, 'r', 'friend');
+    await joinAll(victim, friend);
+    const connected = neverDisconnected(victim);
+    const hostile = await Hostile.join(url, 'r', 'hostile', { above: victim.localParticipant.id });
+    const header = encodeHeader({ type: 'x', message: {}, broadcast: false });
+    const links: HostileLink[] = [];
+    // Each link the victim offers (the first, then its repairs) gets a hello and then one costly trick.
+    const tricks: Array<(link: HostileLink) => void> = [
+      (link) => {
+        // One receipts record naming 50,000 messages never sent: one violation, not 50,000.
+        link.peer.send(encodePacket([{ kind: 'receipts', lane: 0, ids: Array.from({ length: 50_000 }, (_, i) => 1000 + i) }]));
+        link.peer.send(helloPacket()); // a second hello would rewind everything pending: the stream closes
+      },
+      (link) => {
+        (link.peer as unknown as { _pc: { createDataChannel(label: string): unknown } })._pc.createDataChannel('extra'); // a second channel: the link closes
+      },
+      (link) => {
+        // Messages begun (each claiming 64 MiB) and abandoned, over and over: bounded, then the stream closes.
+        for (let id = 1; id <= 20; id++) link.peer.send(encodePacket([{ kind: 'head', lane: 0, id, jsonLength: header.length, attachmentLength: 64 * 2 ** 20, parts: [header] }]));
+      },
+    ];
+    hostile.answerOffers(victim.localParticipant.id, (link) => {
+      links.push(link);
+      link.peer.send(helloPacket());
+      tricks[links.length - 1]?.(link);
+    });
+    const before = victim.messaging.stats().droppedFrames;
+    await hostile.enable();
+    const traffic = honestTraffic(victim, friend, 500);
+    await until(() => victim.messaging.stats().hostilePeers === 1, 'the hostile peer cut off', 20_000);
+    await traffic;
+    expect(links).toHaveLength(3);
+    expect(victim.messaging.getParticipants().map((p) => p.name)).toEqual(['friend']);
+    const { droppedFrames } = victim.messaging.stats();
+    // receipts (1) + each stream's closing (3) + the 16 abandoned heads counted before the bound: a few dozen at most.
+    expect(droppedFrames - before).toBeLessThan(40);
+    expect(logger.entries.filter((e) => e.message === 'dropped a malformed frame from a peer').length).toBeLessThanOrEqual(2);
+    expect(logger.entries.some((e) => e.message === 'participant cut off as hostile')).toBe(true);
+    // Cut off means cut off: enabling again does not get it linked while the ban lasts.
+    await new Promise((resolve) => hostile.socket.emit('messaging:disable', resolve));
+    const victimOffers = () => hostile.signals.filter((s) => s.data.type === 'offer' && s.from === victim.localParticipant.id).length;
+    const offersBefore = victimOffers();
+    await hostile.enable();
+    await honestTraffic(victim, friend, 100); // the victim has handled the announcement by now
+    expect(victimOffers()).toBe(offersBefore);
+    await expectCode(victim.messaging.sendMessage({ to: hostile.id, type: 'x', message: {} }), 'UNREACHABLE');
+    connected();
+  });
+});
+
+describe('the relay hides messages from the service', () => {
+  it('carries a relayed pair\'s messages as ciphertext only: nothing of the plaintext crosses the service', async () => {
+    const { url } = await startServer();
+    const observed = await recordingProxy(url);
+    const forced = { rtcConfig: { iceTransportPolicy: 'relay' }, directTimeoutMs: 300 }; // no TURN: the service must relay
+    const alice = newRoom(url, 'r', 'alice', forced);
+    const bob = newRoom(observed.url, 'r', 'bob', forced); // bob's service traffic passes the recording proxy
+    await joinAll(alice, bob);
+    await until(() => alice.messaging.getParticipantByName('bob')?.link === 'relayed', 'the pair relayed');
+    const marker = 'PLAINTEXT-MARKER-e2e';
+    const pattern = Buffer.from('ATTACHMENT-PATTERN-0123456789abcdef-');
+    const attachment = Buffer.alloc(256 * 1024);
+    for (let at = 0; at < attachment.length; at += pattern.length) pattern.copy(attachment, at);
+    const got = waitForEvent(bob.messaging, 'message', 'the relayed message');
+    await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'secret', message: { text: marker }, attachment });
+    const [message] = await got;
+    expect([message.message, sha256(message.attachment ?? new Uint8Array())]).toEqual([{ text: marker }, sha256(attachment)]);
+    // Control: the proxy sees plain JSON (an attribute update) and every relayed byte.
+    await alice.localParticipant.setAttribute('status', 'VISIBLE-MARKER');
+    await until(() => observed.fromService().includes('VISIBLE-MARKER'), 'the proxy seeing a plain attribute update');
+    const wire = observed.fromService();
+    expect(wire.includes('"relay"')).toBe(true);
+    expect(wire.length).toBeGreaterThan(attachment.length);
+    // …and none of the message: neither its JSON nor any 16 bytes of its attachment.
+    expect(wire.includes(marker)).toBe(false);
+    expect(wire.includes(pattern.subarray(0, 16))).toBe(false);
+    expect(wire.includes('"secret"')).toBe(false);
+  });
+
+  it('sizes relayed packets to the payload limit the service announces: a small limit disconnects nobody', async () => {
+    const { url } = await startServer({ maxPayloadBytes: 8 * 1024 });
+    const raw = await rawClient(url);
+    expect((await ask(raw, 'join', { v: PROTOCOL_VERSION, room: 'other', name: 'x' })) as { limits?: unknown }).toMatchObject({ limits: { maxPayloadBytes: 8192 } });
+    const forced = { rtcConfig: { iceTransportPolicy: 'relay' }, directTimeoutMs: 300 };
+    const alice = newRoom(url, 'r', 'alice', forced);
+    const bob = newRoom(url, 'r', 'bob', forced);
+    await joinAll(alice, bob);
+    const connected = [neverDisconnected(alice), neverDisconnected(bob)];
+    await until(() => alice.messaging.getParticipantByName('bob')?.link === 'relayed', 'the pair relayed');
+    const attachment = randomBytes(1024 * 1024, 5);
+    const got = waitForEvent(bob.messaging, 'message', 'a 1 MiB attachment over 8 KiB relay packets', { timeoutMs: 20_000 });
+    await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'file', message: {}, attachment });
+    expect(sha256((await got)[0].attachment ?? new Uint8Array())).toBe(sha256(attachment));
+    await honestTraffic(alice, bob, 200);
+    for (const check of connected) check();
+  });
+});
+
+describe('a token is the identity', () => {
+  it('needs no name with a token, and ignores (with a warning) a name the token contradicts', async () => {
+    const secret = 'a-secret-of-at-least-32-bytes-0123456789';
+    const { url } = await startServer({ secret });
+    const alice = newRoom(url, 'r', 'unused', { token: await createToken({ secret, room: 'r', name: 'alice' }) });
+    const options = { url, room: 'r', token: await createToken({ secret, room: 'r', name: 'bob' }), iceServers: [], logger: captureLogger() };
+    const bob = new RoomClient(options); // no name: the token names bob
+    const logger = captureLogger();
+    const mallory = new RoomClient({ ...options, name: 'mallory', logger, token: await createToken({ secret, room: 'r', name: 'carol' }) });
+    try {
+      await joinAll(alice, bob, mallory);
+      expect([alice.localParticipant.name, bob.localParticipant.name, mallory.localParticipant.name]).toEqual(['alice', 'bob', 'carol']);
+      expect(logger.entries.some((e) => e.level === 'warn' && /option `name` ignored: your join token names you "carol"/.test(e.message))).toBe(true);
+      expect(alice.messaging.getParticipantByName('bob')).toBeDefined();
+    } finally {
+      await Promise.all([bob.close(), mallory.close()]);
+    }
+    // Without a token, a name is still required, and said so at once.
+    expect(() => new RoomClient({ url, room: 'r' })).toThrow(/option `name` must be a non-empty string/);
   });
 });

@@ -4,6 +4,7 @@ import { PeerChannel, type ChannelTransport } from '../../client/peer-channel.js
 import { PeerSession } from '../../client/peer-session.js';
 import { encodeHeader, encodePacket, type Lane, type OutgoingRecord } from '../../client/wire/codec.js';
 import { RoomError } from '../../protocol/errors.js';
+import { RelayTransport, type RelaySender } from '../../client/relay-transport.js';
 
 /** xorshift32: the same seed gives the same frames, so a failure can be replayed. */
 function rng(seed: number) {
@@ -123,6 +124,53 @@ describe('frame decoder fuzz', () => {
     expect(counts.messages).toBeGreaterThan(100);
     expect(counts.refused).toBeGreaterThan(100);
     expect(counts.violations).toBeGreaterThan(10_000);
+    expect(counts.broken).toBeGreaterThan(10); // second hellos, abandoned messages, floods of bad frames
     console.log(`[fuzz] seed ${SEED}: ${JSON.stringify(counts)}, peak pending ${maxPending} B, incomplete ${maxIncomplete}`);
+  });
+});
+
+describe('relay stream fuzz', () => {
+  it('opens only what the peer sealed, in order, whatever else arrives on the stream', async () => {
+    const r = rng(SEED + 1);
+    const inbox: { alice: Uint8Array[]; bob: Uint8Array[] } = { alice: [], bob: [] };
+    const violations: string[] = [];
+    const delivered: number[] = [];
+    let tamper = false;
+    let bob: RelayTransport | undefined;
+    const wire = (to: 'alice' | 'bob'): RelaySender => ({
+      connected: true,
+      relay: (_to, _sid, frame, done) => {
+        // A hostile service (or peer) may corrupt, replay or inject frames on their way.
+        if (to === 'bob' && tamper && r.next() < 0.5) {
+          const bad = r.next() < 0.5 ? frame.slice() : Uint8Array.from({ length: r.int(80) }, () => r.int(256));
+          if (bad.length > 0) bad[r.int(bad.length)] = r.int(256);
+          (to === 'bob' ? bob : alice)?.receive(bad);
+          if (r.next() < 0.3) (to === 'bob' ? bob : alice)?.receive(frame); // a replay, after the genuine one below
+        }
+        inbox[to].push(frame);
+        queueMicrotask(() => {
+          const next = inbox[to].shift();
+          if (next !== undefined) (to === 'bob' ? bob : alice)?.receive(next);
+          done(true, '');
+        });
+      },
+    });
+    let opened = 0;
+    const handlers = (who: string) => ({
+      open: () => void opened++,
+      packet: (packet: Uint8Array) => void (who === 'bob' && delivered.push(packet[0] ?? -1)),
+      failed: (reason: string) => violations.push(`failed: ${reason}`),
+      violation: (reason: string) => violations.push(reason),
+    });
+    const alice: RelayTransport = new RelayTransport({ sender: wire('bob'), to: 'bob', sid: 's', localId: 'alice', maxFrameBytes: 4096 }, handlers('alice'));
+    bob = new RelayTransport({ sender: wire('alice'), to: 'alice', sid: 's', localId: 'bob', maxFrameBytes: 4096 }, handlers('bob'));
+    for (let i = 0; i < 200 && opened < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(opened).toBe(2);
+    tamper = true;
+    for (let n = 0; n < 200; n++) alice.send(new Uint8Array([n % 256, ...Array.from({ length: r.int(500) }, () => r.int(256))]));
+    for (let i = 0; i < 400 && delivered.length < 200; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(delivered).toEqual(Array.from({ length: 200 }, (_, n) => n % 256));
+    expect(violations.length).toBeGreaterThan(20);
+    expect(violations.some((v) => v.startsWith('failed'))).toBe(false);
   });
 });
