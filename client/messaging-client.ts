@@ -229,9 +229,11 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     if (!this.isBanned(envelope.from)) this.mesh?.handleSignal(envelope);
   }
 
-  /** @internal */
-  _relay(from: string, sid: string, data: Uint8Array): void {
-    if (!this.isBanned(from)) this.mesh?.handleRelay(from, sid, data);
+  /** @internal A relayed frame; Socket.IO hands browsers an ArrayBuffer and Node a Buffer. */
+  _relay(from: string, sid: string, data: Uint8Array | ArrayBuffer): void {
+    const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
+    if (bytes === undefined || typeof from !== 'string' || typeof sid !== 'string') return this.context.logger.debug({ from }, 'malformed relay event dropped');
+    if (!this.isBanned(from)) this.mesh?.handleRelay(from, sid, bytes);
   }
 
   private isBanned(peerId: string): boolean {

@@ -76,12 +76,14 @@ export class RelayTransport implements ChannelTransport {
 
   send(packet: Uint8Array): void {
     if (!this.isOpen) return;
-    const copy = packet.slice(); // the outbox reuses its buffer; sealing happens later
-    this.unacknowledged += copy.length;
+    const seal = this.seal;
+    if (seal === undefined) return;
+    this.unacknowledged += packet.length;
+    // Sealing starts now and runs beside the packets before it; the frames leave in order.
+    const sealing = seal.seal(packet.slice()); // the outbox reuses its buffer as soon as this returns
     this.sending = this.sending.then(async () => {
-      if (this.failed || this.seal === undefined) return;
-      const frame = await this.seal.seal(copy);
-      this.emit(frame, copy.length);
+      const frame = await sealing;
+      if (!this.failed) this.emit(frame, packet.length);
     });
   }
 
@@ -90,6 +92,8 @@ export class RelayTransport implements ChannelTransport {
     if (this.failed) return;
     const decoded = decodeRelayFrame(frame);
     if (decoded.kind === 'invalid') return this.handlers.violation(decoded.reason);
+    // Once the keys are in, opening starts at once and runs beside the frames before it; delivery keeps their order.
+    const early = decoded.kind === 'sealed' && this.agreed ? this.seal?.decrypt(decoded.counter, decoded.sealed) : undefined;
     this.receiving = this.receiving.then(async () => {
       const seal = this.seal;
       if (this.failed || seal === undefined) return;
@@ -105,9 +109,10 @@ export class RelayTransport implements ChannelTransport {
         if (!this.failed) this.handlers.open();
         return;
       }
-      const packet = await seal.open(decoded.counter, decoded.sealed);
-      if (typeof packet === 'string') return this.handlers.violation(packet);
-      if (!this.failed) this.handlers.packet(packet);
+      const packet = await (early ?? seal.decrypt(decoded.counter, decoded.sealed));
+      const refused = typeof packet === 'string' ? packet : seal.accept(decoded.counter);
+      if (refused !== undefined) return this.handlers.violation(refused);
+      if (!this.failed && typeof packet !== 'string') this.handlers.packet(packet);
     });
   }
 

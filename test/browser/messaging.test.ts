@@ -81,4 +81,23 @@ describe('browsers and Node in one room (real Chromium, real @roamhq/wrtc)', () 
       await node.close();
     }
   });
+
+  it('relays a pair that cannot link directly, sealed end to end, between a Chromium page and Node', async () => {
+    const { url } = await startServer();
+    const page = new PageDriver('chromium:rita', await browser().newPage());
+    const node = new NodeDriver('node:rolf');
+    await page.open(url);
+    const participants = [
+      { driver: page, name: 'rita' },
+      { driver: node, name: 'rolf' },
+    ];
+    try {
+      // Relay-only ICE with no TURN server: the only path is the service, carrying sealed frames
+      // (WebCrypto in the page, in Node), so both runtimes must agree on keys and frames.
+      await joinAndSeeEachOther(url, 'relayed', participants, { relayOnly: true });
+      await exchangeEverything(participants);
+    } finally {
+      await node.close();
+    }
+  });
 });

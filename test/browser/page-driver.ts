@@ -4,7 +4,7 @@
  * in-page half is installed once per page and keeps its state on `window.__driver`.
  */
 import type { Page } from 'playwright-core';
-import type { AttachmentSpec, Driver, ReceivedSummary } from '../shared/driver.js';
+import type { AttachmentSpec, Driver, JoinOptions, ReceivedSummary } from '../shared/driver.js';
 
 /** Runs inside the page: it must be self-contained (no imports, no closures over test code). */
 function installInPage(): void {
@@ -31,8 +31,10 @@ function installInPage(): void {
       await Promise.all(state.pending);
       return state.received;
     },
-    async join(url: string, room: string, name: string) {
-      state.room = new RoomClient({ url, room, name, iceServers: [] });
+    async join(url: string, room: string, name: string, relayOnly: boolean) {
+      // joinOptions() of ../shared/driver.ts, written out: code handed to the page cannot import.
+      const relay = relayOnly ? { rtcConfig: { iceTransportPolicy: 'relay' }, directTimeoutMs: 300 } : {};
+      state.room = new RoomClient({ url, room, name, iceServers: [], ...relay });
       state.room.messaging.on('message', (m) => {
         if (m.type === 'echo') {
           void state.room?.messaging.sendMessage({ to: m.from, type: 'echoed', message: m.message }).catch(() => undefined);
@@ -66,7 +68,7 @@ function installInPage(): void {
 interface InPage {
   names(): string[];
   received(): Promise<ReceivedSummary[]>;
-  join(url: string, room: string, name: string): Promise<void>;
+  join(url: string, room: string, name: string, relayOnly: boolean): Promise<void>;
   send(toName: string, type: string, message: Record<string, unknown>, spec?: AttachmentSpec): Promise<void>;
   broadcast(type: string, message: Record<string, unknown>, spec?: AttachmentSpec): Promise<Array<{ name: string; ok: boolean }>>;
   close(): Promise<void>;
@@ -90,8 +92,8 @@ export class PageDriver implements Driver {
     await this.page.evaluate(installInPage);
   }
 
-  join(url: string, room: string, name: string): Promise<void> {
-    return this.page.evaluate(([u, r, n]) => (window as unknown as WithDriver).__driver.join(u, r, n), [url, room, name] as const);
+  join(url: string, room: string, name: string, options: JoinOptions = {}): Promise<void> {
+    return this.page.evaluate(([u, r, n, relay]) => (window as unknown as WithDriver).__driver.join(u, r, n, relay), [url, room, name, options.relayOnly === true] as const);
   }
 
   presence(): Promise<string[]> {

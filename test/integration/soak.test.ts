@@ -48,6 +48,7 @@ describe('soak', () => {
     // Bounded memory: no process grew by more than 300 MiB over its meshed size while carrying
     // its 32,000+ messages (each keeps at most 256 unreceipted sends; attachments ≤ 256 KiB).
     for (const r of reports) expect((r['peakRssMiB'] as number) - (r['rssReadyMiB'] as number)).toBeLessThan(300);
-    expect((await Promise.all(parties.map((p) => p.exited))).map((e) => e.code)).toEqual(parties.map(() => 0));
+    const exits = await Promise.all(parties.map((p) => p.exited));
+    expect(exits.map((e) => e.code), exits.map((e) => `${String(e.signal)} ${e.stderr.slice(-500)}`).join('\n')).toEqual(parties.map(() => 0));
   }, SOAK_TIMEOUT_MS + 30_000);
 });

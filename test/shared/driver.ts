@@ -16,10 +16,19 @@ export interface ReceivedSummary {
   attachment: { size: number; sha256: string } | null;
 }
 
+/** How a driver's participant joins: `relayOnly` allows no direct link (relay-only ICE, no TURN), so every pair goes through the service's relay. */
+export interface JoinOptions {
+  relayOnly?: boolean;
+}
+
+/** The RoomClient options JoinOptions stand for. */
+export const joinOptions = (options: JoinOptions = {}): { rtcConfig?: Record<string, unknown>; directTimeoutMs?: number } =>
+  options.relayOnly === true ? { rtcConfig: { iceTransportPolicy: 'relay' }, directTimeoutMs: 300 } : {};
+
 export interface Driver {
   readonly label: string;
   /** start() and enable(). */
-  join(url: string, room: string, name: string): Promise<void>;
+  join(url: string, room: string, name: string, options?: JoinOptions): Promise<void>;
   /** Names in the presence list, sorted. */
   presence(): Promise<string[]>;
   /** Resolves once the presence list is exactly `names`. */

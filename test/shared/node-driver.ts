@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RoomClient, type ReceivedMessage } from '../../client/index.js';
 import { withTimeout } from '../helpers.js';
-import { attachmentBytes, type AttachmentSpec, type Driver, type ReceivedSummary } from './driver.js';
+import { attachmentBytes, joinOptions, type AttachmentSpec, type Driver, type JoinOptions, type ReceivedSummary } from './driver.js';
 
 const summarize = (m: ReceivedMessage): ReceivedSummary => ({
   from: m.from.name ?? m.fromParticipantId,
@@ -28,8 +28,8 @@ export class NodeDriver implements Driver {
     return this.room;
   }
 
-  async join(url: string, room: string, name: string): Promise<void> {
-    this.room = new RoomClient({ url, room, name, iceServers: [], logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  async join(url: string, room: string, name: string, options: JoinOptions = {}): Promise<void> {
+    this.room = new RoomClient({ url, room, name, iceServers: [], logger: { debug() {}, info() {}, warn() {}, error() {} }, ...joinOptions(options) });
     this.room.messaging.on('message', (m) => {
       if (m.type === 'echo') void this.client.messaging.sendMessage({ to: m.from, type: 'echoed', message: m.message }).catch(() => undefined);
       else this.received.push(summarize(m));

@@ -4,14 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
-import { attachmentBytes, type AttachmentSpec, type Driver } from './driver.js';
+import { attachmentBytes, type AttachmentSpec, type Driver, type JoinOptions } from './driver.js';
 
 const sha256 = (spec: AttachmentSpec): string => createHash('sha256').update(attachmentBytes(spec)).digest('hex');
 const MiB = 1024 * 1024;
 
 /** Joins everyone to `room`; afterwards each one's presence is exactly the others. */
-export async function joinAndSeeEachOther(url: string, room: string, participants: Array<{ driver: Driver; name: string }>): Promise<void> {
-  for (const { driver, name } of participants) await driver.join(url, room, name);
+export async function joinAndSeeEachOther(url: string, room: string, participants: Array<{ driver: Driver; name: string }>, options: JoinOptions = {}): Promise<void> {
+  for (const { driver, name } of participants) await driver.join(url, room, name, options);
   for (const { driver, name } of participants) {
     const others = participants.filter((p) => p.name !== name).map((p) => p.name);
     await driver.waitForPresence(others, 10_000);
