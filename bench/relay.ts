@@ -15,7 +15,7 @@ import { RoomClient } from '../client/index.js';
 const QUICK = process.argv.includes('--quick');
 const REPS = QUICK ? 1 : 3;
 const BYTES = (QUICK ? 8 : 32) * 1024 * 1024;
-const PACKET = 32 * 1024;
+const PACKET = 32 * 1024; // protocol/limits.ts MAX_RELAY_PACKET_BYTES, written out so that older checkouts run this too
 const WINDOW = 16; // frames in flight, as the client's 512 KiB relay high mark allows
 
 const child = spawn(process.execPath, ['dist/signaling/cli.js', 'serve', '--port', '0', '--log-level', 'warn', '--relay-bytes-per-second', '1073741824'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { io as connect, type Socket } from 'socket.io-client';
+import { MAX_RELAY_PACKET_BYTES } from '../protocol/limits.js';
 import { PROTOCOL_VERSION } from '../protocol/signaling.js';
 import { spawnRedis } from '../scripts/redis-server.js';
 
@@ -20,7 +21,7 @@ const JOINERS = QUICK ? 300 : 1000;
 const PAIRS = 50;
 const SIGNALS_PER_SENDER = QUICK ? 500 : 2000;
 const RELAY_BYTES = (QUICK ? 16 : 64) * 1024 * 1024;
-const RELAY_PACKET = 32 * 1024;
+const RELAY_PACKET = MAX_RELAY_PACKET_BYTES;
 const RELAY_WINDOW = 16; // packets in flight, as the client's 512 KiB relay high mark allows
 
 type Kind = 'roommesh' | 'plain';

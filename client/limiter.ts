@@ -4,9 +4,9 @@
  * BASELINES.md), so every client in a process shares one limiter on how many links it
  * initiates at once.
  *
- * Fair to honest peers when others stall: an initiator holds its slot until its link opens
- * or its own gathering completes, whichever comes first (waiting for a peer that may never
- * answer needs no slot), and at most `holdMs`; waiters with a lower `priority` (a peer's
+ * Fair to honest peers when others stall: an initiator holds its slot until its link opens,
+ * or briefly past its own gathering (peer.ts: waiting long for a peer that may never answer
+ * needs no slot), and at most `holdMs`; waiters with a lower `priority` (a peer's
  * failures in a row) go first. So participants that never answer cannot keep newcomers waiting.
  */
 interface Waiter {

@@ -4,7 +4,7 @@
  * open data channels, and is reported as `disconnected`.
  */
 import { RoomError } from '../protocol/errors.js';
-import type { ServiceLimits } from '../protocol/limits.js';
+import { MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, type ServiceLimits } from '../protocol/limits.js';
 import { PROTOCOL_VERSION, type IceServer } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { MessagingClient } from './messaging-client.js';
@@ -26,11 +26,12 @@ export interface RoomEvents {
 
 function checkOptions(options: RoomClientOptions): Tunables {
   if (!isPlainObject(options)) throw new RoomError('INVALID_ARGUMENT', 'new RoomClient({ url, room, name }) takes an options object');
-  const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
-  if (!nonEmpty(options.room)) throw new RoomError('INVALID_ARGUMENT', 'option `room` must be a non-empty string');
+  const nonEmpty = (value: unknown, max = Number.POSITIVE_INFINITY): boolean => typeof value === 'string' && value.length > 0 && value.length <= max;
+  if (!nonEmpty(options.room, MAX_ROOM_CHARS)) throw new RoomError('INVALID_ARGUMENT', `option \`room\` must be a non-empty string of at most ${MAX_ROOM_CHARS} characters`);
+  if (options.role !== undefined && !nonEmpty(options.role, MAX_ROLE_CHARS)) throw new RoomError('INVALID_ARGUMENT', `option \`role\` must be a non-empty string of at most ${MAX_ROLE_CHARS} characters`);
   if (options.token !== undefined && !nonEmpty(options.token)) throw new RoomError('INVALID_ARGUMENT', 'option `token` must be a non-empty string (a join token from createToken)');
-  if (options.name !== undefined ? !nonEmpty(options.name) : options.token === undefined) {
-    throw new RoomError('INVALID_ARGUMENT', 'option `name` must be a non-empty string (it may be left out only with a `token`, which names you)');
+  if (options.name !== undefined ? !nonEmpty(options.name, MAX_NAME_CHARS) : options.token === undefined) {
+    throw new RoomError('INVALID_ARGUMENT', `option \`name\` must be a non-empty string of at most ${MAX_NAME_CHARS} characters (it may be left out only with a \`token\`, which names you)`);
   }
   const urls: unknown[] = Array.isArray(options.url) ? options.url : [options.url];
   if (urls.length === 0 || urls.some((u) => typeof u !== 'string' || u.length === 0)) {

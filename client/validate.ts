@@ -4,6 +4,7 @@
  * JSON on the way (BigInt, functions, NaN, class instances, cycles).
  */
 import { RoomError } from '../protocol/errors.js';
+import { MAX_ATTRIBUTE_KEY_CHARS } from '../protocol/limits.js';
 import { MAX_TYPE_LENGTH } from './wire/codec.js';
 
 /** Where `value` stops being plain JSON (a path and a reason), or undefined if it is. */
@@ -79,7 +80,7 @@ export function attachmentBytes(attachment: unknown): Uint8Array | RoomError {
 export function checkAttributes(attributes: unknown, what: string): RoomError | undefined {
   if (!isPlainObject(attributes)) return new RoomError('INVALID_ARGUMENT', `${what} must be a plain object of JSON values`);
   for (const [key, value] of Object.entries(attributes)) {
-    if (key.length === 0 || key.length > 128) return new RoomError('INVALID_ARGUMENT', `attribute names must be 1 to 128 characters`);
+    if (key.length === 0 || key.length > MAX_ATTRIBUTE_KEY_CHARS) return new RoomError('INVALID_ARGUMENT', `attribute names must be 1 to ${MAX_ATTRIBUTE_KEY_CHARS} characters`);
     if (value === undefined) return new RoomError('INVALID_ARGUMENT', `attribute "${key}" is undefined`);
     const problem = findNonJson(value, key);
     if (problem !== undefined) return new RoomError('INVALID_ARGUMENT', `attribute is not plain JSON: ${problem}`);

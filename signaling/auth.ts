@@ -3,6 +3,7 @@
  * name, role and attributes, and expires; the service takes identity from it, never from
  * what the client claims. Every refusal says which check failed.
  */
+import { MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS } from '../protocol/limits.js';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { JsonValue } from '../protocol/json.js';
@@ -28,9 +29,9 @@ export interface TokenIdentity {
 
 const ISSUER = 'roommesh';
 const claimsSchema = z.object({
-  room: z.string().min(1).max(128),
-  name: z.string().min(1).max(128),
-  role: z.string().min(1).max(64).optional(),
+  room: z.string().min(1).max(MAX_ROOM_CHARS),
+  name: z.string().min(1).max(MAX_NAME_CHARS),
+  role: z.string().min(1).max(MAX_ROLE_CHARS).optional(),
   attrs: attributesSchema.optional(),
 });
 
