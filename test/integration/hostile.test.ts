@@ -307,6 +307,24 @@ describe('bounded work per hostile frame on the data channel', () => {
   });
 });
 
+describe('the relay is metered apart from signals, and tiny packets cannot outrun it', () => {
+  it('charges each relayed packet at least 1 KiB: a flood of 1-byte packets that ignores acknowledgements is cut off', async () => {
+    const { lines, logger } = serviceLog();
+    const { url } = await startServer({ logger, relayBytesPerSecond: 64 * 1024, relayBurstBytes: 64 * 1024 });
+    const victim = newRoom(url, 'r', 'victim');
+    await joinAll(victim);
+    const flooder = await Hostile.join(url, 'r', 'flooder');
+    await flooder.enable();
+    const cut = new Promise<string>((resolve) => flooder.socket.once('disconnect', resolve));
+    // 1,000 one-byte packets are 1,000 bytes, far under the 256 KiB a client may have waiting; counted
+    // at 1 KiB each they are 1,000 KiB, and the flooder is disconnected.
+    for (let i = 0; i < 1000; i++) flooder.socket.emit('relay', { to: victim.localParticipant.id, sid: 'x', data: new Uint8Array([i & 0xff]) }, () => {});
+    expect(await withTimeout(cut, 5000, 'the relay flooder disconnected')).toBe('io server disconnect');
+    expect(lines.some((l) => /relaying without waiting for acknowledgements/.test(l.msg))).toBe(true);
+    expect(victim.state).toBe('started');
+  });
+});
+
 describe('the relay hides messages from the service', () => {
   it('carries a relayed pair\'s messages as ciphertext only: nothing of the plaintext crosses the service', async () => {
     const { url } = await startServer();
