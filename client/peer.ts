@@ -347,12 +347,17 @@ export class Peer {
         open: () => {
           if (!isCurrent() || path === undefined) return;
           const current = path;
-          const channel = new PeerChannel(transport, this.session, this.context.tunables, this.handlers((hello) => {
+          const channel: PeerChannel = new PeerChannel(transport, this.session, this.context.tunables, this.handlers((hello) => {
             current.ready = true;
             if (this.direct?.ready !== true) this.session.activate(channel, hello);
           }, lost));
           current.channel = channel;
-          if (!this.initiator) this.reachable(channel);
+          // The responder lists the peer before its own hello leaves (the initiator lists it once
+          // that hello arrives, so both agree), and with no direct link the path is this one.
+          if (!this.initiator) {
+            if (this.direct?.ready !== true) this.setPath('relayed');
+            this.reachable(channel);
+          }
         },
         packet: (packet) => {
           if (isCurrent()) path?.channel?.receive(packet);
@@ -371,14 +376,14 @@ export class Peer {
     this.relay = this.createRelay(randomSid());
   }
 
-  /** Handlers of one stream: `onHello` makes it ready (and, normally, the one messages take). */
+  /** Handlers of one stream: `onHello` makes it ready (and, normally, the one messages take); the path is known before the peer is listed. */
   private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void): ChannelHandlers {
     return {
       hello: (hello) => {
         if (this.state === 'closed') return;
         onHello(hello);
-        this.reachable();
         this.pathChanged();
+        this.reachable();
       },
       bye: () => this.giveUp('bye', 'said goodbye'),
       silent: () => lost(`nothing heard for ${this.context.tunables.livenessTimeoutMs} ms`),
@@ -452,9 +457,14 @@ export class Peer {
 
   private pathChanged(): void {
     const kind: LinkKind | undefined = this.direct?.ready === true ? 'direct' : this.relay?.ready === true ? 'relayed' : undefined;
-    if (kind === undefined || kind === this.current) return;
+    if (kind !== undefined) this.setPath(kind);
+  }
+
+  /** Messages take `kind` now; told also before the peer is listed, so its participant object shows the path from the start. */
+  private setPath(kind: LinkKind): void {
+    if (kind === this.current) return;
     this.current = kind;
-    if (this.state === 'open') this.events.path(kind);
+    this.events.path(kind);
   }
 
   private armGiveUp(): void {

@@ -16,7 +16,11 @@ import { checkAttributes, isPlainObject } from './validate.js';
 export type RoomState = 'new' | 'starting' | 'started' | 'closed';
 
 export interface RoomEvents {
-  /** The connection to the signaling service was lost; open data channels keep working, and the client reconnects. */
+  /**
+   * The connection to the signaling service was lost; open data channels keep working, and the
+   * client reconnects. `'replaced'`: a newer join with the same token took this participant's
+   * place, and the room closes (`closed` follows).
+   */
   disconnected: (reason: string) => void;
   /** The client is back in the room as the same participant, presence re-synced. */
   reconnected: () => void;
@@ -69,6 +73,8 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
   private serviceLimits: ServiceLimits | undefined;
   /** Proves who we are when resuming; from the join reply. */
   private credential: string | undefined;
+  /** With a service that has a secret: proves it admitted us, so that it takes us back. */
+  private ticket: string | undefined;
   private readonly logger: Logger;
   private readonly tunables: Tunables;
   /** Joined and, after any reconnection, rejoined: the service knows us on this connection. */
@@ -138,6 +144,13 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
     signaling.on('signal', (envelope) => this.messaging._signal(envelope));
     signaling.on('relay', ({ from, sid, data }) => this.messaging._relay(from, sid, data));
     signaling.on('failure', (failure) => this.logger.warn({ ...failure }, 'the signaling service refused a message'));
+    // Someone joined with our token (one live participant per token): the room is theirs now.
+    signaling.on('session:replaced', ({ message }) => {
+      if (this._state !== 'started') return;
+      this.logger.warn({ reason: String(message) }, 'replaced by a newer join with the same token; closing the room');
+      this.emit('disconnected', 'replaced');
+      void this.close();
+    });
     try {
       await signaling.connect();
       const { options } = this;
@@ -153,6 +166,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       this.iceServers = reply.iceServers;
       this.serviceLimits = reply.limits;
       this.credential = reply.credential;
+      this.ticket = reply.ticket;
       this.localParticipant._assign(reply.participant);
       const named = this.localParticipant.name;
       if (options.name !== undefined && named !== options.name) {
@@ -189,6 +203,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
         ...(options.role === undefined ? {} : { role: options.role }),
         attributes,
         ...(options.token === undefined ? {} : { token: options.token }),
+        ...(this.ticket === undefined ? {} : { ticket: this.ticket }),
         messaging: this.messaging._wantsMessaging,
       });
       if (this._state !== 'started' || !signaling.connected) return;

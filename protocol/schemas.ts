@@ -29,7 +29,12 @@ export const joinRequestSchema: z.ZodType<JoinRequest> = z.strictObject(joinFiel
 
 /** 32 random bytes, base64url. */
 export const credentialSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a credential this service issued');
-export const resumeRequestSchema: z.ZodType<ResumeRequest> = z.strictObject({ ...joinFields, credential: credentialSchema, messaging: z.boolean() });
+export const resumeRequestSchema: z.ZodType<ResumeRequest> = z.strictObject({
+  ...joinFields,
+  credential: credentialSchema,
+  ticket: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a ticket this service issued').optional(),
+  messaging: z.boolean(),
+});
 
 export const setAttributesRequestSchema: z.ZodType<SetAttributesRequest> = z.strictObject({ attributes: attributesSchema });
 

@@ -28,6 +28,8 @@ export interface JoinRequest {
 export interface ResumeRequest extends Omit<JoinRequest, 'v'> {
   v: typeof PROTOCOL_VERSION;
   credential: string;
+  /** The join reply's ticket (services with a secret): proves this service admitted this participant with this token. */
+  ticket?: string | undefined;
   /** Whether messaging was enabled: if so the service enables it again and lists the peers. */
   messaging: boolean;
 }
@@ -78,6 +80,8 @@ export interface JoinReply {
   credential: string;
   /** The limits this service enforces (relayed packets are sized to fit its payload limit). */
   limits: ServiceLimits;
+  /** With a secret: what `resume` must present, so that only a participant this service admitted can resume. */
+  ticket?: string;
 }
 
 export interface ResumeReply {
@@ -150,6 +154,8 @@ export interface ServerToClientEvents {
    * behind a load balancer) within `drainMs`; the room resumes there. Nobody is announced as gone.
    */
   'service:closing': (notice: { drainMs: number }) => void;
+  /** A newer join with this connection's token took its place; the service disconnects this connection next. */
+  'session:replaced': (notice: { message: string }) => void;
   /** A payload without an acknowledgement was refused (e.g. a bad signal). */
   failure: (failure: ErrorPayload & { event: string }) => void;
 }

@@ -34,6 +34,7 @@ serve.action(async (flags: Record<string, unknown>) => {
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     trustProxy: config.trustProxy,
     joinTimeoutMs: config.joinTimeoutMs,
+    resumeGraceSeconds: config.resumeGraceSeconds,
     maxAttributes: config.maxAttributes,
     maxAttributeBytes: config.maxAttributeBytes,
     relayBytesPerSecond: config.relayBytesPerSecond,
@@ -69,13 +70,16 @@ cli
   .option('--role <role>', 'Participant role', { default: 'participant' })
   .option('--attribute <key=json>', 'An attribute (repeatable); the value is JSON, or a plain string')
   .option('--ttl <seconds>', 'Lifetime in seconds', { default: 3600 })
-  .action(async (flags: { secret?: string; room?: string; name?: string; role: string; attribute?: string | string[]; ttl: string | number }) => {
+  .option('--shared <n>', 'Let up to n participants hold this token at once (default 1: a second join replaces the first)')
+  .action(async (flags: { secret?: string; room?: string; name?: string; role: string; attribute?: string | string[]; ttl: string | number; shared?: string | number }) => {
     const secret = secretFrom(flags.secret);
     if (secret === undefined || flags.room === undefined || flags.name === undefined) {
       throw new Error('token needs --secret (or ROOMMESH_SECRET), --room and --name');
     }
     const ttl = Number(flags.ttl);
     if (!Number.isInteger(ttl) || ttl < 1) throw new Error('--ttl must be a positive number of seconds');
+    const shared = flags.shared === undefined ? 1 : Number(flags.shared);
+    if (!Number.isInteger(shared) || shared < 1) throw new Error('--shared must be a whole number of participants, at least 1');
     const attributes: Record<string, import('../protocol/json.js').JsonValue> = {};
     for (const pair of [flags.attribute ?? []].flat()) {
       const at = pair.indexOf('=');
@@ -87,7 +91,7 @@ cli
         attributes[pair.slice(0, at)] = raw;
       }
     }
-    const token = await createToken({ secret, room: String(flags.room), name: String(flags.name), role: flags.role, attributes, expiresIn: ttl });
+    const token = await createToken({ secret, room: String(flags.room), name: String(flags.name), role: flags.role, attributes, expiresIn: ttl, maxParticipants: shared });
     process.stdout.write(`${token}\n`);
   });
 

@@ -47,6 +47,7 @@ export const SERVE_SETTINGS = {
   enablesPerMinute: { flag: 'enables-per-minute', env: 'ROOMMESH_ENABLES_PER_MINUTE', help: 'Times a participant may turn messaging on per minute', schema: int(1), default: SERVER_DEFAULTS.enablesPerMinute },
   maxConnectionsPerAddress: { flag: 'max-connections-per-address', env: 'ROOMMESH_MAX_CONNECTIONS_PER_ADDRESS', help: 'Connections accepted from one client address at once', schema: int(1), default: SERVER_DEFAULTS.maxConnectionsPerAddress },
   trustProxy: { flag: 'trust-proxy', env: 'ROOMMESH_TRUST_PROXY', help: 'Count clients by the last X-Forwarded-For entry (behind one proxy that appends it)', schema: flag, default: SERVER_DEFAULTS.trustProxy },
+  resumeGraceSeconds: { flag: 'resume-grace-seconds', env: 'ROOMMESH_RESUME_GRACE_SECONDS', help: 'A proven resume may present a join token expired this long ago', schema: int(0, 7 * 86_400), default: SERVER_DEFAULTS.resumeGraceSeconds },
   joinTimeoutMs: { flag: 'join-timeout-ms', env: 'ROOMMESH_JOIN_TIMEOUT_MS', help: 'Close connections that have not joined a room this long after connecting', schema: int(100, 600_000), default: SERVER_DEFAULTS.joinTimeoutMs },
   maxAttributes: { flag: 'max-attributes', env: 'ROOMMESH_MAX_ATTRIBUTES', help: 'Attributes one participant may have', schema: int(1, 10_000), default: SERVER_DEFAULTS.maxAttributes },
   maxAttributeBytes: { flag: 'max-attribute-bytes', env: 'ROOMMESH_MAX_ATTRIBUTE_BYTES', help: "A participant's attributes, in bytes of JSON", schema: int(256), default: SERVER_DEFAULTS.maxAttributeBytes },

@@ -33,6 +33,8 @@ export const rooms = {
   participant: (id: string): string => `p:${id}`,
   /** One participant, only while it is in `room` with messaging enabled: signals and relays go here. */
   reachable: (id: string, room: string): string => `m:${JSON.stringify([id, room])}`,
+  /** The participants of `room` that joined with the token whose key is `key`. */
+  token: (key: string, room: string): string => `t:${JSON.stringify([key, room])}`,
 } as const;
 
 export function toInfo(member: Member): ParticipantInfo {
@@ -129,6 +131,11 @@ export class Directory {
   async enabledPeers(room: string, exceptId: string): Promise<Member[]> {
     const found = uniqueMembers((await this.source.fetch(rooms.enabled(room))).map((s) => s.data));
     return found.filter((m) => m.id !== exceptId && m.messaging);
+  }
+
+  /** The participants of `room` holding the token `key`, on every process (ids, each once). */
+  async tokenHolders(key: string, room: string): Promise<string[]> {
+    return uniqueMembers((await this.source.fetch(rooms.token(key, room))).map((s) => s.data)).map((m) => m.id);
   }
 
   /** Every connection of participant `id`, on every process. */

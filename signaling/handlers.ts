@@ -13,6 +13,7 @@ import type { ServiceLimits } from '../protocol/limits.js';
 import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
 import type { ClientToServerEvents, IceServer, JoinRequest, Reply, ServerToClientEvents } from '../protocol/signaling.js';
 import { verifyToken } from './auth.js';
+import { checkTicket, issueTicket } from './tickets.js';
 import { memberFrom, rooms, toInfo, type Directory, type KeyedLock, type Member, type MemberData } from './directory.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -37,6 +38,10 @@ export interface HandlerContext {
   iceServers: IceServer[];
   /** When set, a join needs a token signed with it. */
   secret: string | Uint8Array | undefined;
+  /** Signs resume tickets (derived from the secret; signaling/tickets.ts). */
+  ticketKey: Buffer | undefined;
+  /** A proven resume may present a token expired this long ago. */
+  resumeGraceSeconds: number;
   limits: { maxParticipantsPerRoom: number; maxRooms: number };
   /** What the service tells every client at join, and enforces: payload size, attribute caps. */
   serviceLimits: ServiceLimits;
@@ -53,9 +58,6 @@ export interface HandlerContext {
   /** Joins to one room, one after another within this process (so its size check holds here). */
   joinLock: KeyedLock;
 }
-
-/** A resuming participant's join token may have expired this long ago (it was admitted while valid). */
-const RESUME_TOKEN_GRACE_SECONDS = 3600;
 
 /** 256 random bits, URL-safe: the secret a participant resumes with. */
 export const newCredential = (): string => randomBytes(32).toString('base64url');
@@ -76,6 +78,8 @@ export function attributesProblem(attributes: Record<string, JsonValue>, limits:
 }
 
 type Identity = { name: string; role: string; attributes: Record<string, JsonValue> };
+/** The token a participant holds: its key (what makes two joins the same token) and how many may hold it at once. */
+type Holding = { key: string; share: number };
 
 export function attachHandlers(socket: RoomSocket, context: HandlerContext): void {
   const { io, directory, logger, metrics } = context;
@@ -150,15 +154,24 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return member;
   };
 
-  /** Who the request may be: from the token when the service has a secret, never from the client's claims. */
-  const admit = async (request: JoinRequest, expiredGraceSeconds: number) => {
+  /**
+   * Who the request may be: from the token when the service has a secret, never from the
+   * client's claims. A resume must carry the ticket its join was given, for the same id, room
+   * and token: only then may the token have expired (up to `resumeGraceSeconds` ago).
+   */
+  const admit = async (request: JoinRequest, resume?: { id: string; ticket: string | undefined }) => {
     let identity: Identity;
     let locked: string[] = [];
+    let token: Holding | undefined;
     if (context.secret !== undefined) {
-      const granted = await verifyToken(context.secret, request.token, request.room, expiredGraceSeconds);
+      if (resume !== undefined && (context.ticketKey === undefined || request.token === undefined || !checkTicket(context.ticketKey, resume.ticket, resume.id, request.room, request.token))) {
+        throw new RoomError('UNAUTHORIZED', 'this service never admitted this participant with this token (no valid resume ticket); join instead');
+      }
+      const granted = await verifyToken(context.secret, request.token, request.room, { expiredGraceSeconds: resume === undefined ? 0 : context.resumeGraceSeconds });
       if (typeof granted === 'string') throw new RoomError('UNAUTHORIZED', granted);
       identity = { name: granted.name, role: granted.role, attributes: { ...request.attributes, ...granted.attributes } };
       locked = ['name', ...Object.keys(granted.attributes)];
+      token = { key: granted.key, share: granted.share };
     } else {
       if (request.name === undefined) throw new RoomError('INVALID_MESSAGE', 'name: required (this service has no secret, so no token names you)');
       identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
@@ -169,13 +182,30 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       throw problem;
     }
     if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while joining');
-    return { identity, locked };
+    return { identity, locked, token };
   };
 
-  /** Puts this connection in `room` as `id`, within the room and service limits (counted across every process). */
-  const register = (id: string, room: string, identity: Identity, locked: string[]): Promise<Member> =>
+  /**
+   * Puts this connection in `room` as `id`, within the room and service limits (counted
+   * across every process) and its token's: a token held by another participant already is
+   * taken over by a join (the other is told, and dropped) and refused to a resume (it was
+   * replaced); a shared token admits up to its `share` at once.
+   */
+  const register = (id: string, room: string, identity: Identity, locked: string[], token: Holding | undefined, kind: 'join' | 'resume'): Promise<Member> =>
     context.joinLock.run(room, async () => {
-      const others = (await directory.members(room)).filter((m) => m.id !== id);
+      let replaced: string[] = [];
+      if (token !== undefined) {
+        const holders = (await directory.tokenHolders(token.key, room)).filter((holder) => holder !== id);
+        if (token.share > 1 && holders.length >= token.share) {
+          metrics.limitHit('token_share');
+          throw new RoomError('UNAUTHORIZED', `this join token admits at most ${token.share} participants at once, and ${holders.length} hold it now`);
+        }
+        if (token.share === 1 && holders.length > 0) {
+          if (kind === 'resume') throw new RoomError('UNAUTHORIZED', 'a newer join with the same token replaced this participant');
+          replaced = holders;
+        }
+      }
+      const others = (await directory.members(room)).filter((m) => m.id !== id && !replaced.includes(m.id));
       if (others.length >= context.limits.maxParticipantsPerRoom) {
         metrics.limitHit('room_full');
         throw new RoomError('ROOM_FULL', `room "${room}" is full`);
@@ -187,7 +217,14 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while joining');
       Object.assign(socket.data, { participantId: id, room, role: identity.role, attributes: { ...identity.attributes, name: identity.name }, messaging: false });
       socket.data.lockedAttributes = locked;
-      void socket.join([rooms.all(room), rooms.participant(id)]);
+      void socket.join([rooms.all(room), rooms.participant(id), ...(token === undefined ? [] : [rooms.token(token.key, room)])]);
+      if (token !== undefined && replaced.length > 0) {
+        // The notice and then the disconnect go down each replaced connection in order, on whichever process holds it.
+        const holders = io.to(rooms.token(token.key, room)).except(rooms.participant(id));
+        holders.emit('session:replaced', { message: 'a newer join with the same token took your place in the room' });
+        io.in(rooms.token(token.key, room)).except(rooms.participant(id)).disconnectSockets(false);
+        logger.info({ participant: id, room, replaced }, 'a join with the same token replaced a participant');
+      }
       return self();
     });
 
@@ -227,26 +264,27 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   handle('join', (payload) => {
     const request = parse(joinRequestSchema, payload);
     return once(async () => {
-      const { identity, locked } = await admit(request, 0);
+      const { identity, locked, token } = await admit(request);
       const credential = newCredential();
-      const member = await register(participantIdFor(credential), request.room, identity, locked);
+      const member = await register(participantIdFor(credential), request.room, identity, locked, token, 'join');
       metrics.joined('join');
       logger.info({ participant: member.id, room: request.room, name: identity.name }, 'participant joined');
-      return { participant: toInfo(member), iceServers: context.iceServers, credential, limits: context.serviceLimits };
+      const ticket = context.ticketKey === undefined || request.token === undefined ? {} : { ticket: issueTicket(context.ticketKey, member.id, request.room, request.token) };
+      return { participant: toInfo(member), iceServers: context.iceServers, credential, limits: context.serviceLimits, ...ticket };
     });
   });
 
   handle('resume', (payload) => {
     const request = parse(resumeRequestSchema, payload);
     return once(async () => {
-      const { identity, locked } = await admit(request, RESUME_TOKEN_GRACE_SECONDS);
       const id = participantIdFor(request.credential);
+      const { identity, locked, token } = await admit(request, { id, ticket: request.ticket });
       // The same participant on a connection not yet seen to drop, on this process or another: this one replaces it.
       const previous = (await directory.connections(id)).filter((s) => s.id !== socket.id);
       if (previous.some((s) => s.data?.room !== undefined && s.data.room !== request.room)) {
         throw new RoomError('UNAUTHORIZED', 'this credential belongs to another room');
       }
-      const member = await register(id, request.room, identity, locked);
+      const member = await register(id, request.room, identity, locked, token, 'resume');
       for (const stale of previous) stale.disconnect(true); // quiet: its process sees this connection still holds the id
       const participants = request.messaging ? await enableMessaging() : [];
       metrics.joined('resume');

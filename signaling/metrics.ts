@@ -16,7 +16,8 @@ export type LimitName =
   | 'connections_per_address'
   | 'join_timeout'
   | 'attributes'
-  | 'enable_rate';
+  | 'enable_rate'
+  | 'token_share';
 
 export interface ServiceMetrics {
   joined(kind: 'join' | 'resume'): void;

@@ -15,6 +15,7 @@ import { ConnectionsPerAddress, clientAddress } from './connections.js';
 import { Directory, KeyedLock } from './directory.js';
 import { attachHandlers, type RoomServer } from './handlers.js';
 import { KeyedBuckets } from './rate-limit.js';
+import { ticketKey as createTicketKey } from './tickets.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type LocalCounts } from './metrics.js';
 import { connectRedis, redactUrl, type RedisLink } from './redis.js';
@@ -29,6 +30,11 @@ export interface SignalingServerOptions {
   iceServers?: IceServer[];
   /** Require a join token signed with this secret (see createToken). Without it the service is open to anyone who reaches it. */
   secret?: string | Uint8Array;
+  /**
+   * A participant resuming (after its connection dropped, or the service restarted) with the
+   * ticket its join was given may present a token expired this long ago. Default 3600 s.
+   */
+  resumeGraceSeconds?: number;
   /** Serve HTTPS/WSS with this certificate and key (PEM). Default: plain HTTP (put a TLS proxy in front). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Participants one room admits before refusing with ROOM_FULL. Default 50. */
@@ -109,6 +115,7 @@ export const SERVER_DEFAULTS = {
   maxConnectionsPerAddress: 32,
   trustProxy: false,
   joinTimeoutMs: 10_000,
+  resumeGraceSeconds: 3600,
   maxAttributes: DEFAULT_MAX_ATTRIBUTES,
   maxAttributeBytes: DEFAULT_MAX_ATTRIBUTE_BYTES,
   maxPayloadBytes: 64 * 1024,
@@ -184,6 +191,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     localRooms: () => server.of('/').adapter.rooms,
   });
   const joinLock = new KeyedLock();
+  const ticketKey = options.secret === undefined ? undefined : createTicketKey(options.secret);
   const perAddress = new ConnectionsPerAddress(settings.maxConnectionsPerAddress);
   server.use((socket, next) => {
     const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], settings.trustProxy);
@@ -205,6 +213,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       metrics,
       iceServers: settings.iceServers ?? [],
       secret: options.secret,
+      ticketKey,
+      resumeGraceSeconds: settings.resumeGraceSeconds,
       limits: { maxParticipantsPerRoom: settings.maxParticipantsPerRoom, maxRooms: settings.maxRooms },
       serviceLimits: { maxPayloadBytes: settings.maxPayloadBytes, maxAttributes: settings.maxAttributes, maxAttributeBytes: settings.maxAttributeBytes },
       rate: {
