@@ -3,19 +3,21 @@
  * process, sealed end to end, against the same service carrying the same bytes as bare
  * `relay` events (the transport alone, no roommesh client), in one run. The service runs in
  * its own process with the relay rate unmetered; the two clients run here. Each figure is
- * the median of 3 repetitions after a warm-up. Uses nothing newer than the client's public
- * API, so it runs unchanged on an older checkout for a before/after comparison.
+ * the median of 3 repetitions after a warm-up. (The before/after figures in the README came
+ * from running it on the commit before sealing, which needs only the client's public API.)
  *   npm run build && npm run bench:relay [-- --quick]
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { io as connect, type Socket } from 'socket.io-client';
+import { MAX_RELAY_PACKET_BYTES } from '../protocol/limits.js';
 import { RoomClient } from '../client/index.js';
+import { repeat as repeatFigure } from './stats.js';
 
 const QUICK = process.argv.includes('--quick');
 const REPS = QUICK ? 1 : 3;
 const BYTES = (QUICK ? 8 : 32) * 1024 * 1024;
-const PACKET = 32 * 1024; // protocol/limits.ts MAX_RELAY_PACKET_BYTES, written out so that older checkouts run this too
+const PACKET = MAX_RELAY_PACKET_BYTES;
 const WINDOW = 16; // frames in flight, as the client's 512 KiB relay high mark allows
 
 const child = spawn(process.execPath, ['dist/signaling/cli.js', 'serve', '--port', '0', '--log-level', 'warn', '--relay-bytes-per-second', '1073741824'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -90,13 +92,7 @@ async function bare(): Promise<number> {
   return BYTES / 1e6 / seconds;
 }
 
-const median = (values: number[]): number => [...values].sort((x, y) => x - y)[values.length >> 1] ?? NaN;
-async function repeat(once: () => Promise<number>): Promise<{ median: number; min: number; max: number }> {
-  await once();
-  const values: number[] = [];
-  for (let i = 0; i < REPS; i++) values.push(await once());
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
-}
+const repeat = (once: () => Promise<number>) => repeatFigure(once, REPS);
 
 const fmt = (r: { median: number; min: number; max: number }): string => `${r.median.toFixed(1)} (${r.min.toFixed(1)}–${r.max.toFixed(1)})`;
 const rm = await repeat(roommesh);

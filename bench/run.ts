@@ -14,6 +14,7 @@ import { RoomClient } from '../client/index.js';
 import { createSignalingServer } from '../signaling/index.js';
 import { epoch, spawnParty, type Party } from './party.js';
 import { writeReport, type Figure, type Row } from './report.js';
+import { figure, median, repeat as repeatFigure } from './stats.js';
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=relay` (or rm, raw, fan, mesh, local): run just that part, for profiling; writes no report. */
@@ -21,20 +22,7 @@ const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
 const REPS = QUICK ? 3 : 5;
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-};
-const figure = (values: number[]): Figure => ({ median: median(values), min: Math.min(...values), max: Math.max(...values), reps: values.length });
-
-/** Runs `once` a warm-up time, then `reps` times. */
-async function repeat(once: () => Promise<number>, reps = REPS): Promise<Figure> {
-  await once();
-  const values: number[] = [];
-  for (let i = 0; i < reps; i++) values.push(await once());
-  return figure(values);
-}
+const repeat = (once: () => Promise<number>, reps = REPS): Promise<Figure> => repeatFigure(once, reps);
 
 const parties: Party[] = [];
 async function party(script: string, args: string[], label: string): Promise<Party> {

@@ -14,6 +14,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { MAX_RELAY_PACKET_BYTES } from '../protocol/limits.js';
 import { PROTOCOL_VERSION } from '../protocol/signaling.js';
 import { spawnRedis } from '../scripts/redis-server.js';
+import { median, repeat as repeatFigure } from './stats.js';
 
 const QUICK = process.argv.includes('--quick');
 const REPS = QUICK ? 1 : 3;
@@ -34,7 +35,7 @@ async function startService(kind: Kind, redisUrl: string | undefined): Promise<S
   const redis = redisUrl === undefined ? [] : ['--redis', redisUrl];
   const args =
     kind === 'roommesh'
-      ? ['dist/signaling/cli.js', 'serve', '--port', '0', '--log-level', 'warn', '--signals-per-second', '10000000', '--max-participants', '100000', '--relay-bytes-per-second', '1073741824', ...redis]
+      ? ['dist/signaling/cli.js', 'serve', '--port', '0', '--log-level', 'warn', '--signals-per-second', '10000000', '--signals-per-target', '10000000', '--max-connections-per-address', '100000', '--max-participants', '100000', '--relay-bytes-per-second', '1073741824', ...redis]
       : ['--import', 'tsx', 'bench/plain-service.ts', ...redis];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
@@ -176,13 +177,7 @@ async function relay(kind: Kind, services: [Service, Service]): Promise<number> 
   return RELAY_BYTES / 1e6 / seconds;
 }
 
-const median = (values: number[]): number => [...values].sort((x, y) => x - y)[values.length >> 1] ?? NaN;
-async function repeat(once: () => Promise<number>): Promise<{ median: number; min: number; max: number }> {
-  await once();
-  const values: number[] = [];
-  for (let i = 0; i < REPS; i++) values.push(await once());
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
-}
+const repeat = (once: () => Promise<number>) => repeatFigure(once, REPS);
 
 /** Two services of `kind` on one Redis, or one service used as both ends. */
 async function withServices<T>(kind: Kind, redisUrl: string | undefined, run: (services: [Service, Service]) => Promise<T>): Promise<T> {
