@@ -6,58 +6,19 @@
  * Directory (every process's sockets), never kept here.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Server, Socket } from 'socket.io';
 import { RoomError, type ErrorPayload } from '../protocol/errors.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { ServiceLimits } from '../protocol/limits.js';
 import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
-import type { ClientToServerEvents, IceServer, JoinRequest, Reply, ServerToClientEvents } from '../protocol/signaling.js';
+import type { JoinRequest, Reply } from '../protocol/signaling.js';
 import { verifyToken } from './auth.js';
-import { checkTicket, issueTicket } from './tickets.js';
-import { memberFrom, rooms, toInfo, type Directory, type KeyedLock, type Member, type MemberData } from './directory.js';
-import type { Logger } from './logger.js';
-import type { ServiceMetrics } from './metrics.js';
-import { FloodLimiter, type FloodLimits, type KeyedBuckets } from './rate-limit.js';
+import type { HandlerContext, RoomSocket } from './context.js';
+import { memberFrom, rooms, toInfo, type Member } from './directory.js';
+import { FloodLimiter } from './rate-limit.js';
 import { relayHandler } from './relay.js';
 import { notFound, parse } from './requests.js';
+import { checkTicket, issueTicket } from './tickets.js';
 
-export interface SocketData extends MemberData {
-  participantId: string | undefined;
-  /** Attribute names set by the join token, which the participant may not change. */
-  lockedAttributes: string[];
-}
-
-export type RoomServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type RoomSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-
-export interface HandlerContext {
-  io: RoomServer;
-  directory: Directory;
-  logger: Logger;
-  metrics: ServiceMetrics;
-  iceServers: IceServer[];
-  /** When set, a join needs a token signed with it. */
-  secret: string | Uint8Array | undefined;
-  /** Signs resume tickets (derived from the secret; signaling/tickets.ts). */
-  ticketKey: Buffer | undefined;
-  /** A proven resume may present a token expired this long ago. */
-  resumeGraceSeconds: number;
-  limits: { maxParticipantsPerRoom: number; maxRooms: number };
-  /** What the service tells every client at join, and enforces: payload size, attribute caps. */
-  serviceLimits: ServiceLimits;
-  /** Incoming packets per second per client (and per signal target), and the bursts allowed above those rates. */
-  rate: FloodLimits;
-  /** How long a connection may stay without joining a room before it is closed. */
-  joinTimeoutMs: number;
-  /** Turning messaging on, per participant id (shared by this process's connections, so reconnecting does not refill it). */
-  enables: KeyedBuckets;
-  /** Relayed bytes per second per client, and the burst; relayed packets are outside `rate`. */
-  relayRate: { bytesPerSecond: number; burstBytes: number };
-  /** True while the service drains for shutdown: connections that close then are moving, not leaving. */
-  draining(): boolean;
-  /** Joins to one room, one after another within this process (so its size check holds here). */
-  joinLock: KeyedLock;
-}
 
 /** 256 random bits, URL-safe: the secret a participant resumes with. */
 export const newCredential = (): string => randomBytes(32).toString('base64url');

@@ -14,7 +14,7 @@
 import { RoomError } from '../protocol/errors.js';
 import { relayRequestSchema } from '../protocol/schemas.js';
 import { memberFrom, rooms, type Member } from './directory.js';
-import type { HandlerContext, RoomSocket } from './handlers.js';
+import type { HandlerContext, RoomSocket } from './context.js';
 import { TokenBucket } from './rate-limit.js';
 import { notFound, parse } from './requests.js';
 

@@ -13,7 +13,8 @@ import { DEFAULT_MAX_ATTRIBUTE_BYTES, DEFAULT_MAX_ATTRIBUTES } from '../protocol
 import type { IceServer } from '../protocol/signaling.js';
 import { ConnectionsPerAddress, clientAddress } from './connections.js';
 import { Directory, KeyedLock } from './directory.js';
-import { attachHandlers, type RoomServer } from './handlers.js';
+import type { RoomServer } from './context.js';
+import { attachHandlers } from './handlers.js';
 import { KeyedBuckets } from './rate-limit.js';
 import { ticketKey as createTicketKey } from './tickets.js';
 import { createLogger, type Logger } from './logger.js';
