@@ -4,7 +4,6 @@
  * emitter or the other listeners: its error is rethrown on a fresh task, where it
  * surfaces as an uncaught exception exactly as a throwing EventEmitter listener would.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EventMap<Events> = { [E in keyof Events]: (...args: any[]) => void };
 
 export class TypedEmitter<Events extends EventMap<Events>> {

@@ -245,7 +245,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       });
     });
   } catch (error) {
-    server.close();
+    void server.close();
     await redis?.close();
     throw error;
   }
@@ -279,7 +279,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         // With Redis gone, the adapter's unsubscribe would wait for it: after a moment, drop the connections.
         const giveUp = setTimeout(() => void redis?.close(), 1_000);
         await new Promise<void>((resolve) => {
-          server.close(() => resolve()); // disconnects every client and closes the HTTP server
+          void server.close(() => resolve()); // disconnects every client and closes the HTTP server
           http.closeAllConnections();
         });
         clearTimeout(giveUp);
