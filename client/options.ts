@@ -21,44 +21,102 @@ export interface Logger {
 }
 
 export interface Tunables {
-  /** How long a request to the signaling service (join, enable, …) may take. */
+  /**
+   * How long a request to the signaling service (join, enable, …) may take.
+   * @default 10_000
+   */
   requestTimeoutMs: number;
-  /** How long a participant may be without any path (direct or relayed) before it is given up as unreachable. */
+  /**
+   * How long a participant may be without any path (direct or relayed) before it is given up as unreachable.
+   * @default 15_000
+   */
   connectTimeoutMs: number;
-  /** How long a direct link may take to open before the pair falls back to the relay. */
+  /**
+   * How long a direct link may take to open before the pair falls back to the relay.
+   * @default 5_000
+   */
   directTimeoutMs: number;
-  /** When the service says a participant's connection dropped, how long its link has to answer a probe. */
+  /**
+   * When the service says a participant's connection dropped, how long its link has to answer a probe.
+   * @default 1_000
+   */
   probeTimeoutMs: number;
-  /** How long after its last byte was sent a message may wait for its receipt. */
+  /**
+   * How long after its last byte was sent a message may wait for its receipt.
+   * @default 30_000
+   */
   receiptTimeoutMs: number;
-  /** A link with nothing else to send pings its peer this often… */
+  /**
+   * A link with nothing else to send pings its peer this often…
+   * @default 1_000
+   */
   heartbeatIntervalMs: number;
-  /** …and a link that has heard nothing for this long is dead (the peer vanished without a goodbye). */
+  /**
+   * …and a link that has heard nothing for this long is dead (the peer vanished without a goodbye).
+   * @default 3_000
+   */
   livenessTimeoutMs: number;
-  /** Largest attachment sent or accepted. */
+  /**
+   * Largest attachment sent or accepted.
+   * @default 64 MiB
+   */
   maxAttachmentBytes: number;
-  /** Largest JSON header (type + message) sent or accepted. */
+  /**
+   * Largest JSON header (type + message) sent or accepted.
+   * @default 1 MiB
+   */
   maxJsonBytes: number;
-  /** Messages a peer may have begun but not finished at once. */
+  /**
+   * Messages a peer may have begun but not finished at once.
+   * @default 8
+   */
   maxIncompleteMessages: number;
-  /** Bytes held for a peer's unfinished messages. */
+  /**
+   * Bytes held for a peer's unfinished messages.
+   * @default 96 MiB
+   */
   maxPendingBytes: number;
-  /** Stop sending above this many bytes buffered in a data channel… */
+  /**
+   * Stop sending above this many bytes buffered in a data channel…
+   * @default 2 MiB
+   */
   highWaterMarkBytes: number;
-  /** …and resume below this many. */
+  /**
+   * …and resume below this many.
+   * @default 512 KiB
+   */
   lowWaterMarkBytes: number;
-  /** How often the buffer is polled while above the high mark (@roamhq/wrtc has no event for it). */
+  /**
+   * How often the buffer is polled while above the high mark (@roamhq/wrtc has no event for it).
+   * @default 2
+   */
   pollIntervalMs: number;
-  /** Largest data-channel message sent; the peer's advertised maximum lowers it further. */
+  /**
+   * Largest data-channel message sent; the peer's advertised maximum lowers it further.
+   * @default 256 KiB
+   */
   maxPacketBytes: number;
-  /** Messages larger than this (JSON + attachment) take the bulk lane, so they do not hold up smaller ones. */
+  /**
+   * Messages larger than this (JSON + attachment) take the bulk lane, so they do not hold up smaller ones.
+   * @default 1 MiB
+   */
   bulkThresholdBytes: number;
-  /** Bytes of messages awaiting receipts per recipient before sends reject with QUEUE_FULL. */
+  /**
+   * Bytes of messages awaiting receipts per recipient before sends reject with QUEUE_FULL.
+   * @default 256 MiB
+   */
   maxQueuedBytes: number;
-  /** Delay before the first attempt to reconnect to the service; it doubles up to `reconnectMaxDelayMs`. */
+  /**
+   * Delay before the first attempt to reconnect to the service; it doubles up to `reconnectMaxDelayMs`.
+   * @default 250
+   */
   reconnectDelayMs: number;
+  /** @default 5_000 */
   reconnectMaxDelayMs: number;
-  /** A peer cut off as hostile (it renegotiated or broke the protocol far beyond what repairs explain) is not linked again for this long. */
+  /**
+   * A peer cut off as hostile (it renegotiated or broke the protocol far beyond what repairs explain) is not linked again for this long.
+   * @default 300_000 (5 minutes)
+   */
   hostileBanMs: number;
 }
 

@@ -6,32 +6,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { RoomError, isErrorCode, toRoomError } from '../protocol/errors.js';
-import type {
-  ClientToServerEvents,
-  EnableReply,
-  JoinReply,
-  JoinRequest,
-  ParticipantInfo,
-  PresenceReply,
-  PresenceRequest,
-  Reply,
-  ResumeReply,
-  ResumeRequest,
-  ServerToClientEvents,
-  SetAttributesRequest,
-  SignalRequest,
-} from '../protocol/signaling.js';
-
-/** The acknowledged requests: what each takes and what a success carries. */
-interface Requests {
-  join: { payload: [JoinRequest]; reply: JoinReply };
-  resume: { payload: [ResumeRequest]; reply: ResumeReply };
-  leave: { payload: []; reply: object };
-  'messaging:enable': { payload: []; reply: EnableReply };
-  'messaging:disable': { payload: []; reply: object };
-  'attributes:set': { payload: [SetAttributesRequest]; reply: { participant: ParticipantInfo } };
-  'presence:check': { payload: [PresenceRequest]; reply: PresenceReply };
-}
+import type { ClientToServerEvents, Reply, Requests, ServerToClientEvents, SignalRequest } from '../protocol/signaling.js';
 
 export interface SignalClientOptions {
   /** The service's processes; the first is tried first. */

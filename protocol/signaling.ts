@@ -142,6 +142,12 @@ export interface ClientToServerEvents {
   relay: (request: RelayRequest, ack: (reply: Reply) => void) => void;
 }
 
+/** Each acknowledged request, read off ClientToServerEvents: what it takes before the acknowledgement, and what a success carries. */
+type Acked = {
+  [E in keyof ClientToServerEvents]: ClientToServerEvents[E] extends (...args: [...infer P, (reply: Reply<infer R>) => void]) => void ? { payload: P; reply: R } : never;
+};
+export type Requests = { [E in keyof Acked as Acked[E] extends never ? never : E]: Acked[E] };
+
 /** What the service pushes to a client. */
 export interface ServerToClientEvents {
   'participant:enabled': (participant: ParticipantInfo) => void;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { MIN_PAYLOAD_BYTES } from '../protocol/limits.js';
-import { SERVER_DEFAULTS } from './server.js';
+import { SERVER_DEFAULTS } from './defaults.js';
 
 interface Setting<T> {
   /** The flag, without the leading dashes. */

@@ -10,7 +10,7 @@ import { RoomError, type ErrorPayload } from '../protocol/errors.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { ServiceLimits } from '../protocol/limits.js';
 import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
-import type { JoinRequest, Reply } from '../protocol/signaling.js';
+import type { ClientToServerEvents, JoinRequest, Reply, Requests } from '../protocol/signaling.js';
 import { verifyToken } from './auth.js';
 import type { HandlerContext, RoomSocket } from './context.js';
 import { memberFrom, rooms, toInfo, type Member } from './directory.js';
@@ -73,8 +73,11 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
    * Registers a handler whose last argument is the client's acknowledgement. Whatever the
    * client sends — wrong arity, no callback, garbage — ends in a reply or a log line.
    */
-  const handle = (event: string, run: (payload: unknown) => object | undefined | Promise<object | undefined>): void => {
-    (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, async (...args: unknown[]) => {
+  type Success<E> = E extends keyof Requests ? Requests[E]['reply'] : never;
+  // The client may send anything: the listener takes unknown arguments and checks them itself
+  // (it is assignable to every event's listener type, so registering it needs no cast).
+  const handle = <E extends keyof ClientToServerEvents>(event: E, run: (payload: unknown) => Success<E> | undefined | Promise<Success<E> | undefined>) => {
+    return async (...args: unknown[]): Promise<void> => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (last as (reply: Reply) => void) : undefined;
       const payload = ack === undefined ? args[0] : args.length > 1 ? args[0] : undefined;
@@ -92,7 +95,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
         if (ack === undefined) socket.emit('failure', { ...payloadError, event });
       }
       ack?.(reply);
-    });
+    };
   };
 
   /** The rooms a participant is in while its messaging is enabled: announcements, and signals to it. */
@@ -222,7 +225,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     }
   };
 
-  handle('join', (payload) => {
+  socket.on('join', handle('join', (payload) => {
     const request = parse(joinRequestSchema, payload);
     return once(async () => {
       const { identity, locked, token } = await admit(request);
@@ -233,9 +236,9 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       const ticket = context.ticketKey === undefined || request.token === undefined ? {} : { ticket: issueTicket(context.ticketKey, member.id, request.room, request.token) };
       return { participant: toInfo(member), iceServers: context.iceServers, credential, limits: context.serviceLimits, ...ticket };
     });
-  });
+  }));
 
-  handle('resume', (payload) => {
+  socket.on('resume', handle('resume', (payload) => {
     const request = parse(resumeRequestSchema, payload);
     return once(async () => {
       const id = participantIdFor(request.credential);
@@ -252,9 +255,9 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       logger.info({ participant: id, room: request.room, name: identity.name, replaced: previous.length }, 'participant resumed');
       return { participant: toInfo(member), iceServers: context.iceServers, participants: participants.map(toInfo), limits: context.serviceLimits };
     });
-  });
+  }));
 
-  handle('leave', () => {
+  socket.on('leave', handle('leave', () => {
     self();
     const member = forget();
     if (member === undefined) return undefined;
@@ -263,11 +266,11 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     logger.info({ participant: member.id, room: member.room }, 'participant left');
     armJoinDeadline();
     return undefined;
-  });
+  }));
 
-  handle('messaging:enable', async () => ({ participants: (await enableMessaging()).map(toInfo) }));
+  socket.on('messaging:enable', handle('messaging:enable', async () => ({ participants: (await enableMessaging()).map(toInfo) })));
 
-  handle('messaging:disable', () => {
+  socket.on('messaging:disable', handle('messaging:disable', () => {
     const member = self();
     if (member.messaging) {
       stopMessaging(member);
@@ -275,9 +278,9 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       metrics.left('disabled');
     }
     return undefined;
-  });
+  }));
 
-  handle('attributes:set', (payload) => {
+  socket.on('attributes:set', handle('attributes:set', (payload) => {
     const { attributes } = parse(setAttributesRequestSchema, payload);
     const locked = Object.keys(attributes).find((key) => socket.data.lockedAttributes.includes(key));
     if (locked !== undefined) throw new RoomError('UNAUTHORIZED', `attribute "${locked}" is set by your join token and cannot be changed`);
@@ -295,18 +298,18 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     const updated = self();
     if (updated.messaging) socket.to(rooms.enabled(updated.room)).emit('participant:updated', toInfo(updated));
     return { participant: toInfo(updated) };
-  });
+  }));
 
   // A peer whose link died asks whether the participant is still here: a process that died
   // took its participants without a word, and this is how their peers learn it.
-  handle('presence:check', async (payload) => {
+  socket.on('presence:check', handle('presence:check', async (payload) => {
     const { id } = parse(presenceRequestSchema, payload);
     const member = self();
     if (!member.messaging) throw new RoomError('NOT_ENABLED', 'enable messaging first');
     return { present: await directory.isReachable(id, member.room, { fresh: true }) };
-  });
+  }));
 
-  handle('signal', async (payload) => {
+  socket.on('signal', handle('signal', async (payload) => {
     const request = parse(signalRequestSchema, payload);
     const member = self();
     if (!member.messaging || request.to === member.id) throw notFound(request.to);
@@ -317,7 +320,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     const reachable = await directory.isReachable(request.to, member.room).catch(() => undefined);
     if (reachable === false) throw notFound(request.to);
     return undefined;
-  });
+  }));
 
   relayHandler(socket, context, self);
 

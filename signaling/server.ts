@@ -9,9 +9,9 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent } from 'pino';
 import { Server } from 'socket.io';
-import { DEFAULT_MAX_ATTRIBUTE_BYTES, DEFAULT_MAX_ATTRIBUTES } from '../protocol/limits.js';
 import type { IceServer } from '../protocol/signaling.js';
 import { ConnectionsPerAddress, clientAddress } from './connections.js';
+import { SERVER_DEFAULTS } from './defaults.js';
 import { Directory, KeyedLock } from './directory.js';
 import type { RoomServer } from './context.js';
 import { attachHandlers } from './handlers.js';
@@ -21,6 +21,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type LocalCounts } from './metrics.js';
 import { connectRedis, redactUrl, type RedisLink } from './redis.js';
 import { serveStatic } from './static.js';
+
+export { SERVER_DEFAULTS } from './defaults.js';
 
 export interface SignalingServerOptions {
   /** Interface to listen on; default 127.0.0.1 (pass 0.0.0.0 to accept other machines). */
@@ -103,28 +105,6 @@ export interface SignalingServer {
   close(options?: CloseOptions): Promise<void>;
 }
 
-export const SERVER_DEFAULTS = {
-  host: '127.0.0.1',
-  port: 8787,
-  maxParticipantsPerRoom: 50,
-  maxRooms: 10_000,
-  signalsPerSecond: 200,
-  signalBurst: 400,
-  signalsPerTargetPerSecond: 20,
-  signalsPerTargetBurst: 60,
-  enablesPerMinute: 12,
-  maxConnectionsPerAddress: 32,
-  trustProxy: false,
-  joinTimeoutMs: 10_000,
-  resumeGraceSeconds: 3600,
-  maxAttributes: DEFAULT_MAX_ATTRIBUTES,
-  maxAttributeBytes: DEFAULT_MAX_ATTRIBUTE_BYTES,
-  maxPayloadBytes: 64 * 1024,
-  relayBytesPerSecond: 16 * 1024 * 1024,
-  relayBurstBytes: 4 * 1024 * 1024,
-  pingIntervalMs: 2_000,
-  pingTimeoutMs: 2_000,
-} as const;
 
 /** How long a cross-process question may wait for every process, and how long /healthz waits for Redis. */
 const REDIS_REQUEST_TIMEOUT_MS = 3_000;

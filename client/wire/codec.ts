@@ -45,10 +45,13 @@ export interface Hello {
   base: [number, number];
 }
 
-/** A record as decoded from a packet; `bytes` views the packet (no copy). */
-export type WireRecord =
-  | { kind: 'head'; lane: Lane; id: number; jsonLength: number; attachmentLength: number; bytes: Uint8Array }
-  | { kind: 'chunk'; lane: Lane; id: number; offset: number; bytes: Uint8Array }
+/**
+ * The records of the wire, once. `Bytes` is how a head or chunk holds its message bytes: one
+ * view of the packet when decoded, several parts (JSON header, attachment) when encoded.
+ */
+export type RecordOf<Bytes> =
+  | ({ kind: 'head'; lane: Lane; id: number; jsonLength: number; attachmentLength: number } & Bytes)
+  | ({ kind: 'chunk'; lane: Lane; id: number; offset: number } & Bytes)
   | { kind: 'receipts'; lane: Lane; ids: number[] }
   | { kind: 'reject'; lane: Lane; id: number; error: ErrorPayload }
   | { kind: 'bye' }
@@ -57,17 +60,11 @@ export type WireRecord =
   | { kind: 'probe' }
   | { kind: 'pong' };
 
+/** A record as decoded from a packet; `bytes` views the packet (no copy). */
+export type WireRecord = RecordOf<{ bytes: Uint8Array }>;
+
 /** A record to encode; message bytes may come in several parts (JSON header, attachment). */
-export type OutgoingRecord =
-  | { kind: 'head'; lane: Lane; id: number; jsonLength: number; attachmentLength: number; parts: Uint8Array[] }
-  | { kind: 'chunk'; lane: Lane; id: number; offset: number; parts: Uint8Array[] }
-  | { kind: 'receipts'; lane: Lane; ids: number[] }
-  | { kind: 'reject'; lane: Lane; id: number; error: ErrorPayload }
-  | { kind: 'bye' }
-  | { kind: 'hello'; hello: Hello }
-  | { kind: 'ping' }
-  | { kind: 'probe' }
-  | { kind: 'pong' };
+export type OutgoingRecord = RecordOf<{ parts: Uint8Array[] }>;
 
 export type DecodeResult = { ok: true; records: WireRecord[]; unknownRecords: number } | { ok: false; reason: string };
 
@@ -85,6 +82,11 @@ function encodeError(error: ErrorPayload): Uint8Array {
 }
 
 /** Body length of a record, without its 5-byte record header. */
+/** How many receipt ids fit in one receipts record within `room` bytes (record header included). */
+export function receiptsThatFit(room: number): number {
+  return Math.max(0, Math.floor((room - RECORD_HEADER_BYTES - 1) / 4));
+}
+
 export function recordBodyLength(record: OutgoingRecord): number {
   switch (record.kind) {
     case 'head':

@@ -14,6 +14,7 @@ import {
   HEAD_FIXED_BYTES,
   PACKET_HEADER_BYTES,
   RECORD_HEADER_BYTES,
+  receiptsThatFit,
   encodePacket,
   recordBodyLength,
   type Hello,
@@ -184,10 +185,11 @@ export class Outbox {
     }
     for (const lane of [0, 1] as const) {
       const waiting = this.receipts[lane];
-      if (waiting.length === 0 || room < RECORD_HEADER_BYTES + 5) continue;
-      const fit = Math.min(waiting.length, Math.floor((room - RECORD_HEADER_BYTES - 1) / 4));
-      records.push({ kind: 'receipts', lane, ids: waiting.splice(0, fit) });
-      room -= RECORD_HEADER_BYTES + 1 + 4 * fit;
+      const fit = Math.min(waiting.length, receiptsThatFit(room));
+      if (fit === 0) continue;
+      const record: OutgoingRecord = { kind: 'receipts', lane, ids: waiting.splice(0, fit) };
+      records.push(record);
+      room -= RECORD_HEADER_BYTES + recordBodyLength(record);
     }
     const completed: Array<[Lane, number]> = [];
     if (lanes !== undefined) lanes.fill(records, room, completed);
