@@ -6,9 +6,9 @@
  */
 import type { ErrorPayload } from '../protocol/errors.js';
 import type { Tunables } from './options.js';
-import type { PeerSession } from './peer-session.js';
+import type { PeerSession, SessionWriter } from './peer-session.js';
 import { MAX_PACKET_BYTES, decodePacket, type Hello, type Lane } from './wire/codec.js';
-import { Outbox } from './wire/outbox.js';
+import { Outbox, type Lanes } from './wire/outbox.js';
 import { Pacer, type PacerSink } from './wire/pacer.js';
 import { Reassembler } from './wire/reassembler.js';
 
@@ -42,7 +42,10 @@ const FALLBACK_MAX_MESSAGE_BYTES = 65_536;
  */
 export const STREAM_BOUNDS = { violations: 256, abandonedMessages: 16 } as const;
 
-export class PeerChannel {
+export class PeerChannel implements SessionWriter {
+  /** The session's lanes while this is its active stream (attach/detach), and where written messages are reported. */
+  private lanes: Lanes | undefined;
+  private onWritten: (lane: Lane, id: number) => void = () => {};
   private readonly outbox = new Outbox();
   private readonly reassembler: Reassembler;
   private readonly pacer: Pacer;
@@ -79,8 +82,7 @@ export class PeerChannel {
       ),
       send: (packet) => transport.send(packet),
     };
-    const lanes = () => (session.activeChannel === this ? session.lanes : undefined);
-    this.pacer = new Pacer(sink, { nextPacket: (max) => this.outbox.nextPacket(max, lanes(), (lane, id) => session.written(lane, id)) }, {
+    this.pacer = new Pacer(sink, { nextPacket: (max) => this.outbox.nextPacket(max, this.lanes, this.onWritten) }, {
       highWaterMark: transport.waterMarks?.high ?? tunables.highWaterMarkBytes,
       lowWaterMark: transport.waterMarks?.low ?? tunables.lowWaterMarkBytes,
       pollIntervalMs: tunables.pollIntervalMs,
@@ -100,12 +102,23 @@ export class PeerChannel {
       lastTick = now;
       if (now - this.lastHeard > tunables.livenessTimeoutMs) return handlers.silent();
       sincePing += every;
-      if (sincePing >= tunables.heartbeatIntervalMs && this.outbox.isEmpty && (lanes()?.isEmpty ?? true)) {
+      if (sincePing >= tunables.heartbeatIntervalMs && this.outbox.isEmpty && (this.lanes?.isEmpty ?? true)) {
         sincePing = 0;
         this.outbox.addPing();
         this.pacer.kick();
       }
     }, every);
+  }
+
+  /** The session makes this its active stream: messages are now written from `lanes`. */
+  attach(lanes: Lanes, written: (lane: Lane, id: number) => void): void {
+    this.lanes = lanes;
+    this.onWritten = written;
+  }
+
+  detach(): void {
+    this.lanes = undefined;
+    this.onWritten = () => {};
   }
 
   /** There is something new to send. */
@@ -175,8 +188,13 @@ export class PeerChannel {
         case 'head':
         case 'chunk':
           for (const event of this.reassembler.accept(record)) {
-            if (event.kind === 'message') this.session.incoming(this, event.message);
-            else if (event.kind === 'reject') this.session.refusedIncoming(this, event.lane, event.id, event.error);
+            if (event.kind === 'message') {
+              this.session.incoming(event.message); // delivered or a resend: receipted either way
+              this.receipt(event.message.lane, event.message.id);
+            } else if (event.kind === 'reject') {
+              this.session.refusedIncoming(event.lane, event.id, event.error);
+              this.reject(event.lane, event.id, event.error);
+            }
             else {
               if (event.costly === true && ++this.abandoned > STREAM_BOUNDS.abandonedMessages) {
                 return this.break(`more than ${STREAM_BOUNDS.abandonedMessages} messages begun and abandoned or refused`);

@@ -12,7 +12,6 @@
  */
 import { RoomError, toRoomError, type ErrorPayload } from '../protocol/errors.js';
 import type { Tunables } from './options.js';
-import type { PeerChannel } from './peer-channel.js';
 import { LANES, type Hello, type Lane, type PeerLimits } from './wire/codec.js';
 import { Lanes, type OutgoingMessage } from './wire/outbox.js';
 import type { AssembledMessage } from './wire/reassembler.js';
@@ -25,6 +24,19 @@ interface Pending {
   settled: boolean;
   writtenAt: number | undefined;
 }
+
+/**
+ * The stream the session writes through (a PeerChannel): while active it holds the session's
+ * lanes and reports each message whose last byte it wrote; `kick` says there is more to send.
+ */
+export interface SessionWriter {
+  attach(lanes: Lanes, written: (lane: Lane, id: number) => void): void;
+  detach(): void;
+  kick(): void;
+}
+
+/** What became of a message that arrived complete: delivered now, or a resend of one delivered before. Either way the sender gets a receipt. */
+export type IncomingVerdict = 'delivered' | 'duplicate';
 
 export interface SessionEvents {
   message(message: AssembledMessage): void;
@@ -43,11 +55,11 @@ export class PeerSession {
   readonly epoch = randomEpoch();
   private readonly nextId: [number, number] = [1, 1];
   private readonly pending: [Map<number, Pending>, Map<number, Pending>] = [new Map(), new Map()];
-  readonly lanes = new Lanes();
+  private readonly lanes = new Lanes();
   /** The last id delivered (or refused) in each lane of the peer's stream. */
   private readonly delivered: [number, number] = [0, 0];
   private peerEpoch: string | undefined;
-  private active: PeerChannel | undefined;
+  private active: SessionWriter | undefined;
   private queuedBytes = 0;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private failure: RoomError | undefined;
@@ -67,11 +79,6 @@ export class PeerSession {
       peerEpoch: this.peerEpoch ?? '',
       base: [this.base(0), this.base(1)],
     };
-  }
-
-  /** The stream messages are written to now, if any. */
-  get activeChannel(): PeerChannel | undefined {
-    return this.active;
   }
 
   send(header: Uint8Array, attachment: Uint8Array): Promise<void> {
@@ -108,7 +115,7 @@ export class PeerSession {
    * The peer's hello arrived on `channel`: it becomes the stream messages are written to.
    * What the peer has delivered is settled; everything else is written again from its start.
    */
-  activate(channel: PeerChannel, hello: Hello): void {
+  activate(writer: SessionWriter, hello: Hello): void {
     if (this.failure !== undefined) return;
     this.peerLimits = hello.limits;
     if (this.peerEpoch !== hello.epoch) {
@@ -122,7 +129,9 @@ export class PeerSession {
     if (hello.peerEpoch === this.epoch) {
       for (const lane of LANES) for (const [id] of this.pending[lane]) if (id <= hello.delivered[lane]) this.receipt(lane, id);
     }
-    this.active = channel;
+    if (this.active !== writer) this.active?.detach();
+    this.active = writer;
+    writer.attach(this.lanes, (lane, id) => this.written(lane, id));
     const unsent: OutgoingMessage[] = [];
     for (const lane of LANES) {
       for (const p of this.pending[lane].values()) {
@@ -131,32 +140,33 @@ export class PeerSession {
       }
     }
     this.lanes.rewind(unsent);
-    channel.kick();
+    writer.kick();
   }
 
-  /** `channel` is gone: messages wait for the next stream. */
-  deactivate(channel: PeerChannel): void {
-    if (this.active === channel) this.active = undefined;
+  /** `writer` is gone: messages wait for the next stream. */
+  deactivate(writer: SessionWriter): void {
+    if (this.active !== writer) return;
+    this.active = undefined;
+    writer.detach();
   }
 
-  /** A message arrived complete on some stream: delivered once, in order within its lane. */
-  incoming(channel: PeerChannel, message: AssembledMessage): void {
+  /** A message arrived complete on some stream: delivered once, in order within its lane. The stream receipts it either way. */
+  incoming(message: AssembledMessage): IncomingVerdict {
     const { lane, id } = message;
     const last = this.delivered[lane];
-    if (id <= last) return channel.receipt(lane, id); // a resend of something delivered: receipt it again
+    if (id <= last) return 'duplicate'; // a resend of something delivered
     // An honest sender never skips an id; one that does loses the ids it skipped, nothing else.
     if (id !== last + 1) this.events.violation(`message ${lane}:${id} skips ahead of ${last}`);
     this.delivered[lane] = id;
-    channel.receipt(lane, id);
     this.events.message(message);
+    return 'delivered';
   }
 
-  /** We refused the peer's message `id`: it counts as handled, and the peer is told. */
-  refusedIncoming(channel: PeerChannel, lane: Lane, id: number, error: ErrorPayload): void {
+  /** We refused the peer's message `id`: it counts as handled (the stream tells the peer). */
+  refusedIncoming(lane: Lane, id: number, error: ErrorPayload): void {
     const last = this.delivered[lane];
     if (id > last + 1) this.events.violation(`refused message ${lane}:${id} skips ahead of ${last}`);
     this.delivered[lane] = Math.max(last, id);
-    channel.reject(lane, id, error);
     this.events.refused(error);
   }
 
@@ -186,7 +196,7 @@ export class PeerSession {
   }
 
   /** The message's last byte was handed to the current stream: its receipt is now awaited. */
-  written(lane: Lane, id: number): void {
+  private written(lane: Lane, id: number): void {
     const p = this.pending[lane].get(id);
     if (p === undefined) return;
     p.writtenAt = Date.now();
@@ -200,6 +210,7 @@ export class PeerSession {
   fail(error: RoomError): void {
     if (this.failure !== undefined) return;
     this.failure = error;
+    this.active?.detach();
     this.active = undefined;
     clearInterval(this.sweepTimer);
     this.lanes.rewind([]);

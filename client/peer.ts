@@ -234,9 +234,10 @@ export class Peer {
     }
   }
 
-  /** Says goodbye on the stream in use. */
+  /** Says goodbye on the stream in use (direct preferred, as messages are). */
   bye(): void {
-    this.session.activeChannel?.bye();
+    const path = this.direct?.ready === true ? this.direct : this.relay?.ready === true ? this.relay : undefined;
+    path?.channel?.bye();
   }
 
   get draining(): boolean {

@@ -27,14 +27,12 @@ class Side {
   readonly outcomes = new Map<number, 'ok' | string>();
 
   constructor() {
-    // Count what arrives more than once (a rewind racing an old stream); the session must drop it.
+    // Count what arrives more than once (a rewind racing an old stream): the session says so, and must not deliver it.
     const incoming = this.session.incoming.bind(this.session);
-    const seen = new Set<string>();
-    this.session.incoming = (channel, message) => {
-      const key = `${message.lane}:${message.id}`;
-      if (seen.has(key)) this.duplicates++;
-      seen.add(key);
-      incoming(channel, message);
+    this.session.incoming = (message) => {
+      const verdict = incoming(message);
+      if (verdict === 'duplicate') this.duplicates++;
+      return verdict;
     };
   }
 
