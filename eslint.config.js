@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 const restrict = (...patterns) => ['error', { patterns }];
-const simplePeer = { group: ['simple-peer'], message: 'only client/peer-link.ts talks to simple-peer' };
+const simplePeer = { group: ['simple-peer'], message: 'only client/peer/link.ts talks to simple-peer' };
 const socketIoClient = { group: ['socket.io-client'], message: 'only client/signal-client.ts talks to socket.io-client' };
 
 export default tseslint.config(
@@ -24,10 +24,10 @@ export default tseslint.config(
   },
   {
     files: ['client/**/*.ts'],
-    ignores: ['client/peer-link.ts', 'client/signal-client.ts'],
+    ignores: ['client/peer/link.ts', 'client/signal-client.ts'],
     rules: { 'no-restricted-imports': restrict({ group: ['**/signaling/**', 'socket.io', 'zod'], message: 'the client (and the browser bundle) never imports the service, Socket.IO\'s server or zod' }, simplePeer, socketIoClient) },
   },
-  { files: ['client/peer-link.ts'], rules: { 'no-restricted-imports': restrict({ group: ['**/signaling/**'], message: 'the client never imports the service' }, socketIoClient) } },
+  { files: ['client/peer/link.ts'], rules: { 'no-restricted-imports': restrict({ group: ['**/signaling/**'], message: 'the client never imports the service' }, socketIoClient) } },
   { files: ['client/signal-client.ts'], rules: { 'no-restricted-imports': restrict({ group: ['**/signaling/**'], message: 'the client never imports the service' }, simplePeer) } },
   {
     files: ['signaling/**/*.ts'],

@@ -10,14 +10,14 @@
  */
 import type { RoomError } from '../protocol/errors.js';
 import type { SignalEnvelope } from '../protocol/signaling.js';
-import { negotiationLimiter } from './limiter.js';
+import { negotiationLimiter } from './peer/limiter.js';
 import type { Logger, RtcImplementation, Tunables } from './options.js';
 import type { LinkKind } from './participant.js';
-import { Peer, type LinkCloseReason, type PeerSignaling } from './peer.js';
-import type { PeerSession } from './peer-session.js';
+import { Peer, type LinkCloseReason, type PeerSignaling } from './peer/peer.js';
+import type { PeerSession } from './peer/session.js';
 import type { AssembledMessage } from './wire/reassembler.js';
 
-export type { LinkCloseReason } from './peer.js';
+export type { LinkCloseReason } from './peer/peer.js';
 
 export interface MeshEvents {
   /** A message to `peerId` can now be delivered. */

@@ -27,7 +27,7 @@ export const DEFAULT_MAX_ATTRIBUTE_BYTES = 16 * 1024;
 export const MAX_RELAY_PACKET_BYTES = 32 * 1024;
 /**
  * Bytes a relayed packet gains on its way besides the wire packet itself: the sealed
- * frame's kind, counter and AES-GCM tag (client/relay-crypto.ts), with room to spare for
+ * frame's kind, counter and AES-GCM tag (client/peer/relay-crypto.ts), with room to spare for
  * Socket.IO's framing of the binary attachment.
  */
 export const RELAY_OVERHEAD_BYTES = 256;

@@ -3,7 +3,7 @@
  * stamped. Each is acknowledged once forwarded, which is the sender's flow control. Over the
  * byte rate, a packet waits (its acknowledgement with it); a client that keeps sending
  * without waiting for acknowledgements is disconnected. The service cannot read what it
- * carries: pairs seal their packets end to end (client/relay-crypto.ts).
+ * carries: pairs seal their packets end to end (client/peer/relay-crypto.ts).
  *
  * Relayed packets are metered apart from the packet rate of every other event (FloodLimiter),
  * and neither meter can stand in for the other: a relay event carries only bytes for the

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type Tunables } from '../../client/options.js';
-import { PeerChannel, type ChannelTransport } from '../../client/peer-channel.js';
-import { PeerSession } from '../../client/peer-session.js';
+import { PeerChannel, type ChannelTransport } from '../../client/peer/channel.js';
+import { PeerSession } from '../../client/peer/session.js';
 import { encodeHeader, encodePacket, type Lane, type OutgoingRecord } from '../../client/wire/codec.js';
 import { RoomError } from '../../protocol/errors.js';
-import { RelayTransport, type RelaySender } from '../../client/relay-transport.js';
+import { RelayTransport, type RelaySender } from '../../client/peer/relay-transport.js';
 
 /** xorshift32: the same seed gives the same frames, so a failure can be replayed. */
 function rng(seed: number) {

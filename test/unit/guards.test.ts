@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Limiter } from '../../client/limiter.js';
-import { Strikes } from '../../client/strikes.js';
+import { Limiter } from '../../client/peer/limiter.js';
+import { Strikes } from '../../client/peer/strikes.js';
 import { ViolationLog } from '../../client/violation-log.js';
 import { ConnectionsPerAddress, clientAddress } from '../../signaling/connections.js';
 import { FloodLimiter, KeyedBuckets } from '../../signaling/rate-limit.js';

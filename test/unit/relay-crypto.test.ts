@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from '../../client/relay-crypto.js';
+import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from '../../client/peer/relay-crypto.js';
 
 async function pair(): Promise<[RelaySeal, RelaySeal]> {
   const [a, b] = await Promise.all([RelaySeal.create(), RelaySeal.create()]);

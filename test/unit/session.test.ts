@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type Tunables } from '../../client/options.js';
-import { PeerChannel, type ChannelTransport } from '../../client/peer-channel.js';
-import { PeerSession } from '../../client/peer-session.js';
+import { PeerChannel, type ChannelTransport } from '../../client/peer/channel.js';
+import { PeerSession } from '../../client/peer/session.js';
 import { encodeHeader } from '../../client/wire/codec.js';
 
 const TUNABLES: Tunables = { ...DEFAULTS, livenessTimeoutMs: 600_000, heartbeatIntervalMs: 300_000, bulkThresholdBytes: 2000, maxPacketBytes: 1500 };

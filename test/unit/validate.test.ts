@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Limiter } from '../../client/limiter.js';
+import { Limiter } from '../../client/peer/limiter.js';
 import { attachmentBytes, checkAttributes, checkMessageBody, checkType, findNonJson } from '../../client/validate.js';
 import { RoomError } from '../../protocol/errors.js';
 

@@ -10,11 +10,11 @@
  * `delivered` ids refer to, so a peer that restarted its side (a new session) is told apart
  * from one that merely switched path.
  */
-import { RoomError, toRoomError, type ErrorPayload } from '../protocol/errors.js';
-import type { Tunables } from './options.js';
-import { LANES, type Hello, type Lane, type PeerLimits } from './wire/codec.js';
-import { Lanes, type OutgoingMessage } from './wire/outbox.js';
-import type { AssembledMessage } from './wire/reassembler.js';
+import { RoomError, toRoomError, type ErrorPayload } from '../../protocol/errors.js';
+import type { Tunables } from '../options.js';
+import { LANES, type Hello, type Lane, type PeerLimits } from '../wire/codec.js';
+import { Lanes, type OutgoingMessage } from '../wire/outbox.js';
+import type { AssembledMessage } from '../wire/reassembler.js';
 
 interface Pending {
   message: OutgoingMessage;

@@ -1,6 +1,6 @@
 /**
  * The paths to one remote participant, and the choice among them. A pair has one
- * initiator for its whole life (the lower id, see mesh.ts): it offers every direct link,
+ * initiator for its whole life (the lower id, see ../mesh.ts): it offers every direct link,
  * first and repairs alike, and starts the relay; the responder answers. The session
  * (PeerSession) writes to whichever stream's hello came last, direct preferred: when a
  * direct link opens while relayed, the pair upgrades.
@@ -12,18 +12,18 @@
  * - With no path for `connectTimeoutMs`, or none possible (the service is gone too), the
  *   participant is given up: `closed`.
  */
-import { RoomError, type ErrorPayload } from '../protocol/errors.js';
-import type { SignalEnvelope, SignalRequest } from '../protocol/signaling.js';
+import { RoomError, type ErrorPayload } from '../../protocol/errors.js';
+import type { SignalEnvelope, SignalRequest } from '../../protocol/signaling.js';
 import type { Limiter } from './limiter.js';
-import type { Logger, RtcImplementation, Tunables } from './options.js';
-import type { LinkKind } from './participant.js';
-import { PeerChannel, type ChannelHandlers } from './peer-channel.js';
-import { PeerLink } from './peer-link.js';
-import { PeerSession } from './peer-session.js';
+import type { Logger, RtcImplementation, Tunables } from '../options.js';
+import type { LinkKind } from '../participant.js';
+import { PeerChannel, type ChannelHandlers } from './channel.js';
+import { PeerLink } from './link.js';
+import { PeerSession } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
 import { Strikes } from './strikes.js';
-import type { Hello } from './wire/codec.js';
-import type { AssembledMessage } from './wire/reassembler.js';
+import type { Hello } from '../wire/codec.js';
+import type { AssembledMessage } from '../wire/reassembler.js';
 
 /** `hostile`: the peer broke the rules past what repairs explain (see HOSTILE below); it is not linked again for a while. */
 export type LinkCloseReason = 'bye' | 'failed' | 'timeout' | 'hostile';

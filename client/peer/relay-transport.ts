@@ -7,8 +7,8 @@
  * data channel's `bufferedAmount`, so the pacer holds a sender back when the service (or
  * the link to it) is slower than the sender.
  */
-import { MAX_RELAY_PACKET_BYTES } from '../protocol/limits.js';
-import type { ChannelTransport } from './peer-channel.js';
+import { MAX_RELAY_PACKET_BYTES } from '../../protocol/limits.js';
+import type { ChannelTransport } from './channel.js';
 import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from './relay-crypto.js';
 
 export interface RelaySender {

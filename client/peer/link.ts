@@ -6,8 +6,8 @@
  * not ICE's: ICE takes ~30 s to call a vanished peer `failed`.
  */
 import SimplePeer from 'simple-peer';
-import type { SignalData } from '../protocol/signaling.js';
-import type { RtcImplementation } from './options.js';
+import type { SignalData } from '../../protocol/signaling.js';
+import type { RtcImplementation } from '../options.js';
 
 export interface PeerLinkHandlers {
   signal(data: SignalData): void;

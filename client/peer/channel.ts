@@ -4,13 +4,13 @@
  * the active stream, writes the session's messages; what it receives goes to the session,
  * which delivers, deduplicates and settles.
  */
-import type { ErrorPayload } from '../protocol/errors.js';
-import type { Tunables } from './options.js';
-import type { PeerSession, SessionWriter } from './peer-session.js';
-import { MAX_PACKET_BYTES, decodePacket, type Hello, type Lane } from './wire/codec.js';
-import { Outbox, type Lanes } from './wire/outbox.js';
-import { Pacer, type PacerSink } from './wire/pacer.js';
-import { Reassembler } from './wire/reassembler.js';
+import type { ErrorPayload } from '../../protocol/errors.js';
+import type { Tunables } from '../options.js';
+import type { PeerSession, SessionWriter } from './session.js';
+import { MAX_PACKET_BYTES, decodePacket, type Hello, type Lane } from '../wire/codec.js';
+import { Outbox, type Lanes } from '../wire/outbox.js';
+import { Pacer, type PacerSink } from '../wire/pacer.js';
+import { Reassembler } from '../wire/reassembler.js';
 
 export interface ChannelTransport {
   readonly isOpen: boolean;
