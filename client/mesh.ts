@@ -8,8 +8,8 @@
  * process-wide limiter. Signals from a participant not known yet (its offer can overtake
  * the service's word about it) are held briefly and replayed when it is.
  */
-import type { RoomError } from '../protocol/errors.js';
-import type { SignalEnvelope } from '../protocol/signaling.js';
+import type { ErrorPayload, RoomError } from '../protocol/errors.js';
+import type { RelayEnvelope, SignalEnvelope } from '../protocol/signaling.js';
 import { negotiationLimiter } from './peer/limiter.js';
 import type { Logger, RtcImplementation, Tunables } from './options.js';
 import type { LinkKind } from './participant.js';
@@ -29,8 +29,16 @@ export interface MeshEvents {
   /** Messages to `peerId` now go `kind`. */
   path(peerId: string, kind: LinkKind): void;
   message(peerId: string, message: AssembledMessage): void;
+  /** We refused one of `peerId`'s messages (over a limit, malformed) and told it so. */
+  refused(peerId: string, error: ErrorPayload): void;
   /** A frame from `peerId` broke the protocol and was dropped. */
   violation(peerId: string, reason: string): void;
+}
+
+/** What the mesh needs of the signaling client: what a peer needs, and the service's signal and relay pushes. */
+export interface MeshSignaling extends PeerSignaling {
+  on(event: 'signal', listener: (envelope: SignalEnvelope) => void): () => void;
+  on(event: 'relay', listener: (envelope: RelayEnvelope) => void): () => void;
 }
 
 export interface MeshOptions {
@@ -39,7 +47,9 @@ export interface MeshOptions {
   tunables: Tunables;
   logger: Logger;
   relayAllowed: boolean;
-  signaling: PeerSignaling;
+  signaling: MeshSignaling;
+  /** Whether signals and relayed frames from `peerId` are taken (no: it is banned as hostile). */
+  accepts(peerId: string): boolean;
   events: MeshEvents;
   /** This participant's id: of a pair, the lower id offers. */
   localId: string;
@@ -59,8 +69,24 @@ const EARLY_SIGNALS = { perPeer: 32, maxAgeMs: 10_000, maxPeers: 64 } as const;
 export class Mesh {
   private readonly peers = new Map<string, Peer>();
   private readonly early = new Map<string, { since: number; signals: SignalEnvelope[] }>();
+  /** The service's pushes for the mesh, subscribed to directly for as long as it lives. */
+  private readonly unsubscribe: Array<() => void>;
 
-  constructor(private readonly options: MeshOptions) {}
+  constructor(private readonly options: MeshOptions) {
+    const { signaling, accepts, logger } = options;
+    this.unsubscribe = [
+      signaling.on('signal', (envelope) => {
+        if (accepts(envelope.from)) this.handleSignal(envelope);
+      }),
+      // Socket.IO hands browsers an ArrayBuffer and Node a Buffer.
+      signaling.on('relay', ({ from, sid, data }) => {
+        const bytes: unknown = data;
+        const frame = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : undefined;
+        if (frame === undefined || typeof from !== 'string' || typeof sid !== 'string') return logger.debug({ from }, 'malformed relay event dropped');
+        if (accepts(from)) this.peers.get(from)?.handleRelay(sid, frame);
+      }),
+    ];
+  }
 
   /** Starts the paths to `peerId`: as initiator (offering now) or as responder (awaiting its offer). */
   connect(peerId: string): void {
@@ -69,6 +95,7 @@ export class Mesh {
     const { events, logger } = this.options;
     let peer: Peer | undefined;
     const mine = (): boolean => peer !== undefined && this.peers.get(peerId) === peer;
+    // The one place a peer's events get its id; its session's events go straight to these too.
     peer = new Peer(
       peerId,
       initiator,
@@ -93,7 +120,7 @@ export class Mesh {
         },
         path: (kind) => events.path(peerId, kind),
         message: (message) => events.message(peerId, message),
-        refused: (error) => logger.warn({ peerId, ...error }, 'refused a message from a peer'),
+        refused: (error) => events.refused(peerId, error),
         violation: (reason) => events.violation(peerId, reason),
       },
     );
@@ -107,7 +134,7 @@ export class Mesh {
     return this.peers.has(peerId);
   }
 
-  handleSignal(envelope: SignalEnvelope): void {
+  private handleSignal(envelope: SignalEnvelope): void {
     const peer = this.peers.get(envelope.from);
     if (peer === undefined) return this.holdEarly(envelope);
     peer.handleSignal(envelope);
@@ -123,10 +150,6 @@ export class Mesh {
     }
     if (held === undefined) this.early.set(envelope.from, { since: now, signals: [envelope] });
     else if (held.signals.length < EARLY_SIGNALS.perPeer) held.signals.push(envelope);
-  }
-
-  handleRelay(from: string, sid: string, packet: Uint8Array): void {
-    this.peers.get(from)?.handleRelay(sid, packet);
   }
 
   /** The session with `peerId` once it can carry messages. */
@@ -163,6 +186,7 @@ export class Mesh {
 
   /** Says goodbye on every open path (waiting briefly for it to leave), then closes them all. */
   async closeAll(error: RoomError): Promise<void> {
+    for (const stop of this.unsubscribe.splice(0)) stop();
     const peers = [...this.peers.values()];
     this.peers.clear();
     for (const peer of peers) peer.bye();

@@ -7,9 +7,10 @@
 import { RoomError } from '../protocol/errors.js';
 import type { JsonObject } from '../protocol/json.js';
 import { relayPacketBytesFor, type ServiceLimits } from '../protocol/limits.js';
-import type { IceServer, ParticipantInfo, RemovalReason, SignalEnvelope } from '../protocol/signaling.js';
+import type { IceServer, ParticipantInfo } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { Mesh, type LinkCloseReason } from './mesh.js';
+import { Presence } from './presence.js';
 import type { Logger, RtcImplementation, Tunables } from './options.js';
 import { RemoteParticipant } from './participant.js';
 import { resolveRtc } from './rtc.js';
@@ -76,26 +77,30 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   private state: State = 'disabled';
   private mesh: Mesh | undefined;
   private enabling: Promise<void> | undefined;
-  /** Everyone the service reports as enabled, reachable or not yet. */
-  private readonly known = new Map<string, RemoteParticipant>();
-  /** Every participant object handed out while enabled: one per id, reused if it comes back. */
-  private readonly objects = new Map<string, RemoteParticipant>();
-  /** Known participants no path could reach, and why (sends to them fail with UNREACHABLE). */
-  private readonly unreachable = new Map<string, string>();
-  /** The presence list: those a message can be delivered to, in the order they became reachable. */
-  private readonly present = new Map<string, RemoteParticipant>();
+  private readonly presence: Presence;
   private droppedFrames = 0;
   private hostilePeers = 0;
   private readonly violations: ViolationLog;
-  /** Peers cut off as hostile, until when: not linked again (nor their signals taken) before then. */
-  private readonly banned = new Map<string, number>();
-  /** Waiters for links opened or lost while `enable()` is in progress. */
-  private readonly settleWaiters = new Map<string, () => void>();
+  /** While enabled: the service's presence pushes, subscribed to directly. */
+  private unsubscribe: Array<() => void> = [];
 
   /** @internal */
   constructor(private readonly context: MessagingContext) {
     super();
     this.violations = new ViolationLog(context.logger);
+    this.presence = new Presence(context.tunables.hostileBanMs);
+    const { presence } = this;
+    presence.on('participant_added', (p) => this.emit('participant_added', p));
+    presence.on('participant_removed', (p) => this.emit('participant_removed', p));
+    presence.on('participant_attributes_updated', (p) => this.emit('participant_attributes_updated', p));
+    presence.on('connect', (id) => this.mesh?.connect(id));
+    presence.on('back', (id) => this.mesh?.markBack(id));
+    presence.on('away', (id) => this.mesh?.markAway(id));
+    presence.on('drop', (id, error) => this.mesh?.remove(id, error));
+    presence.on('hostile', (id, detail) => {
+      this.hostilePeers++;
+      context.logger.warn({ peerId: id, detail, banMs: context.tunables.hostileBanMs }, 'participant cut off as hostile');
+    });
   }
 
   get enabled(): boolean {
@@ -104,7 +109,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
 
   /** The participants a message can be delivered to (a fresh array). */
   get remoteParticipants(): RemoteParticipant[] {
-    return [...this.present.values()];
+    return this.presence.list();
   }
 
   getParticipants(): RemoteParticipant[] {
@@ -112,13 +117,12 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   }
 
   getParticipant(id: string): RemoteParticipant | undefined {
-    return this.present.get(id);
+    return this.presence.get(id);
   }
 
   /** The first participant whose `name` attribute is `name`. */
   getParticipantByName(name: string): RemoteParticipant | undefined {
-    for (const participant of this.present.values()) if (participant.name === name) return participant;
-    return undefined;
+    return this.presence.byName(name);
   }
 
   /**
@@ -142,8 +146,8 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
    */
   stats(): { participants: number; relayed: number; droppedFrames: number; hostilePeers: number } {
     let relayed = 0;
-    for (const participant of this.present.values()) if (participant.link === 'relayed') relayed++;
-    return { participants: this.present.size, relayed, droppedFrames: this.droppedFrames, hostilePeers: this.hostilePeers };
+    for (const participant of this.presence.list()) if (participant.link === 'relayed') relayed++;
+    return { participants: this.presence.size, relayed, droppedFrames: this.droppedFrames, hostilePeers: this.hostilePeers };
   }
 
   /** Disables messaging: tells the others at once, closes every link. Sends still pending reject with NOT_ENABLED. */
@@ -159,8 +163,8 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     const id = to instanceof RemoteParticipant ? to.id : to;
     if (typeof id !== 'string' || id.length === 0) throw new RoomError('INVALID_MESSAGE', '`to` must be a participant or a participant id');
     this.assertEnabled();
-    if (!this.present.has(id)) {
-      const why = this.unreachable.get(id);
+    if (this.presence.get(id) === undefined) {
+      const why = this.presence.unreachableBecause(id);
       if (why !== undefined) throw new RoomError('UNREACHABLE', `participant ${id} is in the room but cannot be reached: ${why}`);
       throw new RoomError('PARTICIPANT_NOT_FOUND', `participant ${id} is not in this room's presence list (left, or never joined)`);
     }
@@ -174,7 +178,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     if (!isPlainObject(options)) throw new RoomError('INVALID_MESSAGE', 'broadcastMessage takes { type, message, attachment? }');
     const { header, attachment } = this.prepare(options, true);
     this.assertEnabled();
-    const recipients = [...this.present.values()];
+    const recipients = this.presence.list();
     return Promise.all(
       recipients.map(async (participant): Promise<BroadcastOutcome> => {
         try {
@@ -201,93 +205,20 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     return this.state === 'enabled' || this.state === 'enabling';
   }
 
-  /** @internal Server pushes, routed here by the RoomClient. A known participant announced again is back. */
-  _participantEnabled(info: ParticipantInfo): void {
-    if (this.mesh === undefined) return;
-    const participant = this.known.get(info.id);
-    if (participant === undefined) return this.introduce(info);
-    this.update(participant, info);
-    this.mesh.markBack(info.id);
-  }
-
-  /** @internal */
-  _participantRemoved(id: string, reason: RemovalReason): void {
-    if (!this.known.has(id)) return;
-    // A dropped connection is not a departure: the participant stays while its link answers.
-    if (reason === 'disconnected' && this.mesh?.has(id) === true) return this.mesh.markAway(id);
-    this.drop(id, new RoomError('PARTICIPANT_LEFT', `participant ${id} ${reason === 'disabled' ? 'disabled messaging' : 'left the room'}`));
-  }
-
-  /** @internal */
-  _participantUpdated(info: ParticipantInfo): void {
-    const participant = this.known.get(info.id);
-    if (participant !== undefined) this.update(participant, info);
-  }
-
-  /** @internal */
-  _signal(envelope: SignalEnvelope): void {
-    if (!this.isBanned(envelope.from)) this.mesh?.handleSignal(envelope);
-  }
-
-  /** @internal A relayed frame; Socket.IO hands browsers an ArrayBuffer and Node a Buffer. */
-  _relay(from: string, sid: string, data: Uint8Array | ArrayBuffer): void {
-    const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
-    if (bytes === undefined || typeof from !== 'string' || typeof sid !== 'string') return this.context.logger.debug({ from }, 'malformed relay event dropped');
-    if (!this.isBanned(from)) this.mesh?.handleRelay(from, sid, bytes);
-  }
-
-  private isBanned(peerId: string): boolean {
-    const until = this.banned.get(peerId);
-    if (until === undefined) return false;
-    if (Date.now() < until) return true;
-    this.banned.delete(peerId);
-    return false;
-  }
-
   /** @internal Our connection to the service dropped. */
   _signalingLost(): void {
     this.mesh?.signalingLost();
   }
 
-  /**
-   * @internal The room rejoined after a reconnection; `participants` are those the service
-   * lists now. Known ones not listed have not come back yet (or are gone): they stay while
-   * their links answer. New ones are linked to as after enable().
-   */
+  /** @internal The room rejoined after a reconnection; `participants` are those the service lists now. */
   _resumed(participants: ParticipantInfo[]): void {
-    if (this.mesh === undefined) return;
-    const listed = new Set<string>();
-    for (const info of participants) {
-      listed.add(info.id);
-      const participant = this.known.get(info.id);
-      if (participant === undefined) this.introduce(info);
-      else {
-        this.update(participant, info);
-        this.mesh.markBack(info.id);
-      }
-    }
-    for (const id of [...this.known.keys()]) if (!listed.has(id)) this._participantRemoved(id, 'disconnected');
+    const mesh = this.mesh;
+    if (mesh !== undefined) this.presence.handleResumed(participants, (id) => mesh.has(id));
   }
 
   /** @internal Test hook: breaks the direct link to `id` as a network failure would; false if there is none. */
   _breakLink(id: string): boolean {
     return this.mesh?.breakLink(id) ?? false;
-  }
-
-  private introduce(info: ParticipantInfo): void {
-    if (this.isBanned(info.id)) return this.settle(info.id);
-    const participant = this.objects.get(info.id) ?? new RemoteParticipant(info.id, info);
-    participant._apply(info);
-    this.objects.set(info.id, participant);
-    this.known.set(info.id, participant);
-    this.unreachable.delete(info.id);
-    this.mesh?.connect(info.id);
-  }
-
-  private update(participant: RemoteParticipant, info: ParticipantInfo): void {
-    if (JSON.stringify(participant.attributes) === JSON.stringify(info.attributes) && participant.role === info.role) return;
-    participant._apply(info);
-    if (this.present.has(info.id)) this.emit('participant_attributes_updated', participant);
   }
 
   private async doEnable(): Promise<void> {
@@ -303,24 +234,31 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
         logger: this.context.logger,
         relayAllowed: this.context.relay,
         signaling,
+        accepts: (peerId) => !this.presence.isBanned(peerId),
         localId: this.context.localId(),
         relayFrameBytes: () => relayPacketBytesFor(this.context.serviceLimits()?.maxPayloadBytes ?? Number.POSITIVE_INFINITY),
         events: {
-          open: (peerId) => this.linkOpened(peerId),
-          confirmed: (peerId) => this.settle(peerId),
+          open: (peerId) => this.presence.handleLinkOpened(peerId),
+          confirmed: (peerId) => this.presence.handleConfirmed(peerId),
           closed: (peerId, reason, detail) => this.linkClosed(peerId, reason, detail),
-          path: (peerId, kind) => this.known.get(peerId)?._setLink(kind),
+          path: (peerId, kind) => this.presence.handlePath(peerId, kind),
           message: (peerId, message) => this.deliver(peerId, message),
+          refused: (peerId, error) => this.context.logger.warn({ peerId, ...error }, 'refused a message from a peer'),
           violation: (peerId, reason) => {
             this.droppedFrames++;
             this.violations.record(peerId, reason);
           },
         },
       });
+      // The service's presence pushes go straight to the presence manager while enabled.
+      const mesh = this.mesh;
+      this.unsubscribe = [
+        signaling.on('participant:enabled', (info) => this.presence.handleEnabled(info)),
+        signaling.on('participant:removed', ({ id, reason }) => this.presence.handleRemoved(id, reason, mesh.has(id))),
+        signaling.on('participant:updated', (info) => this.presence.handleUpdated(info)),
+      ];
       const { participants } = await signaling.request('messaging:enable');
-      const settled = participants.map((info) => new Promise<void>((resolve) => this.settleWaiters.set(info.id, resolve)));
-      for (const info of participants) this.introduce(info);
-      await Promise.all(settled);
+      await this.presence.introduceAll(participants);
     } catch (error) {
       if (this.state === 'enabling') await this.shutdown(new RoomError('NOT_ENABLED', 'enabling messaging failed'), false);
       throw error;
@@ -344,69 +282,23 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
         this.context.logger.warn({ cause }, 'could not tell the service that messaging is disabled');
       });
     };
+    for (const stop of this.unsubscribe.splice(0)) stop();
     await Promise.all([mesh?.closeAll(error), notify()]);
-    const removed = [...this.present.values()];
-    this.present.clear();
-    this.known.clear();
-    this.objects.clear();
-    this.unreachable.clear();
+    const removed = this.presence.clear();
     this.violations.clear();
-    for (const resolve of this.settleWaiters.values()) resolve();
-    this.settleWaiters.clear();
     this.state = 'disabled';
-    for (const participant of removed) {
-      participant._setOnline(false);
-      this.emit('participant_removed', participant);
-    }
+    for (const participant of removed) this.emit('participant_removed', participant);
     if (wasEnabled) this.emit('messaging_disabled');
   }
 
-  private linkOpened(peerId: string): void {
-    const participant = this.known.get(peerId);
-    if (participant === undefined || this.present.has(peerId)) return;
-    this.present.set(peerId, participant);
-    participant._setOnline(true);
-    this.emit('participant_added', participant);
-  }
-
   private linkClosed(peerId: string, reason: LinkCloseReason, detail: string): void {
-    if (reason === 'hostile') {
-      this.hostilePeers++;
-      this.banned.set(peerId, Date.now() + this.context.tunables.hostileBanMs);
-      this.context.logger.warn({ peerId, detail, banMs: this.context.tunables.hostileBanMs }, 'participant cut off as hostile');
-    } else if (reason === 'timeout') {
-      this.context.logger.warn({ peerId, detail }, 'participant unreachable: no path could be opened');
-    } else if (reason === 'failed') {
-      this.context.logger.info({ peerId, detail }, 'participant given up: no path left');
-    }
-    const known = this.known.has(peerId);
-    this.drop(peerId, new RoomError('PARTICIPANT_LEFT', `the link to participant ${peerId} closed (${detail})`));
-    // Still in the room as far as the service knows, but no path: sends say so until it leaves.
-    if (reason === 'timeout' && known) this.unreachable.set(peerId, detail);
-    if (reason === 'hostile') this.unreachable.set(peerId, `cut off as hostile: ${detail}`);
-  }
-
-  private drop(peerId: string, error: RoomError): void {
-    this.unreachable.delete(peerId);
-    this.mesh?.remove(peerId, error);
-    const participant = this.present.get(peerId);
-    this.known.delete(peerId);
-    this.present.delete(peerId);
-    this.settle(peerId);
-    if (participant !== undefined) {
-      participant._setOnline(false);
-      this.emit('participant_removed', participant);
-    }
-  }
-
-  private settle(peerId: string): void {
-    const resolve = this.settleWaiters.get(peerId);
-    this.settleWaiters.delete(peerId);
-    resolve?.();
+    if (reason === 'timeout') this.context.logger.warn({ peerId, detail }, 'participant unreachable: no path could be opened');
+    else if (reason === 'failed') this.context.logger.info({ peerId, detail }, 'participant given up: no path left');
+    this.presence.handleLinkClosed(peerId, reason, detail);
   }
 
   private deliver(peerId: string, message: AssembledMessage): void {
-    const from = this.present.get(peerId);
+    const from = this.presence.get(peerId);
     if (from === undefined) return;
     this.emit('message', {
       fromParticipantId: peerId,

@@ -138,11 +138,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       onReconnect: () => void this.resume(),
     });
     this.signaling = signaling;
-    signaling.on('participant:enabled', (info) => this.messaging._participantEnabled(info));
-    signaling.on('participant:removed', ({ id, reason }) => this.messaging._participantRemoved(id, reason));
-    signaling.on('participant:updated', (info) => this.messaging._participantUpdated(info));
-    signaling.on('signal', (envelope) => this.messaging._signal(envelope));
-    signaling.on('relay', ({ from, sid, data }) => this.messaging._relay(from, sid, data));
+    // Presence pushes, signals and relayed frames go to the messaging client and its mesh, which subscribe while enabled.
     signaling.on('failure', (failure) => this.logger.warn({ ...failure }, 'the signaling service refused a message'));
     // Someone joined with our token (one live participant per token): the room is theirs now.
     signaling.on('session:replaced', ({ message }) => {

@@ -111,8 +111,10 @@ export class SignalClient {
     });
   }
 
-  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): void {
+  /** Listens to a push of the service; returns the function that stops listening. */
+  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): () => void {
     this.socket.on(event, listener as never);
+    return () => void this.socket.off(event, listener as never);
   }
 
   async request<E extends keyof Requests>(event: E, ...payload: Requests[E]['payload']): Promise<Requests[E]['reply']> {

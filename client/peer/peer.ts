@@ -19,7 +19,7 @@ import type { Logger, RtcImplementation, Tunables } from '../options.js';
 import type { LinkKind } from '../participant.js';
 import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { PeerLink } from './link.js';
-import { PeerSession } from './session.js';
+import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
 import { Strikes } from './strikes.js';
 import type { Hello } from '../wire/codec.js';
@@ -28,7 +28,8 @@ import type { AssembledMessage } from '../wire/reassembler.js';
 /** `hostile`: the peer broke the rules past what repairs explain (see HOSTILE below); it is not linked again for a while. */
 export type LinkCloseReason = 'bye' | 'failed' | 'timeout' | 'hostile';
 
-export interface PeerEvents {
+/** What a peer reports; the session's own events (message, refused, violation) go straight to the same handlers. */
+export interface PeerEvents extends SessionEvents {
   /** A message to this participant can now be delivered (first path up). */
   open(): void;
   /** …and this participant lists us too (for a responder: its probe through the first path came back). */
@@ -37,9 +38,6 @@ export interface PeerEvents {
   closed(reason: LinkCloseReason, detail: string): void;
   /** The path messages take changed. */
   path(kind: LinkKind): void;
-  message(message: AssembledMessage): void;
-  refused(error: ErrorPayload): void;
-  violation(reason: string): void;
 }
 
 /** How long a responder waits to hear that its hello arrived before it counts the pair as confirmed anyway. */
@@ -139,11 +137,7 @@ export class Peer {
     private readonly context: PeerContext,
     private readonly events: PeerEvents,
   ) {
-    this.session = new PeerSession(context.tunables, {
-      message: (message) => events.message(message),
-      refused: (error) => events.refused(error),
-      violation: (reason) => events.violation(reason),
-    });
+    this.session = new PeerSession(context.tunables, events);
     this.armGiveUp();
     if (initiator) this.offer();
   }
