@@ -5,45 +5,21 @@
  * service stamps the sender on everything it relays. Room state is read through the
  * Directory (every process's sockets), never kept here.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { RoomError, type ErrorPayload } from '../protocol/errors.js';
-import type { JsonValue } from '../protocol/json.js';
-import type { ServiceLimits } from '../protocol/limits.js';
 import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
-import type { ClientToServerEvents, JoinRequest, Reply, Requests } from '../protocol/signaling.js';
-import { verifyToken } from './auth.js';
+import type { ClientToServerEvents, Reply, Requests } from '../protocol/signaling.js';
 import type { HandlerContext, RoomSocket } from './context.js';
 import { memberFrom, rooms, toInfo, type Member } from './directory.js';
+import { admission, attributesProblem, memberOf, newCredential, participantIdFor } from './identity.js';
 import { FloodLimiter } from './rate-limit.js';
 import { relayHandler } from './relay.js';
 import { notFound, parse } from './requests.js';
-import { checkTicket, issueTicket } from './tickets.js';
+import { issueTicket } from './tickets.js';
 
-
-/** 256 random bits, URL-safe: the secret a participant resumes with. */
-export const newCredential = (): string => randomBytes(32).toString('base64url');
-
-/**
- * A participant's id: 128 bits of SHA-256 of its credential. Ids cannot be guessed, and
- * only the holder of the credential can claim one, even from a restarted service.
- */
-export const participantIdFor = (credential: string): string => createHash('sha256').update(credential).digest().subarray(0, 16).toString('base64url');
-
-/** Why `attributes` may not be a participant's, or undefined when they may. */
-export function attributesProblem(attributes: Record<string, JsonValue>, limits: ServiceLimits): RoomError | undefined {
-  const count = Object.keys(attributes).length;
-  if (count > limits.maxAttributes) return new RoomError('INVALID_MESSAGE', `a participant may have at most ${limits.maxAttributes} attributes (this would make ${count})`);
-  const bytes = Buffer.byteLength(JSON.stringify(attributes));
-  if (bytes > limits.maxAttributeBytes) return new RoomError('MESSAGE_TOO_LARGE', `a participant's attributes may take at most ${limits.maxAttributeBytes} bytes as JSON (these would take ${bytes})`);
-  return undefined;
-}
-
-type Identity = { name: string; role: string; attributes: Record<string, JsonValue> };
-/** The token a participant holds: its key (what makes two joins the same token) and how many may hold it at once. */
-type Holding = { key: string; share: number };
 
 export function attachHandlers(socket: RoomSocket, context: HandlerContext): void {
   const { io, directory, logger, metrics } = context;
+  const { admit, register } = admission(socket, context);
   socket.data.participantId = undefined;
   socket.data.lockedAttributes = [];
   limitRate(socket, context);
@@ -63,11 +39,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   };
   armJoinDeadline();
 
-  const self = (): Member => {
-    const member = memberFrom(socket.data);
-    if (member === undefined) throw new RoomError('NOT_STARTED', 'join a room first');
-    return member;
-  };
+  const self = (): Member => memberOf(socket);
 
   /**
    * Registers a handler whose last argument is the client's acknowledgement. Whatever the
@@ -119,80 +91,6 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   };
 
   /**
-   * Who the request may be: from the token when the service has a secret, never from the
-   * client's claims. A resume must carry the ticket its join was given, for the same id, room
-   * and token: only then may the token have expired (up to `resumeGraceSeconds` ago).
-   */
-  const admit = async (request: JoinRequest, resume?: { id: string; ticket: string | undefined }) => {
-    let identity: Identity;
-    let locked: string[] = [];
-    let token: Holding | undefined;
-    if (context.secret !== undefined) {
-      if (resume !== undefined && (context.ticketKey === undefined || request.token === undefined || !checkTicket(context.ticketKey, resume.ticket, resume.id, request.room, request.token))) {
-        throw new RoomError('UNAUTHORIZED', 'this service never admitted this participant with this token (no valid resume ticket); join instead');
-      }
-      const granted = await verifyToken(context.secret, request.token, request.room, { expiredGraceSeconds: resume === undefined ? 0 : context.resumeGraceSeconds });
-      if (typeof granted === 'string') throw new RoomError('UNAUTHORIZED', granted);
-      identity = { name: granted.name, role: granted.role, attributes: { ...request.attributes, ...granted.attributes } };
-      locked = ['name', ...Object.keys(granted.attributes)];
-      token = { key: granted.key, share: granted.share };
-    } else {
-      if (request.name === undefined) throw new RoomError('INVALID_MESSAGE', 'name: required (this service has no secret, so no token names you)');
-      identity = { name: request.name, role: request.role ?? 'participant', attributes: request.attributes ?? {} };
-    }
-    const problem = attributesProblem({ ...identity.attributes, name: identity.name }, context.serviceLimits);
-    if (problem !== undefined) {
-      metrics.limitHit('attributes');
-      throw problem;
-    }
-    if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while joining');
-    return { identity, locked, token };
-  };
-
-  /**
-   * Puts this connection in `room` as `id`, within the room and service limits (counted
-   * across every process) and its token's: a token held by another participant already is
-   * taken over by a join (the other is told, and dropped) and refused to a resume (it was
-   * replaced); a shared token admits up to its `share` at once.
-   */
-  const register = (id: string, room: string, identity: Identity, locked: string[], token: Holding | undefined, kind: 'join' | 'resume'): Promise<Member> =>
-    context.joinLock.run(room, async () => {
-      let replaced: string[] = [];
-      if (token !== undefined) {
-        const holders = (await directory.tokenHolders(token.key, room)).filter((holder) => holder !== id);
-        if (token.share > 1 && holders.length >= token.share) {
-          metrics.limitHit('token_share');
-          throw new RoomError('UNAUTHORIZED', `this join token admits at most ${token.share} participants at once, and ${holders.length} hold it now`);
-        }
-        if (token.share === 1 && holders.length > 0) {
-          if (kind === 'resume') throw new RoomError('UNAUTHORIZED', 'a newer join with the same token replaced this participant');
-          replaced = holders;
-        }
-      }
-      const others = (await directory.members(room)).filter((m) => m.id !== id && !replaced.includes(m.id));
-      if (others.length >= context.limits.maxParticipantsPerRoom) {
-        metrics.limitHit('room_full');
-        throw new RoomError('ROOM_FULL', `room "${room}" is full`);
-      }
-      if (!directory.hostsLocally(room) && directory.localRoomCount() >= context.limits.maxRooms) {
-        metrics.limitHit('service_full');
-        throw new RoomError('SERVICE_FULL', 'this service hosts as many rooms as it may; try again later');
-      }
-      if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while joining');
-      Object.assign(socket.data, { participantId: id, room, role: identity.role, attributes: { ...identity.attributes, name: identity.name }, messaging: false });
-      socket.data.lockedAttributes = locked;
-      void socket.join([rooms.all(room), rooms.participant(id), ...(token === undefined ? [] : [rooms.token(token.key, room)])]);
-      if (token !== undefined && replaced.length > 0) {
-        // The notice and then the disconnect go down each replaced connection in order, on whichever process holds it.
-        const holders = io.to(rooms.token(token.key, room)).except(rooms.participant(id));
-        holders.emit('session:replaced', { message: 'a newer join with the same token took your place in the room' });
-        io.in(rooms.token(token.key, room)).except(rooms.participant(id)).disconnectSockets(false);
-        logger.info({ participant: id, room, replaced }, 'a join with the same token replaced a participant');
-      }
-      return self();
-    });
-
-  /**
    * Turns messaging on. The rooms are joined before the peers are asked for: of two
    * participants enabling at once on different processes, each then learns of the other at
    * least once (from its reply or from the other's announcement). Who offers is the pair's
@@ -228,9 +126,10 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   socket.on('join', handle('join', (payload) => {
     const request = parse(joinRequestSchema, payload);
     return once(async () => {
-      const { identity, locked, token } = await admit(request);
+      const admitted = await admit(request);
+      const { identity } = admitted;
       const credential = newCredential();
-      const member = await register(participantIdFor(credential), request.room, identity, locked, token, 'join');
+      const member = await register(participantIdFor(credential), admitted, request.room, 'join');
       metrics.joined('join');
       logger.info({ participant: member.id, room: request.room, name: identity.name }, 'participant joined');
       const ticket = context.ticketKey === undefined || request.token === undefined ? {} : { ticket: issueTicket(context.ticketKey, member.id, request.room, request.token) };
@@ -242,13 +141,14 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     const request = parse(resumeRequestSchema, payload);
     return once(async () => {
       const id = participantIdFor(request.credential);
-      const { identity, locked, token } = await admit(request, { id, ticket: request.ticket });
+      const admitted = await admit(request, { id, ticket: request.ticket });
+      const { identity } = admitted;
       // The same participant on a connection not yet seen to drop, on this process or another: this one replaces it.
       const previous = (await directory.connections(id)).filter((s) => s.id !== socket.id);
       if (previous.some((s) => s.data?.room !== undefined && s.data.room !== request.room)) {
         throw new RoomError('UNAUTHORIZED', 'this credential belongs to another room');
       }
-      const member = await register(id, request.room, identity, locked, token, 'resume');
+      const member = await register(id, admitted, request.room, 'resume');
       for (const stale of previous) stale.disconnect(true); // quiet: its process sees this connection still holds the id
       const participants = request.messaging ? await enableMessaging() : [];
       metrics.joined('resume');
