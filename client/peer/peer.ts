@@ -19,6 +19,7 @@ import type { Logger, RtcImplementation, Tunables } from '../options.js';
 import type { LinkKind } from '../participant.js';
 import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { PeerLink } from './link.js';
+import { afterDirectLoss, afterPathLoss } from './repair.js';
 import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
 import { Strikes } from './strikes.js';
@@ -105,7 +106,6 @@ export function randomSid(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const MAX_BACKOFF_MS = 30_000;
 /**
  * An initiator keeps its negotiation slot this long after its own gathering completes, unless
  * its link opens first (on loopback ~15 ms after). Releasing at once let more handshakes run
@@ -113,8 +113,6 @@ const MAX_BACKOFF_MS = 30_000;
  * 8 stalled sybils keep a newcomer waiting ~4 s.
  */
 const SLOT_AFTER_GATHERING_MS = 250;
-/** A link that failed within this long of opening counts as failing again, not as a fresh start. */
-const STABLE_LINK_MS = 10_000;
 
 export class Peer {
   readonly session: PeerSession;
@@ -399,9 +397,9 @@ export class Peer {
   private directLost(detail: string, timedOut = false): void {
     const readyAt = this.direct?.readyAt;
     this.closeDirect();
-    if (readyAt !== undefined && Date.now() - readyAt >= STABLE_LINK_MS) this.failures = 0;
-    this.failures++;
-    if (timedOut || this.failures >= 2) this.startRelay();
+    const next = afterDirectLoss({ failures: this.failures, upForMs: readyAt === undefined ? undefined : Date.now() - readyAt, timedOut });
+    this.failures = next.failures;
+    if (next.startRelay) this.startRelay();
     this.pathLost(`direct: ${detail}`);
   }
 
@@ -409,17 +407,21 @@ export class Peer {
   private pathLost(detail: string): void {
     if (this.state === 'closed') return;
     this.context.logger.info({ peerId: this.id, detail }, 'path to participant lost');
-    if (this.hasReadyPath()) return this.pathChanged();
+    const plan = afterPathLoss({
+      otherPathReady: this.hasReadyPath(),
+      away: this.away,
+      serviceReachable: this.context.signaling.connected,
+      initiator: this.initiator,
+      failures: this.failures,
+    });
+    if (plan.action === 'carry-on') return this.pathChanged();
     this.current = undefined;
-    if (this.away || !this.context.signaling.connected) {
-      return this.giveUp('failed', `${detail}; no other path while the service cannot reach it`);
-    }
+    if (plan.action === 'give-up') return this.giveUp('failed', `${detail}; no other path while the service cannot reach it`);
     this.armGiveUp();
     this.unlessPresent(detail);
-    if (!this.initiator) return;
-    const delay = this.failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.failures - 2));
+    if (plan.retryInMs === undefined) return;
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.offer(), delay);
+    this.retryTimer = setTimeout(() => this.offer(), plan.retryInMs);
   }
 
   /**

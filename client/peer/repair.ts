@@ -1,0 +1,57 @@
+/**
+ * The repair and fallback rules of a pair, as pure functions of what happened, so that they
+ * can be read and tested apart from the timers and links they drive (peer.ts applies them).
+ *
+ * The state a Peer keeps, explicitly:
+ *   - `state`: connecting (no path yet) → open (a path carried a hello) → closed (given up or disposed);
+ *   - `failures`: direct links lost in a row (reset by a link that stayed up STABLE_LINK_MS);
+ *   - `away`: the service says the participant's connection dropped (it stays while a link answers);
+ *   - `attempting`: an offer waits for a negotiation slot; `current`: the path messages take;
+ *   - timers: the retry (next offer) and the give-up (`connectTimeoutMs` without a path).
+ */
+
+/** A direct link that failed within this long of opening counts as failing again, not as a fresh start. */
+export const STABLE_LINK_MS = 10_000;
+const MAX_BACKOFF_MS = 30_000;
+
+export interface DirectLoss {
+  /** Failures in a row before this one. */
+  failures: number;
+  /** How long the link had been up (its peer's hello in), or undefined if it never was. */
+  upForMs: number | undefined;
+  /** No link opened within `directTimeoutMs`. */
+  timedOut: boolean;
+}
+
+/** After a direct link is lost: the failures in a row now, and whether the initiator should start relaying. */
+export function afterDirectLoss(loss: DirectLoss): { failures: number; startRelay: boolean } {
+  const failures = (loss.upForMs !== undefined && loss.upForMs >= STABLE_LINK_MS ? 0 : loss.failures) + 1;
+  return { failures, startRelay: loss.timedOut || failures >= 2 };
+}
+
+export interface PathLoss {
+  /** Another path (direct or relayed) is still ready. */
+  otherPathReady: boolean;
+  /** The service says the participant's connection dropped. */
+  away: boolean;
+  /** Our own connection to the service is up. */
+  serviceReachable: boolean;
+  initiator: boolean;
+  failures: number;
+}
+
+export type PathLossPlan =
+  /** Carry on over the other path. */
+  | { action: 'carry-on' }
+  /** No path is left and none can be made: the participant is given up. */
+  | { action: 'give-up' }
+  /** Wait for a repair (the give-up timer runs); the initiator offers again after `retryInMs`. */
+  | { action: 'repair'; retryInMs: number | undefined };
+
+/** After a path is lost: carry on, give up, or repair (at once after the first failure, then backing off from 1 s, doubling to 30 s). */
+export function afterPathLoss(loss: PathLoss): PathLossPlan {
+  if (loss.otherPathReady) return { action: 'carry-on' };
+  if (loss.away || !loss.serviceReachable) return { action: 'give-up' };
+  if (!loss.initiator) return { action: 'repair', retryInMs: undefined };
+  return { action: 'repair', retryInMs: loss.failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (loss.failures - 2)) };
+}

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { STABLE_LINK_MS, afterDirectLoss, afterPathLoss } from '../../client/peer/repair.js';
+
+describe('repair rules', () => {
+  it('counts failures in a row, forgiving a link that stayed up, and falls back to the relay on the second or on a timeout', () => {
+    expect(afterDirectLoss({ failures: 0, upForMs: undefined, timedOut: false })).toEqual({ failures: 1, startRelay: false });
+    expect(afterDirectLoss({ failures: 1, upForMs: 50, timedOut: false })).toEqual({ failures: 2, startRelay: true }); // opened and died at once: still failing
+    expect(afterDirectLoss({ failures: 5, upForMs: STABLE_LINK_MS, timedOut: false })).toEqual({ failures: 1, startRelay: false }); // it had been stable
+    expect(afterDirectLoss({ failures: 0, upForMs: undefined, timedOut: true })).toEqual({ failures: 1, startRelay: true });
+  });
+
+  it('carries on over another path, gives up when the service cannot help, and repairs with backoff otherwise', () => {
+    const lost = { otherPathReady: false, away: false, serviceReachable: true, initiator: true, failures: 1 };
+    expect(afterPathLoss({ ...lost, otherPathReady: true })).toEqual({ action: 'carry-on' });
+    expect(afterPathLoss({ ...lost, away: true })).toEqual({ action: 'give-up' });
+    expect(afterPathLoss({ ...lost, serviceReachable: false })).toEqual({ action: 'give-up' });
+    expect(afterPathLoss({ ...lost, initiator: false })).toEqual({ action: 'repair', retryInMs: undefined }); // the responder waits for an offer
+    expect([1, 2, 3, 4, 5, 6, 7, 20].map((failures) => afterPathLoss({ ...lost, failures }))).toEqual(
+      [0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000].map((retryInMs) => ({ action: 'repair', retryInMs })),
+    );
+  });
+});
