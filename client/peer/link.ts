@@ -36,6 +36,47 @@ interface SimplePeerInternals {
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
 }
 
+type Description = { type?: unknown };
+interface NativeConnection {
+  setRemoteDescription(description: Description): Promise<void>;
+}
+
+/**
+ * @roamhq/wrtc serializes a description on the JavaScript thread whenever `localDescription`
+ * or `remoteDescription` is read, while its signaling thread may be adding candidates to it:
+ * a data race that crashed one-process meshes with SIGSEGV in SdpSerialize (about 1 in 10
+ * ten-participant meshes; the benchmark's one-process mesh too). simple-peer reads the local
+ * description only to send it, which with trickle it need not (the candidates follow as
+ * signals: it then sends the offer or answer it created), and the remote one only for its
+ * type. So for an injected implementation each connection is wrapped to answer both from
+ * what was set, never asking the stack. Browsers' own connections are left as they are.
+ */
+function withSafeDescriptions(rtc: RtcImplementation): RtcImplementation {
+  const Native = rtc.RTCPeerConnection as new (config: unknown) => object;
+  if (Native === (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection) return rtc;
+  function SafeConnection(config: unknown): object {
+    const connection = new Native(config) as NativeConnection & object;
+    let remoteType: unknown;
+    return new Proxy(connection, {
+      get(target, property) {
+        if (property === 'localDescription') return null;
+        if (property === 'remoteDescription') return remoteType === undefined ? null : { type: remoteType };
+        if (property === 'setRemoteDescription') {
+          return (description: Description) =>
+            target.setRemoteDescription(description).then((result) => {
+              remoteType = description.type;
+              return result;
+            });
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+      set: (target, property, value) => Reflect.set(target, property, value, target),
+    });
+  }
+  return { ...rtc, RTCPeerConnection: SafeConnection };
+}
+
 export class PeerLink {
   private readonly peer: SimplePeer.Instance;
   private closed = false;
@@ -45,7 +86,7 @@ export class PeerLink {
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
     this.peer = new SimplePeer({
       initiator: options.initiator,
-      wrtc: options.rtc as SimplePeer.Options['wrtc'],
+      wrtc: withSafeDescriptions(options.rtc) as SimplePeer.Options['wrtc'],
       config: options.config as RTCConfiguration,
       trickle: true,
       channelConfig: { ordered: true },
