@@ -79,6 +79,8 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
   private readonly tunables: Tunables;
   /** Joined and, after any reconnection, rejoined: the service knows us on this connection. */
   private resumed = false;
+  /** A rate-limited resume waits this out before trying again. */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Throws a RoomError (INVALID_ARGUMENT) synchronously when the options are malformed. */
   constructor(private readonly options: RoomClientOptions) {
@@ -218,12 +220,22 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
         signaling.drop();
         return;
       }
+      if (code === 'RATE_LIMITED') {
+        // Reconnected too often for the service's taste: wait for its budget to refill, then try again.
+        this.logger.warn({ err: error }, `rejoining was rate-limited; retrying in ${this.tunables.reconnectMaxDelayMs} ms`);
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => {
+          if (this._state === 'started' && !this.resumed) signaling.drop();
+        }, this.tunables.reconnectMaxDelayMs);
+        return;
+      }
       this.logger.error({ err: error }, 'the service refused to take this participant back; closing the room');
       void this.close();
     }
   }
 
   private async shutdown(): Promise<void> {
+    clearTimeout(this.retryTimer);
     const wasStarted = this._state === 'started';
     this._state = 'closed';
     await this.messaging._close(new RoomError('CLOSED', 'the room was closed before the message was delivered'));

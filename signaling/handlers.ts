@@ -96,11 +96,11 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
    * least once (from its reply or from the other's announcement). Who offers is the pair's
    * id order, not the order of events (client/mesh.ts), so learning twice is harmless.
    */
-  const enableMessaging = async (): Promise<Member[]> => {
+  const enableMessaging = async (prepaid = false): Promise<Member[]> => {
     const member = self();
     const wasEnabled = member.messaging;
     // Every enable makes each lower-id peer build a connection and offer: churn is rationed.
-    if (!wasEnabled && !context.enables.take(member.id, Date.now())) {
+    if (!wasEnabled && !prepaid && !context.enables.take(member.id, Date.now())) {
       metrics.limitHit('enable_rate');
       logger.warn({ socket: socket.id, participant: member.id }, 'messaging enable refused: toggled too often');
       throw new RoomError('RATE_LIMITED', 'messaging was turned on and off too often; wait a few seconds before enabling again');
@@ -142,6 +142,12 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return once(async () => {
       const id = participantIdFor(request.credential);
       const admitted = await admit(request, { id, ticket: request.ticket });
+      // A resume with messaging on announces the participant again, as an enable does: it is
+      // rationed alike, and refused before the connection is registered (the client retries later).
+      if (request.messaging && !context.enables.take(id, Date.now())) {
+        metrics.limitHit('enable_rate');
+        throw new RoomError('RATE_LIMITED', 'reconnecting (with messaging on) too often; retry in a few seconds');
+      }
       const { identity } = admitted;
       // The same participant on a connection not yet seen to drop, on this process or another: this one replaces it.
       const previous = (await directory.connections(id)).filter((s) => s.id !== socket.id);
@@ -150,7 +156,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       }
       const member = await register(id, admitted, request.room, 'resume');
       for (const stale of previous) stale.disconnect(true); // quiet: its process sees this connection still holds the id
-      const participants = request.messaging ? await enableMessaging() : [];
+      const participants = request.messaging ? await enableMessaging(true) : [];
       metrics.joined('resume');
       logger.info({ participant: id, room: request.room, name: identity.name, replaced: previous.length }, 'participant resumed');
       return { participant: toInfo(member), iceServers: context.iceServers, participants: participants.map(toInfo), limits: context.serviceLimits };

@@ -110,6 +110,31 @@ describe('amplification: nobody is punished for traffic another caused', () => {
   });
 });
 
+describe('reconnect churn', () => {
+  it('rations resumes with messaging on like enables, and an honest client that hits the limit retries instead of closing', async () => {
+    const { lines, logger } = serviceLog();
+    const { url } = await startServer({ enablesPerMinute: 30, logger }); // bursts of 4, one more every 2 s
+    const logs = captureLogger();
+    const alice = newRoom(url, 'r', 'alice', { logger: logs, reconnectMaxDelayMs: 500 });
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    for (let i = 0; i < 3; i++) {
+      await alice.messaging.disable();
+      await alice.messaging.enable();
+    }
+    // Alice's budget is spent; her connection drops, and her resume (messaging on) is refused at first.
+    const back = waitForEvent(alice, 'reconnected', 'alice back after her budget refilled', { timeoutMs: 15_000 });
+    (alice as unknown as { signaling: { drop(): void } }).signaling.drop();
+    await back;
+    expect(alice.state).toBe('started');
+    expect(logs.entries.some((e) => /rejoining was rate-limited/.test(e.message))).toBe(true);
+    expect(lines.some((l) => (l as { code?: string }).code === 'RATE_LIMITED')).toBe(true);
+    const got = waitForEvent(bob.messaging, 'message', 'alice → bob after the resume');
+    await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'hi', message: {} });
+    await got;
+  });
+});
+
 describe('sybils: participants that never answer cannot starve honest newcomers', () => {
   it('a newcomer links with a victim whose negotiation slots stalled sybils are holding', async () => {
     const { url } = await startServer();
