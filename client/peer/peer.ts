@@ -22,11 +22,11 @@ import { PeerLink } from './link.js';
 import { afterDirectLoss, afterPathLoss } from './repair.js';
 import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
-import { Strikes } from './strikes.js';
+import { PeerGuard, SessionSignals } from './guard.js';
 import type { Hello } from '../wire/codec.js';
 import type { AssembledMessage } from '../wire/reassembler.js';
 
-/** `hostile`: the peer broke the rules past what repairs explain (see HOSTILE below); it is not linked again for a while. */
+/** `hostile`: the peer broke the rules past what repairs explain (guard.ts); it is not linked again for a while. */
 export type LinkCloseReason = 'bye' | 'failed' | 'timeout' | 'hostile';
 
 /** What a peer reports; the session's own events (message, refused, violation) go straight to the same handlers. */
@@ -65,23 +65,6 @@ export interface PeerContext {
   relayFrameBytes(): number;
 }
 
-/**
- * What an honest peer never does, measured over a minute. An honest initiator repairs a link
- * at once and then with backoff from 1 s, and starts a relay stream now and then: some eight
- * new sessions in the worst minute. A peer past these bounds is cut off: each new session
- * makes us build an RTCPeerConnection (or a relay stream's keys) and answer, so an attacker
- * could otherwise turn our signaling budget, CPU and file descriptors against us.
- */
-export const HOSTILE = {
-  windowMs: 60_000,
-  /** New link or relay sessions the peer starts. */
-  sessions: 12,
-  /** Streams closed because the peer broke the wire protocol. */
-  breaks: 3,
-  /** ICE candidates accepted per link session. */
-  candidates: 64,
-} as const;
-
 interface Path {
   sid: string;
   channel: PeerChannel | undefined;
@@ -90,10 +73,8 @@ interface Path {
 
 interface DirectPath extends Path {
   link: PeerLink;
-  /** Signals taken on this session: one offer (responder), one answer (initiator), some candidates. */
-  offered: boolean;
-  answered: boolean;
-  candidates: number;
+  /** The signals this session still takes. */
+  signals: SessionSignals;
   release: (() => void) | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** When the peer's hello arrived on it. */
@@ -126,8 +107,7 @@ export class Peer {
   /** The service says this participant's connection dropped; it stays only while a link answers. */
   private away = false;
   private current: LinkKind | undefined;
-  private readonly sessions = new Strikes(HOSTILE.windowMs);
-  private readonly breaks = new Strikes(HOSTILE.windowMs);
+  private readonly guard = new PeerGuard();
 
   constructor(
     readonly id: string,
@@ -147,8 +127,6 @@ export class Peer {
   handleSignal(envelope: SignalEnvelope): void {
     if (this.state === 'closed') return;
     const { data } = envelope;
-    // A link carries one data channel and is never renegotiated: a peer asking is ignored.
-    if (data.type === 'renegotiate') return this.context.logger.debug({ from: this.id }, 'renegotiation request ignored');
     if (!this.initiator && data.type === 'offer' && envelope.sid !== this.direct?.sid) {
       if (!this.newSession('link')) return;
       this.closeDirect();
@@ -159,30 +137,17 @@ export class Peer {
       this.context.logger.debug({ from: this.id, sid: envelope.sid }, 'stale signal dropped');
       return;
     }
-    // One offer and one answer per session, and a bounded number of candidates: each makes us work.
-    if (data.type === 'offer') {
-      if (this.initiator || path.offered) return this.context.logger.debug({ from: this.id }, 'extra offer dropped');
-      path.offered = true;
-    } else if (data.type === 'answer') {
-      if (!this.initiator || path.answered) return this.context.logger.debug({ from: this.id }, 'extra answer dropped');
-      path.answered = true;
-    } else if (++path.candidates > HOSTILE.candidates) {
-      if (path.candidates === HOSTILE.candidates + 1) this.events.violation(`more than ${HOSTILE.candidates} ICE candidates on one link session; the rest are dropped`);
-      return;
-    }
-    path.link.signal(data);
+    const admitted = path.signals.admit(data.type);
+    if (admitted === 'take') return path.link.signal(data);
+    if (admitted === 'drop') return this.context.logger.debug({ from: this.id, type: data.type }, 'signal dropped: not one this session takes');
+    this.events.violation(admitted.violation);
   }
 
   /** The peer starts a new link or relay session: fine, unless it does so far more often than repairs explain. */
   private newSession(what: 'link' | 'relay'): boolean {
-    const count = this.sessions.hit(Date.now());
-    if (count <= HOSTILE.sessions) return true;
-    this.hostile(`it started ${count} ${what} sessions within ${HOSTILE.windowMs / 1000} s`);
-    return false;
-  }
-
-  private hostile(detail: string): void {
-    this.giveUp('hostile', detail);
+    const hostile = this.guard.sessionStarted(what, Date.now());
+    if (hostile !== undefined) this.giveUp('hostile', hostile);
+    return hostile === undefined;
   }
 
   /** A packet the service relayed from this participant. */
@@ -298,7 +263,7 @@ export class Peer {
         },
       },
     );
-    path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined, offered: false, answered: false, candidates: 0 };
+    path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined, signals: new SessionSignals(initiator) };
     if (initiator) {
       path.timer = setTimeout(() => {
         if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
@@ -389,8 +354,8 @@ export class Peer {
   private broken(reason: string, lost: (detail: string) => void): void {
     if (this.state === 'closed') return;
     this.events.violation(`stream closed: ${reason}`);
-    const count = this.breaks.hit(Date.now());
-    if (count >= HOSTILE.breaks) return this.hostile(`it broke the wire protocol on ${count} streams within ${HOSTILE.windowMs / 1000} s (last: ${reason})`);
+    const hostile = this.guard.streamBroken(reason, Date.now());
+    if (hostile !== undefined) return this.giveUp('hostile', hostile);
     lost(`protocol violation: ${reason}`);
   }
 

@@ -7,7 +7,7 @@
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { RoomClient } from '../../client/index.js';
-import { HOSTILE } from '../../client/peer/peer.js';
+import { HOSTILE } from '../../client/peer/guard.js';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
 import { createToken } from '../../signaling/index.js';
 import { startService } from '../cluster.js';

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HOSTILE, PeerGuard, SessionSignals } from '../../client/peer/guard.js';
 import { Limiter } from '../../client/peer/limiter.js';
 import { Strikes } from '../../client/peer/strikes.js';
 import { ViolationLog } from '../../client/violation-log.js';
@@ -115,5 +116,31 @@ describe('violation log', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(logger.entries.map((e) => e.fields).at(-1)).toEqual({ peerId: 'hostile', reason: 'frame 9999', count: 9999 });
     expect(logger.entries).toHaveLength(3);
+  });
+});
+
+describe('peer guard', () => {
+  it('takes one offer (responder), one answer (initiator) and a bounded number of candidates per session', () => {
+    const responder = new SessionSignals(false);
+    expect([responder.admit('offer'), responder.admit('offer'), responder.admit('answer'), responder.admit('renegotiate')]).toEqual(['take', 'drop', 'drop', 'drop']);
+    const initiator = new SessionSignals(true);
+    expect([initiator.admit('offer'), initiator.admit('answer'), initiator.admit('answer')]).toEqual(['drop', 'take', 'drop']);
+    const verdicts = Array.from({ length: HOSTILE.candidates + 3 }, () => initiator.admit('candidate'));
+    expect(verdicts.filter((v) => v === 'take')).toHaveLength(HOSTILE.candidates);
+    expect(verdicts.filter((v) => typeof v === 'object')).toHaveLength(1); // reported once, then dropped quietly
+  });
+
+  it('calls a peer hostile past 12 new sessions or 3 broken streams a minute, and forgives older ones', () => {
+    const guard = new PeerGuard();
+    const sessions = Array.from({ length: HOSTILE.sessions + 1 }, (_, i) => guard.sessionStarted('link', i * 1000));
+    expect(sessions.slice(0, HOSTILE.sessions).every((v) => v === undefined)).toBe(true);
+    expect(sessions.at(-1)).toMatch(/started 13 link sessions within 60 s/);
+    expect(new PeerGuard().sessionStarted('relay', 0)).toBeUndefined();
+    const later = new PeerGuard();
+    for (let i = 0; i < 12; i++) later.sessionStarted('link', 0);
+    expect(later.sessionStarted('link', HOSTILE.windowMs + 1)).toBeUndefined(); // the first twelve are out of the window
+    const breaking = new PeerGuard();
+    expect([breaking.streamBroken('a', 0), breaking.streamBroken('b', 1)]).toEqual([undefined, undefined]);
+    expect(breaking.streamBroken('c', 2)).toMatch(/broke the wire protocol on 3 streams .*last: c/);
   });
 });
