@@ -54,7 +54,7 @@ export class RelayTransport implements ChannelTransport {
     const created = RelaySeal.create().then(
       (seal) => {
         this.seal = seal;
-        this.emit(seal.keyFrame);
+        if (!this.failed) this.emit(seal.keyFrame); // a stream closed meanwhile sends nothing
       },
       (error: unknown) => this.fail(`cannot seal the relay: ${(error as Error).message}`),
     );
