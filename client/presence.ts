@@ -11,8 +11,7 @@ import { RoomError } from '../protocol/errors.js';
 import type { ParticipantInfo, RemovalReason } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import type { LinkCloseReason } from './peer/peer.js';
-import type { LinkKind } from './participant.js';
-import { RemoteParticipant } from './participant.js';
+import { RemoteParticipant, type LinkKind } from './participant.js';
 
 export interface PresenceEvents {
   participant_added: (participant: RemoteParticipant) => void;

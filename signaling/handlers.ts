@@ -96,15 +96,18 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
    * least once (from its reply or from the other's announcement). Who offers is the pair's
    * id order, not the order of events (client/mesh.ts), so learning twice is harmless.
    */
+  /** Every enable makes each lower-id peer build a connection and offer: churn is rationed per participant. */
+  const rationEnable = (id: string, refusal: string): void => {
+    if (context.enables.take(id, Date.now())) return;
+    metrics.limitHit('enable_rate');
+    logger.warn({ socket: socket.id, participant: id }, 'messaging enable refused: toggled too often');
+    throw new RoomError('RATE_LIMITED', refusal);
+  };
+
   const enableMessaging = async (prepaid = false): Promise<Member[]> => {
     const member = self();
     const wasEnabled = member.messaging;
-    // Every enable makes each lower-id peer build a connection and offer: churn is rationed.
-    if (!wasEnabled && !prepaid && !context.enables.take(member.id, Date.now())) {
-      metrics.limitHit('enable_rate');
-      logger.warn({ socket: socket.id, participant: member.id }, 'messaging enable refused: toggled too often');
-      throw new RoomError('RATE_LIMITED', 'messaging was turned on and off too often; wait a few seconds before enabling again');
-    }
+    if (!wasEnabled && !prepaid) rationEnable(member.id, 'messaging was turned on and off too often; wait a few seconds before enabling again');
     socket.data.messaging = true;
     void socket.join(messagingRooms(member));
     const peers = await directory.enabledPeers(member.room, member.id);
@@ -144,10 +147,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       const admitted = await admit(request, { id, ticket: request.ticket });
       // A resume with messaging on announces the participant again, as an enable does: it is
       // rationed alike, and refused before the connection is registered (the client retries later).
-      if (request.messaging && !context.enables.take(id, Date.now())) {
-        metrics.limitHit('enable_rate');
-        throw new RoomError('RATE_LIMITED', 'reconnecting (with messaging on) too often; retry in a few seconds');
-      }
+      if (request.messaging) rationEnable(id, 'reconnecting (with messaging on) too often; retry in a few seconds');
       const { identity } = admitted;
       // The same participant on a connection not yet seen to drop, on this process or another: this one replaces it.
       const previous = (await directory.connections(id)).filter((s) => s.id !== socket.id);

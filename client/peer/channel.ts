@@ -194,8 +194,7 @@ export class PeerChannel implements SessionWriter {
             } else if (event.kind === 'reject') {
               this.session.refusedIncoming(event.lane, event.id, event.error);
               this.reject(event.lane, event.id, event.error);
-            }
-            else {
+            } else {
               if (event.costly === true && ++this.abandoned > STREAM_BOUNDS.abandonedMessages) {
                 return this.break(`more than ${STREAM_BOUNDS.abandonedMessages} messages begun and abandoned or refused`);
               }

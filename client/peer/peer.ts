@@ -12,7 +12,7 @@
  * - With no path for `connectTimeoutMs`, or none possible (the service is gone too), the
  *   participant is given up: `closed`.
  */
-import { RoomError, type ErrorPayload } from '../../protocol/errors.js';
+import { RoomError } from '../../protocol/errors.js';
 import type { SignalEnvelope, SignalRequest } from '../../protocol/signaling.js';
 import type { Limiter } from './limiter.js';
 import type { Logger, RtcImplementation, Tunables } from '../options.js';
@@ -24,7 +24,6 @@ import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
 import { PeerGuard, SessionSignals } from './guard.js';
 import type { Hello } from '../wire/codec.js';
-import type { AssembledMessage } from '../wire/reassembler.js';
 
 /** `hostile`: the peer broke the rules past what repairs explain (guard.ts); it is not linked again for a while. */
 export type LinkCloseReason = 'bye' | 'failed' | 'timeout' | 'hostile';
@@ -89,9 +88,9 @@ export function randomSid(): string {
 
 /**
  * An initiator keeps its negotiation slot this long after its own gathering completes, unless
- * its link opens first (on loopback ~15 ms after). Releasing at once let more handshakes run
- * at once and slowed a 16-participant mesh in one process by ~15%; holding to the 2 s cap let
- * 8 stalled sybils keep a newcomer waiting ~4 s.
+ * its link opens first (on loopback ~15 ms after): honest links keep the limiter's old rule
+ * (a slot until the link opens), while a peer that never answers frees its slot soon. Holding
+ * to the 2 s cap let 8 stalled sybils keep a newcomer waiting ~4 s; with this, ~0.5 s.
  */
 const SLOT_AFTER_GATHERING_MS = 250;
 

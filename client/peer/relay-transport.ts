@@ -41,7 +41,6 @@ export class RelayTransport implements ChannelTransport {
   private unacknowledged = 0;
   private failed = false;
   private seal: RelaySeal | undefined;
-  private agreed = false;
   private peerKeySeen = false;
   /** Sealing and opening are asynchronous: each direction is a chain, so frames keep their order. */
   private sending: Promise<unknown>;
@@ -62,12 +61,9 @@ export class RelayTransport implements ChannelTransport {
     this.receiving = created;
   }
 
-  get sid(): string {
-    return this.options.sid;
-  }
-
+  /** Open once both keys are in (the seal is ready), until it fails or closes. */
   get isOpen(): boolean {
-    return this.agreed && !this.failed && this.options.sender.connected;
+    return this.seal?.ready === true && !this.failed && this.options.sender.connected;
   }
 
   get bufferedAmount(): number {
@@ -93,7 +89,7 @@ export class RelayTransport implements ChannelTransport {
     const decoded = decodeRelayFrame(frame);
     if (decoded.kind === 'invalid') return this.handlers.violation(decoded.reason);
     // Once the keys are in, opening starts at once and runs beside the frames before it; delivery keeps their order.
-    const early = decoded.kind === 'sealed' && this.agreed ? this.seal?.decrypt(decoded.counter, decoded.sealed) : undefined;
+    const early = decoded.kind === 'sealed' && this.seal?.ready === true ? this.seal.decrypt(decoded.counter, decoded.sealed) : undefined;
     this.receiving = this.receiving.then(async () => {
       const seal = this.seal;
       if (this.failed || seal === undefined) return;
@@ -105,7 +101,6 @@ export class RelayTransport implements ChannelTransport {
         } catch {
           return this.fail('the peer sent a key that is not a P-256 public key');
         }
-        this.agreed = true;
         if (!this.failed) this.handlers.open();
         return;
       }

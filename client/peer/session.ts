@@ -127,7 +127,7 @@ export class PeerSession {
       for (const lane of LANES) this.delivered[lane] = Math.max(this.delivered[lane], hello.base[lane]);
     }
     if (hello.peerEpoch === this.epoch) {
-      for (const lane of LANES) for (const [id] of this.pending[lane]) if (id <= hello.delivered[lane]) this.receipt(lane, id);
+      for (const lane of LANES) for (const [id] of this.pending[lane]) if (id <= hello.delivered[lane]) this.settle(lane, id);
     }
     if (this.active !== writer) this.active?.detach();
     this.active = writer;
@@ -170,28 +170,20 @@ export class PeerSession {
     this.events.refused(error);
   }
 
-  receipt(lane: Lane, id: number): void {
-    const p = this.take(lane, id);
-    if (p === undefined) return this.stale(lane, id, 'receipt');
-    if (!p.settled) p.resolve();
-  }
-
   /** A receipts record: each id settled; ids never sent are one violation for the record, however many. */
   receipts(lane: Lane, ids: readonly number[]): void {
     let neverSent = 0;
-    for (const id of ids) {
-      const p = this.take(lane, id);
-      if (p === undefined) {
-        if (id >= this.nextId[lane] || id < 1) neverSent++;
-      } else if (!p.settled) p.resolve();
-    }
+    for (const id of ids) if (!this.settle(lane, id) && this.neverSent(lane, id)) neverSent++;
     if (neverSent > 0) this.events.violation(`receipts for ${neverSent} message(s) in lane ${lane} never sent`);
   }
 
   rejected(lane: Lane, id: number, error: ErrorPayload): void {
     this.lanes.cancel(lane, id);
     const p = this.take(lane, id);
-    if (p === undefined) return this.stale(lane, id, 'reject');
+    if (p === undefined) {
+      if (this.neverSent(lane, id)) this.events.violation(`reject for message ${lane}:${id}, which was never sent`);
+      return;
+    }
     if (!p.settled) p.reject(toRoomError(error));
   }
 
@@ -255,8 +247,16 @@ export class PeerSession {
     }
   }
 
-  /** A receipt or reject for an id that is not pending: fine if already settled, hostile if never sent. */
-  private stale(lane: Lane, id: number, what: string): void {
-    if (id >= this.nextId[lane] || id < 1) this.events.violation(`${what} for message ${lane}:${id}, which was never sent`);
+  /** Message `id` was delivered: its send resolves. False if it was not pending (settled before, or never sent). */
+  private settle(lane: Lane, id: number): boolean {
+    const p = this.take(lane, id);
+    if (p === undefined) return false;
+    if (!p.settled) p.resolve();
+    return true;
+  }
+
+  /** A receipt or reject for an id not pending is fine if it was settled before, hostile if it was never sent. */
+  private neverSent(lane: Lane, id: number): boolean {
+    return id >= this.nextId[lane] || id < 1;
   }
 }
