@@ -12,7 +12,7 @@ export type {
 export { LocalParticipant, RemoteParticipant } from './participant.js';
 export type { LinkKind } from './participant.js';
 export { DEFAULTS } from './options.js';
-export type { Logger, RoomClientOptions, RtcImplementation, Tunables } from './options.js';
+export type { Logger, RoomClientOptions, RtcImplementation, RtcStackName, Tunables } from './options.js';
 export { ERROR_CODES, RoomError } from '../protocol/errors.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export type { JsonObject, JsonValue } from '../protocol/json.js';

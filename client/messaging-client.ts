@@ -11,7 +11,7 @@ import type { IceServer, ParticipantInfo } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { Mesh, type LinkCloseReason } from './mesh.js';
 import { Presence } from './presence.js';
-import type { Logger, RtcImplementation, Tunables } from './options.js';
+import type { Logger, RtcImplementation, RtcStackName, Tunables } from './options.js';
 import { RemoteParticipant } from './participant.js';
 import { resolveRtc } from './rtc.js';
 import type { SignalClient } from './signal-client.js';
@@ -61,7 +61,7 @@ export interface MessagingContext {
   iceServers(): IceServer[];
   /** The limits the service announced at join (undefined before, or from a service too old to say). */
   serviceLimits(): ServiceLimits | undefined;
-  rtc: RtcImplementation | undefined;
+  rtc: RtcImplementation | RtcStackName | undefined;
   rtcConfig: Record<string, unknown>;
   /** Whether the service may carry a pair's messages when no direct link opens. */
   relay: boolean;

@@ -5,12 +5,16 @@
 import type { JsonValue } from '../protocol/json.js';
 import type { IceServer } from '../protocol/signaling.js';
 
-/** The WebRTC implementation simple-peer is given: @roamhq/wrtc in Node, the globals in browsers. */
+/** A WebRTC implementation simple-peer can be given: @roamhq/wrtc, node-datachannel's polyfill, werift, a browser's globals. */
 export interface RtcImplementation {
   RTCPeerConnection: unknown;
   RTCSessionDescription: unknown;
   RTCIceCandidate: unknown;
 }
+
+/** A Node WebRTC stack chosen by name (loaded only when chosen). */
+export type RtcStackName = '@roamhq/wrtc' | 'node-datachannel';
+export const RTC_STACK_NAMES: readonly RtcStackName[] = ['@roamhq/wrtc', 'node-datachannel'];
 
 /** pino's calling convention, so a pino logger can be passed as is. */
 export interface Logger {
@@ -162,8 +166,12 @@ export interface RoomClientOptions extends Partial<Tunables> {
   role?: string;
   /** A join token, required when the service runs with a secret. */
   token?: string;
-  /** WebRTC implementation; Node defaults to @roamhq/wrtc, browsers to their globals. */
-  rtc?: RtcImplementation;
+  /**
+   * The WebRTC stack. Browsers use their own; Node defaults to `'@roamhq/wrtc'`, and
+   * `'node-datachannel'` (an optional dependency) is cheaper per connection and per message.
+   * Or pass an implementation (`{ RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }`).
+   */
+  rtc?: RtcImplementation | RtcStackName;
   /** Overrides the ICE servers the service hands out at join. */
   iceServers?: IceServer[];
   /** More RTCPeerConnection configuration, e.g. `iceTransportPolicy`. */

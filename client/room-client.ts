@@ -8,7 +8,7 @@ import { MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, type ServiceLimits } fr
 import { PROTOCOL_VERSION, type IceServer } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { MessagingClient } from './messaging-client.js';
-import { DEFAULTS, consoleLogger, type Logger, type RoomClientOptions, type Tunables } from './options.js';
+import { DEFAULTS, RTC_STACK_NAMES, consoleLogger, type Logger, type RoomClientOptions, type Tunables } from './options.js';
 import { LocalParticipant } from './participant.js';
 import { SignalClient } from './signal-client.js';
 import { checkAttributes, isPlainObject } from './validate.js';
@@ -53,6 +53,10 @@ function checkOptions(options: RoomClientOptions): Tunables {
       throw new RoomError('INVALID_ARGUMENT', `option \`${key}\` must be a positive number`);
     }
     tunables[key] = value;
+  }
+  const { rtc } = options as { rtc?: unknown };
+  if (typeof rtc === 'string' ? !(RTC_STACK_NAMES as readonly string[]).includes(rtc) : rtc !== undefined && typeof (rtc as { RTCPeerConnection?: unknown } | null)?.RTCPeerConnection !== 'function') {
+    throw new RoomError('INVALID_ARGUMENT', `option \`rtc\` must be one of ${RTC_STACK_NAMES.map((n) => `'${n}'`).join(', ')}, or an implementation { RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }`);
   }
   if (options.relay !== undefined && typeof options.relay !== 'boolean') throw new RoomError('INVALID_ARGUMENT', 'option `relay` must be a boolean');
   if (tunables.lowWaterMarkBytes > tunables.highWaterMarkBytes) {

@@ -1,12 +1,129 @@
-/** Picks the WebRTC implementation: the injected one, the browser's globals, or @roamhq/wrtc in Node. */
-import type { RtcImplementation } from './options.js';
+/**
+ * The WebRTC stack a client links with: the browser's own, @roamhq/wrtc (Node's default),
+ * node-datachannel (chosen by name, loaded only then), or any injected implementation.
+ * Every stack that is not the browser's runs behind one adapter that fits it to what
+ * simple-peer expects and keeps simple-peer off the calls that hurt.
+ */
+import type { RtcImplementation, RtcStackName } from './options.js';
 
-export async function resolveRtc(injected: RtcImplementation | undefined): Promise<RtcImplementation> {
-  if (injected !== undefined) return injected;
-  const g = globalThis as Partial<RtcImplementation>;
-  if (typeof g.RTCPeerConnection === 'function') {
-    return { RTCPeerConnection: g.RTCPeerConnection, RTCSessionDescription: g.RTCSessionDescription, RTCIceCandidate: g.RTCIceCandidate };
+export type RtcChoice = RtcImplementation | RtcStackName;
+
+type Loaded = { default?: RtcImplementation } & Partial<RtcImplementation>;
+
+async function load(name: RtcStackName): Promise<RtcImplementation> {
+  let module: Loaded;
+  try {
+    module = (name === 'node-datachannel' ? await import('node-datachannel/polyfill') : await import('@roamhq/wrtc')) as Loaded;
+  } catch (cause) {
+    const hint = name === 'node-datachannel' ? ' (an optional dependency: `npm install node-datachannel` where its platform package exists)' : '';
+    throw new Error(`the WebRTC stack ${name} could not be loaded${hint}: ${(cause as Error).message}`, { cause });
   }
-  const wrtc = (await import('@roamhq/wrtc')) as { default?: RtcImplementation } & RtcImplementation;
-  return wrtc.default ?? wrtc;
+  const rtc = module.default ?? module;
+  if (typeof rtc.RTCPeerConnection !== 'function') throw new Error(`the WebRTC stack ${name} has no RTCPeerConnection`);
+  return rtc as RtcImplementation;
+}
+
+/** The browser's own stack, when there is one. */
+function browserStack(): RtcImplementation | undefined {
+  const g = globalThis as Partial<RtcImplementation>;
+  if (typeof g.RTCPeerConnection !== 'function') return undefined;
+  return { RTCPeerConnection: g.RTCPeerConnection, RTCSessionDescription: g.RTCSessionDescription, RTCIceCandidate: g.RTCIceCandidate };
+}
+
+/** Resolves the `rtc` option to a stack simple-peer can drive (adapted unless it is the browser's own). */
+export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImplementation> {
+  if (typeof choice === 'string') return adaptStack(await load(choice));
+  if (choice !== undefined) return adaptStack(choice);
+  return browserStack() ?? adaptStack(await load('@roamhq/wrtc'));
+}
+
+type Init = { type?: unknown; sdp?: unknown };
+type CandidateInit = { candidate?: unknown; sdpMid?: unknown; sdpMLineIndex?: unknown };
+interface NativeConnection {
+  createOffer(options?: unknown): Promise<Init>;
+  createAnswer(options?: unknown): Promise<Init>;
+  setRemoteDescription(description: Init): Promise<void>;
+  addIceCandidate(candidate: CandidateInit): Promise<void>;
+  getStats(): Promise<unknown>;
+}
+
+const plainDescription = (d: Init | null | undefined): Init => ({ type: d?.type, sdp: d?.sdp });
+/** Fields that are null are left out: node-datachannel sends `sdpMLineIndex: null`, which @roamhq/wrtc rejects ("Expected a 32-bit integer"). */
+function plainCandidate(c: CandidateInit | null | undefined): CandidateInit {
+  const init: CandidateInit = { candidate: c?.candidate };
+  if (c?.sdpMid != null) init.sdpMid = c.sdpMid;
+  if (c?.sdpMLineIndex != null) init.sdpMLineIndex = c.sdpMLineIndex;
+  return init;
+}
+
+/**
+ * As the answerer, take DTLS's passive (server) role. The answerer learns the offerer's
+ * candidates with the offer, so its ICE connects first; as the DTLS client it then sends its
+ * ClientHello before the offerer is ready, and libdatachannel loses it and waits out DTLS's
+ * 1 s retransmission timer (1 in 6 node-datachannel pairs took ~1,007 ms to open instead of
+ * ~6 ms). Reading the offer's `actpass` as `active` makes the offerer the client, once it has
+ * the answer. Both roles stay valid: the offerer offered either.
+ */
+function takePassiveRole(description: Init): Init {
+  if (description.type !== 'offer' || typeof description.sdp !== 'string') return description;
+  return { type: description.type, sdp: description.sdp.replace(/^a=setup:actpass\r?$/gm, (line) => line.replace('actpass', 'active')) };
+}
+
+/**
+ * Fits a non-browser stack to simple-peer, for every connection it makes:
+ *
+ * - **Descriptions are never read back.** @roamhq/wrtc serializes a description on the
+ *   JavaScript thread whenever `localDescription` or `remoteDescription` is read, while its
+ *   signaling thread may be adding candidates to it: a data race that crashed one-process
+ *   meshes with SIGSEGV in SdpSerialize. simple-peer reads the local description only to
+ *   send it, which with trickle it need not (it then sends the offer or answer it created),
+ *   and the remote one only for its type: both are answered from what was set.
+ * - **Descriptions and candidates are plain objects.** node-datachannel and werift return
+ *   descriptions whose `sdp` is read-only (simple-peer assigns it), and werift builds
+ *   `RTCSessionDescription` from positional arguments: created descriptions are copied, and
+ *   the constructors simple-peer calls make `{ type, sdp }` and candidate-init objects
+ *   (without null fields).
+ * - **The answerer is DTLS's server** (takePassiveRole).
+ * - **`getStats()` is the promise form.** simple-peer uses the old callback form when the
+ *   method declares a parameter.
+ */
+export function adaptStack(rtc: RtcImplementation): RtcImplementation {
+  const Native = rtc.RTCPeerConnection as new (config: unknown) => object;
+  if (Native === browserStack()?.RTCPeerConnection) return rtc;
+  if ((Native as { adapted?: boolean }).adapted === true) return rtc;
+  function AdaptedConnection(config: unknown): object {
+    const connection = new Native(config) as NativeConnection & object;
+    let remoteType: unknown;
+    const overrides: Partial<Record<PropertyKey, unknown>> = {
+      createOffer: (options?: unknown) => connection.createOffer(options).then(plainDescription),
+      createAnswer: (options?: unknown) => connection.createAnswer(options).then(plainDescription),
+      setRemoteDescription: (description: Init) =>
+        connection.setRemoteDescription(takePassiveRole(plainDescription(description))).then((result) => {
+          remoteType = description.type;
+          return result;
+        }),
+      addIceCandidate: (candidate: CandidateInit) => connection.addIceCandidate(plainCandidate(candidate)),
+      getStats: () => connection.getStats(),
+    };
+    return new Proxy(connection, {
+      get(target, property) {
+        if (property === 'localDescription') return null;
+        if (property === 'remoteDescription') return remoteType === undefined ? null : { type: remoteType };
+        if (property in overrides) return overrides[property];
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+      set: (target, property, value) => Reflect.set(target, property, value, target),
+    });
+  }
+  AdaptedConnection.adapted = true;
+  return {
+    RTCPeerConnection: AdaptedConnection,
+    RTCSessionDescription: function PlainDescription(init: Init) {
+      return plainDescription(init);
+    },
+    RTCIceCandidate: function PlainCandidate(init: CandidateInit) {
+      return plainCandidate(init);
+    },
+  };
 }

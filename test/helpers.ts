@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach } from 'vitest';
-import { RoomClient, type Logger, type MessagingClient, type MessagingEvents, type RoomClientOptions, type RoomEvents } from '../client/index.js';
+import { RoomClient, type Logger, type MessagingClient, type MessagingEvents, type RoomClientOptions, type RoomEvents, type RtcStackName } from '../client/index.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../signaling/index.js';
 import { attachmentBytes } from './shared/driver.js';
 
@@ -34,6 +34,9 @@ export function captureLogger(): Logger & { entries: CapturedLog[] } {
   const at = (level: CapturedLog['level']) => (fields: object, message: string) => entries.push({ level, fields, message });
   return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+/** The Node WebRTC stacks the suites run on. */
+export const NODE_STACKS: readonly RtcStackName[] = ['@roamhq/wrtc', 'node-datachannel'];
 
 export async function startServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const server = await createSignalingServer({ port: 0, logLevel: 'silent', ...options });

@@ -13,7 +13,12 @@ export interface PeerLinkHandlers {
   signal(data: SignalData): void;
   open(): void;
   data(bytes: Uint8Array): void;
-  close(reason: string): void;
+  /**
+   * The link closed. `local`: it could not work for a reason on this side (the WebRTC stack
+   * threw creating the connection, its offer or answer, or its channel), which is worth a
+   * warning rather than a quiet fallback to the relay.
+   */
+  close(reason: string, local: boolean): void;
   /** This side finished gathering ICE candidates (the costly part of starting a link: sockets are opened for it). */
   gathered(): void;
   /** The peer broke the rules of the connection (e.g. opened a second data channel); the link is closed without `close`. */
@@ -22,6 +27,7 @@ export interface PeerLinkHandlers {
 
 export interface PeerLinkOptions {
   initiator: boolean;
+  /** A stack as resolveRtc() returns it: the browser's own, or adapted (rtc.ts). */
   rtc: RtcImplementation;
   /** RTCPeerConnection configuration; `iceServers` is always set (never simple-peer's default). */
   config: Record<string, unknown> & { iceServers: unknown[] };
@@ -36,46 +42,8 @@ interface SimplePeerInternals {
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
 }
 
-type Description = { type?: unknown };
-interface NativeConnection {
-  setRemoteDescription(description: Description): Promise<void>;
-}
-
-/**
- * @roamhq/wrtc serializes a description on the JavaScript thread whenever `localDescription`
- * or `remoteDescription` is read, while its signaling thread may be adding candidates to it:
- * a data race that crashed one-process meshes with SIGSEGV in SdpSerialize (about 1 in 10
- * ten-participant meshes; the benchmark's one-process mesh too). simple-peer reads the local
- * description only to send it, which with trickle it need not (the candidates follow as
- * signals: it then sends the offer or answer it created), and the remote one only for its
- * type. So for an injected implementation each connection is wrapped to answer both from
- * what was set, never asking the stack. Browsers' own connections are left as they are.
- */
-function withSafeDescriptions(rtc: RtcImplementation): RtcImplementation {
-  const Native = rtc.RTCPeerConnection as new (config: unknown) => object;
-  if (Native === (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection) return rtc;
-  function SafeConnection(config: unknown): object {
-    const connection = new Native(config) as NativeConnection & object;
-    let remoteType: unknown;
-    return new Proxy(connection, {
-      get(target, property) {
-        if (property === 'localDescription') return null;
-        if (property === 'remoteDescription') return remoteType === undefined ? null : { type: remoteType };
-        if (property === 'setRemoteDescription') {
-          return (description: Description) =>
-            target.setRemoteDescription(description).then((result) => {
-              remoteType = description.type;
-              return result;
-            });
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-      set: (target, property, value) => Reflect.set(target, property, value, target),
-    });
-  }
-  return { ...rtc, RTCPeerConnection: SafeConnection };
-}
+/** simple-peer's error codes for a failure of this side's own stack (not of the network, nor of what the peer sent). */
+const LOCAL_FAILURES = new Set(['ERR_WEBRTC_SUPPORT', 'ERR_PC_CONSTRUCTOR', 'ERR_CREATE_OFFER', 'ERR_CREATE_ANSWER', 'ERR_SET_LOCAL_DESCRIPTION']);
 
 export class PeerLink {
   private readonly peer: SimplePeer.Instance;
@@ -86,7 +54,7 @@ export class PeerLink {
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
     this.peer = new SimplePeer({
       initiator: options.initiator,
-      wrtc: withSafeDescriptions(options.rtc) as SimplePeer.Options['wrtc'],
+      wrtc: options.rtc as SimplePeer.Options['wrtc'],
       config: options.config as RTCConfiguration,
       trickle: true,
       channelConfig: { ordered: true },
@@ -100,7 +68,10 @@ export class PeerLink {
       this.opened = true; // the answering side's channel carries data before simple-peer's `connect`
       handlers.data(data);
     });
-    this.peer.on('error', (error: Error & { code?: string }) => this.finish(error.code ?? error.message));
+    this.peer.on('error', (error: Error & { code?: string }) => {
+      const local = error.code !== undefined && LOCAL_FAILURES.has(error.code);
+      this.finish(local ? `${error.code}: ${error.message}` : (error.code ?? error.message), true, local);
+    });
     this.peer.on('close', () => this.finish('closed by peer'));
     this.peer.once('_iceComplete', () => handlers.gathered()); // simple-peer's own event: the null candidate, or its 5 s timer
     this.guardDataChannels(options.initiator);
@@ -178,7 +149,7 @@ export class PeerLink {
     return true;
   }
 
-  private finish(reason: string, notify = true): void {
+  private finish(reason: string, notify = true, local = false): void {
     if (this.closed) return;
     this.closed = true;
     const internals = this.peer as unknown as SimplePeerInternals;
@@ -191,6 +162,6 @@ export class PeerLink {
     this.peer.removeAllListeners('data');
     this.peer.on('error', () => {}); // errors racing the destroy must not become uncaught
     this.peer.destroy();
-    if (notify) this.handlers.close(reason);
+    if (notify) this.handlers.close(reason, local);
   }
 }

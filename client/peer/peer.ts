@@ -249,8 +249,10 @@ export class Peer {
           if (path.channel === undefined) this.directOpened(path);
           path.channel?.receive(bytes);
         },
-        close: (reason) => {
-          if (isCurrent()) this.directLost(reason);
+        close: (reason, local) => {
+          if (!isCurrent()) return;
+          if (local) this.context.logger.warn({ peerId: this.id, detail: reason }, 'a direct link could not be opened: this side\'s WebRTC stack failed');
+          this.directLost(reason);
         },
         broken: (reason) => {
           if (isCurrent()) this.broken(reason, (detail) => this.directLost(detail));

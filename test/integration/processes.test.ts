@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { spawnFixture, type Child } from '../child.js';
-import { expectCode, joinAll, newRoom, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
+import type { RoomClient, RtcStackName } from '../../client/index.js';
+import { NODE_STACKS, expectCode, joinAll, newRoom as newRoomOn, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 
-const spawnParticipant = (url: string, room: string, name: string, mode: 'stay' | 'close'): Child =>
-  spawnFixture('test/fixtures/participant.ts', [url, room, name, mode], name);
+describe.each(NODE_STACKS)('participants in other processes, on %s', (rtc: RtcStackName) => {
+  const spawnParticipant = (url: string, room: string, name: string, mode: 'stay' | 'close'): Child =>
+    spawnFixture('test/fixtures/participant.ts', [url, room, name, mode, rtc], name);
+  const newRoom = (url: string, room: string, name: string): RoomClient => newRoomOn(url, room, name, { rtc });
 
-describe('participants in other processes', () => {
   it('drops a SIGKILLed participant everywhere within 5 s and fails sends to it clearly', async () => {
     const { url } = await startServer();
     const alice = newRoom(url, 'r', 'alice');
@@ -93,7 +95,9 @@ describe('participants in other processes', () => {
   });
 });
 
-describe('a mesh', () => {
+describe.each(NODE_STACKS)('a mesh, on %s', (rtc: RtcStackName) => {
+  const newRoom = (url: string, room: string, name: string): RoomClient => newRoomOn(url, room, name, { rtc });
+
   it('forms the full mesh of 10 participants in one process', async () => {
     const { url } = await startServer();
     const clients = Array.from({ length: 10 }, (_, i) => newRoom(url, 'big', `p${i}`));
@@ -103,7 +107,7 @@ describe('a mesh', () => {
     await Promise.all(clients.map((c) => c.messaging.enable()));
     const everyoneSeesNine = () => clients.every((c) => c.messaging.getParticipants().length === 9);
     await until(everyoneSeesNine, 'every participant to see the 9 others', 20_000);
-    console.log(`[measure] full mesh of 10 in one process: ${(performance.now() - started).toFixed(0)} ms`);
+    console.log(`[measure] full mesh of 10 in one process on ${rtc}: ${(performance.now() - started).toFixed(0)} ms`);
     // Every pair can talk: a broadcast from each reaches all 9 others.
     const counts = new Map<string, number>();
     for (const c of clients) c.messaging.on('message', (m) => counts.set(c.localParticipant.id, (counts.get(c.localParticipant.id) ?? 0) + (m.broadcast ? 1 : 0)));

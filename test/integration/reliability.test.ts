@@ -1,22 +1,26 @@
 /**
  * Fault injection on real parts: the service restarted mid-conversation, a link closed
  * under traffic, a pair that cannot connect directly, a slow receiver. Every test counts
- * what the receiver observed: each message once, in order, intact.
+ * what the receiver observed: each message once, in order, intact. Every test runs on both
+ * Node stacks.
  */
 import { describe, expect, it } from 'vitest';
+import type { RoomClient, RoomClientOptions } from '../../client/index.js';
 import { createSignalingServer } from '../../signaling/index.js';
-import { expectCode, joinAll, newRoom, randomBytes, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
+import { NODE_STACKS, expectCode, joinAll, newRoom, randomBytes, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 import { churn, names, range, record, sendNumbered } from '../traffic.js';
 
-describe('reliability', () => {
+describe.each(NODE_STACKS)('reliability on %s', (rtc) => {
+  const room = (url: string, name: string, options: Partial<RoomClientOptions> = {}): RoomClient => newRoom(url, 'r', name, { rtc, ...options });
+
   it('survives the service closing and restarting on the same port: 2,000 messages in flight, presence unchanged', async () => {
     let server = await createSignalingServer({ port: 0, logLevel: 'silent' });
     const port = server.port;
     try {
       const fast = { reconnectDelayMs: 100, reconnectMaxDelayMs: 400 };
-      const alice = newRoom(server.url, 'r', 'alice', fast);
-      const bob = newRoom(server.url, 'r', 'bob', fast);
-      const carol = newRoom(server.url, 'r', 'carol', fast);
+      const alice = room(server.url, 'alice', fast);
+      const bob = room(server.url, 'bob', fast);
+      const carol = room(server.url, 'carol', fast);
       await joinAll(alice, bob, carol);
       await alice.localParticipant.setAttribute('status', 'busy');
       await until(() => bob.messaging.getParticipantByName('alice')?.getAttribute('status') === 'busy', 'bob sees alice busy');
@@ -48,7 +52,7 @@ describe('reliability', () => {
       expect(churns).toEqual([{ added: 0, removed: 0 }, { added: 0, removed: 0 }, { added: 0, removed: 0 }]);
       expect(alice.localParticipant.getAttribute('status')).toBe('busy');
       // The rejoined service relays signaling again: a newcomer links with everyone.
-      const dave = newRoom(server.url, 'r', 'dave');
+      const dave = room(server.url, 'dave');
       await joinAll(dave);
       expect(names(dave.messaging.getParticipants())).toEqual(['alice', 'bob', 'carol']);
       expect(bob.messaging.getParticipantByName('alice')?.getAttribute('status')).toBe('busy');
@@ -59,8 +63,8 @@ describe('reliability', () => {
 
   it('repairs a direct link closed under traffic: 2,000 messages each once and in order', async () => {
     const { url } = await startServer();
-    const alice = newRoom(url, 'r', 'alice');
-    const bob = newRoom(url, 'r', 'bob');
+    const alice = room(url, 'alice');
+    const bob = room(url, 'bob');
     await joinAll(alice, bob);
     const churns = [churn(alice.messaging), churn(bob.messaging)];
     const got = record(bob.messaging, 'n');
@@ -86,8 +90,8 @@ describe('reliability', () => {
 
   it('falls back to the relay when links keep failing, loses nothing, and upgrades back to direct', async () => {
     const { url } = await startServer();
-    const alice = newRoom(url, 'r', 'alice');
-    const bob = newRoom(url, 'r', 'bob');
+    const alice = room(url, 'alice');
+    const bob = room(url, 'bob');
     await joinAll(alice, bob);
     const bobId = bob.localParticipant.id;
     const bobSeenByAlice = alice.messaging.getParticipant(bobId);
@@ -123,9 +127,13 @@ describe('reliability', () => {
   it('relays a pair that cannot connect directly (a 10 MiB attachment too), and with relay: false says UNREACHABLE', async () => {
     const { url } = await startServer();
     const quick = { directTimeoutMs: 1000, connectTimeoutMs: 4000 };
-    const alice = newRoom(url, 'r', 'alice', quick);
-    // No TURN server and only relay candidates allowed: no direct link can ever open.
-    const carol = newRoom(url, 'r', 'carol', { ...quick, rtcConfig: { iceTransportPolicy: 'relay' } });
+    // No TURN server and only relay candidates allowed: no direct link can ever open. With
+    // @roamhq/wrtc one side's policy is enough; libdatachannel's only withholds its own host
+    // candidates and still answers the other side's checks, so there every side has it.
+    const relayOnly = { rtcConfig: { iceTransportPolicy: 'relay' } };
+    const others = rtc === 'node-datachannel' ? relayOnly : {};
+    const alice = room(url, 'alice', { ...quick, ...others });
+    const carol = room(url, 'carol', { ...quick, ...relayOnly });
     await joinAll(alice, carol);
     const carolAtAlice = alice.messaging.getParticipantByName('carol');
     expect(carolAtAlice?.link).toBe('relayed');
@@ -144,11 +152,11 @@ describe('reliability', () => {
     expect(got.get(carol.localParticipant.id)).toEqual(range(500));
 
     // Relaying off on one side: the same pair is unreachable, and sends say so.
-    const dave = newRoom(url, 'r', 'dave', { ...quick, relay: false });
+    const dave = room(url, 'dave', { ...quick, ...others, relay: false });
     await dave.start();
     const unreachable = waitForEvent(carol.messaging, 'participant_added', 'never: dave is unreachable', { timeoutMs: 6000 });
     await dave.messaging.enable();
-    expect(names(dave.messaging.getParticipants())).toEqual(['alice']);
+    expect(names(dave.messaging.getParticipants())).toEqual(rtc === 'node-datachannel' ? [] : ['alice']); // there alice is relay-only too
     const error = await expectCode(dave.messaging.sendMessage({ to: carol.localParticipant.id, type: 't', message: {} }), 'UNREACHABLE');
     expect(error.message).toMatch(/relaying is off/);
     await expect(unreachable).rejects.toThrow(/timed out/);
@@ -156,8 +164,8 @@ describe('reliability', () => {
 
   it('keeps small messages flowing while a 64 MiB attachment is on its way, with bounded memory', async () => {
     const { url } = await startServer();
-    const alice = newRoom(url, 'r', 'alice');
-    const bob = newRoom(url, 'r', 'bob');
+    const alice = room(url, 'alice');
+    const bob = room(url, 'bob');
     await joinAll(alice, bob);
     const bobId = bob.localParticipant.id;
     const order: string[] = [];
@@ -185,8 +193,8 @@ describe('reliability', () => {
 
   it('refuses sends past maxQueuedBytes with QUEUE_FULL, before queueing anything, and delivers what it accepted', async () => {
     const { url } = await startServer();
-    const alice = newRoom(url, 'r', 'alice', { maxQueuedBytes: 4 * 1024 * 1024 });
-    const bob = newRoom(url, 'r', 'bob');
+    const alice = room(url, 'alice', { maxQueuedBytes: 4 * 1024 * 1024 });
+    const bob = room(url, 'bob');
     await joinAll(alice, bob);
     const got = record(bob.messaging, 'q');
     const bobId = bob.localParticipant.id;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RoomClient, type ReceivedMessage } from '../../client/index.js';
+import { RoomClient, type ReceivedMessage, type RtcStackName } from '../../client/index.js';
 import { withTimeout } from '../helpers.js';
 import { attachmentBytes, joinOptions, type AttachmentSpec, type Driver, type JoinOptions, type ReceivedSummary } from './driver.js';
 
@@ -11,7 +11,7 @@ const summarize = (m: ReceivedMessage): ReceivedSummary => ({
   attachment: m.attachment === undefined ? null : { size: m.attachment.length, sha256: createHash('sha256').update(m.attachment).digest('hex') },
 });
 
-/** A participant in this process. Messages of type `echo` are answered with `echoed`. */
+/** A participant in this process, on one Node WebRTC stack. Messages of type `echo` are answered with `echoed`. */
 export class NodeDriver implements Driver {
   private room: RoomClient | undefined;
   private readonly received: ReceivedSummary[] = [];
@@ -21,7 +21,10 @@ export class NodeDriver implements Driver {
     this.waiters.clear();
   };
 
-  constructor(readonly label: string) {}
+  constructor(
+    readonly label: string,
+    private readonly rtc: RtcStackName = '@roamhq/wrtc',
+  ) {}
 
   private get client(): RoomClient {
     if (this.room === undefined) throw new Error(`${this.label} has not joined`);
@@ -29,7 +32,7 @@ export class NodeDriver implements Driver {
   }
 
   async join(url: string, room: string, name: string, options: JoinOptions = {}): Promise<void> {
-    this.room = new RoomClient({ url, room, name, iceServers: [], logger: { debug() {}, info() {}, warn() {}, error() {} }, ...joinOptions(options) });
+    this.room = new RoomClient({ url, room, name, rtc: this.rtc, iceServers: [], logger: { debug() {}, info() {}, warn() {}, error() {} }, ...joinOptions(options) });
     this.room.messaging.on('message', (m) => {
       if (m.type === 'echo') void this.client.messaging.sendMessage({ to: m.from, type: 'echoed', message: m.message }).catch(() => undefined);
       else this.received.push(summarize(m));

@@ -1,0 +1,71 @@
+/**
+ * The WebRTC stack option: named stacks load only when chosen, any injected implementation
+ * is adapted, bad choices are refused, and a stack that fails on this side is a warning
+ * with its message (the pair still reaches its peer through the relay). The shared suite
+ * and the link-breaking tests run on every stack in their own files.
+ */
+import { readFileSync } from 'node:fs';
+import wrtc from '@roamhq/wrtc';
+import { describe, expect, it } from 'vitest';
+import { RoomClient, RoomError, type RtcImplementation } from '../../client/index.js';
+import { spawnFixture } from '../child.js';
+import { NODE_STACKS, captureLogger, joinAll, newRoom, startServer, until } from '../helpers.js';
+
+const nativeModules = (pid: number): string[] =>
+  [...new Set(readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((line) => /\/([^/]+\.node)$/.exec(line)?.[1]).filter((m) => m !== undefined))].sort();
+
+describe('WebRTC stacks', () => {
+  it('refuses an unknown stack name or an object without RTCPeerConnection, with INVALID_ARGUMENT', () => {
+    for (const rtc of ['wrtc', 'node-webrtc', '', {}, { RTCPeerConnection: 1 }, null]) {
+      let error: unknown;
+      try {
+        new RoomClient({ url: 'http://127.0.0.1:1', room: 'r', name: 'n', rtc: rtc as never });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, JSON.stringify(rtc)).toBeInstanceOf(RoomError);
+      expect((error as RoomError).code).toBe('INVALID_ARGUMENT');
+      expect((error as RoomError).message).toMatch(/'@roamhq\/wrtc', 'node-datachannel'/);
+    }
+  });
+
+  it.each(NODE_STACKS)('loads only the stack it was given: %s', async (stack) => {
+    const { url } = await startServer();
+    const here = newRoom(url, 'r', 'here', { rtc: stack });
+    await joinAll(here);
+    const child = spawnFixture('test/fixtures/participant.ts', [url, 'r', 'child', 'stay', stack], 'child');
+    await child.next('ready');
+    await until(() => here.messaging.getParticipants().length === 1, 'the child linked');
+    const pid = child.process.pid ?? 0;
+    const loaded = nativeModules(pid);
+    if (stack === 'node-datachannel') {
+      expect(loaded).toContain('node_datachannel.node');
+      expect(loaded).not.toContain('wrtc.node');
+    } else {
+      expect(loaded).toContain('wrtc.node');
+      expect(loaded).not.toContain('node_datachannel.node');
+    }
+  });
+
+  it('warns with the stack’s own message when a link cannot open for a local reason, and relays the pair', async () => {
+    const { url } = await startServer();
+    const Native = (wrtc as unknown as RtcImplementation).RTCPeerConnection as new (config: unknown) => object;
+    class Broken extends (Native as new (config: unknown) => { createOffer(): Promise<unknown>; createAnswer(): Promise<unknown> }) {
+      override createOffer(): Promise<never> {
+        return Promise.reject(new Error('this stack cannot make offers today'));
+      }
+      override createAnswer(): Promise<never> {
+        return Promise.reject(new Error('this stack cannot make answers today'));
+      }
+    }
+    const logger = captureLogger();
+    const broken = { ...(wrtc as unknown as RtcImplementation), RTCPeerConnection: Broken };
+    const alice = newRoom(url, 'r', 'alice', { rtc: broken, logger, directTimeoutMs: 1000 });
+    const bob = newRoom(url, 'r', 'bob', { directTimeoutMs: 1000 });
+    await joinAll(alice, bob);
+    expect(alice.messaging.getParticipantByName('bob')?.link).toBe('relayed');
+    const warnings = logger.entries.filter((e) => e.level === 'warn' && /WebRTC stack failed/.test(e.message));
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(JSON.stringify(warnings[0]?.fields)).toMatch(/ERR_CREATE_(OFFER|ANSWER): this stack cannot make (offers|answers) today/);
+  });
+});
