@@ -1,18 +1,18 @@
 /**
  * One benchmark party in its own process, driven by bench/run.ts over IPC. Roles:
- *   rm       a roommesh participant (joins, enables, reports presence and receptions)
- *   raw      a raw simple-peer endpoint; signals travel through the parent
+ *   rm <stack>    a roommesh participant (joins, enables, reports presence and receptions)
+ *   raw <stack>   a raw simple-peer endpoint; signals travel through the parent
  *   relay    a plain Socket.IO client of bench/relay-server (the "relay through a server" baseline)
  *   relay-server  that Socket.IO server
  * Every message to the parent is { type, ... }; times are epoch ms (timeOrigin + now), comparable across processes.
  */
-import wrtc from '@roamhq/wrtc';
 import SimplePeer from 'simple-peer';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RoomClient } from '../client/index.js';
+import { isStack, rawRtc, type Stack } from './stack.js';
 
 type Command = Record<string, unknown> & { type: string };
 const send = (message: Record<string, unknown>): void => void process.send?.(message);
@@ -24,6 +24,9 @@ const on = (handler: (command: Command) => void | Promise<void>): void => {
 };
 
 const role = process.argv[2];
+const stackArg = process.argv[3] ?? '@roamhq/wrtc';
+if (!isStack(stackArg)) throw new Error(`unknown stack ${stackArg}`);
+const stack: Stack = stackArg;
 
 if (role === 'rm') {
   let room: RoomClient | undefined;
@@ -32,12 +35,13 @@ if (role === 'rm') {
   on(async (c) => {
     if (c.type === 'join') {
       const warn = (fields: object, message: string): void => void process.stderr.write(`[${String(c.name)}] ${message} ${JSON.stringify(fields)}\n`);
-      room = new RoomClient({ url: String(c.url), room: String(c.room), name: String(c.name), iceServers: [], logger: { debug() {}, info() {}, warn, error: warn } });
+      room = new RoomClient({ url: String(c.url), room: String(c.room), name: String(c.name), rtc: stack, iceServers: [], logger: { debug() {}, info() {}, warn, error: warn } });
       const want = Number(c.peers);
       const check = (): void => {
         if (room && room.messaging.getParticipants().length === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
       };
       room.messaging.on('participant_added', check);
+      if (process.env['TRACE']) { const t0 = Date.now(); room.messaging.on('participant_added', (p) => void process.stderr.write(`[trace ${String(c.name)}] +${Date.now() - t0} ${p.name ?? ''} ${p.link}\n`)); }
       room.messaging.on('message', (m) => {
         received++;
         if (m.type === 'probe') send({ type: 'got', at: now(), seq: m.message['seq'] });
@@ -63,33 +67,60 @@ if (role === 'rm') {
 }
 
 if (role === 'raw') {
+  const wrtc = await rawRtc(stack);
   const peers = new Map<string, SimplePeer.Instance>();
   let want = 0;
   let connected = 0;
   let expected = 0;
   let received = 0;
   let bytes = 0;
+  /**
+   * A pair whose connection fails before it opens is made again, once per failure: the
+   * initiator creates a new peer and offers, and an offer to a peer that never opened
+   * replaces it. (node-datachannel fails a few per cent of handshakes in bursts across
+   * processes; without this the raw mesh would never complete there. @roamhq/wrtc's never fail here.)
+   */
+  const open = (remote: string, initiator: boolean, echo: boolean): SimplePeer.Instance => {
+    const peer = new SimplePeer({ initiator, wrtc, config: { iceServers: [] }, trickle: true });
+    peers.set(remote, peer);
+    let up = false;
+    peer.on('signal', (data) => send({ type: 'signal', to: remote, data }));
+    peer.on('connect', () => {
+      up = true;
+      connected++;
+      if (connected === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
+    });
+    peer.on('data', (data: Uint8Array) => {
+      if (echo) return peer.send(data);
+      received++;
+      bytes += data.length;
+      if (data[0] === 0x50) send({ type: 'got', at: now() }); // 'P': a probe
+      if ((expected > 0 && received === expected) || (expected < 0 && bytes >= -expected)) send({ type: 'all', at: now() });
+    });
+    peer.on('error', () => {
+      if (!up && initiator && peers.get(remote) === peer && !closing) open(remote, true, echo);
+    });
+    (peer as SimplePeer.Instance & { opened?: () => boolean }).opened = () => up;
+    return peer;
+  };
+  const echoes = new Map<string, boolean>();
+  let closing = false;
   on((c) => {
     if (c.type === 'peer') {
       const remote = String(c.remote);
-      const peer = new SimplePeer({ initiator: Boolean(c.initiator), wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] }, trickle: true });
-      peers.set(remote, peer);
       want = Number(c.want);
-      peer.on('signal', (data) => send({ type: 'signal', to: remote, data }));
-      peer.on('connect', () => {
-        connected++;
-        if (connected === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
-      });
-      peer.on('data', (data: Uint8Array) => {
-        if (c.echo) return peer.send(data);
-        received++;
-        bytes += data.length;
-        if (data[0] === 0x50) send({ type: 'got', at: now() }); // 'P': a probe
-        if ((expected > 0 && received === expected) || (expected < 0 && bytes >= -expected)) send({ type: 'all', at: now() });
-      });
-      peer.on('error', () => {});
+      echoes.set(remote, Boolean(c.echo));
+      open(remote, Boolean(c.initiator), Boolean(c.echo));
     } else if (c.type === 'signal') {
-      peers.get(String(c.from))?.signal(c.data as SimplePeer.SignalData);
+      const from = String(c.from);
+      const data = c.data as SimplePeer.SignalData;
+      let peer = peers.get(from) as (SimplePeer.Instance & { opened?: () => boolean }) | undefined;
+      // A second offer: the initiator is trying again.
+      if (data.type === 'offer' && peer !== undefined && peer.opened?.() === false && ((peer as { destroyed?: boolean }).destroyed === true || (peer as { _pc?: { remoteDescription?: unknown } | null })._pc?.remoteDescription != null)) {
+        peer.destroy();
+        peer = open(from, false, echoes.get(from) ?? false);
+      }
+      if (peer !== undefined && (peer as { destroyed?: boolean }).destroyed !== true) peer.signal(data);
     } else if (c.type === 'expect') {
       expected = Number(c.count); // negative: a number of bytes
       received = 0;
@@ -101,6 +132,7 @@ if (role === 'raw') {
       for (const peer of peers.values()) peer.send(probe);
       send({ type: 'sent', at });
     } else if (c.type === 'close') {
+      closing = true;
       for (const peer of peers.values()) peer.destroy();
       process.disconnect?.();
     }

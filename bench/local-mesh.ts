@@ -1,16 +1,17 @@
 /**
  * A whole mesh in one process, for formation time, memory per linked peer and idle CPU:
- *   local-mesh.ts rm <url> <n>    n roommesh participants, all enabling at once
- *   local-mesh.ts raw <n>         n(n-1)/2 raw simple-peer pairs, all created at once
+ *   local-mesh.ts rm <stack> <url> <n>    n roommesh participants, all enabling at once
+ *   local-mesh.ts raw <stack> <n>         n(n-1)/2 raw simple-peer pairs, all created at once
  * Reports { type: 'result', formationMs, rssPerPeerMiB, idleCpuPercent, fds } or { type: 'failed' }.
  */
 import { readdirSync } from 'node:fs';
-import wrtc from '@roamhq/wrtc';
 import SimplePeer from 'simple-peer';
 import { RoomClient } from '../client/index.js';
+import { isStack, rawRtc } from './stack.js';
 
 const send = (message: Record<string, unknown>): void => void process.send?.(message);
-const [kind, a, b] = process.argv.slice(2);
+const [kind, stack, a, b] = process.argv.slice(2);
+if (!isStack(stack)) throw new Error(`unknown stack ${String(stack)}`);
 const fds = (): number => readdirSync('/proc/self/fd').length;
 let peakFds = 0;
 const fdTimer = setInterval(() => (peakFds = Math.max(peakFds, fds())), 20);
@@ -32,7 +33,7 @@ process.on('message', async (command: { type: string }) => {
     let links: number;
     if (kind === 'rm') {
       const n = Number(b);
-      const rooms = Array.from({ length: n }, (_, i) => new RoomClient({ url: String(a), room: 'local', name: `p${i}`, iceServers: [], logger: silent }));
+      const rooms = Array.from({ length: n }, (_, i) => new RoomClient({ url: String(a), room: 'local', name: `p${i}`, rtc: stack, iceServers: [], logger: silent }));
       await Promise.all(rooms.map((r) => r.start()));
       await Promise.all(rooms.map((r) => r.messaging.enable()));
       while (!rooms.every((r) => r.messaging.getParticipants().length === n - 1)) await new Promise((resolve) => setTimeout(resolve, 2));
@@ -40,14 +41,15 @@ process.on('message', async (command: { type: string }) => {
       close = async () => void (await Promise.all(rooms.map((r) => r.close())));
     } else {
       const n = Number(a);
+      const wrtc = await rawRtc(stack);
       const peers: SimplePeer.Instance[] = [];
       let connected = 0;
       const all = n * (n - 1);
       const done = new Promise<void>((resolve, reject) => {
         for (let i = 0; i < n; i++) {
           for (let j = i + 1; j < n; j++) {
-            const x = new SimplePeer({ initiator: true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
-            const y = new SimplePeer({ wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
+            const x = new SimplePeer({ initiator: true, wrtc, config: { iceServers: [] } });
+            const y = new SimplePeer({ wrtc, config: { iceServers: [] } });
             x.on('signal', (d) => y.signal(d));
             y.on('signal', (d) => x.signal(d));
             for (const p of [x, y]) {

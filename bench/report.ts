@@ -1,5 +1,6 @@
-/** Prints the benchmark table and writes bench/results/latest.json and latest.svg. */
+/** Prints the benchmark table (one column group per stack) and writes bench/results/latest.json, latest.md and latest.svg. */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { SHORT, type Stack } from './stack.js';
 
 export interface Figure {
   median: number;
@@ -8,70 +9,94 @@ export interface Figure {
   reps: number;
 }
 
+export type Value = Figure | string | undefined;
+
+/** roommesh's target against raw on the same stack: at most `ratio` × its time, or at least `ratio` × its rate. */
+export type Goal = number;
+
 export interface Row {
   scenario: string;
   unit: string;
   better: 'higher' | 'lower';
-  rm: Figure | string | undefined;
-  raw: Figure | string | undefined;
-  relay?: Figure | string | undefined;
-  /** roommesh's target against `vs`: at most `ratio` × its time, or at least `ratio` × its rate. */
-  goal?: { vs: 'raw' | 'relay'; ratio: number };
+  /** Per stack: roommesh and raw simple-peer on it, and the goal for their ratio. */
+  stacks: Partial<Record<Stack, { rm: Value; raw: Value; goal?: Goal }>>;
+  /** The plain Socket.IO relay (no WebRTC stack). */
+  relay?: Value;
 }
 
-const isFigure = (value: Figure | string | undefined): value is Figure => typeof value === 'object';
+const isFigure = (value: Value): value is Figure => typeof value === 'object';
 const fmt = (n: number): string => (n >= 1000 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
-const cell = (value: Figure | string | undefined): string =>
+const cell = (value: Value): string =>
   isFigure(value) ? (value.reps > 1 ? `${fmt(value.median)} (${fmt(value.min)}–${fmt(value.max)})` : fmt(value.median)) : (value ?? '–');
 
-/** roommesh ÷ other, for the row's own unit. */
-export function ratio(row: Row, other: 'raw' | 'relay'): number | undefined {
-  const a = row.rm;
-  const b = row[other];
-  return isFigure(a) && isFigure(b) && b.median !== 0 ? a.median / b.median : undefined;
+const divide = (a: Value, b: Value): number | undefined => (isFigure(a) && isFigure(b) && b.median !== 0 ? a.median / b.median : undefined);
+
+/** roommesh ÷ raw on `stack`, in the row's own unit. */
+export function ratio(row: Row, stack: Stack): number | undefined {
+  const s = row.stacks[stack];
+  return s === undefined ? undefined : divide(s.rm, s.raw);
 }
 
-export function goalMet(row: Row): boolean | undefined {
-  if (row.goal === undefined) return undefined;
-  const r = ratio(row, row.goal.vs);
-  if (r === undefined) return isFigure(row.rm) && !isFigure(row[row.goal.vs]) ? true : undefined; // the other failed outright
-  return row.better === 'higher' ? r >= row.goal.ratio : r <= row.goal.ratio;
+export function goalMet(row: Row, stack: Stack): boolean | undefined {
+  const s = row.stacks[stack];
+  if (s?.goal === undefined) return undefined;
+  const r = ratio(row, stack);
+  if (r === undefined) return isFigure(s.rm) && !isFigure(s.raw) ? true : undefined; // raw failed outright
+  return row.better === 'higher' ? r >= s.goal : r <= s.goal;
 }
 
-function svg(rows: Row[], machine: string): string {
-  const plotted = rows.filter((row) => ratio(row, 'raw') !== undefined);
-  const width = 980;
-  const valueColumn = 760; // labels sit in their own column, clear of the bars
-  const rowHeight = 34;
-  const left = 330;
-  const top = 56;
+const goalText = (row: Row, stack: Stack): string => {
+  const goal = row.stacks[stack]?.goal;
+  if (goal === undefined) return '';
+  const met = goalMet(row, stack);
+  return `${row.better === 'higher' ? '≥' : '≤'} ${goal}×: ${met === undefined ? '?' : met ? 'met' : 'missed'}`;
+};
+
+const COLORS: Record<Stack, string> = { '@roamhq/wrtc': '#3b6fb6', 'node-datachannel': '#8a4fb0' };
+
+function svg(rows: Row[], stacks: readonly Stack[], machine: string): string {
+  const plotted = rows.filter((row) => stacks.some((s) => ratio(row, s) !== undefined));
+  const width = 1000;
+  const valueColumn = 760;
+  const bar = 16;
+  const rowHeight = 8 + bar * stacks.length + 8;
+  const left = 340;
+  const top = 76;
   const height = top + plotted.length * rowHeight + 46;
-  // Log scale of "how many times better than raw": > 1 means roommesh is ahead.
-  const advantage = (row: Row): number => {
-    const r = ratio(row, 'raw') ?? 1;
-    return row.better === 'higher' ? r : 1 / r;
+  // Log scale of "how many times better than raw on the same stack": > 1 means roommesh is ahead.
+  const advantage = (row: Row, stack: Stack): number | undefined => {
+    const r = ratio(row, stack);
+    return r === undefined ? undefined : row.better === 'higher' ? r : 1 / r;
   };
-  const span = Math.max(8, ...plotted.map((row) => Math.max(advantage(row), 1 / advantage(row))));
+  const all = plotted.flatMap((row) => stacks.map((s) => advantage(row, s)).filter((a): a is number => a !== undefined));
+  const span = Math.max(8, ...all.map((a) => Math.max(a, 1 / a)));
   const x = (value: number): number => left + ((Math.log(value) / Math.log(span) + 1) / 2) * (valueColumn - left - 20);
   const bars = plotted
     .map((row, i) => {
       const y = top + i * rowHeight;
-      const a = advantage(row);
-      const x0 = x(1);
-      const x1 = x(a);
-      const met = goalMet(row);
-      const color = met === false ? '#d9822b' : a >= 1 ? '#2f7d4a' : '#b3403a';
-      const label = a >= 1 ? `${a.toFixed(2)}× better` : `${(1 / a).toFixed(2)}× worse`;
-      return `<text x="${left - 10}" y="${y + 21}" text-anchor="end">${escape(row.scenario)}</text>
-<rect x="${Math.min(x0, x1)}" y="${y + 8}" width="${Math.max(2, Math.abs(x1 - x0))}" height="18" fill="${color}" rx="2"/>
-<text x="${valueColumn}" y="${y + 21}" class="v">${label}${met === undefined ? '' : met ? ' ✓ goal met' : ' · goal missed'}</text>`;
+      const perStack = stacks
+        .map((stack, k) => {
+          const a = advantage(row, stack);
+          if (a === undefined) return '';
+          const yy = y + 6 + k * bar;
+          const met = goalMet(row, stack);
+          const label = `${SHORT[stack]}: ${a >= 1 ? `${a.toFixed(2)}× better` : `${(1 / a).toFixed(2)}× worse`}${met === undefined ? '' : met ? ' ✓ goal met' : ' · goal missed'}`;
+          return `<rect x="${Math.min(x(1), x(a))}" y="${yy}" width="${Math.max(2, Math.abs(x(a) - x(1)))}" height="${bar - 3}" fill="${COLORS[stack]}" opacity="${met === false ? 0.55 : 1}" rx="2"/>
+<text x="${valueColumn}" y="${yy + 11}" class="v">${escape(label)}</text>`;
+        })
+        .join('\n');
+      return `<text x="${left - 10}" y="${y + 6 + (bar * stacks.length) / 2 + 4}" text-anchor="end">${escape(row.scenario)}</text>\n${perStack}`;
     })
+    .join('\n');
+  const legend = stacks
+    .map((s, k) => `<rect x="${16 + k * 190}" y="54" width="12" height="12" fill="${COLORS[s]}"/><text x="${34 + k * 190}" y="64" class="m">${escape(`${s} (${SHORT[s]})`)}</text>`)
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="13">
 <style>text{fill:#1c2230}.v{font-size:12px}.m{fill:#6b7385;font-size:12px}</style>
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="16" y="26" font-size="16" font-weight="600">roommesh relative to raw simple-peer data channels</text>
-<text x="16" y="44" class="m">${escape(machine)}. Right of the line: roommesh is ahead.</text>
+<text x="16" y="26" font-size="16" font-weight="600">roommesh relative to raw simple-peer data channels on the same stack</text>
+<text x="16" y="44" class="m">${escape(machine)}. Right of the line: roommesh is ahead. Faded: goal missed.</text>
+${legend}
 <line x1="${x(1)}" y1="${top}" x2="${x(1)}" y2="${height - 40}" stroke="#9aa1b1"/>
 ${bars}
 <text x="${x(1)}" y="${height - 20}" text-anchor="middle" class="m">same as raw</text>
@@ -81,20 +106,26 @@ ${bars}
 
 const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 
-export async function writeReport(rows: Row[], meta: Record<string, unknown> & { machine: string }): Promise<void> {
-  const header = ['scenario', 'unit', 'roommesh', 'raw simple-peer', 'Socket.IO relay', 'rm/raw', 'rm/relay', 'goal'];
+export function table(rows: Row[], stacks: readonly Stack[]): string {
+  const first = stacks[0];
+  const header = ['scenario', 'unit', ...stacks.flatMap((s) => [`roommesh (${SHORT[s]})`, `raw (${SHORT[s]})`, `rm/raw (${SHORT[s]})`, `goal (${SHORT[s]})`]), 'Socket.IO relay', `rm/relay${first ? ` (${SHORT[first]})` : ''}`];
   const lines = rows.map((row) => {
-    const r = ratio(row, 'raw');
-    const q = ratio(row, 'relay');
-    const met = goalMet(row);
-    const goal = row.goal === undefined ? '' : `${row.better === 'higher' ? '≥' : '≤'} ${row.goal.ratio}× ${row.goal.vs}: ${met === undefined ? '?' : met ? 'met' : 'missed'}`;
-    return [row.scenario, row.unit, cell(row.rm), cell(row.raw), cell(row.relay), r === undefined ? '' : `${r.toFixed(2)}×`, q === undefined ? '' : `${q.toFixed(2)}×`, goal];
+    const perStack = stacks.flatMap((s) => {
+      const r = ratio(row, s);
+      return [cell(row.stacks[s]?.rm), cell(row.stacks[s]?.raw), r === undefined ? '' : `${r.toFixed(2)}×`, goalText(row, s)];
+    });
+    const q = first === undefined ? undefined : divide(row.stacks[first]?.rm, row.relay);
+    return [row.scenario, row.unit, ...perStack, row.relay === undefined ? '' : cell(row.relay), q === undefined ? '' : `${q.toFixed(2)}×`];
   });
-  const table = [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-  console.log(`\n${meta.machine}\n\n${table}\n`);
+  return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+export async function writeReport(rows: Row[], stacks: readonly Stack[], meta: Record<string, unknown> & { machine: string }): Promise<void> {
+  const text = table(rows, stacks);
+  console.log(`\n${meta.machine}\n\n${text}\n`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), ...meta, rows }, null, 2)}\n`);
-  writeFileSync('bench/results/latest.md', `${table}\n`);
-  writeFileSync('bench/results/latest.svg', svg(rows, meta.machine));
+  writeFileSync('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), stacks, ...meta, rows }, null, 2)}\n`);
+  writeFileSync('bench/results/latest.md', `${text}\n`);
+  writeFileSync('bench/results/latest.svg', svg(rows, stacks, meta.machine));
   console.log('wrote bench/results/latest.json, latest.md and latest.svg');
 }

@@ -3,23 +3,26 @@
  * relay, side by side in one run, on loopback with `iceServers: []`. Every party runs in its
  * own process (bench/child.ts) except where a scenario says "in one process". Each figure is
  * the median of several repetitions after a warm-up, with its spread (min–max of the
- * repetitions). Writes bench/results/latest.json and latest.svg, and prints a table.
- *   npm run bench [-- --quick]
+ * repetitions). roommesh and raw simple-peer run on each Node WebRTC stack (bench/stack.ts),
+ * scenario by scenario, alternating stacks. Writes bench/results/latest.json, latest.md and
+ * latest.svg, and prints a table with one column group per stack.
+ *   npm run bench [-- --quick] [--stack=wrtc|ndc|@roamhq/wrtc,node-datachannel]
  */
 import { cpus, totalmem } from 'node:os';
-import wrtc from '@roamhq/wrtc';
 import SimplePeer from 'simple-peer';
 import { io as connect } from 'socket.io-client';
 import { RoomClient } from '../client/index.js';
 import { createSignalingServer } from '../signaling/index.js';
 import { epoch, spawnParty, type Party } from './party.js';
-import { writeReport, type Figure, type Row } from './report.js';
+import { writeReport, type Figure, type Row, type Value } from './report.js';
+import { SHORT, rawRtc, stacksFromArgs, type Stack } from './stack.js';
 import { figure, median, repeat as repeatFigure } from './stats.js';
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=relay` (or rm, raw, fan, mesh, local): run just that part, for profiling; writes no report. */
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const REPS = QUICK ? 3 : 5;
+const STACKS = stacksFromArgs(process.argv);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 const repeat = (once: () => Promise<number>, reps = REPS): Promise<Figure> => repeatFigure(once, reps);
@@ -44,10 +47,10 @@ async function expectAt(receiver: Party, count: number): Promise<void> {
 const payload = (size: number): Uint8Array => new Uint8Array(size).fill(0x61);
 
 // ---------------------------------------------------------------- roommesh, 1:1
-async function roommeshPair() {
+async function roommeshPair(stack: Stack) {
   const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
-  const remote = await party(CHILD, ['rm'], 'rm-b');
-  const local = new RoomClient({ url: server.url, room: 'pair', name: 'a', iceServers: [], logger: silent });
+  const remote = await party(CHILD, ['rm', stack], 'rm-b');
+  const local = new RoomClient({ url: server.url, room: 'pair', name: 'a', rtc: stack, iceServers: [], logger: silent });
   await local.start();
   await local.messaging.enable();
   remote.send({ type: 'join', url: server.url, room: 'pair', name: 'b', peers: 1 });
@@ -65,8 +68,8 @@ async function roommeshPair() {
   };
 }
 
-async function roommeshOneToOne() {
-  const pair = await roommeshPair();
+async function roommeshOneToOne(stack: Stack) {
+  const pair = await roommeshPair(stack);
   const { local, remote, to } = pair;
   const message = { text: 'x'.repeat(80) };
   const rtt = await repeat(async () => {
@@ -102,9 +105,9 @@ async function roommeshOneToOne() {
 }
 
 // ---------------------------------------------------------------- raw simple-peer, 1:1
-async function rawPair(echo: boolean) {
-  const remote = await party(CHILD, ['raw'], 'raw-b');
-  const local = new SimplePeer({ initiator: true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] }, trickle: true });
+async function rawPair(stack: Stack, echo: boolean) {
+  const remote = await party(CHILD, ['raw', stack], 'raw-b');
+  const local = new SimplePeer({ initiator: true, wrtc: await rawRtc(stack), config: { iceServers: [] }, trickle: true });
   local.on('signal', (data) => remote.send({ type: 'signal', from: 'a', data }));
   remote.send({ type: 'peer', remote: 'a', initiator: false, want: 1, echo });
   const relaySignals = setInterval(() => {
@@ -124,8 +127,8 @@ async function pacedSend(peer: SimplePeer.Instance, chunks: Uint8Array[], high: 
   }
 }
 
-async function rawOneToOne() {
-  let { local, remote } = await rawPair(true);
+async function rawOneToOne(stack: Stack) {
+  let { local, remote } = await rawPair(stack, true);
   const ping = payload(100);
   const rtt = await repeat(async () => {
     const times: number[] = [];
@@ -141,7 +144,7 @@ async function rawOneToOne() {
   });
   local.destroy();
   await closeAll();
-  ({ local, remote } = await rawPair(false));
+  ({ local, remote } = await rawPair(stack, false));
   const N = QUICK ? 10_000 : 20_000;
   const small = await repeat(async () => {
     await expectAt(remote, N);
@@ -235,10 +238,10 @@ async function fanOut(members: Party[]): Promise<Figure> {
   });
 }
 
-async function roommeshFanOut(participants: number): Promise<Figure | string> {
+async function roommeshFanOut(stack: Stack, participants: number): Promise<Figure | string> {
   const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
   try {
-    const members = await Promise.all(Array.from({ length: participants }, (_, i) => party(CHILD, ['rm'], `rm-${i}`)));
+    const members = await Promise.all(Array.from({ length: participants }, (_, i) => party(CHILD, ['rm', stack], `rm-${i}`)));
     for (const [i, m] of members.entries()) {
       m.send({ type: 'join', url: server.url, room: 'fan', name: `p${i}`, peers: participants - 1 });
       await m.next('enabled');
@@ -251,9 +254,9 @@ async function roommeshFanOut(participants: number): Promise<Figure | string> {
   }
 }
 
-async function rawFanOut(participants: number): Promise<Figure | string> {
+async function rawFanOut(stack: Stack, participants: number): Promise<Figure | string> {
   try {
-    const { members, link } = await rawMeshOf(participants);
+    const { members, link } = await rawMeshOf(stack, participants);
     link();
     const failure = await formed(members);
     return failure ?? (await fanOut(members));
@@ -270,12 +273,12 @@ async function formed(members: Party[], timeoutMs = 60_000): Promise<string | un
 }
 
 // ---------------------------------------------------------------- mesh formation, one process per participant
-async function roommeshMesh(n: number): Promise<Figure | string> {
+async function roommeshMesh(stack: Stack, n: number): Promise<Figure | string> {
   let failure: string | undefined;
   const measured = await repeat(async () => {
     if (failure !== undefined) return NaN;
     const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
-    const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['rm'], `mesh-${i}`)));
+    const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['rm', stack], `mesh-${i}`)));
     const started = epoch();
     for (const [i, m] of members.entries()) m.send({ type: 'join', url: server.url, room: 'mesh', name: `p${i}`, peers: n - 1 });
     const done = await Promise.all(members.map((m) => m.next('complete', 60_000).then((d) => Number(d['at']), () => NaN)));
@@ -290,8 +293,8 @@ async function roommeshMesh(n: number): Promise<Figure | string> {
 }
 
 /** n raw processes; `link()` tells each to connect to every other (lower index initiates), relaying their signals. */
-async function rawMeshOf(n: number): Promise<{ members: Party[]; link(): void }> {
-  const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['raw'], `raw-${i}`)));
+async function rawMeshOf(stack: Stack, n: number): Promise<{ members: Party[]; link(): void }> {
+  const members = await Promise.all(Array.from({ length: n }, (_, i) => party(CHILD, ['raw', stack], `raw-${i}`)));
   const relay = setInterval(() => {
     members.forEach((m, i) => m.take('signal').forEach((s) => members[Number(s['to'])]?.send({ type: 'signal', from: String(i), data: s['data'] })));
   }, 1);
@@ -306,11 +309,11 @@ async function rawMeshOf(n: number): Promise<{ members: Party[]; link(): void }>
   return { members, link };
 }
 
-async function rawMesh(n: number): Promise<Figure | string> {
+async function rawMesh(stack: Stack, n: number): Promise<Figure | string> {
   let failure: string | undefined;
   const measured = await repeat(async () => {
     if (failure !== undefined) return NaN;
-    const { members, link } = await rawMeshOf(n);
+    const { members, link } = await rawMeshOf(stack, n);
     const started = epoch(); // after the processes started, as for roommesh
     link();
     const done = await Promise.all(members.map((m) => m.next('complete', 60_000).then((d) => Number(d['at']), () => NaN)));
@@ -321,74 +324,114 @@ async function rawMesh(n: number): Promise<Figure | string> {
   return failure ?? measured;
 }
 
-// ---------------------------------------------------------------- 16 in one process: formation, memory, idle CPU
-async function localMesh(kind: 'rm' | 'raw', n: number) {
+// ---------------------------------------------------------------- n in one process: formation, memory, idle CPU
+async function localMesh(stack: Stack, kind: 'rm' | 'raw', n: number) {
   const server = kind === 'rm' ? await createSignalingServer({ port: 0, logLevel: 'silent' }) : undefined;
-  const p = await spawnParty('bench/local-mesh.ts', kind === 'rm' ? ['rm', server?.url ?? '', String(n)] : ['raw', String(n)], `local-${kind}`);
+  const p = await spawnParty('bench/local-mesh.ts', kind === 'rm' ? ['rm', stack, server?.url ?? '', String(n)] : ['raw', stack, String(n)], `local-${kind}-${SHORT[stack]}`);
   p.send({ type: 'go' });
-  const outcome = await Promise.race([p.next('result', 120_000), p.next('failed', 120_000), p.exited.then((code) => ({ type: 'crashed', code }))]);
-  await p.close();
+  const timedOut = new Promise<Record<string, unknown>>((resolve) => setTimeout(() => resolve({ type: 'timed out', message: 'no result within 120 s' }), 120_000).unref());
+  const outcome = await Promise.race([p.next('result', 125_000), p.next('failed', 125_000), p.exited.then((code) => ({ type: 'crashed', code })), timedOut]).catch((error: Error) => ({ type: 'failed', message: error.message }));
+  await p.close(); // SIGKILLs it after 5 s if it does not stop
   await server?.close();
   return outcome as Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------- main
+type PerStack<T> = Partial<Record<Stack, T>>;
+type Pair = { rm: Value; raw: Value };
+
+/** Runs `measure` for each stack in turn (roommesh, then raw, on the same stack). */
+async function perStack<T>(label: string, log: (text: string) => void, measure: (stack: Stack) => Promise<T>): Promise<PerStack<T>> {
+  const out: PerStack<T> = {};
+  for (const stack of STACKS) {
+    log(`${label} on ${stack}…`);
+    out[stack] = await measure(stack);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const log = (text: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${text}`);
-  log(`roommesh bench (${QUICK ? 'quick' : 'full'}, ${REPS} repetitions after a warm-up)`);
+  log(`roommesh bench (${QUICK ? 'quick' : 'full'}, ${REPS} repetitions after a warm-up; stacks: ${STACKS.join(', ')})`);
+  const first = STACKS[0] ?? '@roamhq/wrtc';
   if (ONLY !== undefined) {
     const parts: Record<string, () => Promise<unknown>> = {
-      rm: roommeshOneToOne,
-      raw: rawOneToOne,
+      rm: () => roommeshOneToOne(first),
+      raw: () => rawOneToOne(first),
       relay: relayOneToOne,
-      fan: async () => ({ rm: await roommeshFanOut(8), raw: await rawFanOut(8) }),
-      mesh: async () => ({ rm: await roommeshMesh(8), raw: await rawMesh(8) }),
-      local: async () => ({ rm: await localMesh('rm', 16), raw: await localMesh('raw', 16) }),
+      fan: async () => ({ rm: await roommeshFanOut(first, 8), raw: await rawFanOut(first, 8) }),
+      mesh: async () => ({ rm: await roommeshMesh(first, 8), raw: await rawMesh(first, 8) }),
+      local: async () => ({ rm: await localMesh(first, 'rm', 16), raw: await localMesh(first, 'raw', 16) }),
     };
     const part = parts[ONLY];
     if (part === undefined) throw new Error(`--only takes one of ${Object.keys(parts).join(', ')}`);
     console.log(JSON.stringify(await part(), null, 1));
     return;
   }
-  log('1:1 roommesh…');
-  const rm = await roommeshOneToOne();
-  log('1:1 raw simple-peer…');
-  const raw = await rawOneToOne();
+  const one = await perStack('1:1', log, async (stack) => ({ rm: await roommeshOneToOne(stack), raw: await rawOneToOne(stack) }));
   log('1:1 Socket.IO relay…');
   const relay = await relayOneToOne();
-  const fan: Record<number, { rm: Figure | string; raw: Figure | string }> = {};
-  for (const n of [4, 8]) {
-    log(`broadcast fan-out, ${n} participants…`);
-    fan[n] = { rm: await roommeshFanOut(n), raw: await rawFanOut(n) };
-  }
-  const mesh: Record<number, { rm: Figure | string; raw: Figure | string }> = {};
-  for (const n of QUICK ? [4, 8] : [4, 8, 16]) {
-    log(`mesh formation, ${n} processes…`);
-    mesh[n] = { rm: await roommeshMesh(n), raw: await rawMesh(n) };
-  }
-  log('16 in one process…');
-  const local = { rm: await localMesh('rm', 16), raw: await localMesh('raw', 16) };
+  const fan: Record<number, PerStack<Pair>> = {};
+  for (const n of [4, 8]) fan[n] = await perStack(`broadcast fan-out, ${n} participants`, log, async (stack) => ({ rm: await roommeshFanOut(stack, n), raw: await rawFanOut(stack, n) }));
+  const mesh: Record<number, PerStack<Pair>> = {};
+  for (const n of QUICK ? [4, 8] : [4, 8, 16]) mesh[n] = await perStack(`mesh formation, ${n} processes`, log, async (stack) => ({ rm: await roommeshMesh(stack, n), raw: await rawMesh(stack, n) }));
+  const local = await perStack('16 in one process', log, async (stack) => ({ rm: await localMesh(stack, 'rm', 16), raw: await localMesh(stack, 'raw', 16) }));
+  // The stack that can: a 32-participant mesh in one process (992 connections).
+  const big = STACKS.includes('node-datachannel') ? await perStack('32 in one process', log, async (stack) => (stack === 'node-datachannel' ? { rm: await localMesh(stack, 'rm', 32), raw: await localMesh(stack, 'raw', 32) } : undefined)) : {};
 
+  const goals: Record<string, PerStack<number>> = {
+    rtt: { '@roamhq/wrtc': 1.3, 'node-datachannel': 1.3 },
+    small: { '@roamhq/wrtc': 8, 'node-datachannel': 0.7 },
+    bulk: { '@roamhq/wrtc': 0.95, 'node-datachannel': 0.95 },
+    fan8: { '@roamhq/wrtc': 1.3, 'node-datachannel': 1.3 },
+    mesh: { '@roamhq/wrtc': 1.2, 'node-datachannel': 1.2 },
+  };
+  const row = (scenario: string, unit: string, better: Row['better'], pick: (stack: Stack) => Pair | undefined, goal?: PerStack<number>, relayValue?: Value): Row => {
+    const stacks: Row['stacks'] = {};
+    for (const stack of STACKS) {
+      const pair = pick(stack);
+      if (pair === undefined) continue;
+      const g = goal?.[stack];
+      stacks[stack] = { ...pair, ...(g === undefined ? {} : { goal: g }) };
+    }
+    return { scenario, unit, better, stacks, ...(relayValue === undefined ? {} : { relay: relayValue }) };
+  };
+  const bestChunk = (stack: Stack): string => one[stack]?.raw.bestChunk ?? '';
   const rows: Row[] = [
-    { scenario: 'round trip, awaited send ~100 B', unit: 'ms', better: 'lower', rm: rm.rtt, raw: raw.rtt, relay: relay.rtt, goal: { vs: 'raw', ratio: 1.5 } },
-    { scenario: 'small messages one way', unit: 'msgs/s', better: 'higher', rm: rm.small, raw: raw.small, relay: relay.small, goal: { vs: 'raw', ratio: 5 } },
-    { scenario: `attachment 32 MiB (raw: best chunk, ${raw.bestChunk})`, unit: 'MB/s', better: 'higher', rm: rm.bulk, raw: raw.bulk, relay: relay.bulk, goal: { vs: 'raw', ratio: 0.9 } },
-    ...[4, 8].map((n): Row => ({ scenario: `broadcast to all, ${n} participants (last receiver)`, unit: 'ms', better: 'lower', rm: fan[n]?.rm, raw: fan[n]?.raw, goal: { vs: 'raw', ratio: 1.3 } })),
-    ...Object.entries(mesh).map(([n, f]): Row => ({ scenario: `mesh formation, ${n} processes`, unit: 'ms', better: 'lower', rm: f.rm, raw: f.raw, goal: { vs: 'raw', ratio: 1 } })),
-    localRow('mesh formation, 16 in one process', 'formationMs', 'ms', local, { vs: 'raw', ratio: 1 }),
-    localRow('memory per linked peer, 16 in one process', 'rssPerPeerMiB', 'MiB', local),
-    localRow('idle CPU, 16-participant mesh in one process', 'idleCpuPercent', '% of a core', local),
-    localRow('peak file descriptors, 16 in one process', 'peakFds', 'fds', local),
+    row('round trip, awaited send ~100 B', 'ms', 'lower', (s) => one[s] && { rm: one[s].rm.rtt, raw: one[s].raw.rtt }, goals['rtt'], relay.rtt),
+    row('small messages one way', 'msgs/s', 'higher', (s) => one[s] && { rm: one[s].rm.small, raw: one[s].raw.small }, goals['small'], relay.small),
+    row(`attachment 32 MiB (raw: best chunk, ${STACKS.map((s) => `${SHORT[s]} ${bestChunk(s)}`).join(', ')})`, 'MB/s', 'higher', (s) => one[s] && { rm: one[s].rm.bulk, raw: one[s].raw.bulk }, goals['bulk'], relay.bulk),
+    ...[4, 8].map((n) => row(`broadcast to all, ${n} participants (last receiver)`, 'ms', 'lower', (s) => fan[n]?.[s], n === 8 ? goals['fan8'] : undefined)),
+    ...Object.keys(mesh).map((n) => row(`mesh formation, ${n} processes`, 'ms', 'lower', (s) => mesh[Number(n)]?.[s], Number(n) <= 8 ? goals['mesh'] : undefined)),
+    ...localRows('16 in one process', local),
+    ...localRows('32 in one process', big),
   ];
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, loopback`;
-  await writeReport(rows, { machine, quick: QUICK, seconds: (performance.now() - started) / 1000, rawBulkByChunk: raw.bulkByChunk, local });
+  await writeReport(rows, STACKS, {
+    machine,
+    quick: QUICK,
+    seconds: (performance.now() - started) / 1000,
+    rawBulkByChunk: Object.fromEntries(STACKS.map((s) => [s, one[s]?.raw.bulkByChunk])),
+    local,
+    big,
+  });
   log('done');
-}
 
-function localRow(scenario: string, key: string, unit: string, local: { rm: Record<string, unknown>; raw: Record<string, unknown> }, goal?: Row['goal']): Row {
-  const one = (r: Record<string, unknown>): Figure | string => (typeof r[key] === 'number' ? figure([r[key] as number]) : `${String(r['type'])}${r['message'] ? `: ${String(r['message'])}` : ''}`);
-  return { scenario, unit, better: 'lower', rm: one(local.rm), raw: one(local.raw), ...(goal ? { goal } : {}) };
+  function localRows(label: string, results: PerStack<{ rm: Record<string, unknown>; raw: Record<string, unknown> } | undefined>): Row[] {
+    const one = (r: Record<string, unknown>, key: string): Figure | string => (typeof r[key] === 'number' ? figure([r[key] as number]) : `${String(r['type'])}${r['message'] ? `: ${String(r['message'])}` : ''}`);
+    const pick = (key: string) => (s: Stack): Pair | undefined => {
+      const r = results[s];
+      return r === undefined ? undefined : { rm: one(r.rm, key), raw: one(r.raw, key) };
+    };
+    if (!STACKS.some((s) => results[s] !== undefined)) return [];
+    return [
+      row(`mesh formation, ${label}`, 'ms', 'lower', pick('formationMs')),
+      row(`memory per linked peer, ${label}`, 'MiB', 'lower', pick('rssPerPeerMiB')),
+      row(`idle CPU, ${label}`, '% of a core', 'lower', pick('idleCpuPercent')),
+      row(`peak file descriptors, ${label}`, 'fds', 'lower', pick('peakFds')),
+    ];
+  }
 }
 
 main().then(

@@ -45,6 +45,7 @@ interface NativeConnection {
   setRemoteDescription(description: Init): Promise<void>;
   addIceCandidate(candidate: CandidateInit): Promise<void>;
   getStats(): Promise<unknown>;
+  close(): void;
 }
 
 const plainDescription = (d: Init | null | undefined): Init => ({ type: d?.type, sdp: d?.sdp });
@@ -83,6 +84,10 @@ function takePassiveRole(description: Init): Init {
  *   `RTCSessionDescription` from positional arguments: created descriptions are copied, and
  *   the constructors simple-peer calls make `{ type, sdp }` and candidate-init objects
  *   (without null fields).
+ * - **A connection that closed by itself has failed.** libdatachannel reports a failed DTLS
+ *   handshake as `failed` and at once `closed`; by the time simple-peer reads the state it
+ *   says `closed`, which simple-peer ignores, so the link hung until `directTimeoutMs`.
+ *   Closed without `close()` reads as `failed`.
  * - **The answerer is DTLS's server** (takePassiveRole).
  * - **`getStats()` is the promise form.** simple-peer uses the old callback form when the
  *   method declares a parameter.
@@ -94,7 +99,12 @@ export function adaptStack(rtc: RtcImplementation): RtcImplementation {
   function AdaptedConnection(config: unknown): object {
     const connection = new Native(config) as NativeConnection & object;
     let remoteType: unknown;
+    let closedHere = false;
     const overrides: Partial<Record<PropertyKey, unknown>> = {
+      close: () => {
+        closedHere = true;
+        connection.close();
+      },
       createOffer: (options?: unknown) => connection.createOffer(options).then(plainDescription),
       createAnswer: (options?: unknown) => connection.createAnswer(options).then(plainDescription),
       setRemoteDescription: (description: Init) =>
@@ -110,6 +120,10 @@ export function adaptStack(rtc: RtcImplementation): RtcImplementation {
         if (property === 'localDescription') return null;
         if (property === 'remoteDescription') return remoteType === undefined ? null : { type: remoteType };
         if (property in overrides) return overrides[property];
+        if (property === 'connectionState' || property === 'iceConnectionState') {
+          const state: unknown = Reflect.get(target, property, target);
+          return state === 'closed' && !closedHere ? 'failed' : state;
+        }
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },

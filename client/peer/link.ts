@@ -59,7 +59,20 @@ export class PeerLink {
       trickle: true,
       channelConfig: { ordered: true },
     });
-    this.peer.on('signal', (data: SignalData) => handlers.signal(data));
+    // A description goes out before its candidates. node-datachannel gathers while it creates
+    // the offer, so simple-peer emits candidates first, and the responder (which starts a
+    // session on the offer) dropped them as stale: it then learned the offerer's address only
+    // from its checks, and its first DTLS flight was often lost (a 1 s stall).
+    let described = false;
+    const early: SignalData[] = [];
+    this.peer.on('signal', (data: SignalData) => {
+      if (data.type === 'offer' || data.type === 'answer') {
+        described = true;
+        handlers.signal(data);
+        for (const candidate of early.splice(0)) handlers.signal(candidate);
+      } else if (described || data.type !== 'candidate') handlers.signal(data);
+      else early.push(data);
+    });
     this.peer.on('connect', () => {
       this.opened = true;
       handlers.open();

@@ -8,8 +8,11 @@ import { readFileSync } from 'node:fs';
 import wrtc from '@roamhq/wrtc';
 import { describe, expect, it } from 'vitest';
 import { RoomClient, RoomError, type RtcImplementation } from '../../client/index.js';
+import { PeerLink } from '../../client/peer/link.js';
+import { resolveRtc } from '../../client/rtc.js';
+import type { SignalData } from '../../protocol/signaling.js';
 import { spawnFixture } from '../child.js';
-import { NODE_STACKS, captureLogger, joinAll, newRoom, startServer, until } from '../helpers.js';
+import { NODE_STACKS, captureLogger, joinAll, newRoom, startServer, until, withTimeout } from '../helpers.js';
 
 const nativeModules = (pid: number): string[] =>
   [...new Set(readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((line) => /\/([^/]+\.node)$/.exec(line)?.[1]).filter((m) => m !== undefined))].sort();
@@ -44,6 +47,41 @@ describe('WebRTC stacks', () => {
     } else {
       expect(loaded).toContain('wrtc.node');
       expect(loaded).not.toContain('node_datachannel.node');
+    }
+  });
+
+  it.each(NODE_STACKS)('signals a description before its candidates, and makes the answerer DTLS’s server: %s', async (stack) => {
+    const rtc = await resolveRtc(stack);
+    const sent: { offerer: SignalData[]; answerer: SignalData[] } = { offerer: [], answerer: [] };
+    let opened = 0;
+    let open: () => void = () => {};
+    const bothOpen = new Promise<void>((resolve) => (open = resolve));
+    const handlers = (side: 'offerer' | 'answerer', other: () => PeerLink) => ({
+      signal: (data: SignalData) => {
+        sent[side].push(data);
+        other().signal(data);
+      },
+      open: () => void (++opened === 2 && open()),
+      data: () => {},
+      close: () => {},
+      gathered: () => {},
+      broken: () => {},
+    });
+    const config = { iceServers: [] };
+    const links: PeerLink[] = [];
+    links.push(new PeerLink({ initiator: true, rtc, config }, handlers('offerer', () => links[1] as PeerLink)));
+    links.push(new PeerLink({ initiator: false, rtc, config }, handlers('answerer', () => links[0] as PeerLink)));
+    try {
+      await withTimeout(bothOpen, 10_000, 'both links open');
+      for (const side of ['offerer', 'answerer'] as const) {
+        const types = sent[side].map((d) => d.type);
+        expect(types[0], `${side} signals ${types.join(',')}`).toBe(side === 'offerer' ? 'offer' : 'answer');
+        expect(types.filter((t) => t === 'candidate').length).toBeGreaterThan(0);
+      }
+      const answer = sent.answerer[0];
+      expect(answer?.type === 'answer' ? /a=setup:(\w+)/.exec(answer.sdp)?.[1] : undefined).toBe('passive');
+    } finally {
+      for (const link of links) link.close();
     }
   });
 
