@@ -41,7 +41,6 @@ if (role === 'rm') {
         if (room && room.messaging.getParticipants().length === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
       };
       room.messaging.on('participant_added', check);
-      if (process.env['TRACE']) { const t0 = Date.now(); room.messaging.on('participant_added', (p) => void process.stderr.write(`[trace ${String(c.name)}] +${Date.now() - t0} ${p.name ?? ''} ${p.link}\n`)); }
       room.messaging.on('message', (m) => {
         received++;
         if (m.type === 'probe') send({ type: 'got', at: now(), seq: m.message['seq'] });

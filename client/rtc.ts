@@ -112,7 +112,12 @@ export function adaptStack(rtc: RtcImplementation): RtcImplementation {
           remoteType = description.type;
           return result;
         }),
-      addIceCandidate: (candidate: CandidateInit) => connection.addIceCandidate(plainCandidate(candidate)),
+      // A candidate that trails a connection's end is nothing to warn about (simple-peer prints "Ignoring unsupported ICE candidate.").
+      addIceCandidate: (candidate: CandidateInit) =>
+        connection.addIceCandidate(plainCandidate(candidate)).catch((error: unknown) => {
+          if (closedHere || (connection as { connectionState?: unknown }).connectionState === 'closed') return;
+          throw error;
+        }),
       getStats: () => connection.getStats(),
     };
     return new Proxy(connection, {
