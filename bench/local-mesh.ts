@@ -1,6 +1,9 @@
 /**
  * A whole mesh in one process, for formation time, memory per linked peer and idle CPU:
- *   local-mesh.ts rm <stack> <url> <n>    n roommesh participants, all enabling at once
+ *   local-mesh.ts rm <stack> <url> <n> [total] [offset]
+ *                                         n roommesh participants, all enabling at once; with `total`,
+ *                                         they are this process's share of a room of `total` spread over
+ *                                         several processes (named from `offset`), and each waits for all
  *   local-mesh.ts raw <stack> <n>         n(n-1)/2 raw simple-peer pairs, all created at once
  * Reports { type: 'result', formationMs, rssPerPeerMiB, idleCpuPercent, fds } or { type: 'failed' }.
  */
@@ -10,7 +13,7 @@ import { RoomClient } from '../client/index.js';
 import { isStack, rawRtc } from './stack.js';
 
 const send = (message: Record<string, unknown>): void => void process.send?.(message);
-const [kind, stack, a, b] = process.argv.slice(2);
+const [kind, stack, a, b, totalArg, offsetArg] = process.argv.slice(2);
 if (!isStack(stack)) throw new Error(`unknown stack ${String(stack)}`);
 const fds = (): number => readdirSync('/proc/self/fd').length;
 let peakFds = 0;
@@ -33,11 +36,13 @@ process.on('message', async (command: { type: string }) => {
     let links: number;
     if (kind === 'rm') {
       const n = Number(b);
-      const rooms = Array.from({ length: n }, (_, i) => new RoomClient({ url: String(a), room: 'local', name: `p${i}`, rtc: stack, iceServers: [], logger: silent }));
+      const total = totalArg === undefined ? n : Number(totalArg);
+      const offset = Number(offsetArg ?? 0);
+      const rooms = Array.from({ length: n }, (_, i) => new RoomClient({ url: String(a), room: 'local', name: `p${offset + i}`, rtc: stack, iceServers: [], logger: silent }));
       await Promise.all(rooms.map((r) => r.start()));
       await Promise.all(rooms.map((r) => r.messaging.enable()));
-      while (!rooms.every((r) => r.messaging.getParticipants().length === n - 1)) await new Promise((resolve) => setTimeout(resolve, 2));
-      links = n * (n - 1);
+      while (!rooms.every((r) => r.messaging.getParticipants().length === total - 1)) await new Promise((resolve) => setTimeout(resolve, 2));
+      links = n * (total - 1);
       close = async () => void (await Promise.all(rooms.map((r) => r.close())));
     } else {
       const n = Number(a);

@@ -336,6 +336,28 @@ async function localMesh(stack: Stack, kind: 'rm' | 'raw', n: number) {
   return outcome as Record<string, unknown>;
 }
 
+// ---------------------------------------------------------------- a room of `total` spread over processes
+/** `processes` processes of total / processes roommesh participants each, all starting at once: the time until every participant sees every other. */
+async function spreadRoom(stack: Stack, total: number, processes: number): Promise<Figure | string> {
+  const server = await createSignalingServer({ port: 0, logLevel: 'silent', maxParticipantsPerRoom: total });
+  const share = total / processes;
+  try {
+    const members = await Promise.all(
+      Array.from({ length: processes }, (_, i) => spawnParty('bench/local-mesh.ts', ['rm', stack, server.url, String(share), String(total), String(i * share)], `room-${i}`)),
+    );
+    const started = epoch();
+    for (const m of members) m.send({ type: 'go' });
+    const outcomes: Array<Record<string, unknown>> = await Promise.all(members.map((m) => Promise.race([m.next('result', 180_000), m.next('failed', 180_000)]).catch((error: Error) => ({ type: 'failed', message: error.message }))));
+    const done = epoch() - started;
+    await Promise.all(members.map((m) => m.close()));
+    const failed = outcomes.filter((o) => o.type !== 'result');
+    if (failed.length > 0) return `incomplete: ${failed.length} of ${processes} processes (${String(failed[0]?.['message'] ?? failed[0]?.type)})`;
+    return figure([Math.max(...outcomes.map((o) => Number(o['formationMs'])), 0) || done]);
+  } finally {
+    await server.close();
+  }
+}
+
 // ---------------------------------------------------------------- main
 type PerStack<T> = Partial<Record<Stack, T>>;
 type Pair = { rm: Value; raw: Value };
@@ -378,6 +400,7 @@ async function main(): Promise<void> {
   for (const n of QUICK ? [4, 8] : [4, 8, 16]) mesh[n] = await perStack(`mesh formation, ${n} processes`, log, async (stack) => ({ rm: await roommeshMesh(stack, n), raw: await rawMesh(stack, n) }));
   const local = await perStack('16 in one process', log, async (stack) => ({ rm: await localMesh(stack, 'rm', 16), raw: await localMesh(stack, 'raw', 16) }));
   // The stack that can: a 32-participant mesh in one process (992 connections).
+  const room50 = await perStack('a room of 50, 5 processes of 10', log, (stack) => spreadRoom(stack, 50, 5));
   const big = STACKS.includes('node-datachannel') ? await perStack('32 in one process', log, async (stack) => (stack === 'node-datachannel' ? { rm: await localMesh(stack, 'rm', 32), raw: await localMesh(stack, 'raw', 32) } : undefined)) : {};
 
   const goals: Record<string, PerStack<number>> = {
@@ -404,6 +427,7 @@ async function main(): Promise<void> {
     row(`attachment 32 MiB (raw: best chunk, ${STACKS.map((s) => `${SHORT[s]} ${bestChunk(s)}`).join(', ')})`, 'MB/s', 'higher', (s) => one[s] && { rm: one[s].rm.bulk, raw: one[s].raw.bulk }, goals['bulk'], relay.bulk),
     ...[4, 8].map((n) => row(`broadcast to all, ${n} participants (last receiver)`, 'ms', 'lower', (s) => fan[n]?.[s], n === 8 ? goals['fan8'] : undefined)),
     ...Object.keys(mesh).map((n) => row(`mesh formation, ${n} processes`, 'ms', 'lower', (s) => mesh[Number(n)]?.[s], Number(n) <= 8 ? goals['mesh'] : undefined)),
+    row('mesh formation, a room of 50 (5 processes of 10)', 'ms', 'lower', (s) => (room50[s] === undefined ? undefined : { rm: room50[s], raw: undefined })),
     ...localRows('16 in one process', local),
     ...localRows('32 in one process', big),
   ];
@@ -415,6 +439,7 @@ async function main(): Promise<void> {
     rawBulkByChunk: Object.fromEntries(STACKS.map((s) => [s, one[s]?.raw.bulkByChunk])),
     local,
     big,
+    room50,
   });
   log('done');
 

@@ -71,6 +71,24 @@ describe('outbox and reassembler', () => {
     expect(messages[0]?.attachment).toBeUndefined();
   });
 
+  it('drains 20,000 queued messages in order, with cancels and a rewind among them (the queue compacts as it goes)', () => {
+    const lanes = new Lanes();
+    for (let id = 1; id <= 20_000; id++) lanes.enqueue(message(id));
+    expect(lanes.cancel(0, 7)).toBe(true);
+    expect(lanes.cancel(0, 7)).toBe(false);
+    const outbox = new Outbox();
+    const written: number[] = [];
+    for (let i = 0; i < 3; i++) outbox.nextPacket(16_384, lanes, (_lane, id) => void written.push(id)); // ~1,500 written; the queue compacts later, once half of it is read
+    expect(lanes.cancel(0, 1)).toBe(false); // already written
+    expect(lanes.cancel(0, 19_999)).toBe(true);
+    const rest = transfer(lanes, 16_384, new Reassembler({ ...LIMITS, maxIncompleteMessages: 20_000 }), outbox).written;
+    const all = [...written, ...rest];
+    expect(all).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1).filter((id) => id !== 7 && id !== 19_999));
+    expect(lanes.isEmpty).toBe(true);
+    lanes.rewind([message(5), message(3), message(4)]);
+    expect(lanes.queuedIds(0)).toEqual([3, 4, 5]);
+  });
+
   it('coalesces many small messages into few packets, in order', () => {
     const lanes = new Lanes();
     for (let id = 1; id <= 100; id++) lanes.enqueue(message(id));
