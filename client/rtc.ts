@@ -4,6 +4,7 @@
  * Every stack that is not the browser's runs behind one adapter that fits it to what
  * simple-peer expects and keeps simple-peer off the calls that hurt.
  */
+import { RoomError } from '../protocol/errors.js';
 import type { RtcImplementation, RtcStackName } from './options.js';
 
 export type RtcChoice = RtcImplementation | RtcStackName;
@@ -16,10 +17,10 @@ async function load(name: RtcStackName): Promise<RtcImplementation> {
     module = (name === 'node-datachannel' ? await import('node-datachannel/polyfill') : await import('@roamhq/wrtc')) as Loaded;
   } catch (cause) {
     const hint = name === 'node-datachannel' ? ' (an optional dependency: `npm install node-datachannel` where its platform package exists)' : '';
-    throw new Error(`the WebRTC stack ${name} could not be loaded${hint}: ${(cause as Error).message}`, { cause });
+    throw new RoomError('INVALID_ARGUMENT', `option \`rtc\`: the WebRTC stack ${name} could not be loaded${hint}: ${(cause as Error).message}`, { cause });
   }
   const rtc = module.default ?? module;
-  if (typeof rtc.RTCPeerConnection !== 'function') throw new Error(`the WebRTC stack ${name} has no RTCPeerConnection`);
+  if (typeof rtc.RTCPeerConnection !== 'function') throw new RoomError('INVALID_ARGUMENT', `option \`rtc\`: the WebRTC stack ${name} has no RTCPeerConnection`);
   return rtc as RtcImplementation;
 }
 
@@ -124,7 +125,7 @@ export function adaptStack(rtc: RtcImplementation): RtcImplementation {
       get(target, property) {
         if (property === 'localDescription') return null;
         if (property === 'remoteDescription') return remoteType === undefined ? null : { type: remoteType };
-        if (property in overrides) return overrides[property];
+        if (Object.hasOwn(overrides, property)) return overrides[property];
         if (property === 'connectionState' || property === 'iceConnectionState') {
           const state: unknown = Reflect.get(target, property, target);
           return state === 'closed' && !closedHere ? 'failed' : state;
