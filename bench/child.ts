@@ -67,25 +67,32 @@ if (role === 'rm') {
 
 if (role === 'raw') {
   const wrtc = await rawRtc(stack);
-  const peers = new Map<string, SimplePeer.Instance>();
+  /** One remote's pair: its current peer, whether that peer opened, whether it took an offer. */
+  interface Pair {
+    peer: SimplePeer.Instance;
+    up: boolean;
+    offered: boolean;
+  }
+  const pairs = new Map<string, Pair>();
   let want = 0;
   let connected = 0;
   let expected = 0;
   let received = 0;
   let bytes = 0;
+  let closing = false;
   /**
-   * A pair whose connection fails before it opens is made again, once per failure: the
-   * initiator creates a new peer and offers, and an offer to a peer that never opened
-   * replaces it. (node-datachannel fails a few per cent of handshakes in bursts across
-   * processes; without this the raw mesh would never complete there. @roamhq/wrtc's never fail here.)
+   * A pair whose connection fails before it opens is made again: the initiator creates a new
+   * peer and offers, and a second offer to a peer that never opened replaces it.
+   * (node-datachannel fails a few per cent of handshakes in bursts across processes; without
+   * this the raw mesh would never complete there. @roamhq/wrtc's never fail here.)
    */
-  const open = (remote: string, initiator: boolean, echo: boolean): SimplePeer.Instance => {
+  const open = (remote: string, initiator: boolean, echo: boolean): Pair => {
     const peer = new SimplePeer({ initiator, wrtc, config: { iceServers: [] }, trickle: true });
-    peers.set(remote, peer);
-    let up = false;
+    const pair: Pair = { peer, up: false, offered: false };
+    pairs.set(remote, pair);
     peer.on('signal', (data) => send({ type: 'signal', to: remote, data }));
     peer.on('connect', () => {
-      up = true;
+      pair.up = true;
       connected++;
       if (connected === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
     });
@@ -97,13 +104,11 @@ if (role === 'raw') {
       if ((expected > 0 && received === expected) || (expected < 0 && bytes >= -expected)) send({ type: 'all', at: now() });
     });
     peer.on('error', () => {
-      if (!up && initiator && peers.get(remote) === peer && !closing) open(remote, true, echo);
+      if (!pair.up && initiator && pairs.get(remote) === pair && !closing) open(remote, true, echo);
     });
-    (peer as SimplePeer.Instance & { opened?: () => boolean }).opened = () => up;
-    return peer;
+    return pair;
   };
   const echoes = new Map<string, boolean>();
-  let closing = false;
   on((c) => {
     if (c.type === 'peer') {
       const remote = String(c.remote);
@@ -113,13 +118,16 @@ if (role === 'raw') {
     } else if (c.type === 'signal') {
       const from = String(c.from);
       const data = c.data as SimplePeer.SignalData;
-      let peer = peers.get(from) as (SimplePeer.Instance & { opened?: () => boolean }) | undefined;
-      // A second offer: the initiator is trying again.
-      if (data.type === 'offer' && peer !== undefined && peer.opened?.() === false && ((peer as { destroyed?: boolean }).destroyed === true || (peer as { _pc?: { remoteDescription?: unknown } | null })._pc?.remoteDescription != null)) {
-        peer.destroy();
-        peer = open(from, false, echoes.get(from) ?? false);
+      let pair = pairs.get(from);
+      if (pair === undefined) return;
+      if (data.type === 'offer') {
+        if (pair.offered && !pair.up) {
+          pair.peer.destroy(); // the initiator is trying again
+          pair = open(from, false, echoes.get(from) ?? false);
+        }
+        pair.offered = true;
       }
-      if (peer !== undefined && (peer as { destroyed?: boolean }).destroyed !== true) peer.signal(data);
+      if (!(pair.peer as SimplePeer.Instance & { destroyed?: boolean }).destroyed) pair.peer.signal(data);
     } else if (c.type === 'expect') {
       expected = Number(c.count); // negative: a number of bytes
       received = 0;
@@ -128,11 +136,11 @@ if (role === 'raw') {
     } else if (c.type === 'broadcast') {
       const at = now();
       const probe = new Uint8Array(100).fill(0x50); // 'P': counted as a probe by receivers
-      for (const peer of peers.values()) peer.send(probe);
+      for (const { peer } of pairs.values()) peer.send(probe);
       send({ type: 'sent', at });
     } else if (c.type === 'close') {
       closing = true;
-      for (const peer of peers.values()) peer.destroy();
+      for (const { peer } of pairs.values()) peer.destroy();
       process.disconnect?.();
     }
   });

@@ -329,11 +329,17 @@ async function localMesh(stack: Stack, kind: 'rm' | 'raw', n: number) {
   const server = kind === 'rm' ? await createSignalingServer({ port: 0, logLevel: 'silent' }) : undefined;
   const p = await spawnParty('bench/local-mesh.ts', kind === 'rm' ? ['rm', stack, server?.url ?? '', String(n)] : ['raw', stack, String(n)], `local-${kind}-${SHORT[stack]}`);
   p.send({ type: 'go' });
-  const timedOut = new Promise<Record<string, unknown>>((resolve) => setTimeout(() => resolve({ type: 'timed out', message: 'no result within 120 s' }), 120_000).unref());
-  const outcome = await Promise.race([p.next('result', 125_000), p.next('failed', 125_000), p.exited.then((code) => ({ type: 'crashed', code })), timedOut]).catch((error: Error) => ({ type: 'failed', message: error.message }));
+  const outcome = await localOutcome(p, 120_000);
   await p.close(); // SIGKILLs it after 5 s if it does not stop
   await server?.close();
-  return outcome as Record<string, unknown>;
+  return outcome;
+}
+
+/** A local-mesh party's `result`, or its failure, crash or silence as `{ type, message }`. */
+function localOutcome(p: Party, timeoutMs: number): Promise<Record<string, unknown>> {
+  return Promise.race([p.next('result', timeoutMs), p.next('failed', timeoutMs), p.exited.then((code) => ({ type: 'crashed', message: `exit code ${String(code)}` }))]).catch(
+    (error: Error) => ({ type: 'failed', message: error.message }),
+  );
 }
 
 // ---------------------------------------------------------------- a room of `total` spread over processes
@@ -348,7 +354,7 @@ async function spreadRoom(stack: Stack, total: number, processes: number): Promi
     );
     const started = epoch();
     for (const m of members) m.send({ type: 'go' });
-    const outcomes: Array<Record<string, unknown>> = await Promise.all(members.map((m) => Promise.race([m.next('result', 180_000), m.next('failed', 180_000)]).catch((error: Error) => ({ type: 'failed', message: error.message }))));
+    const outcomes = await Promise.all(members.map((m) => localOutcome(m, 180_000)));
     const done = epoch() - started;
     await Promise.all(members.map((m) => m.close()));
     const failed = outcomes.filter((o) => o.type !== 'result');
@@ -401,8 +407,8 @@ async function main(): Promise<void> {
   const mesh: Record<number, PerStack<Pair>> = {};
   for (const n of QUICK ? [4, 8] : [4, 8, 16]) mesh[n] = await perStack(`mesh formation, ${n} processes`, log, async (stack) => ({ rm: await roommeshMesh(stack, n), raw: await rawMesh(stack, n) }));
   const local = await perStack('16 in one process', log, async (stack) => ({ rm: await localMesh(stack, 'rm', 16), raw: await localMesh(stack, 'raw', 16) }));
-  // The stack that can: a 32-participant mesh in one process (992 connections).
   const room50 = await perStack('a room of 50, 5 processes of 10', log, (stack) => spreadRoom(stack, 50, 5));
+  // The stack that can: a 32-participant mesh in one process (992 connections).
   const big = STACKS.includes('node-datachannel') ? await perStack('32 in one process', log, async (stack) => (stack === 'node-datachannel' ? { rm: await localMesh(stack, 'rm', 32), raw: await localMesh(stack, 'raw', 32) } : undefined)) : {};
 
   const goals: Record<string, PerStack<number>> = {

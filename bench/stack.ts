@@ -1,10 +1,10 @@
 /** The `--stack` dimension: which Node WebRTC stacks a run measures, and what raw simple-peer runs on for each. */
 import type SimplePeer from 'simple-peer';
-import type { RtcStackName } from '../client/index.js';
+import { RTC_STACK_NAMES, type RtcStackName } from '../client/options.js';
 import { resolveRtc } from '../client/rtc.js';
 
 export type Stack = RtcStackName;
-export const STACKS: readonly Stack[] = ['@roamhq/wrtc', 'node-datachannel'];
+export const STACKS = RTC_STACK_NAMES;
 export const SHORT: Record<Stack, string> = { '@roamhq/wrtc': 'wrtc', 'node-datachannel': 'ndc' };
 
 /** `--stack=node-datachannel` (or a comma-separated list, or `wrtc`/`ndc`); every stack when absent. */

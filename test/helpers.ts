@@ -9,6 +9,7 @@ import { pino, type Logger as PinoLogger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach } from 'vitest';
 import { RoomClient, type Logger, type MessagingClient, type MessagingEvents, type RoomClientOptions, type RoomEvents, type RtcStackName } from '../client/index.js';
+import { RTC_STACK_NAMES } from '../client/options.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../signaling/index.js';
 import { attachmentBytes } from './shared/driver.js';
 
@@ -36,7 +37,7 @@ export function captureLogger(): Logger & { entries: CapturedLog[] } {
 }
 
 /** The Node WebRTC stacks the suites run on. */
-export const NODE_STACKS: readonly RtcStackName[] = ['@roamhq/wrtc', 'node-datachannel'];
+export const NODE_STACKS: readonly RtcStackName[] = RTC_STACK_NAMES;
 
 export async function startServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const server = await createSignalingServer({ port: 0, logLevel: 'silent', ...options });
