@@ -45,6 +45,11 @@ export class TypedEmitter<Events extends EventMap<Events>> {
     }
   }
 
+  /** Whether anyone listens to `event`. */
+  protected hasListeners(event: keyof Events): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
   protected removeAllListeners(): void {
     this.listeners.clear();
   }

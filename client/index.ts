@@ -2,13 +2,25 @@
 export { RoomClient } from './room-client.js';
 export type { RoomEvents, RoomState } from './room-client.js';
 export { MessagingClient } from './messaging-client.js';
+export type { MessagingEvents } from './messaging-client.js';
 export type {
   BroadcastMessageOptions,
   BroadcastOutcome,
-  MessagingEvents,
+  IncomingMessage,
+  IncomingProgressEvent,
+  IncomingRequest,
+  Jsonable,
+  MessageType,
+  MessagesOptions,
   ReceivedMessage,
+  Reply,
+  ReplyOptions,
+  RequestHandler,
+  RequestOptions,
   SendMessageOptions,
-} from './messaging-client.js';
+  SendProgress,
+  UntypedMessages,
+} from './messages.js';
 export { LocalParticipant, RemoteParticipant } from './participant.js';
 export type { LinkKind } from './participant.js';
 export { DEFAULTS } from './options.js';

@@ -15,7 +15,7 @@ import type { Logger, RtcImplementation, Tunables } from './options.js';
 import type { LinkKind } from './participant.js';
 import { Peer, type LinkCloseReason, type PeerSignaling } from './peer/peer.js';
 import type { PeerSession } from './peer/session.js';
-import type { AssembledMessage } from './wire/reassembler.js';
+import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
 
 export type { LinkCloseReason } from './peer/peer.js';
 
@@ -29,6 +29,10 @@ export interface MeshEvents {
   /** Messages to `peerId` now go `kind`. */
   path(peerId: string, kind: LinkKind): void;
   message(peerId: string, message: AssembledMessage): void;
+  /** More of a large message from `peerId` arrived. */
+  progress(peerId: string, progress: IncomingProgress): void;
+  /** `peerId` aborted a message it had begun sending. */
+  aborted(peerId: string, progress: IncomingProgress): void;
   /** We refused one of `peerId`'s messages (over a limit, malformed) and told it so. */
   refused(peerId: string, error: ErrorPayload): void;
   /** A frame from `peerId` broke the protocol and was dropped. */
@@ -120,6 +124,8 @@ export class Mesh {
         },
         path: (kind) => events.path(peerId, kind),
         message: (message) => events.message(peerId, message),
+        progress: (progress) => events.progress(peerId, progress),
+        aborted: (progress) => events.aborted(peerId, progress),
         refused: (error) => events.refused(peerId, error),
         violation: (reason) => events.violation(peerId, reason),
       },
@@ -156,6 +162,17 @@ export class Mesh {
   session(peerId: string): PeerSession | undefined {
     const peer = this.peers.get(peerId);
     return peer?.isOpen === true ? peer.session : undefined;
+  }
+
+  /** Bytes waiting for receipts (outgoing) and held for unfinished messages (incoming), over every peer. */
+  bytes(): { outgoing: number; incoming: number } {
+    let outgoing = 0;
+    let incoming = 0;
+    for (const peer of this.peers.values()) {
+      outgoing += peer.session.queuedBytes;
+      incoming += peer.incomingBytes;
+    }
+    return { outgoing, incoming };
   }
 
   markAway(peerId: string): void {

@@ -4,52 +4,56 @@
  * enters it (`participant_added`) once its data channel is open, and leaves it
  * (`participant_removed`) when it disables, leaves, or its link dies.
  */
-import { RoomError } from '../protocol/errors.js';
+import { RoomError, type ErrorCode } from '../protocol/errors.js';
 import type { JsonObject } from '../protocol/json.js';
 import { relayPacketBytesFor, type ServiceLimits } from '../protocol/limits.js';
 import type { IceServer, ParticipantInfo } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { Mesh, type LinkCloseReason } from './mesh.js';
+import { messageStream } from './message-stream.js';
+import {
+  OPTION_KEYS,
+  type BroadcastMessageOptions,
+  type BroadcastOutcome,
+  type IncomingMessage,
+  type IncomingOf,
+  type IncomingProgressEvent,
+  type MessageType,
+  type MessagesOptions,
+  type OutgoingBody,
+  type Reply,
+  type RequestHandler,
+  type RequestOptions,
+  type SendMessageOptions,
+  type SendProgress,
+  type UntypedMessages,
+} from './messages.js';
 import { Presence } from './presence.js';
 import type { Logger, RtcImplementation, RtcStackName, Tunables } from './options.js';
-import { RemoteParticipant } from './participant.js';
+import { LocalParticipant, RemoteParticipant } from './participant.js';
+import { Requests } from './requests.js';
 import { resolveRtc } from './rtc.js';
+import type { SendControl } from './peer/session.js';
 import type { SignalClient } from './signal-client.js';
-import { attachmentBytes, checkMessageBody, checkType, isPlainObject } from './validate.js';
+import { attachmentBytes, checkControls, checkKeys, checkMessageBody, checkType, describeValue, isPlainObject } from './validate.js';
 import { ViolationLog } from './violation-log.js';
-import { encodeHeader } from './wire/codec.js';
-import type { AssembledMessage } from './wire/reassembler.js';
+import { encodeHeader, type MessageHeader } from './wire/codec.js';
+import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
 
-export interface ReceivedMessage {
-  fromParticipantId: string;
-  /** The sender, as in the presence list. */
-  from: RemoteParticipant;
-  type: string;
-  message: JsonObject;
-  attachment: Uint8Array | undefined;
-  /** True when the sender broadcast it to the whole room. */
-  broadcast: boolean;
-}
 
-export interface SendMessageOptions {
-  /** The recipient, or its id. */
-  to: RemoteParticipant | string;
-  type: string;
-  message: JsonObject;
-  attachment?: Uint8Array | ArrayBuffer | ArrayBufferView;
-}
-
-export type BroadcastMessageOptions = Omit<SendMessageOptions, 'to'>;
-
-export type BroadcastOutcome =
-  | { participantId: string; participant: RemoteParticipant; ok: true }
-  | { participantId: string; participant: RemoteParticipant; ok: false; error: RoomError };
-
-export interface MessagingEvents {
-  message: (message: ReceivedMessage) => void;
+export interface MessagingEvents<M extends object = UntypedMessages> {
+  message: (message: IncomingMessage<M>) => void;
   participant_added: (participant: RemoteParticipant) => void;
   participant_removed: (participant: RemoteParticipant) => void;
   participant_attributes_updated: (participant: RemoteParticipant) => void;
+  /** A listed participant's messages now go another way: `participant.link` is `'direct'` or `'relayed'`. */
+  participant_link_changed: (participant: RemoteParticipant) => void;
+  /** More of a large incoming message (one spanning packets) arrived. */
+  incoming_progress: (progress: IncomingProgressEvent) => void;
+  /** Its sender aborted a large incoming message: what had arrived is discarded, and no `message` follows. */
+  incoming_aborted: (progress: IncomingProgressEvent) => void;
+  /** A `sendMessageNowait` failed (with no listener here, the logger is told instead). */
+  error: (error: RoomError, context: { call: 'sendMessageNowait'; type: string; to: string }) => void;
   messaging_enabled: () => void;
   messaging_disabled: () => void;
 }
@@ -73,7 +77,37 @@ export interface MessagingContext {
 
 type State = 'disabled' | 'enabling' | 'enabled' | 'disabling';
 
-export class MessagingClient extends TypedEmitter<MessagingEvents> {
+/** How the RoomClient (and the tests) drive a messaging client: kept off its public surface. */
+export interface MessagingControl {
+  /** The room closes. */
+  close(error: RoomError): Promise<void>;
+  /** Whether messaging should be enabled again when the room resumes. */
+  readonly wantsMessaging: boolean;
+  /** Our connection to the service dropped. */
+  signalingLost(): void;
+  /** The room rejoined after a reconnection; `participants` are those the service lists now. */
+  resumed(participants: ParticipantInfo[]): void;
+  /** Test hook: breaks the direct link to `id` as a network failure would; false if there is none. */
+  breakLink(id: string): boolean;
+}
+
+const controls = new WeakMap<object, MessagingControl>();
+
+/** The control of a messaging client. Not exported by the package: user code cannot reach it. */
+export function messagingControl<M extends object>(client: MessagingClient<M>): MessagingControl {
+  const control = controls.get(client);
+  if (control === undefined) throw new Error('not a messaging client');
+  return control;
+}
+
+/** Codes meaning the recipient is not there: what `ignoreOffline` turns into success. */
+const OFFLINE: ReadonlySet<ErrorCode> = new Set(['PARTICIPANT_NOT_FOUND', 'PARTICIPANT_LEFT']);
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+type Checked = Record<string, unknown> & { signal?: AbortSignal | undefined };
+
+export class MessagingClient<M extends object = UntypedMessages> extends TypedEmitter<MessagingEvents<M>> {
   private state: State = 'disabled';
   private mesh: Mesh | undefined;
   private enabling: Promise<void> | undefined;
@@ -81,18 +115,26 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   private droppedFrames = 0;
   private hostilePeers = 0;
   private readonly violations: ViolationLog;
+  private readonly requests: Requests;
   /** While enabled: the service's presence pushes, subscribed to directly. */
   private unsubscribe: Array<() => void> = [];
+  /** The ends of open `messages()` iterations. */
+  private readonly streamEnds = new Set<() => void>();
 
   /** @internal */
   constructor(private readonly context: MessagingContext) {
     super();
     this.violations = new ViolationLog(context.logger);
     this.presence = new Presence(context.tunables.hostileBanMs);
+    this.requests = new Requests({ send: (peerId, header, attachment) => this.deliverTo(peerId, header, attachment, {}), logger: context.logger });
     const { presence } = this;
     presence.on('participant_added', (p) => this.emit('participant_added', p));
-    presence.on('participant_removed', (p) => this.emit('participant_removed', p));
+    presence.on('participant_removed', (p) => {
+      this.requests.peerGone(p.id, new RoomError('PARTICIPANT_LEFT', `participant ${p.id} left before replying`));
+      this.emit('participant_removed', p);
+    });
     presence.on('participant_attributes_updated', (p) => this.emit('participant_attributes_updated', p));
+    presence.on('participant_link_changed', (p) => this.emit('participant_link_changed', p));
     presence.on('connect', (id) => this.mesh?.connect(id));
     presence.on('back', (id) => this.mesh?.markBack(id));
     presence.on('away', (id) => this.mesh?.markAway(id));
@@ -100,6 +142,23 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     presence.on('hostile', (id, detail) => {
       this.hostilePeers++;
       context.logger.warn({ peerId: id, detail, banMs: context.tunables.hostileBanMs }, 'participant cut off as hostile');
+    });
+    const wanted = (): boolean => this.state === 'enabled' || this.state === 'enabling';
+    controls.set(this, {
+      close: async (error) => {
+        if (this.state !== 'disabled' && this.state !== 'disabling') await this.shutdown(error, false);
+        this.endStreams();
+        this.removeAllListeners();
+      },
+      get wantsMessaging() {
+        return wanted();
+      },
+      signalingLost: () => this.mesh?.signalingLost(),
+      resumed: (participants) => {
+        const mesh = this.mesh;
+        if (mesh !== undefined) this.presence.handleResumed(participants, (id) => mesh.has(id));
+      },
+      breakLink: (id) => this.mesh?.breakLink(id) ?? false,
     });
   }
 
@@ -141,13 +200,22 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
   }
 
   /**
-   * Participants listed, how many of them are relayed; and since this client was created,
-   * frames dropped because a peer broke the protocol, and peers cut off as hostile.
+   * Participants listed, how many of them are relayed; bytes of sends awaiting receipts and
+   * bytes held for unfinished incoming messages; and since this client was created, frames
+   * dropped because a peer broke the protocol, and peers cut off as hostile.
    */
-  stats(): { participants: number; relayed: number; droppedFrames: number; hostilePeers: number } {
+  stats(): { participants: number; relayed: number; queuedOutgoingBytes: number; pendingIncomingBytes: number; droppedFrames: number; hostilePeers: number } {
     let relayed = 0;
     for (const participant of this.presence.list()) if (participant.link === 'relayed') relayed++;
-    return { participants: this.presence.size, relayed, droppedFrames: this.droppedFrames, hostilePeers: this.hostilePeers };
+    const bytes = this.mesh?.bytes() ?? { outgoing: 0, incoming: 0 };
+    return {
+      participants: this.presence.size,
+      relayed,
+      queuedOutgoingBytes: bytes.outgoing,
+      pendingIncomingBytes: bytes.incoming,
+      droppedFrames: this.droppedFrames,
+      hostilePeers: this.hostilePeers,
+    };
   }
 
   /** Disables messaging: tells the others at once, closes every link. Sends still pending reject with NOT_ENABLED. */
@@ -156,35 +224,58 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     await this.shutdown(new RoomError('NOT_ENABLED', 'messaging was disabled before the message was delivered'), true);
   }
 
-  async sendMessage(options: SendMessageOptions): Promise<void> {
-    if (!isPlainObject(options)) throw new RoomError('INVALID_MESSAGE', 'sendMessage takes { to, type, message, attachment? }');
-    const { header, attachment } = this.prepare(options, false);
-    const to: unknown = options.to;
-    const id = to instanceof RemoteParticipant ? to.id : to;
-    if (typeof id !== 'string' || id.length === 0) throw new RoomError('INVALID_MESSAGE', '`to` must be a participant or a participant id');
-    this.assertEnabled();
-    if (this.presence.get(id) === undefined) {
-      const why = this.presence.unreachableBecause(id);
-      if (why !== undefined) throw new RoomError('UNREACHABLE', `participant ${id} is in the room but cannot be reached: ${why}`);
-      throw new RoomError('PARTICIPANT_NOT_FOUND', `participant ${id} is not in this room's presence list (left, or never joined)`);
+  /**
+   * Sends to one participant; resolves once its client has the whole message. With a
+   * message map, `type` and `message` are checked against it; without one, `message` may be
+   * any JSON-safe object (interfaces included).
+   */
+  async sendMessage<K extends MessageType<M>, T extends object = never>(options: SendMessageOptions<K, OutgoingBody<M, K, T>>): Promise<void> {
+    const checked = this.checkCall(options, 'sendMessage', OPTION_KEYS.sendMessage);
+    const { header, attachment } = this.prepare(checked, { broadcast: false });
+    try {
+      const id = this.present(this.recipient(checked.to));
+      await this.deliverTo(id, header, attachment, this.sendControl(checked, header.length + attachment.length));
+    } catch (error) {
+      if (checked['ignoreOffline'] === true && error instanceof RoomError && OFFLINE.has(error.code)) return;
+      throw error;
     }
-    const session = this.mesh?.session(id);
-    if (session === undefined) throw new RoomError('PARTICIPANT_LEFT', `participant ${id} has no open link`);
-    return session.send(header, attachment);
+  }
+
+  /**
+   * `sendMessage` without waiting: returns at once and never throws or rejects. A failure
+   * (bad input included) is emitted as `error`, or logged when nobody listens.
+   */
+  sendMessageNowait<K extends MessageType<M>, T extends object = never>(options: SendMessageOptions<K, OutgoingBody<M, K, T>>): void {
+    this.sendMessage(options).catch((error: unknown) => {
+      const roomError = error instanceof RoomError ? error : new RoomError('INVALID_ARGUMENT', String(error), { cause: error });
+      const { type, to } = (isPlainObject(options) ? options : {}) as { type?: unknown; to?: unknown };
+      const context = { call: 'sendMessageNowait' as const, type: String(type), to: to instanceof RemoteParticipant ? to.id : String(to) };
+      if (this.hasListeners('error')) this.emit('error', roomError, context);
+      else this.context.logger.warn({ ...context, code: roomError.code, reason: roomError.message }, 'sendMessageNowait failed');
+    });
   }
 
   /** Sends to every participant in the presence list (never back to this one); resolves with each recipient's outcome. */
-  async broadcastMessage(options: BroadcastMessageOptions): Promise<BroadcastOutcome[]> {
-    if (!isPlainObject(options)) throw new RoomError('INVALID_MESSAGE', 'broadcastMessage takes { type, message, attachment? }');
-    const { header, attachment } = this.prepare(options, true);
+  async broadcastMessage<K extends MessageType<M>, T extends object = never>(options: BroadcastMessageOptions<K, OutgoingBody<M, K, T>>): Promise<BroadcastOutcome[]> {
+    const checked = this.checkCall(options, 'broadcastMessage', OPTION_KEYS.broadcastMessage);
+    const { header, attachment } = this.prepare(checked, { broadcast: true });
     this.assertEnabled();
+    if (checked.signal?.aborted === true) throw new RoomError('ABORTED', 'the broadcast was aborted before it started');
     const recipients = this.presence.list();
+    const size = header.length + attachment.length;
+    const sent = recipients.map(() => 0);
+    const onProgress = checked.onProgress as ((progress: SendProgress) => void) | undefined;
     return Promise.all(
-      recipients.map(async (participant): Promise<BroadcastOutcome> => {
+      recipients.map(async (participant, index): Promise<BroadcastOutcome> => {
+        const control: SendControl = { signal: checked.signal };
+        if (onProgress !== undefined) {
+          control.onProgress = (sentBytes) => {
+            sent[index] = sentBytes;
+            onProgress({ sentBytes: sent.reduce((sum, n) => sum + n, 0), totalBytes: size * recipients.length });
+          };
+        }
         try {
-          const session = this.mesh?.session(participant.id);
-          if (session === undefined) throw new RoomError('PARTICIPANT_LEFT', `participant ${participant.id} has no open link`);
-          await session.send(header, attachment);
+          await this.deliverTo(participant.id, header, attachment, control);
           return { participantId: participant.id, participant, ok: true };
         } catch (error) {
           const roomError = error instanceof RoomError ? error : new RoomError('PARTICIPANT_LEFT', String(error), { cause: error });
@@ -194,31 +285,61 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     );
   }
 
-  /** @internal Called by the RoomClient when the room closes. */
-  async _close(error: RoomError): Promise<void> {
-    if (this.state !== 'disabled' && this.state !== 'disabling') await this.shutdown(error, false);
-    this.removeAllListeners();
+  /**
+   * Asks one participant and resolves with its reply: what its handler for `type` returned.
+   * A handler that throws: REQUEST_FAILED with its message; none for the type: NO_HANDLER;
+   * no reply within `timeoutMs` (30 s by default): TIMEOUT.
+   */
+  async request<K extends MessageType<M>, T extends object = never>(options: RequestOptions<K, OutgoingBody<M, K, T>>): Promise<Reply> {
+    const checked = this.checkCall(options, 'request', OPTION_KEYS.request);
+    const number = this.requests.number();
+    const { header, attachment } = this.prepare(checked, { broadcast: false, request: number });
+    const id = this.present(this.recipient(checked.to));
+    const timeoutMs = (checked['timeoutMs'] as number | undefined) ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (checked.signal?.aborted === true) throw new RoomError('ABORTED', 'the request was aborted before it was sent');
+    const reply = this.requests.open(id, number, checked.type as string, timeoutMs, checked.signal);
+    this.deliverTo(id, header, attachment, { signal: checked.signal }).catch((error: unknown) => {
+      this.requests.fail(id, number, error instanceof RoomError ? error : new RoomError('PARTICIPANT_LEFT', String(error), { cause: error }));
+    });
+    return reply;
   }
 
-  /** @internal Whether messaging should be enabled again when the room resumes. */
-  get _wantsMessaging(): boolean {
-    return this.state === 'enabled' || this.state === 'enabling';
+  /**
+   * Answers requests of `type`: the handler's result (or resolved value) `{ message, attachment? }`
+   * is the reply, nothing an empty one; a thrown error reaches the caller as REQUEST_FAILED.
+   * One handler per type; returns the function that removes it.
+   */
+  onRequest(type: MessageType<M>, handler: RequestHandler): () => void {
+    const problem = checkType(type);
+    if (problem !== undefined) throw new RoomError('INVALID_ARGUMENT', `onRequest: ${problem.message}`);
+    if (typeof handler !== 'function') throw new RoomError('INVALID_ARGUMENT', 'onRequest(type, handler): `handler` must be a function');
+    return this.requests.handle(type, handler);
   }
 
-  /** @internal Our connection to the service dropped. */
-  _signalingLost(): void {
-    this.mesh?.signalingLost();
-  }
-
-  /** @internal The room rejoined after a reconnection; `participants` are those the service lists now. */
-  _resumed(participants: ParticipantInfo[]): void {
-    const mesh = this.mesh;
-    if (mesh !== undefined) this.presence.handleResumed(participants, (id) => mesh.has(id));
-  }
-
-  /** @internal Test hook: breaks the direct link to `id` as a network failure would; false if there is none. */
-  _breakLink(id: string): boolean {
-    return this.mesh?.breakLink(id) ?? false;
+  /**
+   * Received messages (of `type`, if given) as an async iterable, from now on. It ends when
+   * messaging is disabled, the room closes, or `signal` fires; created while messaging is
+   * disabled, it has already ended. Messages wait in it until read.
+   */
+  messages<K extends MessageType<M> = MessageType<M>>(options: MessagesOptions<K> = {}): AsyncIterableIterator<IncomingOf<M, K>> {
+    const given: unknown = options;
+    if (!isPlainObject(given)) throw new RoomError('INVALID_ARGUMENT', 'messages() takes { type?, signal? }');
+    const problem = checkKeys(given, OPTION_KEYS.messages, 'messages()') ?? checkControls(given, 'messages()') ?? (options.type === undefined ? undefined : checkType(options.type));
+    if (problem !== undefined) throw new RoomError('INVALID_ARGUMENT', problem.message);
+    const { type } = options;
+    return messageStream<IncomingOf<M, K>>(
+      {
+        subscribe: (push) => this.on('message', (m) => {
+          if (type === undefined || m.type === type) push(m as IncomingOf<M, K>);
+        }),
+        onEnd: (end) => {
+          this.streamEnds.add(end);
+          return () => this.streamEnds.delete(end);
+        },
+      },
+      options.signal,
+      this.state === 'disabled' || this.state === 'disabling',
+    );
   }
 
   private async doEnable(): Promise<void> {
@@ -243,6 +364,8 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
           closed: (peerId, reason, detail) => this.linkClosed(peerId, reason, detail),
           path: (peerId, kind) => this.presence.handlePath(peerId, kind),
           message: (peerId, message) => this.deliver(peerId, message),
+          progress: (peerId, progress) => this.progressed('incoming_progress', peerId, progress),
+          aborted: (peerId, progress) => this.progressed('incoming_aborted', peerId, progress),
           refused: (peerId, error) => this.context.logger.warn({ peerId, ...error }, 'refused a message from a peer'),
           violation: (peerId, reason) => {
             this.droppedFrames++;
@@ -286,7 +409,9 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     await Promise.all([mesh?.closeAll(error), notify()]);
     const removed = this.presence.clear();
     this.violations.clear();
+    this.requests.closeAll(error);
     this.state = 'disabled';
+    this.endStreams();
     for (const participant of removed) this.emit('participant_removed', participant);
     if (wasEnabled) this.emit('messaging_disabled');
   }
@@ -297,9 +422,17 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     this.presence.handleLinkClosed(peerId, reason, detail);
   }
 
+  private endStreams(): void {
+    const ends = [...this.streamEnds];
+    this.streamEnds.clear();
+    for (const end of ends) end();
+  }
+
   private deliver(peerId: string, message: AssembledMessage): void {
     const from = this.presence.get(peerId);
     if (from === undefined) return;
+    if (message.request !== undefined) return this.requests.handleRequest(from, message);
+    if (message.replyTo !== undefined) return this.requests.handleReply(from, message);
     this.emit('message', {
       fromParticipantId: peerId,
       from,
@@ -307,7 +440,14 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
       message: message.message as JsonObject,
       attachment: message.attachment,
       broadcast: message.broadcast,
-    });
+    } as IncomingMessage<M>);
+  }
+
+  private progressed(event: 'incoming_progress' | 'incoming_aborted', peerId: string, progress: IncomingProgress): void {
+    const from = this.presence.get(peerId);
+    if (from === undefined) return;
+    const { type, lane, id, receivedBytes, totalBytes } = progress;
+    this.emit(event, { fromParticipantId: peerId, from, type, messageId: `${lane}:${id}`, receivedBytes, totalBytes });
   }
 
   private assertEnabled(): void {
@@ -316,9 +456,57 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     if (this.state !== 'enabled') throw new RoomError('NOT_ENABLED', 'call room.messaging.enable() and wait for it before sending');
   }
 
-  /** Validates a send's arguments and encodes them once (a broadcast shares the bytes among recipients). */
-  private prepare(options: BroadcastMessageOptions, broadcast: boolean): { header: Uint8Array; attachment: Uint8Array } {
-    const { type, message, attachment } = options as { type: unknown; message: unknown; attachment?: unknown };
+  /** The options object of `call`: a plain object, with only the keys it takes and well-formed controls. */
+  private checkCall(options: unknown, call: string, keys: readonly string[]): Checked {
+    if (!isPlainObject(options)) throw new RoomError('INVALID_MESSAGE', `${call} takes an options object { ${keys.join(', ')} }, not ${describeValue(options)}`);
+    const problem = checkKeys(options, keys, call) ?? checkControls(options, call);
+    if (problem !== undefined) throw problem;
+    return options as Checked;
+  }
+
+  /** The id `to` names, or a RoomError saying what is wrong with it. */
+  private recipient(to: unknown): string {
+    if (to === undefined) throw new RoomError('INVALID_MESSAGE', '`to` is undefined: pass a participant (from getParticipants() or getParticipantByName()) or its id');
+    if (to instanceof LocalParticipant || (typeof to === 'string' && to.length > 0 && to === this.context.localId())) {
+      throw new RoomError('INVALID_MESSAGE', '`to` is this participant itself: a client does not send to itself (a broadcast skips it too)');
+    }
+    const id = to instanceof RemoteParticipant ? to.id : to;
+    if (typeof id !== 'string' || id.length === 0) throw new RoomError('INVALID_MESSAGE', `\`to\` must be a participant or a participant id, not ${describeValue(to)}`);
+    return id;
+  }
+
+  /** `id`, if it is in the presence list; else a RoomError saying why not, and what to pass instead. */
+  private present(id: string): string {
+    this.assertEnabled();
+    if (this.presence.get(id) !== undefined) return id;
+    const why = this.presence.unreachableBecause(id);
+    if (why !== undefined) throw new RoomError('UNREACHABLE', `participant ${id} is in the room but cannot be reached: ${why}`);
+    if (this.presence.byName(id) !== undefined) {
+      throw new RoomError('INVALID_MESSAGE', `\`to\` is ${JSON.stringify(id)}, a participant's name, not its id: pass room.messaging.getParticipantByName(${JSON.stringify(id)})`);
+    }
+    throw new RoomError(
+      'PARTICIPANT_NOT_FOUND',
+      `participant ${id} is not in this room's presence list (left, or never joined); \`to\` takes a participant or its id (to find one by name, use getParticipantByName())`,
+    );
+  }
+
+  /** Hands an encoded message to the session with `id`; resolves on its receipt. */
+  private deliverTo(id: string, header: Uint8Array, attachment: Uint8Array, control: SendControl): Promise<void> {
+    const session = this.mesh?.session(id);
+    if (session === undefined) {
+      return Promise.reject(this.presence.get(id) === undefined ? new RoomError('PARTICIPANT_NOT_FOUND', `participant ${id} is not in this room's presence list`) : new RoomError('PARTICIPANT_LEFT', `participant ${id} has no open link`));
+    }
+    return session.send(header, attachment, control);
+  }
+
+  private sendControl(options: Checked, size: number): SendControl {
+    const onProgress = options.onProgress as ((progress: SendProgress) => void) | undefined;
+    return { signal: options.signal, onProgress: onProgress === undefined ? undefined : (sentBytes) => onProgress({ sentBytes, totalBytes: size }) };
+  }
+
+  /** Validates a message's type, body and attachment and encodes them once (a broadcast shares the bytes among recipients). */
+  private prepare(options: Checked, fields: Pick<MessageHeader, 'broadcast' | 'request'>): { header: Uint8Array; attachment: Uint8Array } {
+    const { type, message, attachment } = options;
     const problem = checkType(type) ?? checkMessageBody(message);
     if (problem !== undefined) throw problem;
     const { maxAttachmentBytes, maxJsonBytes } = this.context.tunables;
@@ -326,7 +514,7 @@ export class MessagingClient extends TypedEmitter<MessagingEvents> {
     if (size > maxAttachmentBytes) {
       throw new RoomError('MESSAGE_TOO_LARGE', `attachment of ${size} bytes exceeds maxAttachmentBytes (${maxAttachmentBytes}); raise the option on both sides or send less`);
     }
-    const header = encodeHeader({ type: type as string, message: message as JsonObject, broadcast });
+    const header = encodeHeader({ type: type as string, message: message as JsonObject, ...fields });
     if (header.length > maxJsonBytes) {
       throw new RoomError('MESSAGE_TOO_LARGE', `message JSON of ${header.length} bytes exceeds maxJsonBytes (${maxJsonBytes}); move bulk data into the attachment`);
     }

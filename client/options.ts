@@ -185,6 +185,22 @@ export interface RoomClientOptions extends Partial<Tunables> {
   logger?: Logger;
 }
 
+/** Every key RoomClientOptions has: any other is refused (a misspelt option would otherwise be ignored). */
+export const ROOM_OPTION_KEYS: readonly string[] = [
+  'url',
+  'room',
+  'name',
+  'attributes',
+  'role',
+  'token',
+  'rtc',
+  'iceServers',
+  'rtcConfig',
+  'relay',
+  'logger',
+  ...Object.keys(DEFAULTS),
+];
+
 export const consoleLogger: Logger = {
   debug() {},
   info() {},

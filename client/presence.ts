@@ -17,6 +17,8 @@ export interface PresenceEvents {
   participant_added: (participant: RemoteParticipant) => void;
   participant_removed: (participant: RemoteParticipant) => void;
   participant_attributes_updated: (participant: RemoteParticipant) => void;
+  /** A listed participant's messages now go another way (`participant.link`). */
+  participant_link_changed: (participant: RemoteParticipant) => void;
   /** Open paths to this newly known participant. */
   connect: (id: string) => void;
   /** The service reports it again (reconnected): repair what is down. */
@@ -130,7 +132,10 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   }
 
   handlePath(id: string, kind: LinkKind): void {
-    this.known.get(id)?._setLink(kind);
+    const participant = this.known.get(id);
+    if (participant === undefined || participant.link === kind) return;
+    participant._setLink(kind);
+    if (this.present.has(id)) this.emit('participant_link_changed', participant);
   }
 
   /** The mesh gave `id` up. Still in the room as far as the service knows, it stays unreachable (sends say why) until it leaves. */

@@ -7,11 +7,12 @@ import { RoomError } from '../protocol/errors.js';
 import { MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, type ServiceLimits } from '../protocol/limits.js';
 import { PROTOCOL_VERSION, type IceServer } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
-import { MessagingClient } from './messaging-client.js';
-import { DEFAULTS, RTC_STACK_NAMES, consoleLogger, type Logger, type RoomClientOptions, type Tunables } from './options.js';
+import { MessagingClient, messagingControl, type MessagingControl } from './messaging-client.js';
+import { DEFAULTS, ROOM_OPTION_KEYS, RTC_STACK_NAMES, consoleLogger, type Logger, type RoomClientOptions, type Tunables } from './options.js';
+import type { UntypedMessages } from './messages.js';
 import { LocalParticipant } from './participant.js';
 import { SignalClient } from './signal-client.js';
-import { checkAttributes, isPlainObject } from './validate.js';
+import { checkAttributes, checkKeys, isPlainObject } from './validate.js';
 
 export type RoomState = 'new' | 'starting' | 'started' | 'closed';
 
@@ -30,6 +31,8 @@ export interface RoomEvents {
 
 function checkOptions(options: RoomClientOptions): Tunables {
   if (!isPlainObject(options)) throw new RoomError('INVALID_ARGUMENT', 'new RoomClient({ url, room, name }) takes an options object');
+  const unknown = checkKeys(options, ROOM_OPTION_KEYS, 'new RoomClient()');
+  if (unknown !== undefined) throw unknown;
   const nonEmpty = (value: unknown, max = Number.POSITIVE_INFINITY): boolean => typeof value === 'string' && value.length > 0 && value.length <= max;
   if (!nonEmpty(options.room, MAX_ROOM_CHARS)) throw new RoomError('INVALID_ARGUMENT', `option \`room\` must be a non-empty string of at most ${MAX_ROOM_CHARS} characters`);
   if (options.role !== undefined && !nonEmpty(options.role, MAX_ROLE_CHARS)) throw new RoomError('INVALID_ARGUMENT', `option \`role\` must be a non-empty string of at most ${MAX_ROLE_CHARS} characters`);
@@ -40,6 +43,10 @@ function checkOptions(options: RoomClientOptions): Tunables {
   const urls: unknown[] = Array.isArray(options.url) ? options.url : [options.url];
   if (urls.length === 0 || urls.some((u) => typeof u !== 'string' || u.length === 0)) {
     throw new RoomError('INVALID_ARGUMENT', 'option `url` must be a non-empty string, or a non-empty array of them (the service\'s processes)');
+  }
+  for (const url of urls as string[]) {
+    const problem = checkServiceUrl(url);
+    if (problem !== undefined) throw new RoomError('INVALID_ARGUMENT', `option \`url\`: ${problem}`);
   }
   if (options.attributes !== undefined) {
     const problem = checkAttributes(options.attributes, 'option `attributes`');
@@ -65,8 +72,29 @@ function checkOptions(options: RoomClientOptions): Tunables {
   return tunables;
 }
 
-export class RoomClient extends TypedEmitter<RoomEvents> {
-  readonly messaging: MessagingClient;
+/**
+ * A participant's client of one room. `M`, optional, is the room's message map (type → body),
+ * e.g. `RoomClient<{ chat: Chat; file: FileMeta }>`: sends are checked against it and received
+ * messages narrow by `type`.
+ */
+/** Why `url` cannot name a signaling service, if it cannot: it needs a scheme Socket.IO speaks. */
+function checkServiceUrl(url: string): string | undefined {
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme !== undefined && ['http:', 'https:', 'ws:', 'wss:'].includes(scheme)) return undefined;
+  const noScheme = scheme === undefined || !url.includes('://');
+  return noScheme
+    ? `${JSON.stringify(url)} has no scheme: write it in full, e.g. "http://${url}" (or https://, ws://, wss://)`
+    : `${JSON.stringify(url)} is not an http(s) or ws(s) URL; the signaling service is reached at e.g. "http://127.0.0.1:8787"`;
+}
+
+export class RoomClient<M extends object = UntypedMessages> extends TypedEmitter<RoomEvents> {
+  readonly messaging: MessagingClient<M>;
+  private readonly control: MessagingControl;
   readonly localParticipant: LocalParticipant;
   private _state: RoomState = 'new';
   private signaling: SignalClient | undefined;
@@ -97,7 +125,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       if (signaling instanceof RoomError) throw signaling;
       return (await signaling.request('attributes:set', { attributes })).participant;
     });
-    this.messaging = new MessagingClient({
+    this.messaging = new MessagingClient<M>({
       signaling: () => this.usableSignaling(),
       iceServers: () => this.options.iceServers ?? this.iceServers,
       serviceLimits: () => this.serviceLimits,
@@ -108,6 +136,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
       logger: this.logger,
       localId: () => this.localParticipant.id,
     });
+    this.control = messagingControl(this.messaging);
   }
 
   get state(): RoomState {
@@ -138,7 +167,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
         if (this._state !== 'started') return;
         this.resumed = false;
         this.logger.warn({ reason }, 'lost the signaling service; open data channels keep working; reconnecting');
-        this.messaging._signalingLost();
+        this.control.signalingLost();
         this.emit('disconnected', reason);
       },
       onReconnect: () => void this.resume(),
@@ -206,14 +235,14 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
         attributes,
         ...(options.token === undefined ? {} : { token: options.token }),
         ...(this.ticket === undefined ? {} : { ticket: this.ticket }),
-        messaging: this.messaging._wantsMessaging,
+        messaging: this.control.wantsMessaging,
       });
       if (this._state !== 'started' || !signaling.connected) return;
       this.iceServers = reply.iceServers;
       this.serviceLimits = reply.limits;
       this.localParticipant._assign(reply.participant);
       this.resumed = true;
-      this.messaging._resumed(reply.participants);
+      this.control.resumed(reply.participants);
       this.logger.info({ participant: reply.participant.id }, 'rejoined the room after reconnecting');
       this.emit('reconnected');
     } catch (error) {
@@ -242,7 +271,7 @@ export class RoomClient extends TypedEmitter<RoomEvents> {
     clearTimeout(this.retryTimer);
     const wasStarted = this._state === 'started';
     this._state = 'closed';
-    await this.messaging._close(new RoomError('CLOSED', 'the room was closed before the message was delivered'));
+    await this.control.close(new RoomError('CLOSED', 'the room was closed before the message was delivered'));
     const signaling = this.signaling;
     this.signaling = undefined;
     if (signaling !== undefined) {

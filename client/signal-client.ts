@@ -97,7 +97,7 @@ export class SignalClient {
           reject(new RoomError(error.data.code, `the signaling service at ${this.url} refused the connection: ${error.message}`));
         } else {
           const where = this.options.urls.length === 1 ? `at ${this.url}` : `at any of ${this.options.urls.join(', ')}`;
-          reject(new RoomError('SIGNALING_FAILED', `cannot reach the signaling service ${where}: ${error.message}`, { cause: error }));
+          reject(new RoomError('SIGNALING_FAILED', `cannot reach the signaling service ${where}: ${whyUnreachable(error)}`, { cause: error }));
         }
       };
       const onConnect = (): void => done();
@@ -167,4 +167,14 @@ export class SignalClient {
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }
+}
+
+/** What a failed connection says, in words: Node's transport errors carry the system's code; browsers say nothing more. */
+function whyUnreachable(error: Error): string {
+  const detail = (error as { description?: { message?: unknown; code?: unknown; error?: { code?: unknown } } }).description;
+  const code = detail?.error?.code ?? detail?.code;
+  const text = typeof detail?.message === 'string' ? detail.message : error.message;
+  if (code === 'ECONNREFUSED') return `nothing is listening there (${text}); is the service running (\`npx roommesh serve\`), on this host and port?`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name does not resolve (${text}); check the URL`;
+  return `${text}; check that the URL is right and the service is running (\`npx roommesh serve\`)`;
 }

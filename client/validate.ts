@@ -87,3 +87,51 @@ export function checkAttributes(attributes: unknown, what: string): RoomError | 
   }
   return undefined;
 }
+
+/** How many single-character edits turn `a` into `b` (for "did you mean"). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** INVALID_ARGUMENT for the first key of `options` that `call` does not take, naming the nearest one it does. */
+export function checkKeys(options: Record<string, unknown>, allowed: readonly string[], call: string): RoomError | undefined {
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const near = allowed.filter((name) => editDistance(key.toLowerCase(), name.toLowerCase()) <= Math.max(1, Math.floor(name.length / 4)));
+    const hint = near.length > 0 ? ` (did you mean \`${near[0]}\`?)` : '';
+    return new RoomError('INVALID_ARGUMENT', `${call} has no option \`${key}\`${hint}; it takes ${allowed.map((k) => `\`${k}\``).join(', ')}`);
+  }
+  return undefined;
+}
+
+/** Checks the optional controls a call may take: a progress callback, an AbortSignal, a flag, a timeout. */
+export function checkControls(options: Record<string, unknown>, call: string): RoomError | undefined {
+  const { onProgress, signal, ignoreOffline, timeoutMs } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') return new RoomError('INVALID_ARGUMENT', `${call}: \`onProgress\` must be a function`);
+  if (signal !== undefined && !isAbortSignal(signal)) return new RoomError('INVALID_ARGUMENT', `${call}: \`signal\` must be an AbortSignal (new AbortController().signal)`);
+  if (ignoreOffline !== undefined && typeof ignoreOffline !== 'boolean') return new RoomError('INVALID_ARGUMENT', `${call}: \`ignoreOffline\` must be a boolean`);
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
+    return new RoomError('INVALID_ARGUMENT', `${call}: \`timeoutMs\` must be a positive number of milliseconds`);
+  }
+  return undefined;
+}
+
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function';
+}
+
+/** A value as an error message shows it: short, and saying what kind it is. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'plain'} object`;
+  return `${typeof value} ${String(value)}`;
+}

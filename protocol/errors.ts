@@ -20,6 +20,9 @@ export const ERROR_CODES = [
   'TIMEOUT',
   'SIGNALING_FAILED',
   'CLOSED',
+  'ABORTED',
+  'REQUEST_FAILED',
+  'NO_HANDLER',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

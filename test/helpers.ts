@@ -9,6 +9,7 @@ import { pino, type Logger as PinoLogger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach } from 'vitest';
 import { RoomClient, type Logger, type MessagingClient, type MessagingEvents, type RoomClientOptions, type RoomEvents, type RtcStackName } from '../client/index.js';
+import { messagingControl } from '../client/messaging-client.js';
 import { RTC_STACK_NAMES } from '../client/options.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../signaling/index.js';
 import { attachmentBytes } from './shared/driver.js';
@@ -112,6 +113,9 @@ export async function until(condition: () => boolean, label: string, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** Breaks `room`'s direct link to `peerId` as a network failure would (a test hook, off the public API); false if there is none. */
+export const breakLink = (room: RoomClient, peerId: string): boolean => messagingControl(room.messaging).breakLink(peerId);
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 

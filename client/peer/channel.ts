@@ -191,6 +191,8 @@ export class PeerChannel implements SessionWriter {
             if (event.kind === 'message') {
               this.session.incoming(event.message); // delivered or a resend: receipted either way
               this.receipt(event.message.lane, event.message.id);
+            } else if (event.kind === 'progress') {
+              this.session.incomingProgress(event.progress);
             } else if (event.kind === 'reject') {
               this.session.refusedIncoming(event.lane, event.id, event.error);
               this.reject(event.lane, event.id, event.error);
@@ -202,6 +204,10 @@ export class PeerChannel implements SessionWriter {
             }
             if (this.closed) return;
           }
+          break;
+        case 'cancel':
+          this.session.cancelledIncoming(record.lane, record.id, this.reassembler.cancel(record.lane, record.id));
+          this.receipt(record.lane, record.id); // so the sender stops keeping it
           break;
         case 'receipts':
           this.session.receipts(record.lane, record.ids);
@@ -235,6 +241,11 @@ export class PeerChannel implements SessionWriter {
   bye(): void {
     this.outbox.addBye();
     this.kick();
+  }
+
+  /** Bytes held for the peer's unfinished messages on this stream. */
+  get pendingBytes(): number {
+    return this.reassembler.pendingBytes;
   }
 
   /** Stops the stream (the session keeps its messages). Idempotent. */

@@ -123,6 +123,11 @@ export class Peer {
     return this.state === 'open';
   }
 
+  /** Bytes held for this participant's unfinished messages, on every stream. */
+  get incomingBytes(): number {
+    return (this.direct?.channel?.pendingBytes ?? 0) + (this.relay?.channel?.pendingBytes ?? 0);
+  }
+
   handleSignal(envelope: SignalEnvelope): void {
     if (this.state === 'closed') return;
     const { data } = envelope;

@@ -14,16 +14,30 @@ import { RoomError, toRoomError, type ErrorPayload } from '../../protocol/errors
 import type { Tunables } from '../options.js';
 import { LANES, type Hello, type Lane, type PeerLimits } from '../wire/codec.js';
 import { Lanes, type OutgoingMessage } from '../wire/outbox.js';
-import type { AssembledMessage } from '../wire/reassembler.js';
+import type { AssembledMessage, IncomingProgress } from '../wire/reassembler.js';
 
 interface Pending {
   message: OutgoingMessage;
   resolve(): void;
   reject(error: RoomError): void;
-  /** The promise was rejected (TIMEOUT) but the message stays queued: it may still arrive, once. */
+  /** The promise was rejected (TIMEOUT, ABORTED) but the id stays pending until the peer receipts it. */
   settled: boolean;
   writtenAt: number | undefined;
+  /** Its last byte was written on some stream: the peer may have it, so an abort is too late. */
+  complete: boolean;
+  /** Stops listening to the send's AbortSignal. */
+  release: (() => void) | undefined;
 }
+
+/** What a caller may attach to one send: progress as its bytes are written, and an abort. */
+export interface SendControl {
+  /** Called (on a microtask, never backwards) with the bytes written so far and the message's size. */
+  onProgress?: ((sentBytes: number, totalBytes: number) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export const abortedError = (): RoomError =>
+  new RoomError('ABORTED', 'the send was aborted (its AbortSignal fired) before the message was delivered; the recipient got none of it');
 
 /**
  * The stream the session writes through (a PeerChannel): while active it holds the session's
@@ -40,10 +54,16 @@ export type IncomingVerdict = 'delivered' | 'duplicate';
 
 export interface SessionEvents {
   message(message: AssembledMessage): void;
+  /** More of an incoming message spanning several packets arrived. */
+  progress(progress: IncomingProgress): void;
+  /** The peer aborted a message it had begun sending; what had arrived is discarded. */
+  aborted(progress: IncomingProgress): void;
   /** We refused one of the peer's messages (over a limit, malformed) and told it so. */
   refused(error: ErrorPayload): void;
   violation(reason: string): void;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function randomEpoch(): string {
   const bytes = new Uint8Array(8);
@@ -60,7 +80,7 @@ export class PeerSession {
   private readonly delivered: [number, number] = [0, 0];
   private peerEpoch: string | undefined;
   private active: SessionWriter | undefined;
-  private queuedBytes = 0;
+  private queued = 0;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private failure: RoomError | undefined;
   /** What the peer accepts, from its hello; until then, our own limits are assumed. */
@@ -81,8 +101,15 @@ export class PeerSession {
     };
   }
 
-  send(header: Uint8Array, attachment: Uint8Array): Promise<void> {
+  /** Bytes of messages waiting for their receipts. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  send(header: Uint8Array, attachment: Uint8Array, control: SendControl = {}): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    const { signal, onProgress } = control;
+    if (signal?.aborted === true) return Promise.reject(abortedError());
     const { maxJsonBytes, maxAttachmentBytes } = this.peerLimits;
     if (header.length > maxJsonBytes || attachment.length > maxAttachmentBytes) {
       return Promise.reject(
@@ -93,22 +120,56 @@ export class PeerSession {
       );
     }
     const size = header.length + attachment.length;
-    if (this.queuedBytes > 0 && this.queuedBytes + size > this.tunables.maxQueuedBytes) {
+    if (this.queued > 0 && this.queued + size > this.tunables.maxQueuedBytes) {
       return Promise.reject(
-        new RoomError('QUEUE_FULL', `${this.queuedBytes} bytes already wait for this recipient's receipts (maxQueuedBytes ${this.tunables.maxQueuedBytes}); await earlier sends before sending more`),
+        new RoomError('QUEUE_FULL', `${this.queued} bytes already wait for this recipient's receipts (maxQueuedBytes ${this.tunables.maxQueuedBytes}); await earlier sends before sending more`),
       );
     }
     const lane: Lane = size > this.tunables.bulkThresholdBytes ? 1 : 0;
     const id = this.nextId[lane]++;
     const message: OutgoingMessage = { lane, id, header, attachment };
-    this.queuedBytes += size;
+    if (onProgress !== undefined) {
+      let reported = 0;
+      // Never backwards: after a path switch the message is written again from its start.
+      message.progress = (written) => {
+        if (written <= reported) return;
+        reported = written;
+        queueMicrotask(() => onProgress(written, size));
+      };
+    }
+    this.queued += size;
     return new Promise<void>((resolve, reject) => {
-      this.pending[lane].set(id, { message, resolve, reject, settled: false, writtenAt: undefined });
+      const p: Pending = { message, resolve, reject, settled: false, writtenAt: undefined, complete: false, release: undefined };
+      if (signal !== undefined) {
+        const onAbort = (): void => this.abort(lane, id);
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.release = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.pending[lane].set(id, p);
       if (this.active !== undefined) {
         this.lanes.enqueue(message);
         this.active.kick();
       }
     });
+  }
+
+  /**
+   * The caller aborted message `lane:id`. Before its last byte was written, nothing more of it
+   * is sent, its bytes are released, the send rejects with ABORTED, and a cancel record takes
+   * its place so that the peer discards what it holds. After, the peer may already have it:
+   * the abort is too late and the send settles as it would have.
+   */
+  private abort(lane: Lane, id: number): void {
+    const p = this.pending[lane].get(id);
+    if (p === undefined || p.settled || p.complete) return;
+    p.settled = true;
+    p.release?.();
+    this.queued -= p.message.header.length + p.message.attachment.length;
+    // Stays pending (as a cancel, with no bytes) until the peer receipts it: a rewind resends the cancel.
+    p.message = { lane, id, header: EMPTY, attachment: EMPTY, cancelled: true };
+    this.lanes.abort(lane, id);
+    p.reject(abortedError());
+    this.active?.kick();
   }
 
   /**
@@ -162,6 +223,20 @@ export class PeerSession {
     return 'delivered';
   }
 
+  /** More of the peer's message arrived; a resend of one delivered before is not news. */
+  incomingProgress(progress: IncomingProgress): void {
+    if (progress.id > this.delivered[progress.lane]) this.events.progress(progress);
+  }
+
+  /** The peer cancelled message `id` (it aborted the send): it counts as handled, and nothing is delivered. */
+  cancelledIncoming(lane: Lane, id: number, progress: IncomingProgress | undefined): void {
+    const last = this.delivered[lane];
+    if (id <= last) return; // a cancel resent on a new stream
+    if (id !== last + 1) this.events.violation(`cancel of ${lane}:${id} skips ahead of ${last}`);
+    this.delivered[lane] = id;
+    if (progress !== undefined) this.events.aborted(progress);
+  }
+
   /** We refused the peer's message `id`: it counts as handled (the stream tells the peer). */
   refusedIncoming(lane: Lane, id: number, error: ErrorPayload): void {
     const last = this.delivered[lane];
@@ -192,6 +267,7 @@ export class PeerSession {
     const p = this.pending[lane].get(id);
     if (p === undefined) return;
     p.writtenAt = Date.now();
+    p.complete = true;
     if (this.sweepTimer === undefined) {
       const every = Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4));
       this.sweepTimer = setInterval(() => this.sweep(), every);
@@ -209,9 +285,12 @@ export class PeerSession {
     for (const lane of LANES) {
       const pending = [...this.pending[lane].values()];
       this.pending[lane].clear();
-      for (const p of pending) if (!p.settled) p.reject(error);
+      for (const p of pending) {
+        p.release?.();
+        if (!p.settled) p.reject(error);
+      }
     }
-    this.queuedBytes = 0;
+    this.queued = 0;
   }
 
   /** Every id at or below this is settled in `lane`: never sent again. */
@@ -224,7 +303,8 @@ export class PeerSession {
     const p = this.pending[lane].get(id);
     if (p === undefined) return undefined;
     this.pending[lane].delete(id);
-    this.queuedBytes -= p.message.header.length + p.message.attachment.length;
+    this.queued -= p.message.header.length + p.message.attachment.length;
+    p.release?.();
     if (this.pending[0].size + this.pending[1].size === 0) {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;

@@ -24,7 +24,7 @@ const isLane = (n: number): n is Lane => n === 0 || n === 1;
 export const MAX_PACKET_BYTES = 262_144;
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
-const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8, pong: 9 } as const;
+const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8, pong: 9, cancel: 10 } as const;
 
 /** What a receiver accepts, announced in its hello so that senders can refuse early. */
 export interface PeerLimits {
@@ -54,6 +54,8 @@ export type RecordOf<Bytes> =
   | ({ kind: 'chunk'; lane: Lane; id: number; offset: number } & Bytes)
   | { kind: 'receipts'; lane: Lane; ids: number[] }
   | { kind: 'reject'; lane: Lane; id: number; error: ErrorPayload }
+  /** The sender gave message `lane:id` up before its last byte (an abort): discard it; it counts as handled. */
+  | { kind: 'cancel'; lane: Lane; id: number }
   | { kind: 'bye' }
   | { kind: 'hello'; hello: Hello }
   | { kind: 'ping' }
@@ -97,6 +99,8 @@ export function recordBodyLength(record: OutgoingRecord): number {
       return 1 + 4 * record.ids.length;
     case 'reject':
       return 5 + encodeError(record.error).length;
+    case 'cancel':
+      return 5;
     case 'bye':
     case 'ping':
     case 'probe':
@@ -176,6 +180,11 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
         at += 5 + error.length;
         break;
       }
+      case 'cancel':
+        view.setUint8(at, record.lane);
+        view.setUint32(at + 1, record.id);
+        at += 5;
+        break;
       case 'bye':
       case 'ping':
       case 'probe':
@@ -256,6 +265,11 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
         records.push(record);
         break;
       }
+      case KIND.cancel:
+        if (length !== 5) return { ok: false, reason: 'cancel record is not 5 bytes' };
+        if (!isLane(lane)) return { ok: false, reason: `cancel record names lane ${lane}` };
+        records.push({ kind: 'cancel', lane, id: view.getUint32(at + 1) });
+        break;
       case KIND.bye:
         records.push({ kind: 'bye' });
         break;
@@ -282,20 +296,34 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
   return { ok: true, records, unknownRecords };
 }
 
-/** The JSON header every message starts with: its type, its JSON body, and whether it was broadcast. */
+/**
+ * The JSON header every message starts with: its type, its JSON body, and whether it was
+ * broadcast. A request carries its number (`request`); a reply names the request it answers
+ * (`replyTo`) and, when the handler failed, the `error` instead of a body.
+ */
 export interface MessageHeader {
   type: string;
   message: Record<string, unknown>;
   broadcast: boolean;
+  request?: number;
+  replyTo?: number;
+  error?: ErrorPayload;
 }
 
 export const MAX_TYPE_LENGTH = 256;
 
+type WireHeader = { t: string; m: Record<string, unknown>; b?: 1; q?: number; r?: number; e?: { c: string; m: string } };
+
 export function encodeHeader(header: MessageHeader): Uint8Array {
-  const wire: { t: string; m: Record<string, unknown>; b?: 1 } = { t: header.type, m: header.message };
+  const wire: WireHeader = { t: header.type, m: header.message };
   if (header.broadcast) wire.b = 1;
+  if (header.request !== undefined) wire.q = header.request;
+  if (header.replyTo !== undefined) wire.r = header.replyTo;
+  if (header.error !== undefined) wire.e = { c: header.error.code, m: header.error.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
   return encoder.encode(JSON.stringify(wire));
 }
+
+const isRequestNumber = (n: unknown): n is number => isCount(n) && n > 0;
 
 export function decodeHeader(bytes: Uint8Array): MessageHeader | string {
   let parsed: unknown;
@@ -305,8 +333,22 @@ export function decodeHeader(bytes: Uint8Array): MessageHeader | string {
     return 'message header is not UTF-8 JSON';
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'message header is not an object';
-  const { t, m, b } = parsed as { t?: unknown; m?: unknown; b?: unknown };
+  const { t, m, b, q, r, e } = parsed as { t?: unknown; m?: unknown; b?: unknown; q?: unknown; r?: unknown; e?: unknown };
   if (typeof t !== 'string' || t.length === 0 || t.length > MAX_TYPE_LENGTH) return 'message type is missing or too long';
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'message body is not a JSON object';
-  return { type: t, message: m as Record<string, unknown>, broadcast: b === 1 };
+  const header: MessageHeader = { type: t, message: m as Record<string, unknown>, broadcast: b === 1 };
+  if (q !== undefined) {
+    if (!isRequestNumber(q) || r !== undefined || b !== undefined) return 'request number is invalid, or on a reply or broadcast';
+    header.request = q;
+  }
+  if (r !== undefined) {
+    if (!isRequestNumber(r) || b !== undefined) return 'reply number is invalid, or on a broadcast';
+    header.replyTo = r;
+  }
+  if (e !== undefined) {
+    const { c, m: text } = (typeof e === 'object' && e !== null ? e : {}) as { c?: unknown; m?: unknown };
+    if (header.replyTo === undefined || !isErrorCode(c) || typeof text !== 'string') return 'reply error is invalid, or not on a reply';
+    header.error = { code: c, message: text.slice(0, MAX_ERROR_MESSAGE_CHARS) };
+  }
+  return header;
 }

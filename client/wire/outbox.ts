@@ -27,6 +27,10 @@ export interface OutgoingMessage {
   id: number;
   header: Uint8Array;
   attachment: Uint8Array;
+  /** Aborted before its last byte was written: a cancel record goes in its place. */
+  cancelled?: boolean;
+  /** Told the bytes written so far each time a packet takes more of the message. */
+  progress?: (written: number) => void;
 }
 
 interface Queued extends OutgoingMessage {
@@ -41,6 +45,9 @@ const MIN_CHUNK_PAYLOAD = 64;
  * lane 1 goes first after this many packets in a row that left it no room.
  */
 const MAX_BULK_SKIPS = 3;
+const EMPTY = new Uint8Array(0);
+/** A cancel record's size: record header, lane, id. */
+const CANCEL_BYTES = RECORD_HEADER_BYTES + 5;
 
 function bodySlice(message: Queued, start: number, end: number): Uint8Array[] {
   const h = message.header.length;
@@ -85,6 +92,11 @@ class Queue {
     this.head = 0;
   }
 
+  find(matches: (item: Queued) => boolean): Queued | undefined {
+    for (let i = this.head; i < this.items.length; i++) if (matches(this.items[i] as Queued)) return this.items[i];
+    return undefined;
+  }
+
   /** Removes the first item `matches` accepts; true if there was one. */
   remove(matches: (item: Queued) => boolean): boolean {
     for (let i = this.head; i < this.items.length; i++) {
@@ -127,6 +139,21 @@ export class Lanes {
     return this.queues[lane].remove((m) => m.id === id);
   }
 
+  /**
+   * The sender aborted a message not yet fully written: nothing more of it is written, and a
+   * cancel record takes its place in the lane (the receiver discards what it holds and
+   * counts the id as handled, so the lane's numbering has no gap). True if it was queued.
+   */
+  abort(lane: Lane, id: number): boolean {
+    const queue = this.queues[lane];
+    const message = queue.find((m) => m.id === id);
+    if (message === undefined) return false;
+    message.cancelled = true;
+    message.header = message.attachment = EMPTY; // the bytes can be collected now
+    delete message.progress;
+    return true;
+  }
+
   get isEmpty(): boolean {
     return this.queues[0].length === 0 && this.queues[1].length === 0;
   }
@@ -153,6 +180,13 @@ export class Lanes {
     const queue = this.queues[lane];
     while (queue.length > 0) {
       const message = queue.first() as Queued;
+      if (message.cancelled === true) {
+        if (room < CANCEL_BYTES) break;
+        records.push({ kind: 'cancel', lane, id: message.id });
+        room -= CANCEL_BYTES;
+        queue.shift();
+        continue;
+      }
       const total = message.header.length + message.attachment.length;
       const fixed = RECORD_HEADER_BYTES + (message.written === 0 ? HEAD_FIXED_BYTES : CHUNK_FIXED_BYTES);
       const payload = Math.min(total - message.written, room - fixed);
@@ -165,6 +199,7 @@ export class Lanes {
       records.push(record);
       room -= RECORD_HEADER_BYTES + recordBodyLength(record);
       message.written += payload;
+      message.progress?.(message.written);
       if (message.written < total) break;
       queue.shift();
       completed.push([lane, message.id]);

@@ -7,7 +7,7 @@
  * lengths, headers) gets its message refused, never an exception. Pure: no channel, no timers.
  */
 import type { ErrorPayload } from '../../protocol/errors.js';
-import { decodeHeader, type Lane, type WireRecord } from './codec.js';
+import { decodeHeader, type Lane, type MessageHeader, type WireRecord } from './codec.js';
 
 export interface ReassemblyLimits {
   maxJsonBytes: number;
@@ -25,10 +25,26 @@ export interface AssembledMessage {
   message: Record<string, unknown>;
   attachment: Uint8Array | undefined;
   broadcast: boolean;
+  /** A request's number (the sender awaits a reply). */
+  request?: number;
+  /** The request this replies to, and the handler's error if it failed. */
+  replyTo?: number;
+  error?: MessageHeader['error'];
+}
+
+/** How far a message spanning several packets has come: from its JSON header on, after each of its records. */
+export interface IncomingProgress {
+  lane: Lane;
+  id: number;
+  type: string;
+  receivedBytes: number;
+  totalBytes: number;
 }
 
 export type ReassemblyEvent =
   | { kind: 'message'; message: AssembledMessage }
+  /** More of an unfinished message arrived (never for one that arrives in a single record). */
+  | { kind: 'progress'; progress: IncomingProgress }
   /** The message `id` of `lane` was refused: tell the sender why. */
   | { kind: 'reject'; lane: Lane; id: number; error: ErrorPayload }
   /** Something the sender should never have sent; dropped and counted. `costly`: a message begun and abandoned, or refused for want of memory. */
@@ -38,6 +54,8 @@ interface Assembly {
   json: Uint8Array;
   attachment: Uint8Array;
   received: number;
+  /** Decoded as soon as the JSON bytes are complete, so progress can name the type. */
+  header: MessageHeader | undefined;
 }
 
 const REMEMBERED_REFUSALS = 64;
@@ -70,6 +88,20 @@ export class Reassembler {
   clear(): void {
     this.assemblies.clear();
     this.pending = 0;
+  }
+
+  /**
+   * The sender aborted message `lane:id`: what was assembled is dropped (its memory freed) and
+   * any chunk still on its way is discarded. Returns how far it had come, if it had begun.
+   */
+  cancel(lane: Lane, id: number): IncomingProgress | undefined {
+    const assembly = this.assemblies.get(key(lane, id));
+    this.lastHead[lane] = Math.max(this.lastHead[lane], id);
+    if (assembly === undefined) return undefined;
+    this.abandon(lane, id, assembly);
+    const { header } = assembly;
+    if (header === undefined) return undefined;
+    return { lane, id, type: header.type, receivedBytes: assembly.received, totalBytes: assembly.json.length + assembly.attachment.length };
   }
 
   private acceptHead(head: Extract<WireRecord, { kind: 'head' }>): ReassemblyEvent[] {
@@ -112,7 +144,7 @@ export class Reassembler {
     if (this.assemblies.size >= this.limits.maxIncompleteMessages || this.pending + total > this.limits.maxPendingBytes) {
       return refuse({ code: 'MESSAGE_TOO_LARGE', message: 'the recipient has too many incomplete messages from you' }, `reassembly limit hit by ${lane}:${id}`, true);
     }
-    const assembly: Assembly = { json: new Uint8Array(jsonLength), attachment: new Uint8Array(attachmentLength), received: 0 };
+    const assembly: Assembly = { json: new Uint8Array(jsonLength), attachment: new Uint8Array(attachmentLength), received: 0, header: undefined };
     this.assemblies.set(key(lane, id), assembly);
     this.pending += total;
     return this.append(lane, id, assembly, head.bytes);
@@ -148,18 +180,27 @@ export class Reassembler {
     }
     if (from < bytes.length) attachment.set(bytes.subarray(from), at - json.length);
     assembly.received += bytes.length;
-    if (assembly.received < json.length + attachment.length) return [];
+    const total = json.length + attachment.length;
+    if (assembly.header === undefined && assembly.received >= json.length) {
+      // The JSON is complete: decode it now, so that a bad header is refused before the attachment arrives.
+      const header = decodeHeader(json);
+      if (typeof header === 'string') {
+        this.abandon(lane, id, assembly);
+        return [
+          { kind: 'reject', lane, id, error: { code: 'INVALID_MESSAGE', message: header } },
+          { kind: 'violation', reason: `message ${lane}:${id}: ${header}` },
+        ];
+      }
+      assembly.header = header;
+    }
+    const { header } = assembly;
+    if (assembly.received < total) {
+      return header === undefined ? [] : [{ kind: 'progress', progress: { lane, id, type: header.type, receivedBytes: assembly.received, totalBytes: total } }];
+    }
 
     this.assemblies.delete(key(lane, id));
-    this.pending -= json.length + attachment.length;
-    const header = decodeHeader(json);
-    if (typeof header === 'string') {
-      this.remember(lane, id);
-      return [
-        { kind: 'reject', lane, id, error: { code: 'INVALID_MESSAGE', message: header } },
-        { kind: 'violation', reason: `message ${lane}:${id}: ${header}` },
-      ];
-    }
+    this.pending -= total;
+    if (header === undefined) return []; // unreachable: complete implies the JSON is too
     const message: AssembledMessage = {
       lane,
       id,
@@ -168,6 +209,9 @@ export class Reassembler {
       attachment: attachment.length > 0 ? attachment : undefined,
       broadcast: header.broadcast,
     };
+    if (header.request !== undefined) message.request = header.request;
+    if (header.replyTo !== undefined) message.replyTo = header.replyTo;
+    if (header.error !== undefined) message.error = header.error;
     return [{ kind: 'message', message }];
   }
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RoomClient, RoomClientOptions } from '../../client/index.js';
 import { createSignalingServer } from '../../signaling/index.js';
-import { NODE_STACKS, expectCode, joinAll, newRoom, randomBytes, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
+import { NODE_STACKS, breakLink, expectCode, joinAll, newRoom, randomBytes, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 import { churn, names, range, record, sendNumbered } from '../traffic.js';
 
 describe.each(NODE_STACKS)('reliability on %s', (rtc) => {
@@ -74,7 +74,7 @@ describe.each(NODE_STACKS)('reliability on %s', (rtc) => {
     await withTimeout(
       Promise.all([
         sendNumbered(alice, bobId, 'n', 2000, (n) => {
-          if (n === 700) broke = alice.messaging._breakLink(bobId);
+          if (n === 700) broke = breakLink(alice, bobId);
         }),
         sendNumbered(bob, alice.localParticipant.id, 'n', 2000),
       ]),
@@ -98,11 +98,11 @@ describe.each(NODE_STACKS)('reliability on %s', (rtc) => {
     const got = record(bob.messaging, 'n');
     const links: string[] = [];
     let broken = 0;
-    const breakLink = (): void => {
-      if (alice.messaging._breakLink(bobId) || bob.messaging._breakLink(alice.localParticipant.id)) broken++;
+    const breakBoth = (): void => {
+      if (breakLink(alice, bobId) || breakLink(bob, alice.localParticipant.id)) broken++;
     };
     const sending = sendNumbered(alice, bobId, 'n', 3000, (n) => {
-      if (n === 300) breakLink();
+      if (n === 300) breakBoth();
     });
     void sending.catch(() => undefined);
     const watch = setInterval(() => {
@@ -112,7 +112,7 @@ describe.each(NODE_STACKS)('reliability on %s', (rtc) => {
     try {
       // The link repaired, carrying messages again: break it a second time, well before it is stable.
       await until(() => (got.get(alice.localParticipant.id)?.length ?? 0) > 400, 'messages flowing after the first repair', 15_000);
-      breakLink();
+      breakBoth();
       await withTimeout(sending, 30_000, 'all sends receipted across relay and upgrade');
       await until(() => links.at(-1) === 'direct' && links.includes('relayed'), 'relayed, then direct again', 15_000);
     } finally {

@@ -167,7 +167,7 @@ describe('outbox and reassembler', () => {
       ...r.accept({ kind: 'head', lane: 1, id: 1, jsonLength: h1.length, attachmentLength: 4, bytes: h1 }),
       ...r.accept({ kind: 'head', lane: 0, id: 1, jsonLength: h2.length, attachmentLength: 0, bytes: h2 }),
     ];
-    expect(events.map((e) => e.kind === 'message' && `${e.message.lane}:${e.message.id}`)).toEqual(['0:1']);
+    expect(events.filter((e) => e.kind !== 'progress').map((e) => e.kind === 'message' && `${e.message.lane}:${e.message.id}`)).toEqual(['0:1']);
     const rest = r.accept({ kind: 'chunk', lane: 1, id: 1, offset: h1.length, bytes: pattern(4, 1) });
     expect(rest.map((e) => e.kind === 'message' && `${e.message.lane}:${e.message.id}`)).toEqual(['1:1']);
     expect(r.pendingBytes).toBe(0);
@@ -224,7 +224,7 @@ describe('reassembler against a lying peer', () => {
     const r = new Reassembler({ ...LIMITS, maxIncompleteMessages: 1, maxPendingBytes: 1000 });
     r.accept(head(1, 100));
     expect(r.accept({ ...head(1, 100), lane: 1 })[0]).toMatchObject({ kind: 'reject', error: { code: 'MESSAGE_TOO_LARGE' } });
-    expect(r.accept(head(2, 100)).map((e) => e.kind)).toEqual(['violation']);
+    expect(r.accept(head(2, 100)).map((e) => e.kind)).toEqual(['violation', 'progress']);
     expect(r.incompleteMessages).toBe(1);
     expect(r.pendingBytes).toBe(h.length + 100);
     const bytesBound = new Reassembler({ ...LIMITS, maxPendingBytes: 50 });
@@ -236,5 +236,63 @@ describe('reassembler against a lying peer', () => {
     const junk = new TextEncoder().encode('{"t":1}');
     const events = r.accept({ ...head(1), jsonLength: junk.length, bytes: junk });
     expect(events[0]).toMatchObject({ kind: 'reject', error: { code: 'INVALID_MESSAGE' } });
+  });
+});
+
+describe('progress and cancel', () => {
+  const h = header(1);
+  it('reports progress of a message spanning records, naming its type, up to the last record (which delivers instead)', () => {
+    const r = new Reassembler(LIMITS);
+    const events = [
+      ...r.accept({ kind: 'head', lane: 1, id: 1, jsonLength: h.length, attachmentLength: 8, bytes: h }),
+      ...r.accept({ kind: 'chunk', lane: 1, id: 1, offset: h.length, bytes: pattern(4, 1) }),
+      ...r.accept({ kind: 'chunk', lane: 1, id: 1, offset: h.length + 4, bytes: pattern(4, 2) }),
+    ];
+    expect(events.map((e) => (e.kind === 'progress' ? [e.progress.type, e.progress.receivedBytes, e.progress.totalBytes] : e.kind))).toEqual([
+      ['t', h.length, h.length + 8],
+      ['t', h.length + 4, h.length + 8],
+      'message',
+    ]);
+  });
+
+  it('a cancel drops what was assembled, frees its bytes, discards late chunks, and says how far it had come', () => {
+    const r = new Reassembler(LIMITS);
+    r.accept({ kind: 'head', lane: 1, id: 1, jsonLength: h.length, attachmentLength: 8, bytes: h });
+    expect(r.pendingBytes).toBe(h.length + 8);
+    expect(r.cancel(1, 1)).toEqual({ lane: 1, id: 1, type: 't', receivedBytes: h.length, totalBytes: h.length + 8 });
+    expect(r.pendingBytes).toBe(0);
+    expect(r.incompleteMessages).toBe(0);
+    expect(r.accept({ kind: 'chunk', lane: 1, id: 1, offset: h.length, bytes: pattern(8, 1) })).toEqual([]);
+    expect(r.cancel(0, 5)).toBeUndefined(); // never begun: nothing to say
+    // The lane goes on after the cancelled id.
+    expect(r.accept({ kind: 'head', lane: 1, id: 2, jsonLength: h.length, attachmentLength: 0, bytes: h }).map((e) => e.kind)).toEqual(['message']);
+  });
+
+  it('refuses a header that is not valid as soon as the JSON is in, before the attachment arrives', () => {
+    const r = new Reassembler(LIMITS);
+    const junk = new TextEncoder().encode('{"t":1}');
+    const events = r.accept({ kind: 'head', lane: 1, id: 1, jsonLength: junk.length, attachmentLength: 1000, bytes: junk });
+    expect(events[0]).toMatchObject({ kind: 'reject', error: { code: 'INVALID_MESSAGE' } });
+    expect(r.pendingBytes).toBe(0);
+  });
+
+  it('an aborted message is replaced by a cancel record in its lane, whether it was begun or not, and reports progress as written', () => {
+    const lanes = new Lanes();
+    const outbox = new Outbox();
+    const written: number[] = [];
+    lanes.enqueue({ lane: 1, id: 1, header: h, attachment: pattern(5000, 1), progress: (n) => written.push(n) });
+    lanes.enqueue({ lane: 1, id: 2, header: h, attachment: pattern(5000, 2) });
+    lanes.enqueue({ lane: 1, id: 3, header: h, attachment: pattern(10, 3) });
+    const first = decodePacket(outbox.nextPacket(2048, lanes, () => {}) as Uint8Array);
+    expect(written).toEqual([2048 - 1 - 5 - 13]);
+    expect(lanes.abort(1, 1)).toBe(true);
+    expect(lanes.abort(1, 2)).toBe(true);
+    expect(lanes.abort(1, 9)).toBe(false);
+    const completed: number[] = [];
+    const second = decodePacket(outbox.nextPacket(2048, lanes, (_, id) => completed.push(id)) as Uint8Array);
+    expect(first.ok && first.records.map((r) => r.kind)).toEqual(['head']);
+    expect(second.ok && second.records.map((r) => (r.kind === 'cancel' || r.kind === 'head' ? `${r.kind}:${r.id}` : r.kind))).toEqual(['cancel:1', 'cancel:2', 'head:3']);
+    expect(completed).toEqual([3]);
+    expect(written).toHaveLength(1); // nothing more of it was written
   });
 });

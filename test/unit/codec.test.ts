@@ -39,6 +39,7 @@ const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = 
     hex: '02 06 00000063' + hex(new TextEncoder().encode(HELLO_JSON)),
   },
   { name: 'probe', records: [{ kind: 'probe' }], hex: '02 08 00000000' },
+  { name: 'cancel', records: [{ kind: 'cancel', lane: 1, id: 3 }], hex: '02 0a 00000005 01 00000003' },
   { name: 'pong', records: [{ kind: 'pong' }], hex: '02 09 00000000' },
   {
     name: 'coalesced receipts and bye',
@@ -96,6 +97,8 @@ describe('wire codec', () => {
     ['receipts not 1 + a multiple of 4', '02 03 00000004 00 000001', /multiple of 4/],
     ['a reject that is not JSON', '02 04 00000006 00 00000001 7b', /not JSON/],
     ['a reject with an unknown code', '02 04 00000021 00 00000001' + hex(new TextEncoder().encode('{"code":"NOPE","message":""}')), /no valid code/],
+    ['a cancel of the wrong length', '02 0a 00000004 01 000000', /cancel record is not 5 bytes/],
+    ['a cancel in a lane that does not exist', '02 0a 00000005 05 00000003', /lane 5/],
     ['a hello without limits', '02 06 00000002 7b7d', /no valid limits/],
     ['a hello without epochs', '02 06 00000029' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2}')), /no valid epochs/],
   ];
@@ -123,5 +126,28 @@ describe('wire codec', () => {
     expect(decodeHeader(enc('{"t":"","m":{}}'))).toMatch(/type/);
     expect(decodeHeader(enc(`{"t":"${'x'.repeat(257)}","m":{}}`))).toMatch(/type/);
     expect(decodeHeader(enc('{"t":"a","m":[1]}'))).toMatch(/JSON object/);
+  });
+
+  // Golden headers of requests and replies (docs/protocol.md, "Requests and replies").
+  const HEADERS: Array<[string, Parameters<typeof encodeHeader>[0], string]> = [
+    ['a request', { type: 'sum', message: { x: 2 }, broadcast: false, request: 7 }, '{"t":"sum","m":{"x":2},"q":7}'],
+    ['a reply', { type: 'sum', message: { sum: 5 }, broadcast: false, replyTo: 7 }, '{"t":"sum","m":{"sum":5},"r":7}'],
+    ['a failed reply', { type: 'sum', message: {}, broadcast: false, replyTo: 7, error: { code: 'REQUEST_FAILED', message: 'boom' } }, '{"t":"sum","m":{},"r":7,"e":{"c":"REQUEST_FAILED","m":"boom"}}'],
+  ];
+  for (const [what, header, json] of HEADERS) {
+    it(`encodes the header of ${what} as documented and decodes it back`, () => {
+      expect(new TextDecoder().decode(encodeHeader(header))).toBe(json);
+      expect(decodeHeader(new TextEncoder().encode(json))).toEqual(header);
+    });
+  }
+
+  it('refuses request and reply headers that do not add up', () => {
+    const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
+    expect(decodeHeader(enc('{"t":"a","m":{},"q":0}'))).toMatch(/request number/);
+    expect(decodeHeader(enc('{"t":"a","m":{},"q":1,"r":1}'))).toMatch(/request number/);
+    expect(decodeHeader(enc('{"t":"a","m":{},"q":1,"b":1}'))).toMatch(/request number/);
+    expect(decodeHeader(enc('{"t":"a","m":{},"r":-1}'))).toMatch(/reply number/);
+    expect(decodeHeader(enc('{"t":"a","m":{},"e":{"c":"REQUEST_FAILED","m":"x"}}'))).toMatch(/reply error/);
+    expect(decodeHeader(enc('{"t":"a","m":{},"r":1,"e":{"c":"NOPE","m":"x"}}'))).toMatch(/reply error/);
   });
 });

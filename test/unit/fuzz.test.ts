@@ -33,6 +33,8 @@ describe('frame decoder fuzz', () => {
     const session = new PeerSession(LIMITS, {
       message: () => void counts.messages++,
       refused: () => void counts.refused++,
+      progress: () => undefined,
+      aborted: () => undefined,
       violation: () => void counts.violations++,
     });
     // A broken stream is replaced by a fresh one, as a path switch would, and the fuzz goes on.

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type Tunables } from '../../client/options.js';
 import { PeerChannel, type ChannelTransport } from '../../client/peer/channel.js';
-import { PeerSession } from '../../client/peer/session.js';
+import { PeerSession, type SendControl } from '../../client/peer/session.js';
 import { encodeHeader } from '../../client/wire/codec.js';
 
 const TUNABLES: Tunables = { ...DEFAULTS, livenessTimeoutMs: 600_000, heartbeatIntervalMs: 300_000, bulkThresholdBytes: 2000, maxPacketBytes: 1500 };
@@ -22,6 +22,8 @@ class Side {
   readonly session = new PeerSession(TUNABLES, {
     message: (m) => void this.delivered.push([m.lane, Number(m.message['n'])]),
     refused: () => {},
+    progress: () => {},
+    aborted: (p) => void this.aborts.push(`${p.lane}:${p.id}`),
     violation: (reason) => void this.violations.push(reason),
   });
   readonly outcomes = new Map<number, 'ok' | string>();
@@ -36,9 +38,12 @@ class Side {
     };
   }
 
-  send(n: number, size: number): void {
+  readonly progress: Array<[number, number]> = [];
+  readonly aborts: string[] = [];
+
+  send(n: number, size: number, control: SendControl = {}): void {
     const header = encodeHeader({ type: 't', message: { n }, broadcast: false });
-    this.session.send(header, new Uint8Array(size)).then(
+    this.session.send(header, new Uint8Array(size), control).then(
       () => void this.outcomes.set(n, 'ok'),
       (error: Error) => void this.outcomes.set(n, error.message),
     );
@@ -54,18 +59,22 @@ class Stream {
   private readonly channels: [PeerChannel, PeerChannel];
   private open = true;
 
-  constructor(sides: [Side, Side]) {
+  /** `tunables`: the channels' (its water marks pace against the bytes waiting in the queue). */
+  constructor(sides: [Side, Side], tunables: Tunables = TUNABLES) {
     const make = (from: 0 | 1): PeerChannel => {
+      const queue = this.queues[from];
       const transport: ChannelTransport = {
         get isOpen() {
           return stream.open;
         },
-        bufferedAmount: 0,
+        get bufferedAmount() {
+          return queue.reduce((sum, packet) => sum + packet.length, 0);
+        },
         maxMessageSize: 1500,
         send: (packet) => void this.queues[from].push(packet.slice()), // the outbox reuses its buffer
       };
       const side = sides[from];
-      const channel: PeerChannel = new PeerChannel(transport, side.session, TUNABLES, {
+      const channel: PeerChannel = new PeerChannel(transport, side.session, tunables, {
         hello: (hello) => side.session.activate(channel, hello),
         bye: () => {},
         silent: () => {},
@@ -123,6 +132,57 @@ describe('PeerSession across streams', () => {
     stream.break();
   });
 
+  it('aborts a message begun: nothing more is written, the receiver frees what it held, the lane goes on; progress never goes back', async () => {
+    const sides: [Side, Side] = [new Side(), new Side()];
+    const paced = { ...TUNABLES, highWaterMarkBytes: 4000, lowWaterMarkBytes: 1000, pollIntervalMs: 1 };
+    let stream = new Stream(sides, paced);
+    await stream.deliver();
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const total = 50_000;
+    sides[0].send(1, total, { signal: controller.signal, onProgress: (sent) => progress.push(sent) });
+    const moveUntil = async (done: () => boolean): Promise<void> => {
+      for (let i = 0; i < 200 && !done(); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 2)); // the pacer polls the buffer on a timer
+        await stream.deliver();
+      }
+    };
+    await moveUntil(() => (progress.at(-1) ?? 0) >= 10_000);
+    stream.break(); // rewound onto the next stream: progress must not go back to 0
+    stream = new Stream(sides, paced);
+    await stream.deliver();
+    await moveUntil(() => (progress.at(-1) ?? 0) >= 20_000);
+    expect(progress.at(-1)).toBeGreaterThanOrEqual(20_000);
+    expect(progress.at(-1)).toBeLessThan(total);
+    expect(progress).toEqual([...new Set(progress)].sort((a, b) => a - b));
+    expect(sides[1].aborts).toEqual([]);
+    controller.abort();
+    sides[0].send(2, 10);
+    await moveUntil(() => sides[0].outcomes.has(2) && sides[1].aborts.length > 0);
+    expect(sides[0].outcomes.get(1)).toMatch(/aborted/);
+    expect(sides[0].outcomes.get(2)).toBe('ok');
+    expect(sides[1].delivered).toEqual([[0, 2]]);
+    expect(sides[1].aborts).toEqual(['1:1']); // the bulk lane
+    expect(progress.at(-1)).toBeLessThan(total);
+    expect(sides[0].session.queuedBytes).toBe(0);
+    expect(sides[1].violations).toEqual([]);
+    stream.break();
+  });
+
+  it('an abort after the last byte was written is too late: the send settles as it would have', async () => {
+    const sides: [Side, Side] = [new Side(), new Side()];
+    const stream = new Stream(sides);
+    await stream.deliver();
+    const controller = new AbortController();
+    sides[0].send(1, 100, { signal: controller.signal });
+    await settle(); // written, not yet delivered
+    controller.abort();
+    await stream.deliver();
+    expect(sides[0].outcomes.get(1)).toBe('ok');
+    expect(sides[1].delivered).toEqual([[0, 1]]);
+    stream.break();
+  });
+
   it('tells a restarted peer (a new epoch) from one that only switched path', async () => {
     const sides: [Side, Side] = [new Side(), new Side()];
     let stream = new Stream(sides);
@@ -144,27 +204,33 @@ describe('PeerSession across streams', () => {
   it('delivers every message exactly once and in order per lane, whatever breaks and new streams come between (property)', async () => {
     // Streams overlap as paths do (a relay stream still delivering while a new direct link's
     // hello makes it the active one), so resends race what the old stream still carries.
-    type Step = { kind: 'send'; size: number } | { kind: 'deliver'; stream: number; count: number } | { kind: 'break'; stream: number } | { kind: 'stream' };
+    type Step = { kind: 'send'; size: number } | { kind: 'deliver'; stream: number; count: number } | { kind: 'break'; stream: number } | { kind: 'stream' } | { kind: 'abort'; which: number };
     const step = fc.oneof(
       { weight: 5, arbitrary: fc.record({ kind: fc.constant('send' as const), size: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4000 })) }) },
       { weight: 5, arbitrary: fc.record({ kind: fc.constant('deliver' as const), stream: fc.nat(3), count: fc.integer({ min: 1, max: 6 }) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('break' as const), stream: fc.nat(3) }) },
       { weight: 2, arbitrary: fc.constant({ kind: 'stream' as const }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('abort' as const), which: fc.nat() }) },
     );
     let resent = 0;
+    let abortedSends = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 60 }), async (steps: Step[]) => {
         const sides: [Side, Side] = [new Side(), new Side()];
         const streams: Stream[] = [new Stream(sides)];
         const sizes: number[] = [];
         const lanes: Array<0 | 1> = [];
+        const controllers: AbortController[] = [];
         for (const s of steps) {
           if (s.kind === 'send') {
             sizes.push(s.size);
             const header = encodeHeader({ type: 't', message: { n: sizes.length }, broadcast: false });
             lanes.push(header.length + s.size > TUNABLES.bulkThresholdBytes ? 1 : 0);
-            sides[0].send(sizes.length, s.size);
-          } else if (s.kind === 'deliver') await streams[s.stream % Math.max(1, streams.length)]?.deliver(s.count);
+            const controller = new AbortController();
+            controllers.push(controller);
+            sides[0].send(sizes.length, s.size, { signal: controller.signal });
+          } else if (s.kind === 'abort') controllers[s.which % Math.max(1, controllers.length)]?.abort();
+          else if (s.kind === 'deliver') await streams[s.stream % Math.max(1, streams.length)]?.deliver(s.count);
           else if (s.kind === 'break') streams.splice(s.stream % Math.max(1, streams.length), 1)[0]?.break();
           else streams.push(new Stream(sides));
         }
@@ -172,17 +238,22 @@ describe('PeerSession across streams', () => {
         streams.push(new Stream(sides));
         for (let round = 0; round < 3; round++) for (const stream of streams) await stream.deliver();
         for (const stream of streams) stream.break();
-        const expected = (lane: 0 | 1) => lanes.map((l, i) => [l, i + 1] as const).filter(([l]) => l === lane).map(([, n]) => n);
+        // An aborted send (ABORTED) is never delivered; every other one is, once, in order; too late an abort changes nothing.
+        const aborted = (n: number): boolean => sides[0].outcomes.get(n) !== 'ok';
+        const expected = (lane: 0 | 1) => lanes.map((l, i) => [l, i + 1] as const).filter(([l, n]) => l === lane && !aborted(n)).map(([, n]) => n);
         const got = (lane: 0 | 1) => sides[1].delivered.filter(([l]) => l === lane).map(([, n]) => n);
         expect(got(0)).toEqual(expected(0));
         expect(got(1)).toEqual(expected(1));
         expect(sides[0].outcomes.size).toBe(sizes.length);
-        expect([...sides[0].outcomes.values()].every((o) => o === 'ok')).toBe(true);
+        expect([...sides[0].outcomes.values()].every((o) => o === 'ok' || /aborted/.test(o))).toBe(true);
+        expect(sides[0].session.queuedBytes).toBe(0);
         expect(sides[1].violations.filter((v) => !v.startsWith('broken'))).toEqual([]);
         resent += sides[1].duplicates;
+        abortedSends += [...sides[0].outcomes.values()].filter((o) => o !== 'ok').length;
       }),
       { numRuns: 200, seed: Number(process.env['PROPERTY_SEED'] ?? 20261202) },
     );
     expect(resent).toBeGreaterThan(0); // the runs did make the receiver drop resends
+    expect(abortedSends).toBeGreaterThan(0); // and some sends were aborted in time
   });
 });

@@ -1,0 +1,147 @@
+/**
+ * The shapes of what `room.messaging` sends and receives: options, received messages,
+ * progress, requests and replies, and the types that let a room declare its message map
+ * (`RoomClient<{ chat: Chat }>`) or send interfaces without casts. Types only, plus the
+ * option names each call takes (unknown ones are refused at run time).
+ */
+import type { RoomError } from '../protocol/errors.js';
+import type { JsonObject, JsonValue } from '../protocol/json.js';
+import type { RemoteParticipant } from './participant.js';
+
+/**
+ * `T` as JSON carries it: every property JSON cannot carry (functions, bigint, symbols,
+ * class instances such as Date, whose methods are functions) becomes `never`, so passing
+ * such a value is a compile error at that property. Interfaces pass as they are, unlike
+ * `JsonObject`, whose index signature an interface does not have.
+ */
+export type Jsonable<T> = T extends JsonValue | undefined
+  ? T
+  : T extends bigint | symbol | ((...args: never[]) => unknown)
+    ? never
+    : T extends object
+      ? { [K in keyof T]: Jsonable<T[K]> }
+      : never;
+
+/** The message map of a room that declares none: any type, any JSON object. */
+export type UntypedMessages = { [type: string]: JsonObject };
+
+/** A map with an index signature, or none at all (`object`), declares no types. */
+type IsUntyped<M> = string extends keyof M ? true : [keyof M] extends [never] ? true : false;
+
+/** The message types of map `M` (any string when it is untyped). */
+export type MessageType<M> = IsUntyped<M> extends true ? string : keyof M & string;
+
+/** What `message` must be for type `K`: the map's body, or (untyped) any JSON-safe object. */
+export type OutgoingBody<M, K extends string, T> = IsUntyped<M> extends true ? T & Jsonable<T> : K extends keyof M ? M[K] : never;
+
+/** A message as it arrived. Its `type` narrows `message` when the room declares a message map. */
+export interface ReceivedMessage<K extends string = string, T = JsonObject> {
+  fromParticipantId: string;
+  /** The sender, as in the presence list. */
+  from: RemoteParticipant;
+  type: K;
+  /**
+   * The body. With a message map this is its declared type, as the sender's code declared it:
+   * a peer is not checked against your types, so validate what you cannot trust.
+   */
+  message: T;
+  attachment: Uint8Array | undefined;
+  /** True when the sender broadcast it to the whole room. */
+  broadcast: boolean;
+}
+
+/** Every message of map `M` that can arrive, as a union narrowed by `type`. */
+export type IncomingMessage<M> = IsUntyped<M> extends true ? ReceivedMessage : { [K in keyof M & string]: ReceivedMessage<K, M[K]> }[keyof M & string];
+
+/** What `messages({ type })` yields: the messages of that type (any, untyped). */
+export type IncomingOf<M, K extends string> = IsUntyped<M> extends true ? ReceivedMessage : K extends keyof M ? ReceivedMessage<K, M[K]> : never;
+
+/** How much of a send has been written to the path so far (JSON and attachment bytes; a broadcast sums its recipients). */
+export interface SendProgress {
+  sentBytes: number;
+  totalBytes: number;
+}
+
+interface OutgoingOptions<K extends string, T> {
+  type: K;
+  message: T;
+  attachment?: Uint8Array | ArrayBuffer | ArrayBufferView | undefined;
+  /** Called as packets take more of the message, ending at `totalBytes`; never backwards. */
+  onProgress?: ((progress: SendProgress) => void) | undefined;
+  /** Aborting stops a message not yet fully written: the recipient gets none of it, and the send rejects with ABORTED. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface SendMessageOptions<K extends string = string, T = JsonObject> extends OutgoingOptions<K, T> {
+  /** The recipient, or its id. */
+  to: RemoteParticipant | string;
+  /** Resolve instead of rejecting when the recipient is not (or no longer) present. */
+  ignoreOffline?: boolean | undefined;
+}
+
+export type BroadcastMessageOptions<K extends string = string, T = JsonObject> = OutgoingOptions<K, T>;
+
+export type BroadcastOutcome =
+  | { participantId: string; participant: RemoteParticipant; ok: true }
+  | { participantId: string; participant: RemoteParticipant; ok: false; error: RoomError };
+
+/** Progress of a large incoming message (one that spans packets), from the moment its JSON header is in. */
+export interface IncomingProgressEvent {
+  fromParticipantId: string;
+  from: RemoteParticipant;
+  type: string;
+  /** Names this message among the sender's incoming messages (for matching progress to its end). */
+  messageId: string;
+  receivedBytes: number;
+  totalBytes: number;
+}
+
+export interface RequestOptions<K extends string = string, T = JsonObject> {
+  to: RemoteParticipant | string;
+  type: K;
+  message: T;
+  attachment?: Uint8Array | ArrayBuffer | ArrayBufferView | undefined;
+  /** How long to wait for the reply, from the call. @default 30_000 */
+  timeoutMs?: number | undefined;
+  /** Aborting stops the request: ABORTED, and a reply that still comes is dropped. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A reply: what the handler returned, and who returned it. */
+export interface Reply {
+  message: JsonObject;
+  attachment: Uint8Array | undefined;
+  from: RemoteParticipant;
+}
+
+/** What a request handler is given. */
+export interface IncomingRequest {
+  type: string;
+  message: JsonObject;
+  attachment: Uint8Array | undefined;
+  from: RemoteParticipant;
+}
+
+/** What a request handler returns (or resolves with): the reply's body and attachment. Nothing: an empty reply. */
+export interface ReplyOptions<T = JsonObject> {
+  message: T;
+  attachment?: Uint8Array | ArrayBuffer | ArrayBufferView | undefined;
+}
+
+export type RequestHandler = (request: IncomingRequest) => ReplyOptions<object> | undefined | void | Promise<ReplyOptions<object> | undefined | void>;
+
+export interface MessagesOptions<K extends string = string> {
+  /** Only messages of this type. */
+  type?: K | undefined;
+  /** Ends the iteration early. */
+  signal?: AbortSignal | undefined;
+}
+
+/** The option names each call takes; any other key is refused with INVALID_ARGUMENT. */
+export const OPTION_KEYS = {
+  sendMessage: ['to', 'type', 'message', 'attachment', 'onProgress', 'signal', 'ignoreOffline'],
+  broadcastMessage: ['type', 'message', 'attachment', 'onProgress', 'signal'],
+  request: ['to', 'type', 'message', 'attachment', 'timeoutMs', 'signal'],
+  reply: ['message', 'attachment'],
+  messages: ['type', 'signal'],
+} as const;
