@@ -31,8 +31,8 @@ type IsUntyped<M> = string extends keyof M ? true : [keyof M] extends [never] ? 
 /** The message types of map `M` (any string when it is untyped). */
 export type MessageType<M> = IsUntyped<M> extends true ? string : keyof M & string;
 
-/** What `message` must be for type `K`: the map's body, or (untyped) any JSON-safe object. */
-export type OutgoingBody<M, K extends string, T> = IsUntyped<M> extends true ? T & Jsonable<T> : K extends keyof M ? M[K] : never;
+/** What `message` must be for type `K`: the map's body, or (untyped) any JSON-safe object that is not an array. */
+export type OutgoingBody<M, K extends string, T> = IsUntyped<M> extends true ? (T extends readonly unknown[] ? never : T & Jsonable<T>) : K extends keyof M ? M[K] : never;
 
 /** A message as it arrived. Its `type` narrows `message` when the room declares a message map. */
 export interface ReceivedMessage<K extends string = string, T = JsonObject> {

@@ -103,6 +103,10 @@ async function join(event) {
     renderParticipants();
   });
   messaging.on('participant_attributes_updated', renderParticipants);
+  messaging.on('participant_link_changed', (p) => {
+    addLine({ system: true, text: p.link === 'relayed' ? `${p.name} is now relayed through the service` : `${p.name} is peer to peer again` });
+    renderParticipants();
+  });
   messaging.on('message', (m) => {
     const file = m.attachment
       ? {
@@ -146,7 +150,9 @@ async function send(event) {
     attachment = new Uint8Array(await file.arrayBuffer());
   }
   const to = $('to').value;
-  const payload = { type: 'chat', message, ...(attachment ? { attachment } : {}) };
+  // Big files report how far they have got.
+  const onProgress = ({ sentBytes, totalBytes }) => status(`sending… ${Math.floor((100 * sentBytes) / totalBytes)}%`);
+  const payload = { type: 'chat', message, ...(attachment ? { attachment, onProgress } : {}) };
   const recipient = to ? room.messaging.getParticipant(to)?.name ?? to : 'everyone';
   // The line appears at once; its status follows the end-to-end receipts.
   const status = addLine({ who: `You → ${recipient}`, text, file: file ? { name: file.name, size: file.size } : undefined, mine: true });

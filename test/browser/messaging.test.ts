@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { NodeDriver } from '../shared/node-driver.js';
-import { exchangeEverything, joinAndSeeEachOther } from '../shared/scenarios.js';
+import {
+  abortMidTransfer,
+  exchangeEverything,
+  iteratorEndsOnDisable,
+  joinAndSeeEachOther,
+  linkChangesOnForcedRelay,
+  progressToTheEnd,
+  requestsAndReplies,
+} from '../shared/scenarios.js';
 import { startServer, withTimeout } from '../helpers.js';
 import { useChromium } from './chromium.js';
 import { PageDriver } from './page-driver.js';
@@ -96,6 +104,28 @@ describe('browsers and Node in one room (real Chromium, real @roamhq/wrtc)', () 
       // (WebCrypto in the page, in Node), so both runtimes must agree on keys and frames.
       await joinAndSeeEachOther(url, 'relayed', participants, { relayOnly: true });
       await exchangeEverything(participants);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('runs the API scenarios between a Chromium page and Node: progress, 64 MiB aborted each way, requests, link changes, messages() ending', async () => {
+    const { url } = await startServer();
+    const page = new PageDriver('chromium:pia', await browser().newPage());
+    const node = new NodeDriver('node:nils');
+    await page.open(url);
+    const pia = { driver: page, name: 'pia' };
+    const nils = { driver: node, name: 'nils' };
+    try {
+      await joinAndSeeEachOther(url, 'api', [pia, nils]);
+      await progressToTheEnd(pia, nils);
+      await progressToTheEnd(nils, pia);
+      await abortMidTransfer(pia, nils);
+      await abortMidTransfer(nils, pia);
+      await requestsAndReplies(pia, nils);
+      await requestsAndReplies(nils, pia);
+      await linkChangesOnForcedRelay(nils, pia);
+      await iteratorEndsOnDisable(pia, nils);
     } finally {
       await node.close();
     }

@@ -4,10 +4,10 @@
  * in-page half is installed once per page and keeps its state on `window.__driver`.
  */
 import type { Page } from 'playwright-core';
-import type { AttachmentSpec, Driver, JoinOptions, ReceivedSummary } from '../shared/driver.js';
+import { SLOW_HANDLER_MS, type AttachmentSpec, type Driver, type IncomingReport, type JoinOptions, type ProgressReport, type ReceivedSummary, type RequestOutcome } from '../shared/driver.js';
 
-/** Runs inside the page: it must be self-contained (no imports, no closures over test code). */
-function installInPage(): void {
+/** Runs inside the page: it must be self-contained (no imports, no closures over test code); `slowMs` is SLOW_HANDLER_MS. */
+function installInPage(slowMs: number): void {
   const { RoomClient } = (window as unknown as { __roommesh: typeof import('../../client/index.js') }).__roommesh;
   type Summary = { from: string; type: string; message: Record<string, unknown>; broadcast: boolean; attachment: { size: number; sha256: string } | null };
   const bytes = (spec: { size: number; seed: number }): Uint8Array => {
@@ -23,7 +23,25 @@ function installInPage(): void {
   };
   const hex = async (data: Uint8Array): Promise<string> =>
     Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
-  const state: { room: InstanceType<typeof RoomClient> | undefined; received: Summary[]; pending: Array<Promise<void>> } = { room: undefined, received: [], pending: [] };
+  type Entry = { from: string; type: string; messageId: string; receivedBytes: number; totalBytes: number };
+  const state = {
+    room: undefined as InstanceType<typeof RoomClient> | undefined,
+    received: [] as Summary[],
+    pending: [] as Array<Promise<void>>,
+    progress: [] as Entry[],
+    aborted: [] as Entry[],
+    links: {} as Record<string, string[]>,
+    iteration: { types: [] as string[], ended: false },
+  };
+  const messaging = () => {
+    if (state.room === undefined) throw new Error('not joined');
+    return state.room.messaging;
+  };
+  const peer = (name: string) => {
+    const found = messaging().getParticipantByName(name);
+    if (found === undefined) throw new Error(`no participant named ${name}`);
+    return found;
+  };
   const names = (): string[] => (state.room?.messaging.getParticipants() ?? []).map((p) => p.name ?? p.id).sort();
   (window as unknown as { __driver: unknown }).__driver = {
     names,
@@ -47,8 +65,76 @@ function installInPage(): void {
           state.pending.push(hex(attachment).then((sha256) => void (entry.attachment = { size: attachment.length, sha256 })));
         }
       });
+      const entry = (e: { from: { name: string | undefined }; fromParticipantId: string; type: string; messageId: string; receivedBytes: number; totalBytes: number }): Entry => ({
+        from: e.from.name ?? e.fromParticipantId,
+        type: e.type,
+        messageId: e.messageId,
+        receivedBytes: e.receivedBytes,
+        totalBytes: e.totalBytes,
+      });
+      state.room.messaging.on('incoming_progress', (e) => void state.progress.push(entry(e)));
+      state.room.messaging.on('incoming_aborted', (e) => void state.aborted.push(entry(e)));
+      state.room.messaging.on('participant_link_changed', (p) => {
+        const key = p.name ?? p.id;
+        state.links[key] = [...(state.links[key] ?? []), p.link];
+      });
       await state.room.start();
       await state.room.messaging.enable();
+    },
+    async sendWithProgress(toName: string, type: string, spec: { size: number; seed: number }, abortAtBytes: number | null) {
+      const controller = new AbortController();
+      const sent: number[] = [];
+      const totals: number[] = [];
+      let code: string | null = null;
+      try {
+        await messaging().sendMessage({
+          to: peer(toName),
+          type,
+          message: {},
+          attachment: bytes(spec),
+          signal: controller.signal,
+          onProgress: ({ sentBytes, totalBytes }) => {
+            sent.push(sentBytes);
+            totals.push(totalBytes);
+            if (abortAtBytes !== null && sentBytes >= abortAtBytes) controller.abort();
+          },
+        });
+      } catch (error) {
+        code = (error as { code?: string }).code ?? String(error);
+      }
+      return { code, sent, totals, queuedOutgoingBytes: messaging().stats().queuedOutgoingBytes };
+    },
+    incoming: () => ({ progress: state.progress, aborted: state.aborted, pendingIncomingBytes: messaging().stats().pendingIncomingBytes }),
+    serveRequests() {
+      messaging().onRequest('sum', ({ message }) => ({ message: { sum: Number(message['x']) + Number(message['y']) } }));
+      messaging().onRequest('fail', () => {
+        throw new Error('no can do');
+      });
+      messaging().onRequest('slow', async () => {
+        await new Promise((resolve) => setTimeout(resolve, slowMs));
+        return { message: { late: true } };
+      });
+    },
+    async request(toName: string, type: string, message: Record<string, never>, timeoutMs: number) {
+      try {
+        const reply = await messaging().request({ to: peer(toName), type, message, timeoutMs });
+        return { ok: true, message: reply.message };
+      } catch (error) {
+        const e = error as { code?: string; message: string };
+        return { ok: false, code: e.code ?? 'none', message: e.message };
+      }
+    },
+    startIterating(type: string) {
+      const messages = messaging().messages({ type });
+      void (async () => {
+        for await (const m of messages) state.iteration.types.push(m.type);
+        state.iteration.ended = true;
+      })();
+    },
+    iterated: () => state.iteration,
+    linkChanges: (name: string) => state.links[name] ?? [],
+    async disable() {
+      await messaging().disable();
     },
     async send(toName: string, type: string, message: Record<string, never>, spec?: { size: number; seed: number }) {
       const to = state.room?.messaging.getParticipantByName(toName);
@@ -67,6 +153,14 @@ function installInPage(): void {
 
 interface InPage {
   names(): string[];
+  sendWithProgress(toName: string, type: string, spec: AttachmentSpec, abortAtBytes: number | null): Promise<ProgressReport>;
+  incoming(): IncomingReport;
+  serveRequests(): void;
+  request(toName: string, type: string, message: Record<string, unknown>, timeoutMs: number): Promise<RequestOutcome>;
+  startIterating(type: string): void;
+  iterated(): { types: string[]; ended: boolean };
+  linkChanges(name: string): string[];
+  disable(): Promise<void>;
   received(): Promise<ReceivedSummary[]>;
   join(url: string, room: string, name: string, relayOnly: boolean): Promise<void>;
   send(toName: string, type: string, message: Record<string, unknown>, spec?: AttachmentSpec): Promise<void>;
@@ -89,7 +183,7 @@ export class PageDriver implements Driver {
     // page.evaluate is rewritten by vitest and cannot use import() itself.
     await this.page.addScriptTag({ type: 'module', content: "import * as roommesh from '/roommesh.js'; window.__roommesh = roommesh;" });
     await this.page.waitForFunction(() => '__roommesh' in window, undefined, { timeout: 10_000 });
-    await this.page.evaluate(installInPage);
+    await this.page.evaluate(installInPage, SLOW_HANDLER_MS);
   }
 
   join(url: string, room: string, name: string, options: JoinOptions = {}): Promise<void> {
@@ -120,6 +214,48 @@ export class PageDriver implements Driver {
       { timeout: timeoutMs, polling: 20 },
     );
     return this.page.evaluate(() => (window as unknown as WithDriver).__driver.received());
+  }
+
+  sendWithProgress(toName: string, type: string, spec: AttachmentSpec, abortAtBytes: number | null): Promise<ProgressReport> {
+    return this.page.evaluate(([to, t, a, at]) => (window as unknown as WithDriver).__driver.sendWithProgress(to, t, a, at), [toName, type, spec, abortAtBytes] as const);
+  }
+
+  async waitForIncoming(kind: 'progress' | 'aborted', count: number, timeoutMs: number): Promise<IncomingReport> {
+    await this.page.waitForFunction(([k, n]) => (window as unknown as WithDriver).__driver.incoming()[k].length >= n, [kind, count] as const, { timeout: timeoutMs, polling: 20 });
+    return this.page.evaluate(() => (window as unknown as WithDriver).__driver.incoming());
+  }
+
+  serveRequests(): Promise<void> {
+    return this.page.evaluate(() => (window as unknown as WithDriver).__driver.serveRequests());
+  }
+
+  request(toName: string, type: string, message: Record<string, unknown>, timeoutMs: number): Promise<RequestOutcome> {
+    return this.page.evaluate(([to, t, m, ms]) => (window as unknown as WithDriver).__driver.request(to, t, m, ms), [toName, type, message, timeoutMs] as const);
+  }
+
+  startIterating(type: string): Promise<void> {
+    return this.page.evaluate((t) => (window as unknown as WithDriver).__driver.startIterating(t), type);
+  }
+
+  iterated(): Promise<{ types: string[]; ended: boolean }> {
+    return this.page.evaluate(() => (window as unknown as WithDriver).__driver.iterated());
+  }
+
+  async waitForIterationEnd(timeoutMs: number): Promise<{ types: string[]; ended: boolean }> {
+    await this.page.waitForFunction(() => (window as unknown as WithDriver).__driver.iterated().ended, undefined, { timeout: timeoutMs, polling: 20 });
+    return this.iterated();
+  }
+
+  linkChanges(name: string): Promise<string[]> {
+    return this.page.evaluate((n) => (window as unknown as WithDriver).__driver.linkChanges(n), name);
+  }
+
+  async waitForLinkChanges(name: string, links: string[], timeoutMs: number): Promise<void> {
+    await this.page.waitForFunction(([n, w]) => JSON.stringify((window as unknown as WithDriver).__driver.linkChanges(n)) === w, [name, JSON.stringify(links)] as const, { timeout: timeoutMs, polling: 20 });
+  }
+
+  disable(): Promise<void> {
+    return this.page.evaluate(() => (window as unknown as WithDriver).__driver.disable());
   }
 
   close(): Promise<void> {

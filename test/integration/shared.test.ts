@@ -1,7 +1,15 @@
 import { afterEach, describe, it } from 'vitest';
 import type { RtcStackName } from '../../client/index.js';
 import { NodeDriver } from '../shared/node-driver.js';
-import { exchangeEverything, joinAndSeeEachOther } from '../shared/scenarios.js';
+import {
+  abortMidTransfer,
+  exchangeEverything,
+  iteratorEndsOnDisable,
+  joinAndSeeEachOther,
+  linkChangesOnForcedRelay,
+  progressToTheEnd,
+  requestsAndReplies,
+} from '../shared/scenarios.js';
 import { startServer } from '../helpers.js';
 
 const drivers: NodeDriver[] = [];
@@ -26,5 +34,21 @@ describe.each(ROOMS)('the shared messaging suite, in Node, on %s', (_, stacks) =
     });
     await joinAndSeeEachOther(url, 'shared', participants);
     await exchangeEverything(participants);
+  });
+
+  it('two Node participants: progress, a 64 MiB send aborted midway, requests and replies, link changes, messages() ending', async () => {
+    const { url } = await startServer();
+    const [ada, bea] = ['ada', 'bea'].map((name, i) => {
+      const stack = stacks[i] ?? '@roamhq/wrtc';
+      const driver = new NodeDriver(`node:${name}:${stack}`, stack);
+      drivers.push(driver);
+      return { driver, name };
+    }) as [{ driver: NodeDriver; name: string }, { driver: NodeDriver; name: string }];
+    await joinAndSeeEachOther(url, 'api', [ada, bea]);
+    await progressToTheEnd(ada, bea);
+    await abortMidTransfer(ada, bea);
+    await requestsAndReplies(bea, ada);
+    await linkChangesOnForcedRelay(ada, bea);
+    await iteratorEndsOnDisable(bea, ada);
   });
 });

@@ -25,6 +25,41 @@ export interface JoinOptions {
 export const joinOptions = (options: JoinOptions = {}): { rtcConfig?: Record<string, unknown>; directTimeoutMs?: number } =>
   options.relayOnly === true ? { rtcConfig: { iceTransportPolicy: 'relay' }, directTimeoutMs: 300 } : {};
 
+/** How a send with progress (and perhaps an abort) went, seen by its sender. */
+export interface ProgressReport {
+  /** The rejection's code, or null when the send resolved. */
+  code: string | null;
+  /** Every `onProgress` call's sentBytes, and the totalBytes they reported. */
+  sent: number[];
+  totals: number[];
+  /** The sender's `stats().queuedOutgoingBytes` once the send settled. */
+  queuedOutgoingBytes: number;
+}
+
+export interface IncomingEntry {
+  from: string;
+  type: string;
+  messageId: string;
+  receivedBytes: number;
+  totalBytes: number;
+}
+
+/** What a receiver saw of large incoming messages. */
+export interface IncomingReport {
+  progress: IncomingEntry[];
+  aborted: IncomingEntry[];
+  /** `stats().pendingIncomingBytes` now. */
+  pendingIncomingBytes: number;
+}
+
+export type RequestOutcome = { ok: true; message: Record<string, unknown> } | { ok: false; code: string; message: string };
+
+/**
+ * The request handlers every driver registers with serveRequests(): `sum` replies `{ sum: x + y }`,
+ * `fail` throws an Error('no can do'), `slow` replies after `SLOW_HANDLER_MS`.
+ */
+export const SLOW_HANDLER_MS = 1_500;
+
 export interface Driver {
   readonly label: string;
   /** start() and enable(). */
@@ -37,6 +72,24 @@ export interface Driver {
   broadcast(type: string, message: Record<string, unknown>, attachment?: AttachmentSpec): Promise<Array<{ name: string; ok: boolean }>>;
   /** Everything received so far, once there are at least `count` messages. */
   waitForMessages(count: number, timeoutMs: number): Promise<ReceivedSummary[]>;
+  /** Sends an attachment with onProgress; aborts it once `abortAtBytes` are written (null: never). */
+  sendWithProgress(toName: string, type: string, attachment: AttachmentSpec, abortAtBytes: number | null): Promise<ProgressReport>;
+  /** Resolves once `incoming()` has at least `count` entries of `kind`. */
+  waitForIncoming(kind: 'progress' | 'aborted', count: number, timeoutMs: number): Promise<IncomingReport>;
+  /** Registers the handlers `sum`, `fail` and `slow` (see SLOW_HANDLER_MS). */
+  serveRequests(): Promise<void>;
+  request(toName: string, type: string, message: Record<string, unknown>, timeoutMs: number): Promise<RequestOutcome>;
+  /** Starts a `for await` over `messages({ type })` in the background. */
+  startIterating(type: string): Promise<void>;
+  /** The types it yielded so far, and whether the loop has ended. */
+  iterated(): Promise<{ types: string[]; ended: boolean }>;
+  /** Resolves once the loop has ended. */
+  waitForIterationEnd(timeoutMs: number): Promise<{ types: string[]; ended: boolean }>;
+  /** The `link` of each participant_link_changed event for `name`, in order. */
+  linkChanges(name: string): Promise<string[]>;
+  /** Resolves once linkChanges(name) equals `links`. */
+  waitForLinkChanges(name: string, links: string[], timeoutMs: number): Promise<void>;
+  disable(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -55,3 +55,91 @@ export async function exchangeEverything(participants: Array<{ driver: Driver; n
     expect(got.some((m) => m.from === name), `${driver.label} never hears itself`).toBe(false);
   }
 }
+
+type Participant = { driver: Driver; name: string };
+
+const increasing = (values: number[]): boolean => values.every((v, i) => i === 0 || v > (values[i - 1] ?? 0));
+
+/**
+ * A 5 MiB attachment with progress: the sender's reports rise strictly and end at the total;
+ * the receiver's rise too and stay below it (the last bytes arrive as the message itself).
+ */
+export async function progressToTheEnd(sender: Participant, receiver: Participant): Promise<void> {
+  const spec = { size: 5 * MiB, seed: 13 };
+  const before = (await receiver.driver.waitForMessages(0, 1_000)).length;
+  const report = await sender.driver.sendWithProgress(receiver.name, 'file', spec, null);
+  expect(report.code, `${sender.driver.label} send`).toBeNull();
+  const total = report.totals[0] ?? 0;
+  expect(total).toBeGreaterThan(spec.size); // the JSON header counts too
+  expect(new Set(report.totals).size).toBe(1);
+  expect(increasing(report.sent), `${sender.driver.label} progress rises`).toBe(true);
+  expect(report.sent.at(-1)).toBe(total);
+  expect(report.queuedOutgoingBytes).toBe(0);
+  const got = await receiver.driver.waitForMessages(before + 1, 20_000);
+  expect(got.at(-1)).toMatchObject({ from: sender.name, type: 'file', attachment: { size: spec.size, sha256: sha256(spec) } });
+  const seen = (await receiver.driver.waitForIncoming('progress', 1, 5_000)).progress.filter((p) => p.type === 'file' && p.from === sender.name);
+  expect(seen.length, `${receiver.driver.label} saw progress`).toBeGreaterThan(1);
+  expect(increasing(seen.map((p) => p.receivedBytes))).toBe(true);
+  expect(seen.every((p) => p.totalBytes === total && p.receivedBytes < total && p.messageId === seen[0]?.messageId)).toBe(true);
+}
+
+/**
+ * A 64 MiB attachment aborted once 8 MiB are written: the send rejects with ABORTED, the
+ * receiver is told (having seen its progress) and holds none of it, neither side keeps its
+ * bytes, it is never delivered, and the bulk lane goes on with the next message.
+ */
+export async function abortMidTransfer(sender: Participant, receiver: Participant): Promise<void> {
+  const before = (await receiver.driver.waitForMessages(0, 1_000)).length;
+  const report = await sender.driver.sendWithProgress(receiver.name, 'huge', { size: 64 * MiB, seed: 11 }, 8 * MiB);
+  expect(report.code, `${sender.driver.label} send`).toBe('ABORTED');
+  const total = report.totals[0] ?? 0;
+  expect(report.sent.at(-1)).toBeGreaterThanOrEqual(8 * MiB);
+  expect(report.sent.at(-1)).toBeLessThan(total);
+  expect(increasing(report.sent)).toBe(true);
+  expect(report.queuedOutgoingBytes, `${sender.driver.label} released the attachment`).toBe(0);
+  const seen = await receiver.driver.waitForIncoming('aborted', 1, 15_000);
+  const aborted = seen.aborted.filter((p) => p.type === 'huge');
+  expect(aborted).toEqual([expect.objectContaining({ from: sender.name, type: 'huge', totalBytes: total })]);
+  expect(aborted[0]?.receivedBytes).toBeLessThan(total);
+  expect(seen.progress.some((p) => p.type === 'huge' && p.messageId === aborted[0]?.messageId)).toBe(true);
+  expect(seen.pendingIncomingBytes, `${receiver.driver.label} released what it had assembled`).toBe(0);
+  const after = { size: 2 * MiB, seed: 12 };
+  await sender.driver.send(receiver.name, 'after', {}, after);
+  const got = (await receiver.driver.waitForMessages(before + 1, 20_000)).slice(before);
+  expect(got.map((m) => [m.type, m.attachment?.sha256])).toEqual([['after', sha256(after)]]);
+}
+
+/** Request/response: a reply, a handler that throws, no handler, a handler too slow for the timeout; then the pair goes on. */
+export async function requestsAndReplies(asker: Participant, answerer: Participant): Promise<void> {
+  await answerer.driver.serveRequests();
+  expect(await asker.driver.request(answerer.name, 'sum', { x: 2, y: 3 }, 5_000)).toEqual({ ok: true, message: { sum: 5 } });
+  expect(await asker.driver.request(answerer.name, 'fail', {}, 5_000)).toEqual({ ok: false, code: 'REQUEST_FAILED', message: 'no can do' });
+  expect(await asker.driver.request(answerer.name, 'nobody', {}, 5_000)).toMatchObject({ ok: false, code: 'NO_HANDLER', message: expect.stringContaining('"nobody"') });
+  expect(await asker.driver.request(answerer.name, 'slow', {}, 300)).toMatchObject({ ok: false, code: 'TIMEOUT' });
+  expect(await asker.driver.request(answerer.name, 'sum', { x: 40, y: 2 }, 5_000)).toEqual({ ok: true, message: { sum: 42 } });
+}
+
+/** messages({ type }) yields that type only, and its loop ends when messaging is disabled. */
+export async function iteratorEndsOnDisable(reader: Participant, writer: Participant): Promise<void> {
+  const before = (await reader.driver.waitForMessages(0, 1_000)).length;
+  await reader.driver.startIterating('tick');
+  await writer.driver.send(reader.name, 'tock', {});
+  await writer.driver.send(reader.name, 'tick', { n: 1 });
+  await writer.driver.send(reader.name, 'tick', { n: 2 });
+  await reader.driver.waitForMessages(before + 3, 10_000);
+  expect(await reader.driver.iterated()).toEqual({ types: ['tick', 'tick'], ended: false });
+  await reader.driver.disable();
+  expect(await reader.driver.waitForIterationEnd(5_000)).toEqual({ types: ['tick', 'tick'], ended: true });
+}
+
+/**
+ * A direct link broken twice before it is stable: the pair falls back to the relay, then
+ * upgrades; both sides see it as participant_link_changed, relayed then direct.
+ */
+export async function linkChangesOnForcedRelay(breaker: { driver: Driver & { breakLinkTo(name: string): boolean }; name: string }, watcher: Participant): Promise<void> {
+  expect(breaker.driver.breakLinkTo(watcher.name), 'a direct link to break').toBe(true);
+  await breaker.driver.send(watcher.name, 'repaired', {}); // receipted: a link carries messages again
+  expect(breaker.driver.breakLinkTo(watcher.name), 'the repaired link to break').toBe(true);
+  await watcher.driver.waitForLinkChanges(breaker.name, ['relayed', 'direct'], 20_000);
+  await breaker.driver.waitForLinkChanges(watcher.name, ['relayed', 'direct'], 20_000);
+}
