@@ -114,20 +114,25 @@ export class Requests {
       });
     }
     const incoming: IncomingRequest = { type, message: message.message as JsonObject, attachment: message.attachment, from };
-    void (async () => {
-      try {
-        const result: unknown = await handler(incoming);
-        const body = replyBody(result);
-        if (body instanceof RoomError) {
-          this.context.logger.warn({ type, reason: body.message }, 'a request handler returned an invalid reply');
-          return this.reply(from, type, request, { error: { code: 'REQUEST_FAILED', message: body.message } });
-        }
-        this.reply(from, type, request, body);
-      } catch (thrown) {
-        const text = thrown instanceof Error ? thrown.message : String(thrown);
-        this.reply(from, type, request, { error: { code: 'REQUEST_FAILED', message: text } });
-      }
-    })();
+    const failed = (thrown: unknown): void => {
+      const text = thrown instanceof Error ? thrown.message : String(thrown);
+      this.reply(from, type, request, { error: { code: 'REQUEST_FAILED', message: text } });
+    };
+    const answer = (result: unknown): void => {
+      const body = replyBody(result);
+      if (!(body instanceof RoomError)) return this.reply(from, type, request, body);
+      this.context.logger.warn({ type, reason: body.message }, 'a request handler returned an invalid reply');
+      this.reply(from, type, request, { error: { code: 'REQUEST_FAILED', message: body.message } });
+    };
+    // A handler that answers at once is answered in this tick: the reply leaves in the same packet as the request's receipt.
+    let result: unknown;
+    try {
+      result = handler(incoming);
+    } catch (thrown) {
+      return failed(thrown);
+    }
+    if (isThenable(result)) result.then(answer, failed);
+    else answer(result);
   }
 
   /** Every waiting request to `peerId` fails with `error` (it left). */
@@ -153,6 +158,8 @@ export class Requests {
     });
   }
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 
 /** A handler's result as a reply's body: `{ message, attachment? }`, or nothing (an empty reply). */
 function replyBody(result: unknown): { message: JsonObject; attachment: Uint8Array } | RoomError {
