@@ -154,7 +154,9 @@ export class Requests {
       if (error instanceof RoomError && error.code === 'MESSAGE_TOO_LARGE' && !('error' in body)) {
         return this.reply(to, type, request, { error: { code: 'REQUEST_FAILED', message: `the handler's reply is too large: ${error.message}` } });
       }
-      this.context.logger.warn({ peerId: to.id, type, err: error }, 'could not deliver a reply to a request');
+      // The asker left, or messaging stopped: expected, and a flood of requests must not flood the log.
+      const expected = error instanceof RoomError && ['PARTICIPANT_LEFT', 'PARTICIPANT_NOT_FOUND', 'NOT_ENABLED', 'CLOSED', 'QUEUE_FULL'].includes(error.code);
+      this.context.logger[expected ? 'debug' : 'warn']({ peerId: to.id, type, err: error }, 'could not deliver a reply to a request');
     });
   }
 }
