@@ -199,6 +199,9 @@ export class RoomClient<M extends object = UntypedMessages> extends TypedEmitter
       this.credential = reply.credential;
       this.ticket = reply.ticket;
       this.localParticipant._assign(reply.participant);
+      if (options.token !== undefined && reply.ticket === undefined) {
+        this.logger.warn({ url: signaling.url }, 'this service runs without a secret: your token was not checked, and anyone who reaches it may join under any name');
+      }
       const named = this.localParticipant.name;
       if (options.name !== undefined && named !== options.name) {
         this.logger.warn({ asked: options.name, named }, `option \`name\` ignored: your join token names you "${named ?? ''}"`);

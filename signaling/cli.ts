@@ -8,6 +8,15 @@ import { createSignalingServer } from './server.js';
 
 const secretFrom = (flag: string | undefined): string | undefined => flag ?? process.env['ROOMMESH_SECRET'];
 
+/** Why the service could not listen, with what to do about it. */
+function listenFailure(error: unknown, host: string, port: number): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') return `port ${port} on ${host} is already in use (another roommesh, or another program): choose another with --port or ROOMMESH_PORT (0 picks a free one)`;
+  if (code === 'EACCES') return `not allowed to listen on port ${port} (ports below 1024 need privileges): choose another with --port or ROOMMESH_PORT`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on host ${host}: it is not an address of this machine (--host or ROOMMESH_HOST; 0.0.0.0 for every interface)`;
+  return (error as Error).message;
+}
+
 const cli = cac('roommesh');
 
 const serve = cli.command('serve', 'Run the signaling service, its page at /, /healthz and /metrics');
@@ -43,6 +52,8 @@ serve.action(async (flags: Record<string, unknown>) => {
     ...(config.redis === undefined ? {} : { redisUrl: config.redis }),
     ...(config.iceServers === undefined ? {} : { iceServers: config.iceServers.map(({ urls, username, credential }) => ({ urls, ...(username === undefined ? {} : { username }), ...(credential === undefined ? {} : { credential }) })) }),
     ...(config.tlsCert === undefined || config.tlsKey === undefined ? {} : { tls: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } }),
+  }).catch((error: unknown) => {
+    throw new Error(listenFailure(error, config.host, config.port));
   });
   process.stdout.write(`roommesh signaling service on ${server.url}\n`);
   let stopping = false;
@@ -64,9 +75,10 @@ serve.action(async (flags: Record<string, unknown>) => {
 
 cli
   .command('token', 'Print a join token for a service started with --secret')
-  .option('--secret <secret>', 'The service secret (or set ROOMMESH_SECRET)')
-  .option('--room <room>', 'Room the token admits to')
-  .option('--name <name>', 'Participant name')
+  .usage('token --secret <secret> --room <room> --name <name> [options]')
+  .option('--secret <secret>', 'Required: the service secret (or set ROOMMESH_SECRET)')
+  .option('--room <room>', 'Required: the room the token admits to')
+  .option('--name <name>', 'Required: the participant\'s name')
   .option('--role <role>', 'Participant role', { default: 'participant' })
   .option('--attribute <key=json>', 'An attribute (repeatable); the value is JSON, or a plain string')
   .option('--ttl <seconds>', 'Lifetime in seconds', { default: 3600 })
@@ -102,9 +114,12 @@ try {
   cli.parse(process.argv, { run: false });
   if (cli.options['help'] === true || cli.options['version'] === true) {
     // cac printed it already
+  } else if (cli.matchedCommand === undefined && cli.args.length > 0) {
+    process.stderr.write(`roommesh: unknown command "${cli.args[0] ?? ''}"; the commands are serve and token (roommesh --help)\n`);
+    process.exitCode = 1;
   } else if (cli.matchedCommand === undefined) {
     cli.outputHelp();
-    process.exitCode = cli.args.length === 0 && process.argv.length <= 2 ? 0 : 1;
+    process.exitCode = process.argv.length <= 2 ? 0 : 1;
   } else {
     await cli.runMatchedCommand();
   }

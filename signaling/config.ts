@@ -16,7 +16,14 @@ interface Setting<T> {
   default?: T;
 }
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/** A whole number in [min, max], read from a flag or variable; its errors say so in those words, and what was given. */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER, what = 'a whole number') => {
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  return z.preprocess(
+    (raw) => (typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw),
+    z.number({ error: (issue) => `must be ${what} ${range}, not ${JSON.stringify(issue.input)}` }).int({ error: `must be ${what} ${range}` }).min(min, { error: `must be ${what} ${range}` }).max(max, { error: `must be ${what} ${range}` }),
+  );
+};
 const text = z.coerce.string().min(1);
 /** A flag given without a value (cac: true), or true/false/1/0 from the environment. */
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
@@ -34,7 +41,7 @@ const iceServers = z
   .pipe(z.array(z.object({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() })));
 
 export const SERVE_SETTINGS = {
-  port: { flag: 'port', env: 'ROOMMESH_PORT', help: 'Port to listen on (0: any free port)', schema: int(0, 65_535), default: SERVER_DEFAULTS.port },
+  port: { flag: 'port', env: 'ROOMMESH_PORT', help: 'Port to listen on (0: any free port)', schema: int(0, 65_535, 'a port number (0: any free port)'), default: SERVER_DEFAULTS.port },
   host: { flag: 'host', env: 'ROOMMESH_HOST', help: 'Interface to listen on (0.0.0.0: every interface)', schema: text, default: SERVER_DEFAULTS.host },
   secret: { flag: 'secret', env: 'ROOMMESH_SECRET', help: 'Require join tokens signed with this secret', schema: text },
   redis: { flag: 'redis', env: 'ROOMMESH_REDIS_URL', help: 'Share rooms with every process on this Redis (redis://host:6379)', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') },

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
@@ -29,5 +29,20 @@ describe('the browser bundle', () => {
     expect(output?.bytes).toBeLessThan(225 * 1024); // 217 KiB with request/response, progress and abort, the iterator
     const code = readFileSync('dist/browser/roommesh.js', 'utf8');
     expect(code).not.toMatch(/\brequire\(["'](?:node:)?(?:fs|net|tls|http|https|dgram|child_process|worker_threads)["']\)/);
+  });
+});
+
+describe('what the package ships', () => {
+  it('source maps that carry their sources, a LICENSE matching package.json, and the files the docs link to', () => {
+    const maps = ['dist/browser/roommesh.js.map', ...['client', 'signaling', 'protocol'].flatMap((dir) => readdirSync(`dist/${dir}`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js.map')).map((f) => `dist/${dir}/${f}`))];
+    expect(maps.length).toBeGreaterThan(30);
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+      expect(sourcesContent?.length, map).toBe(sources.length);
+      expect(sourcesContent?.every((text) => typeof text === 'string' && text.length > 0), map).toBe(true);
+    }
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { license: string; files: string[] };
+    expect(readFileSync('LICENSE', 'utf8')).toMatch(new RegExp(`^${pkg.license} License`));
+    for (const shipped of ['LICENSE', 'README.md', 'ARCHITECTURE.md', 'docs', 'demo']) expect(pkg.files).toContain(shipped);
   });
 });
