@@ -19,6 +19,8 @@ export interface ChannelTransport {
   /** Pacing marks for this transport, when it needs tighter ones than the tunables'. */
   readonly waterMarks?: { high: number; low: number };
   send(packet: Uint8Array): void;
+  /** Where the transport has a drain event (a browser's data channel): see PacerSink.whenDrained. */
+  whenDrained?(low: number, drained: () => void): (() => void) | undefined;
 }
 
 export interface ChannelHandlers {
@@ -81,6 +83,7 @@ export class PeerChannel implements SessionWriter {
         Math.min(tunables.maxPacketBytes, transport.maxMessageSize ?? FALLBACK_MAX_MESSAGE_BYTES, MAX_PACKET_BYTES),
       ),
       send: (packet) => transport.send(packet),
+      whenDrained: (low, drained) => transport.whenDrained?.(low, drained),
     };
     this.pacer = new Pacer(sink, { nextPacket: (max) => this.outbox.nextPacket(max, this.lanes, this.onWritten) }, {
       highWaterMark: transport.waterMarks?.high ?? tunables.highWaterMarkBytes,

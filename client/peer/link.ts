@@ -37,6 +37,12 @@ interface DataChannelEvent {
   channel?: { close(): void } | null;
 }
 
+interface DrainingChannel {
+  bufferedAmountLowThreshold: number;
+  addEventListener(type: 'bufferedamountlow', listener: () => void): void;
+  removeEventListener(type: 'bufferedamountlow', listener: () => void): void;
+}
+
 interface SimplePeerInternals {
   _pc?: { sctp?: { maxMessageSize?: number } | null; ondatachannel: ((event: DataChannelEvent) => void) | null } | null;
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
@@ -50,8 +56,12 @@ export class PeerLink {
   private closed = false;
   /** Tracked from events: reading the channel's readyState is a native call (~25 µs in @roamhq/wrtc). */
   private opened = false;
+  /** The runtime's own WebRTC (a browser's), whose `bufferedamountlow` event can be relied on; @roamhq/wrtc has none. */
+  private readonly nativeDrainEvent: boolean;
 
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
+    const own = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+    this.nativeDrainEvent = typeof own === 'function' && options.rtc.RTCPeerConnection === own;
     this.peer = new SimplePeer({
       initiator: options.initiator,
       wrtc: options.rtc as SimplePeer.Options['wrtc'],
@@ -130,6 +140,19 @@ export class PeerLink {
   get maxMessageSize(): number | undefined {
     const size = (this.peer as unknown as SimplePeerInternals)._pc?.sctp?.maxMessageSize;
     return typeof size === 'number' && size > 0 ? size : undefined;
+  }
+
+  /** In browsers: `drained()` once the data channel's buffer falls below `low` (its bufferedamountlow event). */
+  whenDrained(low: number, drained: () => void): (() => void) | undefined {
+    const channel = (this.peer as unknown as { _channel?: DrainingChannel | null })._channel;
+    if (!this.nativeDrainEvent || channel == null || typeof channel.addEventListener !== 'function') return undefined;
+    channel.bufferedAmountLowThreshold = low;
+    const onLow = (): void => {
+      channel.removeEventListener('bufferedamountlow', onLow);
+      drained();
+    };
+    channel.addEventListener('bufferedamountlow', onLow);
+    return () => channel.removeEventListener('bufferedamountlow', onLow);
   }
 
   signal(data: SignalData): void {

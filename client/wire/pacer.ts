@@ -6,7 +6,9 @@
  * far more while it is busy sending), so the pacer reads it only when the last reading
  * plus what was sent since could have reached the high mark. Pumps are started on a
  * microtask so that everything queued in one tick is coalesced into as few packets as
- * possible.
+ * possible. In browsers the pacer waits for the channel's `bufferedamountlow` event instead
+ * (`whenDrained`), keeping a slow poll only as a fallback: background tabs clamp timers to
+ * about a second, which made a polling sender there several times slower.
  */
 export interface PacerOptions {
   highWaterMark: number;
@@ -19,7 +21,15 @@ export interface PacerSink {
   readonly bufferedAmount: number;
   readonly maxPacketBytes: number;
   send(packet: Uint8Array): void;
+  /**
+   * Calls `drained` once when the buffer falls below `low` (the channel's own event); returns
+   * the function that cancels it, or undefined where there is no such event to rely on.
+   */
+  whenDrained?(low: number, drained: () => void): (() => void) | undefined;
 }
+
+/** With a drain event to wait for, the poll is only a safety net. */
+const FALLBACK_POLL_MS = 250;
 
 export interface PacerSource {
   nextPacket(maxBytes: number): Uint8Array | null;
@@ -31,6 +41,7 @@ export class Pacer {
   private stopped = false;
   /** The last `bufferedAmount` read plus the bytes sent since: an upper bound of what is buffered. */
   private estimate = 0;
+  private cancelDrain: (() => void) | undefined;
 
   constructor(
     private readonly sink: PacerSink,
@@ -57,6 +68,8 @@ export class Pacer {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.cancelDrain?.();
+    this.cancelDrain = undefined;
   }
 
   private pump(): void {
@@ -76,12 +89,18 @@ export class Pacer {
   }
 
   private waitForDrain(): void {
-    this.timer = setTimeout(() => {
+    const resume = (): void => {
+      if (this.timer === undefined) return; // the other of the event and the poll came first
+      clearTimeout(this.timer);
       this.timer = undefined;
+      this.cancelDrain?.();
+      this.cancelDrain = undefined;
       if (this.stopped || !this.sink.isOpen) return;
       this.estimate = this.sink.bufferedAmount;
       if (this.estimate > this.options.lowWaterMark) this.waitForDrain();
       else this.pump();
-    }, this.options.pollIntervalMs);
+    };
+    this.cancelDrain = this.sink.whenDrained?.(this.options.lowWaterMark, resume);
+    this.timer = setTimeout(resume, this.cancelDrain === undefined ? this.options.pollIntervalMs : FALLBACK_POLL_MS);
   }
 }

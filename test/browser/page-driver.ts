@@ -3,7 +3,7 @@
  * browser bundle (`/roommesh.js`, served by the service) through page.evaluate. The
  * in-page half is installed once per page and keeps its state on `window.__driver`.
  */
-import type { Page } from 'playwright-core';
+import type { BrowserPage } from './browsers.js';
 import { SLOW_HANDLER_MS, type AttachmentSpec, type Driver, type IncomingReport, type JoinOptions, type ProgressReport, type ReceivedSummary, type RequestOutcome } from '../shared/driver.js';
 
 /** Runs inside the page: it must be self-contained (no imports, no closures over test code); `slowMs` is SLOW_HANDLER_MS. */
@@ -151,6 +151,50 @@ function installInPage(slowMs: number): void {
   };
 }
 
+/**
+ * Runs in the page before the bundle loads: every RTCPeerConnection made is kept in
+ * `window.__connections`, and every wait for a data channel's `bufferedamountlow` is counted
+ * in `window.__drainWaits` (the pacer's, in browsers).
+ */
+function recordConnections(): void {
+  const Native = window.RTCPeerConnection;
+  const connections: RTCPeerConnection[] = [];
+  class Recorded extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      connections.push(this);
+    }
+  }
+  const counts = { drainWaits: 0 };
+  const add = RTCDataChannel.prototype.addEventListener;
+  RTCDataChannel.prototype.addEventListener = function (this: RTCDataChannel, ...args: Parameters<typeof add>) {
+    if (args[0] === 'bufferedamountlow') counts.drainWaits++;
+    return add.apply(this, args);
+  } as typeof add;
+  Object.assign(window, { RTCPeerConnection: Recorded, __connections: connections, __counts: counts });
+}
+
+/** Runs in the page: the local and remote address of each connected connection's selected pair. */
+async function selectedAddresses(): Promise<string[]> {
+  const connections = (window as unknown as { __connections: RTCPeerConnection[] }).__connections;
+  const addresses: string[] = [];
+  for (const pc of connections) {
+    if (pc.connectionState !== 'connected') continue;
+    const reports: Array<Record<string, unknown>> = [];
+    (await pc.getStats()).forEach((report: Record<string, unknown>) => reports.push(report));
+    const byId = new Map(reports.map((r) => [r['id'], r]));
+    // Chromium names the pair on the transport; Firefox marks it `selected`.
+    const transportPair = reports.find((r) => r['type'] === 'transport' && typeof r['selectedCandidatePairId'] === 'string')?.['selectedCandidatePairId'];
+    const pair = (transportPair === undefined ? undefined : byId.get(transportPair)) ?? reports.find((r) => r['type'] === 'candidate-pair' && r['selected'] === true) ?? reports.find((r) => r['type'] === 'candidate-pair' && r['nominated'] === true && r['state'] === 'succeeded');
+    for (const side of ['localCandidateId', 'remoteCandidateId']) {
+      const candidate = pair === undefined ? undefined : byId.get(pair[side]);
+      const address = candidate?.['address'] ?? candidate?.['ip'];
+      addresses.push(typeof address === 'string' ? address : `none (${side} of ${String(pair?.['id'])})`);
+    }
+  }
+  return addresses;
+}
+
 interface InPage {
   names(): string[];
   sendWithProgress(toName: string, type: string, spec: AttachmentSpec, abortAtBytes: number | null): Promise<ProgressReport>;
@@ -172,17 +216,18 @@ type WithDriver = { __driver: InPage };
 export class PageDriver implements Driver {
   constructor(
     readonly label: string,
-    readonly page: Page,
+    readonly page: BrowserPage,
   ) {}
 
   /** Opens the service's page (which serves the bundle) and installs the in-page driver. */
   async open(url: string): Promise<void> {
-    this.page.on('pageerror', (error) => console.error(`[${this.label}] page error: ${error.message}`));
+    this.page.onPageError((message) => console.error(`[${this.label}] page error: ${message}`));
     await this.page.goto(`${url}/`);
+    await this.page.evaluate(recordConnections);
     // The bundle, loaded as the page loads it; a module script, because test code handed to
     // page.evaluate is rewritten by vitest and cannot use import() itself.
-    await this.page.addScriptTag({ type: 'module', content: "import * as roommesh from '/roommesh.js'; window.__roommesh = roommesh;" });
-    await this.page.waitForFunction(() => '__roommesh' in window, undefined, { timeout: 10_000 });
+    await this.page.addModule("import * as roommesh from '/roommesh.js'; window.__roommesh = roommesh;");
+    await this.page.waitFor(() => '__roommesh' in window, undefined, 10_000);
     await this.page.evaluate(installInPage, SLOW_HANDLER_MS);
   }
 
@@ -196,7 +241,7 @@ export class PageDriver implements Driver {
 
   async waitForPresence(names: string[], timeoutMs: number): Promise<void> {
     const wanted = JSON.stringify([...names].sort());
-    await this.page.waitForFunction((w) => JSON.stringify((window as unknown as WithDriver).__driver.names()) === w, wanted, { timeout: timeoutMs, polling: 20 });
+    await this.page.waitFor((w) => JSON.stringify((window as unknown as WithDriver).__driver.names()) === w, wanted, timeoutMs);
   }
 
   send(toName: string, type: string, message: Record<string, unknown>, attachment?: AttachmentSpec): Promise<void> {
@@ -208,11 +253,7 @@ export class PageDriver implements Driver {
   }
 
   async waitForMessages(count: number, timeoutMs: number): Promise<ReceivedSummary[]> {
-    await this.page.waitForFunction(
-      async (n) => (await (window as unknown as WithDriver).__driver.received()).length >= n,
-      count,
-      { timeout: timeoutMs, polling: 20 },
-    );
+    await this.page.waitFor(async (n) => (await (window as unknown as WithDriver).__driver.received()).length >= n, count, timeoutMs);
     return this.page.evaluate(() => (window as unknown as WithDriver).__driver.received());
   }
 
@@ -221,7 +262,7 @@ export class PageDriver implements Driver {
   }
 
   async waitForIncoming(kind: 'progress' | 'aborted', count: number, timeoutMs: number): Promise<IncomingReport> {
-    await this.page.waitForFunction(([k, n]) => (window as unknown as WithDriver).__driver.incoming()[k].length >= n, [kind, count] as const, { timeout: timeoutMs, polling: 20 });
+    await this.page.waitFor(([k, n]) => (window as unknown as WithDriver).__driver.incoming()[k].length >= n, [kind, count] as const, timeoutMs);
     return this.page.evaluate(() => (window as unknown as WithDriver).__driver.incoming());
   }
 
@@ -242,7 +283,7 @@ export class PageDriver implements Driver {
   }
 
   async waitForIterationEnd(timeoutMs: number): Promise<{ types: string[]; ended: boolean }> {
-    await this.page.waitForFunction(() => (window as unknown as WithDriver).__driver.iterated().ended, undefined, { timeout: timeoutMs, polling: 20 });
+    await this.page.waitFor(() => (window as unknown as WithDriver).__driver.iterated().ended, undefined, timeoutMs);
     return this.iterated();
   }
 
@@ -251,11 +292,26 @@ export class PageDriver implements Driver {
   }
 
   async waitForLinkChanges(name: string, links: string[], timeoutMs: number): Promise<void> {
-    await this.page.waitForFunction(([n, w]) => JSON.stringify((window as unknown as WithDriver).__driver.linkChanges(n)) === w, [name, JSON.stringify(links)] as const, { timeout: timeoutMs, polling: 20 });
+    await this.page.waitFor(([n, w]) => JSON.stringify((window as unknown as WithDriver).__driver.linkChanges(n)) === w, [name, JSON.stringify(links)] as const, timeoutMs);
   }
 
   disable(): Promise<void> {
     return this.page.evaluate(() => (window as unknown as WithDriver).__driver.disable());
+  }
+
+  /** The addresses of every selected candidate pair of the page's connected peer connections (local and remote). */
+  selectedAddresses(): Promise<string[]> {
+    return this.page.evaluate(selectedAddresses);
+  }
+
+  /** How often the page's pacers waited for a data channel's bufferedamountlow event. */
+  drainWaits(): Promise<number> {
+    return this.page.evaluate(() => (window as unknown as { __counts: { drainWaits: number } }).__counts.drainWaits);
+  }
+
+  /** `document.visibilityState` of the page: 'hidden' in a background tab. */
+  visibility(): Promise<string> {
+    return this.page.evaluate(() => document.visibilityState);
   }
 
   close(): Promise<void> {

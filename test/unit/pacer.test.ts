@@ -72,4 +72,35 @@ describe('pacer', () => {
     await Promise.resolve();
     expect(channel.sent).toHaveLength(0);
   });
+
+  it('with a drain event (browsers), resumes on the event, not on the poll, and polls slowly only as a fallback', async () => {
+    vi.useFakeTimers();
+    const channel = new (class extends FakeChannel {
+      drained: (() => void) | undefined;
+      threshold = 0;
+      whenDrained(low: number, drained: () => void) {
+        this.threshold = low;
+        this.drained = drained;
+        return () => (this.drained = undefined);
+      }
+    })();
+    const pacer = new Pacer(channel, source(10), OPTIONS);
+    pacer.kick();
+    await Promise.resolve();
+    expect(channel.sent).toHaveLength(3);
+    expect(channel.threshold).toBe(OPTIONS.lowWaterMark);
+    channel.bufferedAmount = 50;
+    vi.advanceTimersByTime(OPTIONS.pollIntervalMs * 10); // a poll would have resumed by now
+    expect(channel.sent).toHaveLength(3);
+    channel.drained?.(); // the channel's bufferedamountlow
+    expect(channel.sent).toHaveLength(6);
+    // No event (say, missed): the fallback poll resumes, a quarter-second later.
+    channel.bufferedAmount = 0;
+    vi.advanceTimersByTime(249);
+    expect(channel.sent).toHaveLength(6);
+    vi.advanceTimersByTime(1);
+    expect(channel.sent).toHaveLength(9);
+    pacer.stop();
+    expect(channel.drained).toBeUndefined();
+  });
 });
