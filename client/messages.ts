@@ -26,7 +26,7 @@ export type Jsonable<T> = T extends JsonValue | undefined
 export type UntypedMessages = { [type: string]: JsonObject };
 
 /** A map with an index signature, or none at all (`object`), declares no types. */
-type IsUntyped<M> = string extends keyof M ? true : [keyof M] extends [never] ? true : false;
+export type IsUntyped<M> = string extends keyof M ? true : [keyof M] extends [never] ? true : false;
 
 /** The message types of map `M` (any string when it is untyped). */
 export type MessageType<M> = IsUntyped<M> extends true ? string : keyof M & string;
@@ -62,7 +62,8 @@ export interface SendProgress {
   totalBytes: number;
 }
 
-interface OutgoingOptions<K extends string, T> {
+/** What a send and a broadcast both take. */
+export interface OutgoingOptions<K extends string, T> {
   type: K;
   message: T;
   attachment?: Uint8Array | ArrayBuffer | ArrayBufferView | undefined;

@@ -2,8 +2,8 @@
 import { RoomClient } from 'roommesh';
 
 const url = process.env.ROOMMESH_URL ?? 'http://127.0.0.1:8787';
-const alice = new RoomClient({ url, room: 'demo', name: 'alice' });
-const bob = new RoomClient({ url, room: 'demo', name: 'bob' });
+const alice = new RoomClient({ url, room: 'quickstart', name: 'alice' });
+const bob = new RoomClient({ url, room: 'quickstart', name: 'bob' });
 
 bob.messaging.on('message', (m) => {
   const extra = m.attachment ? ` + ${m.attachment.length} bytes` : '';

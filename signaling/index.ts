@@ -2,7 +2,7 @@
 export { createSignalingServer, SERVER_DEFAULTS } from './server.js';
 export type { CloseOptions, SignalingServer, SignalingServerOptions } from './server.js';
 export { createToken, verifyToken } from './auth.js';
-export type { TokenIdentity, TokenOptions } from './auth.js';
+export type { TokenIdentity, TokenOptions, VerifyOptions } from './auth.js';
 export { ERROR_CODES, RoomError } from '../protocol/errors.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export type { IceServer } from '../protocol/signaling.js';
