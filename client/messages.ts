@@ -48,6 +48,8 @@ export interface ReceivedMessage<K extends string = string, T = JsonObject> {
   attachment: Uint8Array | undefined;
   /** True when the sender broadcast it to the whole room. */
   broadcast: boolean;
+  /** Names this message among its sender's: the `messageId` its `incoming_progress` events carried. */
+  messageId: string;
 }
 
 /** Every message of map `M` that can arrive, as a union narrowed by `type`. */

@@ -440,6 +440,7 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
       message: message.message as JsonObject,
       attachment: message.attachment,
       broadcast: message.broadcast,
+      messageId: `${message.lane}:${message.id}`,
     } as IncomingMessage<M>);
   }
 

@@ -1,17 +1,29 @@
 // The demo room page: the same roommesh client a Node agent uses, in the browser.
 import { RoomClient } from '/roommesh.js';
+import { drawMesh } from '/mesh.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 for (const field of ['name', 'room', 'token']) if (params.has(field)) $(field).value = params.get(field);
 
+/** How often this page measures its round trips, and publishes them (with its links) for the others' pictures. */
+const PING_EVERY_MS = 3_000;
+const PING = 'roommesh-demo:ping';
+
 let room;
+let pinger;
+/** id → the last round trip to that participant, in ms. */
+const rtts = new Map();
+/** Incoming files in progress: messageId → the line showing them. */
+const incoming = new Map();
 
 function formatSize(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+const clock = () => new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function setStatus(text, kind = '') {
   $('status').textContent = text;
@@ -23,18 +35,33 @@ function show(element, message) {
   element.hidden = !message;
 }
 
-/** Adds a line to the conversation; returns a function that updates its meta line. */
-function addLine({ who, text, file, mine = false, system = false, broadcast = false }) {
+/** What a message says: its text; else, for messages from other programs, its type and JSON. */
+function describe(type, message, hasAttachment) {
+  if (typeof message.text === 'string') return { text: message.text };
+  const rest = Object.fromEntries(Object.entries(message).filter(([key]) => !['fileName', 'fileType', 'name'].includes(key)));
+  if (Object.keys(rest).length > 0) return { data: `${type} ${JSON.stringify(rest)}` };
+  return hasAttachment || type === 'chat' ? { text: '' } : { data: type };
+}
+
+/** Adds a line to the conversation; returns its controls: `status(text)` updates its meta line, `item` is the element. */
+function addLine({ who, text, data, file, mine = false, system = false, broadcast = false }) {
   const item = document.createElement('li');
   if (mine) item.classList.add('mine');
   if (system) item.classList.add('system');
   const meta = document.createElement('span');
   meta.className = 'meta';
-  meta.textContent = `${who}${broadcast ? ' · to everyone' : ''}`;
+  const head = `${clock()} · ${who}${broadcast ? ' · to everyone' : ''}`;
+  meta.textContent = head;
   if (!system) item.append(meta);
   if (text) item.append(document.createTextNode(text));
+  if (data) {
+    const code = document.createElement('span');
+    code.className = 'data';
+    code.textContent = data;
+    item.append(code);
+  }
   if (file) {
-    if (text) item.append(document.createElement('br'));
+    if (text || data) item.append(document.createElement('br'));
     if (file.url) {
       const link = document.createElement('a');
       link.href = file.url;
@@ -47,15 +74,17 @@ function addLine({ who, text, file, mine = false, system = false, broadcast = fa
   }
   $('messages').append(item);
   item.scrollIntoView({ block: 'end' });
-  return (status) => {
-    meta.textContent = `${who} · ${status}`;
+  return {
+    item,
+    status: (status) => {
+      meta.textContent = `${head} · ${status}`;
+    },
   };
 }
 
 function renderParticipants() {
   const participants = room.messaging.getParticipants();
-  const list = $('participants');
-  list.replaceChildren(
+  $('participants').replaceChildren(
     ...participants.map((p) => {
       const item = document.createElement('li');
       item.dataset.id = p.id;
@@ -63,7 +92,8 @@ function renderParticipants() {
       name.textContent = p.name ?? p.id;
       const link = document.createElement('span');
       link.className = `link ${p.link}`;
-      link.textContent = p.link;
+      const rtt = rtts.get(p.id);
+      link.textContent = rtt === undefined ? p.link : `${p.link} · ${rtt.toFixed(1)} ms`;
       link.title = p.link === 'direct' ? 'peer-to-peer data channel' : 'relayed through the service';
       item.append(name, link);
       return item;
@@ -72,33 +102,62 @@ function renderParticipants() {
   $('nobody').hidden = participants.length > 0;
   const select = $('to');
   const chosen = select.value;
-  select.replaceChildren(
-    new Option('Everyone (broadcast)', ''),
-    ...participants.map((p) => new Option(p.name ?? p.id, p.id)),
-  );
+  select.replaceChildren(new Option('Everyone (broadcast)', ''), ...participants.map((p) => new Option(p.name ?? p.id, p.id)));
   select.value = participants.some((p) => p.id === chosen) ? chosen : '';
   const direct = participants.filter((p) => p.link === 'direct').length;
   setStatus(`Joined · ${participants.length} other${participants.length === 1 ? '' : 's'} · ${direct} direct, ${participants.length - direct} relayed`, 'ok');
+  drawMesh($('mesh'), { id: room.localParticipant.id, name: room.localParticipant.name }, participants, rtts);
+}
+
+/** Measures a round trip to each participant (any answer counts: a page without the handler says NO_HANDLER), then publishes them. */
+async function measure() {
+  if (room?.messaging.enabled !== true) return;
+  await Promise.all(
+    room.messaging.getParticipants().map(async (p) => {
+      const started = performance.now();
+      try {
+        await room.messaging.request({ to: p, type: PING, message: {}, timeoutMs: PING_EVERY_MS });
+      } catch (error) {
+        if (error.code !== 'NO_HANDLER' && error.code !== 'REQUEST_FAILED') return;
+      }
+      rtts.set(p.id, performance.now() - started);
+    }),
+  );
+  if (room?.messaging.enabled !== true) return;
+  renderParticipants();
+  const mesh = Object.fromEntries(room.messaging.getParticipants().map((p) => [p.id, { link: p.link, rtt: Math.round((rtts.get(p.id) ?? 0) * 10) / 10 }]));
+  await room.localParticipant.setAttribute('mesh', mesh).catch(() => undefined); // best effort: the picture only
+}
+
+function fileOf(m) {
+  const name = [m.message.fileName, m.message.name].find((n) => typeof n === 'string' && n.length > 0) ?? 'attachment.bin';
+  return { name, size: m.attachment.length, url: URL.createObjectURL(new Blob([m.attachment], { type: String(m.message.fileType || 'application/octet-stream') })) };
 }
 
 async function join(event) {
   event.preventDefault();
   show($('join-error'));
+  const name = $('name').value.trim();
+  const roomName = $('room').value.trim();
+  const token = $('token').value.trim();
+  if (!name && !token) return show($('join-error'), 'Pick a name (or paste a join token that names you).');
+  if (!roomName) return show($('join-error'), 'Pick a room to join.');
   $('join').disabled = true;
   setStatus('Joining…');
-  const token = $('token').value.trim();
-  room = new RoomClient({
-    url: location.origin,
-    room: $('room').value.trim(),
-    name: $('name').value.trim(),
-    ...(token ? { token } : {}),
-  });
+  try {
+    room = new RoomClient({ url: location.origin, room: roomName, ...(name ? { name } : {}), ...(token ? { token } : {}) });
+  } catch (error) {
+    $('join').disabled = false;
+    setStatus('Not joined');
+    return show($('join-error'), `${error.code ?? 'ERROR'}: ${error.message}`);
+  }
   const { messaging } = room;
   messaging.on('participant_added', (p) => {
     addLine({ system: true, text: `${p.name} joined` });
     renderParticipants();
   });
   messaging.on('participant_removed', (p) => {
+    rtts.delete(p.id);
     if (room.state !== 'closed') addLine({ system: true, text: `${p.name} left` });
     renderParticipants();
   });
@@ -107,17 +166,35 @@ async function join(event) {
     addLine({ system: true, text: p.link === 'relayed' ? `${p.name} is now relayed through the service` : `${p.name} is peer to peer again` });
     renderParticipants();
   });
+  messaging.onRequest(PING, () => ({ message: {} }));
+  messaging.on('incoming_progress', ({ from, messageId, receivedBytes, totalBytes }) => {
+    let line = incoming.get(messageId);
+    if (line === undefined) {
+      line = addLine({ who: from.name ?? from.id, text: 'sending a file…' });
+      line.bar = document.createElement('progress');
+      line.item.append(line.bar);
+      incoming.set(messageId, line);
+    }
+    line.bar.max = totalBytes;
+    line.bar.value = receivedBytes;
+    line.status(`${Math.floor((100 * receivedBytes) / totalBytes)}% of ${formatSize(totalBytes)}`);
+  });
+  messaging.on('incoming_aborted', ({ messageId }) => {
+    const line = incoming.get(messageId);
+    incoming.delete(messageId);
+    line?.bar.remove();
+    line?.status('cancelled by the sender');
+  });
   messaging.on('message', (m) => {
-    const file = m.attachment
-      ? {
-          name: typeof m.message.fileName === 'string' ? m.message.fileName : 'attachment.bin',
-          size: m.attachment.length,
-          url: URL.createObjectURL(new Blob([m.attachment], { type: String(m.message.fileType || 'application/octet-stream') })),
-        }
-      : undefined;
-    addLine({ who: m.from.name ?? m.fromParticipantId, text: typeof m.message.text === 'string' ? m.message.text : '', file, broadcast: m.broadcast });
+    // A file whose progress was shown: its line gives way to the message itself.
+    incoming.get(m.messageId)?.item.remove();
+    incoming.delete(m.messageId);
+    const file = m.attachment ? fileOf(m) : undefined;
+    const { text, data } = describe(m.type, m.message, m.attachment !== undefined);
+    addLine({ who: m.from.name ?? m.fromParticipantId, text, data, file, broadcast: m.broadcast });
   });
   room.on('disconnected', () => setStatus('Lost the service: open links keep working', 'warn'));
+  room.on('reconnected', renderParticipants);
   try {
     await room.start();
     await messaging.enable();
@@ -129,10 +206,13 @@ async function join(event) {
     return;
   }
   $('you').textContent = room.localParticipant.name;
-  $('room-name').textContent = $('room').value.trim();
+  $('room-name').textContent = roomName;
   $('join-panel').hidden = true;
   $('room-panel').hidden = false;
   renderParticipants();
+  clearInterval(pinger);
+  pinger = setInterval(() => void measure(), PING_EVERY_MS);
+  void measure();
   $('text').focus();
 }
 
@@ -150,32 +230,47 @@ async function send(event) {
     attachment = new Uint8Array(await file.arrayBuffer());
   }
   const to = $('to').value;
-  // Big files report how far they have got.
-  const onProgress = ({ sentBytes, totalBytes }) => status(`sending… ${Math.floor((100 * sentBytes) / totalBytes)}%`);
-  const payload = { type: 'chat', message, ...(attachment ? { attachment, onProgress } : {}) };
   const recipient = to ? room.messaging.getParticipant(to)?.name ?? to : 'everyone';
-  // The line appears at once; its status follows the end-to-end receipts.
-  const status = addLine({ who: `You → ${recipient}`, text, file: file ? { name: file.name, size: file.size } : undefined, mine: true });
-  status('sending…');
+  // The line appears at once; its status follows the end-to-end receipts (and, for files, the progress).
+  const line = addLine({ who: `You → ${recipient}`, text, file: file ? { name: file.name, size: file.size } : undefined, mine: true });
+  line.status('sending…');
+  const controller = new AbortController();
+  if (file && file.size > 1024 * 1024) {
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'link';
+    cancel.textContent = 'cancel';
+    cancel.addEventListener('click', () => controller.abort());
+    line.item.append(cancel);
+    controller.signal.addEventListener('abort', () => cancel.remove());
+  }
+  const onProgress = ({ sentBytes, totalBytes }) => line.status(`sending… ${Math.floor((100 * sentBytes) / totalBytes)}%`);
+  const payload = { type: 'chat', message, ...(attachment ? { attachment, onProgress, signal: controller.signal } : {}) };
   $('text').value = '';
   $('file').value = '';
+  $('file-name').textContent = 'Attach';
   try {
     if (to) {
       await room.messaging.sendMessage({ to, ...payload });
-      status('delivered');
+      line.status('delivered');
     } else {
       const outcomes = await room.messaging.broadcastMessage(payload);
       const failed = outcomes.filter((o) => !o.ok);
-      status(failed.length === 0 ? `delivered to ${outcomes.length}` : `not delivered to ${failed.map((o) => o.participant.name).join(', ')}`);
+      line.status(failed.length === 0 ? `delivered to ${outcomes.length}` : `not delivered to ${failed.map((o) => o.participant.name).join(', ')}`);
     }
   } catch (error) {
-    status('not delivered');
-    show($('send-error'), `${error.code ?? 'ERROR'}: ${error.message}`);
+    line.status(error.code === 'ABORTED' ? 'cancelled' : 'not delivered');
+    if (error.code !== 'ABORTED') show($('send-error'), `${error.code ?? 'ERROR'}: ${error.message}`);
+  } finally {
+    controller.abort(); // removes the cancel button; too late to affect a delivered message
   }
 }
 
 async function leave() {
+  clearInterval(pinger);
   await room?.close();
+  rtts.clear();
+  incoming.clear();
   $('room-panel').hidden = true;
   $('join-panel').hidden = false;
   $('join').disabled = false;
@@ -183,7 +278,15 @@ async function leave() {
   setStatus('Not joined');
 }
 
-$('join-form').addEventListener('submit', join);
-$('send-form').addEventListener('submit', send);
-$('leave').addEventListener('click', leave);
+$('file').addEventListener('change', () => {
+  const file = $('file').files[0];
+  $('file-name').textContent = file ? file.name : 'Attach';
+});
+$('join-form').addEventListener('submit', (event) => void join(event).catch((error) => {
+  show($('join-error'), `${error.code ?? 'ERROR'}: ${error.message}`);
+  setStatus('Not joined');
+  $('join').disabled = false;
+}));
+$('send-form').addEventListener('submit', (event) => void send(event));
+$('leave').addEventListener('click', () => void leave());
 addEventListener('pagehide', () => void room?.close());

@@ -26,6 +26,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'demo/index.html', type: 'text/html; charset=utf-8' },
   '/demo.js': { file: 'demo/demo.js', type: 'text/javascript; charset=utf-8' },
   '/demo.css': { file: 'demo/demo.css', type: 'text/css; charset=utf-8' },
+  '/mesh.js': { file: 'demo/mesh.js', type: 'text/javascript; charset=utf-8' },
   '/roommesh.js': { file: 'dist/browser/roommesh.js', type: 'text/javascript; charset=utf-8' },
   '/roommesh.js.map': { file: 'dist/browser/roommesh.js.map', type: 'application/json' },
 };

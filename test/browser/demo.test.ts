@@ -68,6 +68,24 @@ describe('the demo room page, as a person uses it', () => {
       expect(downloaded).toEqual(Array(2048).fill(1));
       await expect.poll(() => alice.locator('#status').innerText()).toMatch(/2 others · 2 direct, 0 relayed/);
 
+      // The picture of the mesh: alice's two links, and bob's link to the agent (bob's page publishes its links), each with a round trip.
+      await expect.poll(() => alice.locator('#mesh line.edge.direct').count(), { timeout: 10_000 }).toBe(3);
+      await expect.poll(() => alice.locator('#mesh text.rtt').count(), { timeout: 10_000 }).toBe(3);
+      expect(await alice.locator('#mesh g.node').count()).toBe(3);
+      await expect.poll(() => alice.locator('#participants li', { hasText: 'agent' }).innerText()).toMatch(/direct · \d+\.\d ms/);
+
+      // A program's message without text shows its type and JSON; an attachment named by `name` keeps that name.
+      const { RoomClient } = await import('../../client/index.js');
+      const script = new RoomClient({ url, room: 'demo', name: 'script', iceServers: [] });
+      await script.start();
+      await script.messaging.enable();
+      await alice.locator('#participants li', { hasText: 'script' }).waitFor({ timeout: 10_000 });
+      await script.messaging.broadcastMessage({ type: 'announcement', message: { title: 'Maintenance' } });
+      await script.messaging.broadcastMessage({ type: 'file', message: { name: 'hi.bin' }, attachment: new Uint8Array([1, 2, 3]) });
+      await alice.locator('#messages li', { hasText: 'announcement {"title":"Maintenance"}' }).waitFor({ timeout: 5_000 });
+      await alice.locator('#messages a', { hasText: 'hi.bin (3 B)' }).waitFor({ timeout: 5_000 });
+      await script.close();
+
       mkdirSync(ARTIFACTS, { recursive: true });
       await alice.screenshot({ path: `${ARTIFACTS}/demo-room.png`, fullPage: true });
 
@@ -104,3 +122,51 @@ describe('the demo room page on a service that requires tokens', () => {
     await other.close();
   });
 });
+
+describe('the demo room page on a phone', () => {
+  it('fits 390 px without scrolling sideways, keeps the recipient and file controls usable, and says what is wrong with a blank name', async () => {
+    const { url } = await startServer();
+    const page = await browser().newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${url}/?room=phone`);
+    // A blank name: a message in the page, not a page stuck on "Joining…".
+    await page.getByLabel('Your name').fill('   ');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await expect.poll(() => page.locator('#join-error').innerText()).toMatch(/Pick a name/);
+    expect(await page.locator('#status').innerText()).toBe('Not joined');
+
+    await page.getByLabel('Your name').fill('pat');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.locator('#room-panel').waitFor({ state: 'visible', timeout: 10_000 });
+    const other = await browser().newPage();
+    await other.goto(`${url}/?room=phone&name=quinn`);
+    await other.getByRole('button', { name: 'Join' }).click();
+    await page.locator('#participants li', { hasText: 'quinn' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('#mesh line.edge.direct').count(), { timeout: 10_000 }).toBe(1);
+
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      viewport: document.documentElement.clientWidth,
+      select: document.getElementById('to')?.getBoundingClientRect().width ?? 0,
+      attach: document.querySelector('.attach')?.getBoundingClientRect().right ?? 0,
+      send: document.getElementById('send')?.getBoundingClientRect().right ?? 0,
+    }));
+    expect(widths.page, 'no horizontal scroll').toBeLessThanOrEqual(widths.viewport);
+    expect(widths.select, 'the recipient select keeps its width').toBeGreaterThan(200);
+    expect(Math.max(widths.attach, widths.send), 'the controls stay on screen').toBeLessThanOrEqual(widths.viewport);
+
+    // A file from the phone, through the styled picker.
+    await page.locator('#file').setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from a phone') });
+    expect(await page.locator('#file-name').innerText()).toBe('note.txt');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await other.locator('#messages a', { hasText: 'note.txt (18 B)' }).waitFor({ timeout: 5_000 });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}/demo-room-phone.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+    await other.close();
+  });
+});
+

@@ -1,0 +1,54 @@
+// The demo's picture of the room: every participant on a circle, and each link between two of
+// them, solid when direct, dashed when relayed, labelled with its round trip. This page measures
+// its own links; the others' come from the `mesh` attribute each demo page publishes.
+const SVG = 'http://www.w3.org/2000/svg';
+
+function element(name, attributes, text) {
+  const node = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * Draws `svg`: `me` ({ id, name }), `others` (participants, each with `link` and `attributes.mesh`),
+ * and `mine` (a Map of id → round trip in ms, measured by this page).
+ */
+export function drawMesh(svg, me, others, mine) {
+  const nodes = [me, ...others];
+  const radius = nodes.length === 1 ? 0 : 78;
+  const at = new Map(nodes.map((node, i) => {
+    const angle = -Math.PI / 2 + (2 * Math.PI * i) / nodes.length;
+    return [node.id, { x: radius * Math.cos(angle), y: radius * Math.sin(angle) }];
+  }));
+  const edges = new Map();
+  const add = (a, b, link, rtt) => {
+    const key = a < b ? `${a} ${b}` : `${b} ${a}`;
+    const known = edges.get(key);
+    edges.set(key, { a, b, link: known?.link === 'relayed' ? 'relayed' : link, rtt: known?.rtt ?? rtt });
+  };
+  for (const other of others) add(me.id, other.id, other.link, mine.get(other.id));
+  for (const other of others) {
+    const published = other.attributes?.mesh;
+    if (published === null || typeof published !== 'object') continue;
+    for (const [peer, { link, rtt } = {}] of Object.entries(published)) {
+      if (peer !== me.id && at.has(peer) && (link === 'direct' || link === 'relayed')) add(other.id, peer, link, typeof rtt === 'number' ? rtt : undefined);
+    }
+  }
+  const parts = [];
+  for (const { a, b, link, rtt } of edges.values()) {
+    const p = at.get(a);
+    const q = at.get(b);
+    parts.push(element('line', { class: `edge ${link}`, x1: p.x, y1: p.y, x2: q.x, y2: q.y, 'data-link': link }));
+    if (rtt !== undefined) parts.push(element('text', { class: 'rtt', x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 - 3 }, rtt < 10 ? rtt.toFixed(1) : Math.round(rtt)));
+  }
+  for (const node of nodes) {
+    const { x, y } = at.get(node.id);
+    const group = element('g', { class: node === me ? 'node me' : 'node', transform: `translate(${x} ${y})` });
+    const label = String(node.name ?? node.id.slice(0, 6));
+    group.append(element('circle', { r: 15 }), element('text', { y: 3.5 }, label.length > 7 ? `${label.slice(0, 6)}…` : label));
+    group.append(element('title', {}, node === me ? `${label} (you)` : label));
+    parts.push(group);
+  }
+  svg.replaceChildren(...parts);
+}
