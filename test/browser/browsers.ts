@@ -76,7 +76,8 @@ const FIREFOX_PREFS = {
   'toolkit.telemetry.enabled': false,
 };
 
-async function launchFirefox(): Promise<{ browser: PuppeteerBrowser; dispose(): Promise<void> }> {
+/** A fresh Firefox profile with the prefs above; for tests that drive puppeteer directly (useBrowser() wraps it). */
+export async function launchFirefox(viewport = { width: 1100, height: 720 }): Promise<{ browser: PuppeteerBrowser; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'roommesh-firefox-'));
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -84,7 +85,7 @@ async function launchFirefox(): Promise<{ browser: PuppeteerBrowser; dispose(): 
     headless: true,
     userDataDir: dir,
     extraPrefsFirefox: FIREFOX_PREFS,
-    defaultViewport: { width: 1100, height: 720 },
+    defaultViewport: viewport, // page.setViewport() later needs a BiDi command Firefox 140 lacks (screen orientation)
   });
   return {
     browser,
