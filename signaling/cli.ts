@@ -50,6 +50,10 @@ serve.action(async (flags: Record<string, unknown>) => {
     logLevel: config.logLevel,
     ...(config.secret === undefined ? {} : { secret: config.secret }),
     ...(config.redis === undefined ? {} : { redisUrl: config.redis }),
+    ...(config.redisSentinel === undefined || config.redisMaster === undefined
+      ? {}
+      : { redis: { sentinel: { master: config.redisMaster, nodes: config.redisSentinel, ...(config.redisPassword === undefined ? {} : { password: config.redisPassword }) } } }),
+    ...(config.redisCluster === undefined ? {} : { redis: { cluster: { nodes: config.redisCluster, ...(config.redisPassword === undefined ? {} : { password: config.redisPassword }) } } }),
     ...(config.iceServers === undefined ? {} : { iceServers: config.iceServers.map(({ urls, username, credential }) => ({ urls, ...(username === undefined ? {} : { username }), ...(credential === undefined ? {} : { credential }) })) }),
     ...(config.tlsCert === undefined || config.tlsKey === undefined ? {} : { tls: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } }),
   }).catch((error: unknown) => {

@@ -40,11 +40,28 @@ const iceServers = z
   })
   .pipe(z.array(z.object({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() })));
 
+/** `host:port,host:port,…`: the nodes to ask first (Sentinels, or cluster nodes). */
+const nodes = z
+  .string()
+  .transform((raw, ctx) => {
+    const list = raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+    const parsed = list.map((item) => /^(.+):(\d{1,5})$/.exec(item)).map((m) => (m === null ? undefined : { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) }));
+    if (list.length === 0 || parsed.some((n) => n === undefined || n.port < 1 || n.port > 65_535)) {
+      ctx.addIssue({ code: 'custom', message: `must be host:port pairs separated by commas, e.g. 10.0.0.1:26379,10.0.0.2:26379 (got ${JSON.stringify(raw)})` });
+      return z.NEVER;
+    }
+    return parsed as Array<{ host: string; port: number }>;
+  });
+
 export const SERVE_SETTINGS = {
   port: { flag: 'port', env: 'ROOMMESH_PORT', help: 'Port to listen on (0: any free port)', schema: int(0, 65_535, 'a port number (0: any free port)'), default: SERVER_DEFAULTS.port },
   host: { flag: 'host', env: 'ROOMMESH_HOST', help: 'Interface to listen on (0.0.0.0: every interface)', schema: text, default: SERVER_DEFAULTS.host },
   secret: { flag: 'secret', env: 'ROOMMESH_SECRET', help: 'Require join tokens signed with this secret', schema: text },
   redis: { flag: 'redis', env: 'ROOMMESH_REDIS_URL', help: 'Share rooms with every process on this Redis (redis://host:6379)', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') },
+  redisSentinel: { flag: 'redis-sentinel', env: 'ROOMMESH_REDIS_SENTINEL', help: 'Or: the Redis Sentinels to ask for the master (host:port,…), with --redis-master', schema: nodes },
+  redisMaster: { flag: 'redis-master', env: 'ROOMMESH_REDIS_MASTER', help: 'The master name the Sentinels watch', schema: text },
+  redisCluster: { flag: 'redis-cluster', env: 'ROOMMESH_REDIS_CLUSTER', help: 'Or: Redis Cluster nodes to start from (host:port,…); rooms spread over its shards', schema: nodes },
+  redisPassword: { flag: 'redis-password', env: 'ROOMMESH_REDIS_PASSWORD', help: 'The password of the Sentinel-watched or cluster nodes', schema: text },
   logLevel: { flag: 'log-level', env: 'ROOMMESH_LOG_LEVEL', help: levels.join(', '), schema: z.enum(levels), default: 'info' },
   maxParticipants: { flag: 'max-participants', env: 'ROOMMESH_MAX_PARTICIPANTS', help: 'Participants a room admits (across every process)', schema: int(1), default: SERVER_DEFAULTS.maxParticipantsPerRoom },
   maxRooms: { flag: 'max-rooms', env: 'ROOMMESH_MAX_ROOMS', help: 'Rooms one process hosts', schema: int(1), default: SERVER_DEFAULTS.maxRooms },
@@ -89,5 +106,7 @@ export function resolveServeConfig(flags: Record<string, unknown>, env: Record<s
     else errors.push(`${fromFlag === undefined ? setting.env : `--${setting.flag}`}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
   if ((config['tlsCert'] === undefined) !== (config['tlsKey'] === undefined)) errors.push('--tls-cert and --tls-key go together');
+  if ((config['redisSentinel'] === undefined) !== (config['redisMaster'] === undefined)) errors.push('--redis-sentinel and --redis-master go together');
+  if ([config['redis'], config['redisSentinel'], config['redisCluster']].filter((v) => v !== undefined).length > 1) errors.push('choose one of --redis, --redis-sentinel and --redis-cluster');
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: config as ServeConfig };
 }

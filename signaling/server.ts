@@ -19,7 +19,7 @@ import { KeyedBuckets } from './rate-limit.js';
 import { ticketKey as createTicketKey } from './tickets.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type LocalCounts } from './metrics.js';
-import { connectRedis, redactUrl, type RedisLink } from './redis.js';
+import { connectRedis, describeTarget, type RedisLink, type RedisTarget } from './redis.js';
 import { serveStatic } from './static.js';
 
 export { SERVER_DEFAULTS } from './defaults.js';
@@ -81,6 +81,12 @@ export interface SignalingServerOptions {
    * the Socket.IO Redis adapter. Default: none, this process alone.
    */
   redisUrl?: string;
+  /**
+   * Or a Redis that fails over: `{ sentinel: { master, nodes: [{ host, port }, …] } }` (Redis
+   * Sentinel), or `{ cluster: { nodes } }` (Redis Cluster, with the sharded adapter). `{ url }` is
+   * `redisUrl`. Default: none.
+   */
+  redis?: RedisTarget;
   /** A pino logger, or the level for the built-in one (default `info`). */
   logger?: Logger;
   logLevel?: LevelWithSilent;
@@ -108,6 +114,12 @@ export interface SignalingServer {
 
 /** How long a cross-process question may wait for every process, and how long /healthz waits for Redis. */
 const REDIS_REQUEST_TIMEOUT_MS = 3_000;
+
+/** `promise`, or a rejection after `ms`. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('deadline')), ms)))]).finally(() => clearTimeout(timer));
+}
 const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 const HEALTH_PING_TIMEOUT_MS = 1_000;
 
@@ -134,7 +146,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const health = async (): Promise<{ ok: boolean; body: object }> => {
     const redisUp = redis === undefined ? undefined : await redis.healthy(HEALTH_PING_TIMEOUT_MS);
     const ok = !draining && redisUp !== false;
-    return { ok, body: { status: ok ? 'ok' : 'unavailable', draining, redis: redisUp === undefined ? 'none' : redisUp ? 'up' : 'down', ...sample() } };
+    // The processes this one reaches through Redis (itself included): how many subscribe to the adapter's channels now.
+    const servers = redisUp !== true ? undefined : await withDeadline(server.of('/').adapter.serverCount(), HEALTH_PING_TIMEOUT_MS).catch(() => undefined);
+    return { ok, body: { status: ok ? 'ok' : 'unavailable', draining, redis: redisUp === undefined ? 'none' : redisUp ? 'up' : 'down', ...(servers === undefined ? {} : { servers }), ...sample() } };
   };
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
@@ -157,8 +171,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   };
   const http = options.tls === undefined ? createServer(onRequest) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
-  if (options.redisUrl !== undefined) {
-    redis = await connectRedis({ url: options.redisUrl, logger, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS, requestsTimeoutMs: REDIS_REQUEST_TIMEOUT_MS, onPublishFailed: () => metrics.redisPublishFailed() });
+  const redisTarget: RedisTarget | undefined = options.redis ?? (options.redisUrl === undefined ? undefined : { url: options.redisUrl });
+  if (redisTarget !== undefined) {
+    redis = await connectRedis({ target: redisTarget, logger, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS, requestsTimeoutMs: REDIS_REQUEST_TIMEOUT_MS, onPublishFailed: () => metrics.redisPublishFailed() });
   }
   const server: RoomServer = new Server(http, {
     maxHttpBufferSize: settings.maxPayloadBytes,
@@ -232,7 +247,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const { port } = http.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url, redis: options.redisUrl === undefined ? undefined : redactUrl(options.redisUrl) }, 'signaling service listening');
+  logger.info({ url, redis: redisTarget === undefined ? undefined : describeTarget(redisTarget) }, 'signaling service listening');
   if (options.secret === undefined) {
     logger.warn({ url }, 'running open: no secret, so anyone who reaches this service may join any room under any name');
   }

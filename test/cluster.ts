@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach } from 'vitest';
-import { spawnRedis, type RedisInstance } from '../scripts/redis-server.js';
+import { spawnCluster, spawnRedis, spawnSentinelSet, type RedisCluster, type RedisInstance, type SentinelSet } from '../scripts/redis-server.js';
 import { withTimeout } from './helpers.js';
 
 export type { RedisInstance };
@@ -27,6 +27,20 @@ export async function startRedis(port?: number): Promise<RedisInstance> {
   const redis = await spawnRedis(port);
   running.push(redis.process);
   return redis;
+}
+
+/** A private Sentinel set (a master, two replicas, three Sentinels), every process of it killed after the test. */
+export async function startSentinelSet(): Promise<SentinelSet> {
+  const set = await spawnSentinelSet();
+  running.push(...set.all().map((r) => r.process));
+  return set;
+}
+
+/** A private 3-master Redis Cluster, killed after the test. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const cluster = await spawnCluster(3);
+  running.push(...cluster.all().map((r) => r.process));
+  return cluster;
 }
 
 export interface ServiceProcess {
