@@ -108,39 +108,89 @@ export class KeyedLock {
   }
 }
 
-/** What the directory needs of Socket.IO: `io.in(room).fetchSockets()` and the local adapter's rooms. */
+type Sockets = Array<{ readonly id: string; readonly data: MemberData | undefined; disconnect(close: boolean): unknown }>;
+
+/** What the directory needs of Socket.IO: `io.in(room).fetchSockets()`, the same of this process alone, and the local adapter's rooms. */
 export interface SocketSource {
-  fetch(room: string): Promise<Array<{ readonly id: string; readonly data: MemberData | undefined; disconnect(close: boolean): unknown }>>;
+  fetch(room: string): Promise<Sockets>;
+  /** This process's own sockets in `room` (with several processes; it answers whatever the others do). */
+  fetchLocal?(room: string): Promise<Sockets>;
   localRooms(): ReadonlyMap<string, ReadonlySet<string>>;
 }
+
+/**
+ * How long a question waits for every process before this process answers it alone: a hung
+ * (not dead) process must not stall joins and signals everywhere. After one miss, questions for
+ * the next `missWindowMs` wait only `afterMissMs`; the adapter itself gives up at its
+ * `requestsTimeout`. On a healthy set of processes an answer takes a few milliseconds.
+ */
+export interface Patience {
+  deadlineMs: number;
+  afterMissMs: number;
+  missWindowMs: number;
+  /** Told each time a question was answered by this process alone. */
+  onMiss?: () => void;
+}
+
+export const DEFAULT_PATIENCE: Patience = { deadlineMs: 750, afterMissMs: 100, missWindowMs: 5_000 };
 
 export class Directory {
   private readonly reachableCache: TtlSet;
   private readonly asking = new Map<string, Promise<boolean>>();
+  /** Until when questions wait only `afterMissMs` (a process did not answer lately). */
+  private impatientUntil = 0;
 
-  constructor(private readonly source: SocketSource, reachableCacheMs = 1_000) {
+  constructor(
+    private readonly source: SocketSource,
+    reachableCacheMs = 1_000,
+    private readonly patience: Patience = DEFAULT_PATIENCE,
+  ) {
     this.reachableCache = new TtlSet(reachableCacheMs);
+  }
+
+  /**
+   * The sockets in `room` on every process that answers in time; when one does not (hung, or
+   * Redis gone), this process's own. Safe for what the service asks: a participant on a process
+   * that cannot answer cannot be signalled or relayed to either, and its room-mates learn of it
+   * again once it answers (or its clients move elsewhere).
+   */
+  private async ask(room: string): Promise<Sockets> {
+    const { fetchLocal } = this.source;
+    if (fetchLocal === undefined) return this.source.fetch(room);
+    const now = Date.now();
+    const wait = now < this.impatientUntil ? this.patience.afterMissMs : this.patience.deadlineMs;
+    const everyone = this.source.fetch(room);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answered = await Promise.race([
+      everyone.then((sockets) => ({ sockets }), () => undefined),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), wait))),
+    ]).finally(() => clearTimeout(timer));
+    if (answered !== undefined) return answered.sockets;
+    everyone.catch(() => undefined);
+    this.impatientUntil = Date.now() + this.patience.missWindowMs;
+    this.patience.onMiss?.();
+    return fetchLocal(room);
   }
 
   /** Everyone in `room`, on every process. */
   async members(room: string): Promise<Member[]> {
-    return uniqueMembers((await this.source.fetch(rooms.all(room))).map((s) => s.data));
+    return uniqueMembers((await this.ask(rooms.all(room))).map((s) => s.data));
   }
 
   /** The other participants of `room` with messaging enabled, on every process. */
   async enabledPeers(room: string, exceptId: string): Promise<Member[]> {
-    const found = uniqueMembers((await this.source.fetch(rooms.enabled(room))).map((s) => s.data));
+    const found = uniqueMembers((await this.ask(rooms.enabled(room))).map((s) => s.data));
     return found.filter((m) => m.id !== exceptId && m.messaging);
   }
 
   /** The participants of `room` holding the token `key`, on every process (ids, each once). */
   async tokenHolders(key: string, room: string): Promise<string[]> {
-    return uniqueMembers((await this.source.fetch(rooms.token(key, room))).map((s) => s.data)).map((m) => m.id);
+    return uniqueMembers((await this.ask(rooms.token(key, room))).map((s) => s.data)).map((m) => m.id);
   }
 
   /** Every connection of participant `id`, on every process. */
-  connections(id: string): ReturnType<SocketSource['fetch']> {
-    return this.source.fetch(rooms.participant(id));
+  connections(id: string): Promise<Sockets> {
+    return this.ask(rooms.participant(id));
   }
 
   /** Whether `id` is in `room` with messaging enabled; a yes is remembered briefly, unless asked `fresh`. */
@@ -152,7 +202,7 @@ export class Directory {
     // would otherwise each ask every process (measured: a queue of 100,000 Redis commands).
     let asking = this.asking.get(key);
     if (asking === undefined) {
-      asking = this.source.fetch(key).then((found) => {
+      asking = this.ask(key).then((found) => {
         if (found.length > 0) this.reachableCache.add(key, Date.now());
         return found.length > 0;
       });

@@ -28,6 +28,8 @@ export interface ServiceMetrics {
   relayed(bytes: number): void;
   limitHit(limit: LimitName): void;
   redisPublishFailed(): void;
+  /** A cross-process question another process did not answer in time: answered from this process alone. */
+  unansweredQuery(): void;
 }
 
 export interface MetricsEndpoint extends ServiceMetrics {
@@ -67,6 +69,7 @@ export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
   const relayBytes = new Counter({ name: 'roommesh_relay_bytes_total', help: 'Bytes carried for pairs with no direct link (relay fallback)', registers: [registry] });
   const relayPackets = new Counter({ name: 'roommesh_relay_packets_total', help: 'Packets carried for pairs with no direct link', registers: [registry] });
   const lost = new Counter({ name: 'roommesh_redis_publish_failures_total', help: 'Messages to the other service processes lost (Redis gone, or its queue full)', registers: [registry] });
+  const unanswered = new Counter({ name: 'roommesh_unanswered_queries_total', help: 'Cross-process questions another process did not answer in time, answered from this process alone', registers: [registry] });
   const limits = new Counter({ name: 'roommesh_limit_hits_total', help: 'Times a limit refused or dropped something, by limit', labelNames: ['limit'], registers: [registry] });
 
   return {
@@ -85,5 +88,6 @@ export function createMetrics(sample: () => LocalCounts): MetricsEndpoint {
     },
     limitHit: (limit) => limits.inc({ limit }),
     redisPublishFailed: () => lost.inc(),
+    unansweredQuery: () => unanswered.inc(),
   };
 }

@@ -12,7 +12,7 @@ import { Server } from 'socket.io';
 import type { IceServer } from '../protocol/signaling.js';
 import { ConnectionsPerAddress, clientAddress } from './connections.js';
 import { SERVER_DEFAULTS } from './defaults.js';
-import { Directory, KeyedLock } from './directory.js';
+import { DEFAULT_PATIENCE, Directory, KeyedLock } from './directory.js';
 import type { RoomServer } from './context.js';
 import { attachHandlers } from './handlers.js';
 import { KeyedBuckets } from './rate-limit.js';
@@ -113,7 +113,8 @@ export interface SignalingServer {
 
 
 /** How long a cross-process question may wait for every process, and how long /healthz waits for Redis. */
-const REDIS_REQUEST_TIMEOUT_MS = 3_000;
+/** The adapter's own bound on a cross-process question (the directory stops waiting sooner: DEFAULT_PATIENCE). */
+const REDIS_REQUEST_TIMEOUT_MS = 2_000;
 
 /** `promise`, or a rejection after `ms`. */
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -182,10 +183,24 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     serveClient: false,
     ...(redis === undefined ? {} : { adapter: redis.adapter }),
   });
-  const directory = new Directory({
-    fetch: (room) => server.in(room).fetchSockets(),
-    localRooms: () => server.of('/').adapter.rooms,
-  });
+  const directory = new Directory(
+    {
+      fetch: (room) => server.in(room).fetchSockets(),
+      ...(redis === undefined ? {} : { fetchLocal: (room: string) => server.in(room).local.fetchSockets() }),
+      localRooms: () => server.of('/').adapter.rooms,
+    },
+    undefined,
+    {
+      ...DEFAULT_PATIENCE,
+      onMiss: () => {
+        metrics.unansweredQuery();
+        if (Date.now() - lastMissLogged < 5_000) return;
+        lastMissLogged = Date.now();
+        logger.warn({ waitedMs: DEFAULT_PATIENCE.deadlineMs }, 'another service process did not answer in time (hung, or Redis is down); answering from this process alone');
+      },
+    },
+  );
+  let lastMissLogged = 0;
   const joinLock = new KeyedLock();
   const ticketKey = options.secret === undefined ? undefined : createTicketKey(options.secret);
   const perAddress = new ConnectionsPerAddress(settings.maxConnectionsPerAddress);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Directory, KeyedLock, TtlSet, memberFrom, rooms, uniqueMembers, type MemberData, type SocketSource } from '../../signaling/directory.js';
 
 const data = (id: string, room: string, messaging = true): MemberData => ({ participantId: id, room, role: 'participant', attributes: { name: id }, messaging });
@@ -110,4 +110,46 @@ describe('KeyedLock', () => {
     await third;
     expect(order).toEqual(['other', 'r1', 'r2', 'r3']);
   });
+
+  it('answers from this process alone when another does not answer in time, and waits less for a while after', async () => {
+    let hung = true;
+    const everywhere = [data('a', 'r'), data('b', 'r')];
+    const here = [data('a', 'r')];
+    const sockets = (list: MemberData[]) => list.map((d, i) => ({ id: `s${i}`, data: d, disconnect: () => undefined }));
+    let misses = 0;
+    const directory = new Directory(
+      {
+        fetch: () => (hung ? new Promise<never>(() => {}) : Promise.resolve(sockets(everywhere))),
+        fetchLocal: async () => sockets(here),
+        localRooms: () => new Map(),
+      },
+      1_000,
+      { deadlineMs: 200, afterMissMs: 20, missWindowMs: 60_000, onMiss: () => misses++ },
+    );
+    vi.useFakeTimers();
+    try {
+      /** Settles `work` by advancing fake time `ms`, and says whether it had settled just before. */
+      const after = async <T>(work: Promise<T>, ms: number): Promise<{ early: boolean; value: T }> => {
+        let settled = false;
+        void work.then(() => (settled = true));
+        await vi.advanceTimersByTimeAsync(ms - 1);
+        const early = settled;
+        await vi.advanceTimersByTimeAsync(1);
+        return { early, value: await work };
+      };
+      const first = await after(directory.enabledPeers('r', 'x'), 200);
+      expect(first.early, 'waits deadlineMs for everyone').toBe(false);
+      expect(first.value.map((m) => m.id)).toEqual(['a']);
+      const second = await after(directory.members('r'), 20);
+      expect(second.early, 'then only afterMissMs').toBe(false);
+      expect(second.value.map((m) => m.id)).toEqual(['a']);
+      expect(misses).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+    hung = false;
+    expect((await directory.members('r')).map((m) => m.id)).toEqual(['a', 'b']); // everyone again once all answer
+    expect(misses).toBe(2);
+  });
 });
+
