@@ -24,8 +24,8 @@ export interface Child {
 }
 
 /** Runs `node --import tsx <fixture> ...args`. */
-export function spawnFixture(fixture: string, args: string[], name: string, defaultTimeoutMs = 20_000): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnFixture(fixture: string, args: string[], name: string, env: Record<string, string> = {}, defaultTimeoutMs = 20_000): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];

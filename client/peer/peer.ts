@@ -107,6 +107,8 @@ export class Peer {
   private away = false;
   private current: LinkKind | undefined;
   private readonly guard = new PeerGuard();
+  /** A relayed pair that lost the service (ours, or its end's connection to it): waiting for it, not giving up. */
+  private waitingForService = false;
 
   constructor(
     readonly id: string,
@@ -175,6 +177,11 @@ export class Peer {
     if (this.state === 'closed') return;
     this.away = true;
     const channel = this.direct?.ready === true ? this.direct.channel : undefined;
+    if (channel === undefined && (this.relay !== undefined || this.waitingForService)) {
+      // Relayed: its end of the relay is gone with its connection; wait for it to come back.
+      this.closeRelay();
+      return this.pathLost('its connection to the service dropped', true);
+    }
     if (channel === undefined) return this.giveUp('failed', 'its connection to the service dropped and no direct link is up');
     channel.probe(this.context.tunables.probeTimeoutMs, (alive) => {
       if (!alive && this.away) this.giveUp('failed', `its connection to the service dropped and its link did not answer within ${this.context.tunables.probeTimeoutMs} ms`);
@@ -184,14 +191,17 @@ export class Peer {
   /** The service reports this participant again (it reconnected). */
   markBack(): void {
     this.away = false;
-    if (this.state !== 'closed' && this.initiator && !this.hasReadyPath()) this.offer();
+    if (this.state === 'closed' || !this.initiator || this.hasReadyPath()) return;
+    if (this.waitingForService) this.startRelay(); // it was relayed: relay again at once, and try a direct link beside it
+    this.offer();
   }
 
-  /** Our own connection to the service dropped: relay streams end, links carry on. */
+  /** Our own connection to the service dropped: relay streams end (a relayed pair waits for the service), links carry on. */
   signalingLost(): void {
     if (this.relay !== undefined) {
+      const relayed = this.direct?.ready !== true;
       this.closeRelay();
-      this.pathLost('the relay needs the service, which is unreachable');
+      this.pathLost('the relay needs the service, which is unreachable', relayed);
     }
   }
 
@@ -375,7 +385,7 @@ export class Peer {
   }
 
   /** A path went away: give up, or repair and wait. */
-  private pathLost(detail: string): void {
+  private pathLost(detail: string, relayed = false): void {
     if (this.state === 'closed') return;
     this.context.logger.info({ peerId: this.id, detail }, 'path to participant lost');
     const plan = afterPathLoss({
@@ -384,10 +394,16 @@ export class Peer {
       serviceReachable: this.context.signaling.connected,
       initiator: this.initiator,
       failures: this.failures,
+      relayed: relayed || this.waitingForService,
     });
     if (plan.action === 'carry-on') return this.pathChanged();
     this.current = undefined;
     if (plan.action === 'give-up') return this.giveUp('failed', `${detail}; no other path while the service cannot reach it`);
+    if (plan.action === 'wait-for-service') {
+      // Messages wait in the session (bounded by maxQueuedBytes); the pair stays listed for up to connectTimeoutMs.
+      this.waitingForService = true;
+      return this.armGiveUp();
+    }
     this.armGiveUp();
     this.unlessPresent(detail);
     if (plan.retryInMs === undefined) return;
@@ -414,6 +430,7 @@ export class Peer {
   private reachable(channel?: PeerChannel): void {
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
+    this.waitingForService = false;
     if (this.state !== 'connecting') return;
     this.state = 'open';
     this.events.open();
@@ -440,7 +457,10 @@ export class Peer {
     const ms = this.context.tunables.connectTimeoutMs;
     this.giveUpTimer = setTimeout(() => {
       this.giveUpTimer = undefined;
-      if (!this.hasReadyPath()) this.giveUp('timeout', `no path within ${ms} ms${this.context.relayAllowed ? '' : ' (relaying is off)'}`);
+      if (this.hasReadyPath()) return;
+      // A relayed end that never came back is gone, not unreachable: it left the service.
+      if (this.waitingForService) return this.giveUp('failed', `it did not come back to the service within ${ms} ms`);
+      this.giveUp('timeout', `no path within ${ms} ms${this.context.relayAllowed ? '' : ' (relaying is off)'}`);
     }, ms);
   }
 

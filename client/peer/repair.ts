@@ -38,6 +38,8 @@ export interface PathLoss {
   serviceReachable: boolean;
   initiator: boolean;
   failures: number;
+  /** The pair was on the relay (no direct link up): the service is its path, so it waits for the service. */
+  relayed: boolean;
 }
 
 export type PathLossPlan =
@@ -46,11 +48,17 @@ export type PathLossPlan =
   /** No path is left and none can be made: the participant is given up. */
   | { action: 'give-up' }
   /** Wait for a repair (the give-up timer runs); the initiator offers again after `retryInMs`. */
-  | { action: 'repair'; retryInMs: number | undefined };
+  | { action: 'repair'; retryInMs: number | undefined }
+  /**
+   * A relayed pair whose end lost the service: the session keeps its messages and the pair
+   * waits (the give-up timer runs) for both ends to be back, when the initiator relays again.
+   */
+  | { action: 'wait-for-service' };
 
 /** After a path is lost: carry on, give up, or repair (at once after the first failure, then backing off from 1 s, doubling to 30 s). */
 export function afterPathLoss(loss: PathLoss): PathLossPlan {
   if (loss.otherPathReady) return { action: 'carry-on' };
+  if (loss.relayed && (loss.away || !loss.serviceReachable)) return { action: 'wait-for-service' };
   if (loss.away || !loss.serviceReachable) return { action: 'give-up' };
   if (!loss.initiator) return { action: 'repair', retryInMs: undefined };
   return { action: 'repair', retryInMs: loss.failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (loss.failures - 2)) };

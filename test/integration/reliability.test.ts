@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RoomClient, RoomClientOptions } from '../../client/index.js';
 import { createSignalingServer } from '../../signaling/index.js';
+import { spawnFixture } from '../child.js';
 import { NODE_STACKS, breakLink, expectCode, joinAll, newRoom, randomBytes, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 import { churn, names, range, record, sendNumbered } from '../traffic.js';
 
@@ -59,6 +60,56 @@ describe.each(NODE_STACKS)('reliability on %s', (rtc) => {
     } finally {
       await server.close();
     }
+  });
+
+  it('keeps a relayed pair through a service restart: its messages wait in the session and flow again, each once and in order, nobody removed', async () => {
+    let server = await createSignalingServer({ port: 0, logLevel: 'silent' });
+    const port = server.port;
+    try {
+      // No direct link can open (relay-only ICE, no TURN): the service is the pair's only path.
+      const relayOnly = { rtcConfig: { iceTransportPolicy: 'relay' }, directTimeoutMs: 500, reconnectDelayMs: 100, reconnectMaxDelayMs: 400 };
+      const alice = room(server.url, 'alice', relayOnly);
+      const carol = room(server.url, 'carol', relayOnly);
+      await joinAll(alice, carol);
+      expect(alice.messaging.getParticipantByName('carol')?.link).toBe('relayed');
+      const churns = [churn(alice.messaging), churn(carol.messaging)];
+      const got = record(carol.messaging, 'n');
+      const disconnected = Promise.all([alice, carol].map((r) => waitForEvent(r, 'disconnected', `${r.localParticipant.name} disconnected`)));
+      const reconnected = Promise.all([alice, carol].map((r) => waitForEvent(r, 'reconnected', `${r.localParticipant.name} reconnected`, { timeoutMs: 15_000 })));
+      let restarted: Promise<number> | undefined;
+      const sending = sendNumbered(alice, carol.localParticipant.id, 'n', 600, (n) => {
+        if (n !== 200) return;
+        restarted = (async () => {
+          await server.close();
+          await disconnected;
+          const downAt = performance.now();
+          server = await createSignalingServer({ port, logLevel: 'silent' });
+          return downAt;
+        })();
+      });
+      await withTimeout(sending, 30_000, 'all 600 sends receipted across the restart');
+      const flowingAt = performance.now();
+      await reconnected;
+      expect(got.get(alice.localParticipant.id)).toEqual(range(600));
+      expect(churns).toEqual([{ added: 0, removed: 0 }, { added: 0, removed: 0 }]);
+      expect(alice.messaging.getParticipantByName('carol')?.link).toBe('relayed');
+      console.log(`[measure] relayed pair through a service restart (${rtc}): the last of 600 messages receipted ${(flowingAt - ((await restarted) ?? flowingAt)).toFixed(0)} ms after the service was down`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('gives a relayed pair up when one end does not come back within connectTimeoutMs', async () => {
+    const { url } = await startServer();
+    const alice = room(url, 'alice', { rtcConfig: { iceTransportPolicy: 'relay' }, directTimeoutMs: 500, connectTimeoutMs: 2_000 });
+    await joinAll(alice);
+    const carol = spawnFixture('test/fixtures/participant.ts', [url, 'r', 'carol', 'stay', rtc], 'carol', { ROOMMESH_RELAY_ONLY: '1' });
+    const carolId = (await carol.next('ready'))['id'] as string;
+    await until(() => alice.messaging.getParticipant(carolId)?.link === 'relayed', 'alice lists carol, relayed');
+    const removed = waitForEvent(alice.messaging, 'participant_removed', 'carol removed after the grace period', { timeoutMs: 8_000, predicate: (p) => p.id === carolId });
+    carol.process.kill('SIGKILL'); // the service sees her connection drop; she never comes back
+    await removed;
+    await expectCode(alice.messaging.sendMessage({ to: carolId, type: 't', message: {} }), 'PARTICIPANT_NOT_FOUND');
   });
 
   it('repairs a direct link closed under traffic: 2,000 messages each once and in order', async () => {

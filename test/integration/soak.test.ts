@@ -18,6 +18,7 @@ const spawnSoak = (url: string, name: string, seed: number) =>
     'test/fixtures/soak.ts',
     [url, 'soak', name, String(PARTICIPANTS - 1), String(DIRECT), String(BROADCASTS), String(seed)],
     name,
+    {},
     SOAK_TIMEOUT_MS,
   );
 

@@ -10,10 +10,14 @@ describe('repair rules', () => {
   });
 
   it('carries on over another path, gives up when the service cannot help, and repairs with backoff otherwise', () => {
-    const lost = { otherPathReady: false, away: false, serviceReachable: true, initiator: true, failures: 1 };
+    const lost = { otherPathReady: false, away: false, serviceReachable: true, initiator: true, failures: 1, relayed: false };
     expect(afterPathLoss({ ...lost, otherPathReady: true })).toEqual({ action: 'carry-on' });
     expect(afterPathLoss({ ...lost, away: true })).toEqual({ action: 'give-up' });
     expect(afterPathLoss({ ...lost, serviceReachable: false })).toEqual({ action: 'give-up' });
+    // A relayed pair has no path but the service: it waits for the service instead, on either side.
+    expect(afterPathLoss({ ...lost, relayed: true, away: true })).toEqual({ action: 'wait-for-service' });
+    expect(afterPathLoss({ ...lost, relayed: true, serviceReachable: false, initiator: false })).toEqual({ action: 'wait-for-service' });
+    expect(afterPathLoss({ ...lost, relayed: true })).toEqual({ action: 'repair', retryInMs: 0 }); // the service is fine: repair as usual
     expect(afterPathLoss({ ...lost, initiator: false })).toEqual({ action: 'repair', retryInMs: undefined }); // the responder waits for an offer
     expect([1, 2, 3, 4, 5, 6, 7, 20].map((failures) => afterPathLoss({ ...lost, failures }))).toEqual(
       [0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000].map((retryInMs) => ({ action: 'repair', retryInMs })),
