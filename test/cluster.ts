@@ -55,9 +55,9 @@ export interface ServiceProcess {
   metric(sample: string): Promise<number>;
 }
 
-/** Runs `roommesh serve --port 0 …args` from dist/ and resolves with its URL once it listens. */
-export async function startService(args: string[] = [], env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['dist/signaling/cli.js', 'serve', '--port', '0', ...args], {
+/** Runs `roommesh serve --port <port, default 0> …args` from dist/ and resolves with its URL once it listens. */
+export async function startService(args: string[] = [], env: Record<string, string> = {}, port = 0): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['dist/signaling/cli.js', 'serve', '--port', String(port), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
