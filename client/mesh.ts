@@ -175,8 +175,9 @@ export class Mesh {
     return { outgoing, incoming };
   }
 
-  markAway(peerId: string): void {
-    this.peers.get(peerId)?.markAway();
+  /** The service lost `peerId`'s connection; `silent`: it went quiet rather than closed (it may be hung, and back). */
+  markAway(peerId: string, silent = false): void {
+    this.peers.get(peerId)?.markAway(silent);
   }
 
   markBack(peerId: string): void {

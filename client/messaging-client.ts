@@ -137,7 +137,7 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
     presence.on('participant_link_changed', (p) => this.emit('participant_link_changed', p));
     presence.on('connect', (id) => this.mesh?.connect(id));
     presence.on('back', (id) => this.mesh?.markBack(id));
-    presence.on('away', (id) => this.mesh?.markAway(id));
+    presence.on('away', (id, silent) => this.mesh?.markAway(id, silent));
     presence.on('drop', (id, error) => this.mesh?.remove(id, error));
     presence.on('hostile', (id, detail) => {
       this.hostilePeers++;

@@ -24,7 +24,7 @@ export interface PresenceEvents {
   /** The service reports it again (reconnected): repair what is down. */
   back: (id: string) => void;
   /** Its connection to the service dropped: keep it while a link answers. */
-  away: (id: string) => void;
+  away: (id: string, silent: boolean) => void;
   /** Close its paths; sends still pending reject with `error`. */
   drop: (id: string, error: RoomError) => void;
   /** A peer was cut off as hostile (and is banned for `banMs`). */
@@ -94,7 +94,7 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   /** The service says a participant is gone; `linked`: the mesh has paths to it (a dropped connection may not be a departure). */
   handleRemoved(id: string, reason: RemovalReason, linked: boolean): void {
     if (!this.known.has(id)) return;
-    if (reason === 'disconnected' && linked) return this.emit('away', id);
+    if ((reason === 'disconnected' || reason === 'unresponsive') && linked) return this.emit('away', id, reason === 'unresponsive');
     this.remove(id, new RoomError('PARTICIPANT_LEFT', `participant ${id} ${reason === 'disabled' ? 'disabled messaging' : 'left the room'}`));
   }
 

@@ -127,7 +127,8 @@ export interface SignalEnvelope {
 }
 
 /** `disconnected`: its connection to the service dropped; it may still be reachable, and may resume. */
-export type RemovalReason = 'disabled' | 'left' | 'disconnected';
+/** `unresponsive`: its connection went silent (the service's ping timed out), so it may be hung rather than gone. */
+export type RemovalReason = 'disabled' | 'left' | 'disconnected' | 'unresponsive';
 
 /** What a client emits (the last argument is the acknowledgement callback). */
 export interface ClientToServerEvents {

@@ -242,8 +242,9 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     if (member === undefined) return;
     // The service stopping or draining is not anyone leaving: peers keep their links and presence.
     if (reason === 'server shutting down' || context.draining()) return metrics.left('moved');
-    // A client that disconnects on purpose has left; a dropped connection may come back (resume).
-    const removal = reason === 'client namespace disconnect' ? 'left' : 'disconnected';
+    // A client that disconnects on purpose has left; a dropped connection may come back (resume);
+    // one that went silent (no FIN: a hung process, a lost network) may be back soonest of all.
+    const removal = reason === 'client namespace disconnect' ? 'left' : reason === 'ping timeout' ? 'unresponsive' : 'disconnected';
     metrics.left(removal);
     if (!member.messaging) return;
     void directory

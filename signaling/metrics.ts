@@ -21,7 +21,7 @@ export type LimitName =
 
 export interface ServiceMetrics {
   joined(kind: 'join' | 'resume'): void;
-  left(reason: 'left' | 'disabled' | 'disconnected' | 'moved'): void;
+  left(reason: 'left' | 'disabled' | 'disconnected' | 'unresponsive' | 'moved'): void;
   /** `request` is one of the service's own event names (join, resume, signal, …), so the label stays bounded. */
   refused(request: string, code: ErrorCode): void;
   signalRelayed(): void;

@@ -11,6 +11,7 @@ import { MAX_PACKET_BYTES, decodePacket, type Hello, type Lane } from '../wire/c
 import { Outbox, type Lanes } from '../wire/outbox.js';
 import { Pacer, type PacerSink } from '../wire/pacer.js';
 import { Reassembler } from '../wire/reassembler.js';
+import { noteStarved } from './starvation.js';
 
 export interface ChannelTransport {
   readonly isOpen: boolean;
@@ -101,7 +102,10 @@ export class PeerChannel implements SessionWriter {
     let lastTick = Date.now();
     this.heartbeat = setInterval(() => {
       const now = Date.now();
-      if (now - lastTick > every + tunables.livenessTimeoutMs / 2) this.lastHeard = now;
+      if (now - lastTick > every + tunables.livenessTimeoutMs / 2) {
+        this.lastHeard = now;
+        noteStarved(now);
+      }
       lastTick = now;
       if (now - this.lastHeard > tunables.livenessTimeoutMs) return handlers.silent();
       sincePing += every;

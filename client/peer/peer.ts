@@ -20,6 +20,7 @@ import type { LinkKind } from '../participant.js';
 import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { PeerLink } from './link.js';
 import { afterDirectLoss, afterPathLoss } from './repair.js';
+import { starvedRecently } from './starvation.js';
 import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
 import { PeerGuard, SessionSignals } from './guard.js';
@@ -107,8 +108,10 @@ export class Peer {
   private away = false;
   private current: LinkKind | undefined;
   private readonly guard = new PeerGuard();
-  /** A relayed pair that lost the service (ours, or its end's connection to it): waiting for it, not giving up. */
+  /** The pair lost the service (ours, or its end's connection to it) while relayed, or its end went silent: waiting for it, not giving up. */
   private waitingForService = false;
+  /** The path lost while waiting was the relay: when the peer is back, relay again at once. */
+  private lostRelay = false;
 
   constructor(
     readonly id: string,
@@ -172,19 +175,27 @@ export class Peer {
     this.relay.transport.receive(packet);
   }
 
-  /** The service reports this participant's connection dropped: keep it only if a direct link still answers. */
-  markAway(): void {
+  /**
+   * The service reports this participant's connection dropped: keep it only if a direct link
+   * still answers. `silent`: the connection went quiet rather than closed (a hung process, a lost
+   * network), so it may come back: the pair waits for it, messages queued, up to connectTimeoutMs.
+   */
+  markAway(silent = false): void {
     if (this.state === 'closed') return;
     this.away = true;
+    if (silent) this.waitingForService = true;
     const channel = this.direct?.ready === true ? this.direct.channel : undefined;
     if (channel === undefined && (this.relay !== undefined || this.waitingForService)) {
-      // Relayed: its end of the relay is gone with its connection; wait for it to come back.
+      // Relayed (its end of the relay is gone with its connection), or silent: wait for it to come back.
+      const relayed = this.relay !== undefined;
       this.closeRelay();
-      return this.pathLost('its connection to the service dropped', true);
+      return this.pathLost('its connection to the service dropped', relayed);
     }
     if (channel === undefined) return this.giveUp('failed', 'its connection to the service dropped and no direct link is up');
     channel.probe(this.context.tunables.probeTimeoutMs, (alive) => {
-      if (!alive && this.away) this.giveUp('failed', `its connection to the service dropped and its link did not answer within ${this.context.tunables.probeTimeoutMs} ms`);
+      if (alive || !this.away) return;
+      if (this.waitingForService) return this.armGiveUp(); // silent: its link will time out; the pair waits for it
+      this.giveUp('failed', `its connection to the service dropped and its link did not answer within ${this.context.tunables.probeTimeoutMs} ms`);
     });
   }
 
@@ -192,7 +203,7 @@ export class Peer {
   markBack(): void {
     this.away = false;
     if (this.state === 'closed' || !this.initiator || this.hasReadyPath()) return;
-    if (this.waitingForService) this.startRelay(); // it was relayed: relay again at once, and try a direct link beside it
+    if (this.lostRelay) this.startRelay(); // it was relayed: relay again at once, and try a direct link beside it
     this.offer();
   }
 
@@ -394,8 +405,9 @@ export class Peer {
       serviceReachable: this.context.signaling.connected,
       initiator: this.initiator,
       failures: this.failures,
-      relayed: relayed || this.waitingForService,
+      relayed: relayed || this.waitingForService || starvedRecently(this.context.tunables.connectTimeoutMs),
     });
+    if (relayed) this.lostRelay = true;
     if (plan.action === 'carry-on') return this.pathChanged();
     this.current = undefined;
     if (plan.action === 'give-up') return this.giveUp('failed', `${detail}; no other path while the service cannot reach it`);
@@ -431,6 +443,7 @@ export class Peer {
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
     this.waitingForService = false;
+    this.lostRelay = false;
     if (this.state !== 'connecting') return;
     this.state = 'open';
     this.events.open();
