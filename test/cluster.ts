@@ -95,3 +95,11 @@ export async function startService(args: string[] = [], env: Record<string, stri
     },
   };
 }
+
+/** Polls a condition that has no event of its own (an HTTP endpoint), with a label and a bound. */
+export async function eventually(check: () => Promise<boolean>, label: string, timeoutMs = 10_000): Promise<void> {
+  const poll = async (): Promise<void> => {
+    while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  await withTimeout(poll(), timeoutMs, label);
+}

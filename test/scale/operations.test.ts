@@ -6,15 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
 import { ask, expectCode, joinAll, newRoom, rawClient, until, waitForEvent, withTimeout } from '../helpers.js';
-import { startRedis, startService } from '../cluster.js';
+import { eventually, startRedis, startService } from '../cluster.js';
 
-/** Polls a condition that has no event of its own (an HTTP endpoint), with a label and a bound. */
-async function eventually(check: () => Promise<boolean>, label: string, timeoutMs = 10_000): Promise<void> {
-  const poll = async (): Promise<void> => {
-    while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
-  await withTimeout(poll(), timeoutMs, label);
-}
 
 describe('operating the service', () => {
   it('reports health that follows Redis, and metrics that count joins, refusals and signals', async () => {

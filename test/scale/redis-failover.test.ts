@@ -7,15 +7,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { joinAll, newRoom, waitForEvent, withTimeout } from '../helpers.js';
-import { startRedisCluster, startSentinelSet, startService, type ServiceProcess } from '../cluster.js';
+import { joinAll, newRoom, waitForEvent } from '../helpers.js';
+import { eventually, startRedisCluster, startSentinelSet, startService, type ServiceProcess } from '../cluster.js';
 
-async function eventually(check: () => Promise<boolean>, label: string, timeoutMs = 15_000): Promise<void> {
-  const poll = async (): Promise<void> => {
-    while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
-  await withTimeout(poll(), timeoutMs, label);
-}
 
 const healthy = async (service: ServiceProcess): Promise<boolean> => (await service.get('/healthz')).status === 200;
 
