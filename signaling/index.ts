@@ -6,3 +6,4 @@ export type { TokenIdentity, TokenOptions, VerifyOptions } from './auth.js';
 export { ERROR_CODES, RoomError } from '../protocol/errors.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export type { IceServer } from '../protocol/signaling.js';
+export type { RedisNode, RedisTarget } from './redis.js';
