@@ -14,6 +14,8 @@ let room;
 let pinger;
 /** id → the last round trip to that participant, in ms. */
 const rtts = new Map();
+/** The `mesh` attribute as last published. */
+let published = '';
 /** Incoming files in progress: messageId → the line showing them. */
 const incoming = new Map();
 
@@ -125,7 +127,11 @@ async function measure() {
   );
   if (room?.messaging.enabled !== true) return;
   renderParticipants();
-  const mesh = Object.fromEntries(room.messaging.getParticipants().map((p) => [p.id, { link: p.link, rtt: Math.round((rtts.get(p.id) ?? 0) * 10) / 10 }]));
+  // Published for the others' pictures only when it changed (whole milliseconds), so a quiet room sends no updates.
+  const mesh = Object.fromEntries(room.messaging.getParticipants().map((p) => [p.id, { link: p.link, rtt: Math.max(1, Math.round(rtts.get(p.id) ?? 0)) }]));
+  const text = JSON.stringify(mesh);
+  if (text === published) return;
+  published = text;
   await room.localParticipant.setAttribute('mesh', mesh).catch(() => undefined); // best effort: the picture only
 }
 
@@ -271,6 +277,7 @@ async function leave() {
   await room?.close();
   rtts.clear();
   incoming.clear();
+  published = '';
   $('room-panel').hidden = true;
   $('join-panel').hidden = false;
   $('join').disabled = false;
