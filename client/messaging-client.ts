@@ -263,15 +263,18 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
     if (checked.signal?.aborted === true) throw new RoomError('ABORTED', 'the broadcast was aborted before it started');
     const recipients = this.presence.list();
     const size = header.length + attachment.length;
+    // Each recipient's bytes written so far, and their sum (kept as it changes, not re-added per packet).
     const sent = recipients.map(() => 0);
+    let sentBytes = 0;
     const onProgress = checked.onProgress as ((progress: SendProgress) => void) | undefined;
     return Promise.all(
       recipients.map(async (participant, index): Promise<BroadcastOutcome> => {
         const control: SendControl = { signal: checked.signal };
         if (onProgress !== undefined) {
-          control.onProgress = (sentBytes) => {
-            sent[index] = sentBytes;
-            onProgress({ sentBytes: sent.reduce((sum, n) => sum + n, 0), totalBytes: size * recipients.length });
+          control.onProgress = (written) => {
+            sentBytes += written - (sent[index] ?? 0);
+            sent[index] = written;
+            onProgress({ sentBytes, totalBytes: size * recipients.length });
           };
         }
         try {

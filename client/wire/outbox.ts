@@ -92,20 +92,22 @@ class Queue {
     this.head = 0;
   }
 
+  /** Where the first item `matches` accepts is, or -1. */
+  private indexOf(matches: (item: Queued) => boolean): number {
+    for (let i = this.head; i < this.items.length; i++) if (matches(this.items[i] as Queued)) return i;
+    return -1;
+  }
+
   find(matches: (item: Queued) => boolean): Queued | undefined {
-    for (let i = this.head; i < this.items.length; i++) if (matches(this.items[i] as Queued)) return this.items[i];
-    return undefined;
+    const at = this.indexOf(matches);
+    return at === -1 ? undefined : this.items[at];
   }
 
   /** Removes the first item `matches` accepts; true if there was one. */
   remove(matches: (item: Queued) => boolean): boolean {
-    for (let i = this.head; i < this.items.length; i++) {
-      if (matches(this.items[i] as Queued)) {
-        this.items.splice(i, 1);
-        return true;
-      }
-    }
-    return false;
+    const at = this.indexOf(matches);
+    if (at !== -1) this.items.splice(at, 1);
+    return at !== -1;
   }
 
   sortById(): void {
