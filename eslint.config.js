@@ -8,7 +8,7 @@ const simplePeer = { group: ['simple-peer'], message: 'only client/peer/link.ts 
 const socketIoClient = { group: ['socket.io-client'], message: 'only client/signal-client.ts talks to socket.io-client' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'demo/**', 'examples/**', 'scripts/bundle.mjs', 'eslint.config.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'signaling/demo/**', 'client/moved/**', 'examples/**', 'scripts/*.mjs', 'eslint.config.js'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

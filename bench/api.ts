@@ -6,10 +6,10 @@
  * - a 32 MiB send with `onProgress` against the same send without;
  * - how soon an abort takes effect: from `abort()` to the send's ABORTED, and to the
  *   receiver's `incoming_aborted` (when its memory is freed), for a 64 MiB send aborted at 8 MiB.
- * Prints a table and writes bench/results/api.{json,md}.
+ * Prints a table and writes api.{json,md} to test-artifacts/bench/ (bench/out.ts).
  *   npm run bench:api [-- --quick] [--stack=wrtc|ndc]
  */
-import { writeFileSync } from 'node:fs';
+import { writeResult } from './out.js';
 import { cpus } from 'node:os';
 import { RoomClient } from '../client/index.js';
 import { createSignalingServer } from '../signaling/index.js';
@@ -196,6 +196,6 @@ row('abort() → receiver freed it (incoming_aborted), ms', (r) => fmt(r.abortTo
 const table = lines.join('\n');
 console.log(table);
 if (!QUICK) {
-  writeFileSync('bench/results/api.md', `${table}\n`);
-  writeFileSync('bench/results/api.json', `${JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, reps: REPS, results }, null, 2)}\n`);
+  writeResult('api.md', `${table}\n`);
+  writeResult('api.json', `${JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, reps: REPS, results }, null, 2)}\n`);
 }

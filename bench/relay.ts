@@ -20,7 +20,7 @@ const BYTES = (QUICK ? 8 : 32) * 1024 * 1024;
 const PACKET = MAX_RELAY_PACKET_BYTES;
 const WINDOW = 16; // frames in flight, as the client's 512 KiB relay high mark allows
 
-const child = spawn(process.execPath, ['dist/signaling/cli.js', 'serve', '--port', '0', '--log-level', 'warn', '--relay-bytes-per-second', '1073741824'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['signaling/dist/signaling/cli.js', 'serve', '--port', '0', '--log-level', 'warn', '--relay-bytes-per-second', '1073741824'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise<string>((resolve, reject) => {
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const found = /^roommesh signaling service on (\S+)$/.exec(line);

@@ -1,5 +1,5 @@
-/** Prints the benchmark table (one column group per stack) and writes bench/results/latest.json, latest.md and latest.svg. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+/** Prints the benchmark table (one column group per stack) and writes latest.json, latest.md and latest.svg to test-artifacts/bench/ (bench/out.ts). */
+import { RESULTS_DIR, writeResult } from './out.js';
 import { SHORT, type Stack } from './stack.js';
 
 export interface Figure {
@@ -123,9 +123,8 @@ export function table(rows: Row[], stacks: readonly Stack[]): string {
 export async function writeReport(rows: Row[], stacks: readonly Stack[], meta: Record<string, unknown> & { machine: string }): Promise<void> {
   const text = table(rows, stacks);
   console.log(`\n${meta.machine}\n\n${text}\n`);
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), stacks, ...meta, rows }, null, 2)}\n`);
-  writeFileSync('bench/results/latest.md', `${text}\n`);
-  writeFileSync('bench/results/latest.svg', svg(rows, stacks, meta.machine));
-  console.log('wrote bench/results/latest.json, latest.md and latest.svg');
+  writeResult('latest.json', `${JSON.stringify({ date: new Date().toISOString(), stacks, ...meta, rows }, null, 2)}\n`);
+  writeResult('latest.md', `${text}\n`);
+  writeResult('latest.svg', svg(rows, stacks, meta.machine));
+  console.log(`wrote latest.json, latest.md and latest.svg to ${RESULTS_DIR}`);
 }

@@ -4,7 +4,7 @@
  * own process (bench/child.ts) except where a scenario says "in one process". Each figure is
  * the median of several repetitions after a warm-up, with its spread (min–max of the
  * repetitions). roommesh and raw simple-peer run on each Node WebRTC stack (bench/stack.ts),
- * scenario by scenario, alternating stacks. Writes bench/results/latest.json, latest.md and
+ * scenario by scenario, alternating stacks. Writes test-artifacts/bench/latest.json, latest.md and
  * latest.svg, and prints a table with one column group per stack.
  *   npm run bench [-- --quick] [--stack=wrtc|ndc|@roamhq/wrtc,node-datachannel]
  */

@@ -3,11 +3,12 @@
  * Redis costs, against a plain Socket.IO server that forwards by id with nothing else
  * (bench/plain-service.ts), in one run. The service runs in its own process; the load
  * (bare Socket.IO clients speaking the protocol, no WebRTC) runs here. Each figure is the
- * median of 3 repetitions after a warm-up. Writes bench/results/service.{json,md}.
+ * median of 3 repetitions after a warm-up. Writes service.{json,md} to test-artifacts/bench/ (bench/out.ts).
  *   npm run bench:service [-- --quick]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeResult } from './out.js';
 import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -35,7 +36,7 @@ async function startService(kind: Kind, redisUrl: string | undefined): Promise<S
   const redis = redisUrl === undefined ? [] : ['--redis', redisUrl];
   const args =
     kind === 'roommesh'
-      ? ['dist/signaling/cli.js', 'serve', '--port', '0', '--log-level', 'warn', '--signals-per-second', '10000000', '--signals-per-target', '10000000', '--max-connections-per-address', '100000', '--max-participants', '100000', '--relay-bytes-per-second', '1073741824', ...redis]
+      ? ['signaling/dist/signaling/cli.js', 'serve', '--port', '0', '--log-level', 'warn', '--signals-per-second', '10000000', '--signals-per-target', '10000000', '--max-connections-per-address', '100000', '--max-participants', '100000', '--relay-bytes-per-second', '1073741824', ...redis]
       : ['--import', 'tsx', 'bench/plain-service.ts', ...redis];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
@@ -245,8 +246,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math
 const markdown = `${lines.join('\n')}\n\n${machine}; ${new Date().toISOString().slice(0, 10)}${QUICK ? '; --quick' : ''}\n`;
 process.stdout.write(`\n${markdown}`);
 if (!QUICK) {
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/service.md', markdown);
-  writeFileSync('bench/results/service.json', `${JSON.stringify({ machine, quick: QUICK, rows }, null, 2)}\n`);
+  writeResult('service.md', markdown);
+  writeResult('service.json', `${JSON.stringify({ machine, quick: QUICK, rows }, null, 2)}\n`);
 }
 process.exit(0);

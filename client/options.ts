@@ -181,6 +181,13 @@ export interface RoomClientOptions extends Partial<Tunables> {
    * true). With false, such a participant is unreachable and sends to it fail with UNREACHABLE.
    */
   relay?: boolean;
+  /**
+   * Reach the service over HTTP long-polling first, and upgrade to WebSocket where the network
+   * allows (default false: WebSocket only). For networks whose proxies refuse WebSocket
+   * upgrades. Behind a load balancer with several service processes, polling needs sticky
+   * sessions (each client kept on one process).
+   */
+  longPolling?: boolean;
   /** Where the client logs dropped frames and failed links; defaults to warnings on the console. */
   logger?: Logger;
 }
@@ -197,6 +204,7 @@ export const ROOM_OPTION_KEYS: readonly string[] = [
   'iceServers',
   'rtcConfig',
   'relay',
+  'longPolling',
   'logger',
   ...Object.keys(DEFAULTS),
 ];

@@ -48,15 +48,15 @@ export class Requests {
     };
   }
 
-  /**
-   * Request `id` to `peerId` is on its way: the promise of its reply, which rejects with
-   * TIMEOUT after `timeoutMs`, ABORTED when `signal` fires, or whatever `fail()` is given.
-   */
   /** A fresh request number (numbers are this client's, for its whole life). */
   number(): number {
     return this.nextId++;
   }
 
+  /**
+   * Request `id` to `peerId` is on its way: the promise of its reply, which rejects with
+   * TIMEOUT after `timeoutMs`, ABORTED when `signal` fires, or whatever `fail()` is given.
+   */
   open(peerId: string, id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Reply> {
     const k = key(peerId, id);
     const reply = new Promise<Reply>((resolve, reject) => {

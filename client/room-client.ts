@@ -66,17 +66,13 @@ function checkOptions(options: RoomClientOptions): Tunables {
     throw new RoomError('INVALID_ARGUMENT', `option \`rtc\` must be one of ${RTC_STACK_NAMES.map((n) => `'${n}'`).join(', ')}, or an implementation { RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }`);
   }
   if (options.relay !== undefined && typeof options.relay !== 'boolean') throw new RoomError('INVALID_ARGUMENT', 'option `relay` must be a boolean');
+  if (options.longPolling !== undefined && typeof options.longPolling !== 'boolean') throw new RoomError('INVALID_ARGUMENT', 'option `longPolling` must be a boolean');
   if (tunables.lowWaterMarkBytes > tunables.highWaterMarkBytes) {
     throw new RoomError('INVALID_ARGUMENT', '`lowWaterMarkBytes` must not exceed `highWaterMarkBytes`');
   }
   return tunables;
 }
 
-/**
- * A participant's client of one room. `M`, optional, is the room's message map (type → body),
- * e.g. `RoomClient<{ chat: Chat; file: FileMeta }>`: sends are checked against it and received
- * messages narrow by `type`.
- */
 /** Why `url` cannot name a signaling service, if it cannot: it needs a scheme Socket.IO speaks. */
 function checkServiceUrl(url: string): string | undefined {
   let scheme: string | undefined;
@@ -92,6 +88,12 @@ function checkServiceUrl(url: string): string | undefined {
     : `${JSON.stringify(url)} is not an http(s) or ws(s) URL; the signaling service is reached at e.g. "http://127.0.0.1:8787"`;
 }
 
+/**
+ * A participant's client of one room: `start()` joins it through the signaling service, and
+ * `messaging` (after `enable()`) sends and receives. `M`, optional, is the room's message map
+ * (type → body), e.g. `RoomClient<{ chat: Chat; file: FileMeta }>`: sends are checked against
+ * it and received messages narrow by `type`.
+ */
 export class RoomClient<M extends object = UntypedMessages> extends TypedEmitter<RoomEvents> {
   readonly messaging: MessagingClient<M>;
   private readonly control: MessagingControl;
@@ -163,6 +165,7 @@ export class RoomClient<M extends object = UntypedMessages> extends TypedEmitter
       requestTimeoutMs: this.tunables.requestTimeoutMs,
       reconnectDelayMs: this.tunables.reconnectDelayMs,
       reconnectMaxDelayMs: this.tunables.reconnectMaxDelayMs,
+      longPolling: this.options.longPolling ?? false,
       onDisconnect: (reason) => {
         if (this._state !== 'started') return;
         this.resumed = false;

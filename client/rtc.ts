@@ -1,6 +1,7 @@
 /**
- * The WebRTC stack a client links with: the browser's own, @roamhq/wrtc (Node's default),
- * node-datachannel (chosen by name, loaded only then), or any injected implementation.
+ * The WebRTC stack a client links with: the browser's own; in Node, the one named, or else
+ * whichever is installed (@roamhq/wrtc first, then node-datachannel: both are optional peer
+ * dependencies); or any injected implementation.
  * Every stack that is not the browser's runs behind one adapter that fits it to what
  * simple-peer expects and keeps simple-peer off the calls that hurt.
  */
@@ -11,17 +12,48 @@ export type RtcChoice = RtcImplementation | RtcStackName;
 
 type Loaded = { default?: RtcImplementation } & Partial<RtcImplementation>;
 
-async function load(name: RtcStackName): Promise<RtcImplementation> {
+/** The command that installs a Node stack, for errors that say what to do. */
+const INSTALL: Record<RtcStackName, string> = {
+  '@roamhq/wrtc': 'npm install @roamhq/wrtc',
+  'node-datachannel': 'npm install node-datachannel',
+};
+
+const isMissing = (cause: unknown, name: RtcStackName): boolean => {
+  const error = cause as { code?: unknown; message?: unknown };
+  return error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes(`'${name}`);
+};
+
+/** Loads a Node stack by name; undefined when it is not installed (any other failure is thrown). */
+async function load(name: RtcStackName): Promise<RtcImplementation | undefined> {
   let module: Loaded;
   try {
     module = (name === 'node-datachannel' ? await import('node-datachannel/polyfill') : await import('@roamhq/wrtc')) as Loaded;
   } catch (cause) {
-    const hint = name === 'node-datachannel' ? ' (an optional dependency: `npm install node-datachannel` where its platform package exists)' : '';
-    throw new RoomError('INVALID_ARGUMENT', `option \`rtc\`: the WebRTC stack ${name} could not be loaded${hint}: ${(cause as Error).message}`, { cause });
+    if (isMissing(cause, name)) return undefined;
+    throw new RoomError('RTC_UNAVAILABLE', `the WebRTC stack ${name} is installed but could not be loaded (reinstall it: \`${INSTALL[name]}\`): ${(cause as Error).message}`, { cause });
   }
   const rtc = module.default ?? module;
-  if (typeof rtc.RTCPeerConnection !== 'function') throw new RoomError('INVALID_ARGUMENT', `option \`rtc\`: the WebRTC stack ${name} has no RTCPeerConnection`);
+  if (typeof rtc.RTCPeerConnection !== 'function') throw new RoomError('RTC_UNAVAILABLE', `the WebRTC stack ${name} has no RTCPeerConnection`);
   return rtc as RtcImplementation;
+}
+
+/** A stack the user named: it must be installed. */
+async function named(name: RtcStackName): Promise<RtcImplementation> {
+  const rtc = await load(name);
+  if (rtc === undefined) throw new RoomError('RTC_UNAVAILABLE', `option \`rtc\`: the WebRTC stack ${name} is not installed: run \`${INSTALL[name]}\``);
+  return rtc;
+}
+
+/** No stack named, in Node: @roamhq/wrtc if it is installed, else node-datachannel. */
+async function installed(): Promise<RtcImplementation> {
+  for (const name of ['@roamhq/wrtc', 'node-datachannel'] as const) {
+    const rtc = await load(name);
+    if (rtc !== undefined) return rtc;
+  }
+  throw new RoomError(
+    'RTC_UNAVAILABLE',
+    `no WebRTC stack for Node is installed: run \`${INSTALL['@roamhq/wrtc']}\` (or \`${INSTALL['node-datachannel']}\`), or pass one as the \`rtc\` option`,
+  );
 }
 
 /** The browser's own stack, when there is one. */
@@ -33,9 +65,9 @@ function browserStack(): RtcImplementation | undefined {
 
 /** Resolves the `rtc` option to a stack simple-peer can drive (adapted unless it is the browser's own). */
 export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImplementation> {
-  if (typeof choice === 'string') return adaptStack(await load(choice));
+  if (typeof choice === 'string') return adaptStack(await named(choice));
   if (choice !== undefined) return adaptStack(choice);
-  return browserStack() ?? adaptStack(await load('@roamhq/wrtc'));
+  return browserStack() ?? adaptStack(await installed());
 }
 
 type Init = { type?: unknown; sdp?: unknown };
@@ -62,8 +94,8 @@ function plainCandidate(c: CandidateInit | null | undefined): CandidateInit {
  * As the answerer, take DTLS's passive (server) role. The answerer learns the offerer's
  * candidates with the offer, so its ICE connects first; as the DTLS client it then sends its
  * ClientHello before the offerer is ready, and libdatachannel loses it and waits out DTLS's
- * 1 s retransmission timer (1 in 6 node-datachannel pairs took ~1,007 ms to open instead of
- * ~6 ms). Reading the offer's `actpass` as `active` makes the offerer the client, once it has
+ * 1 s retransmission timer, so some node-datachannel pairs took a second to open instead of a
+ * few milliseconds (docs/stacks.md). Reading the offer's `actpass` as `active` makes the offerer the client, once it has
  * the answer. Both roles stay valid: the offerer offered either.
  */
 function takePassiveRole(description: Init): Init {

@@ -15,6 +15,8 @@ export interface SignalClientOptions {
   /** Reconnection backoff: the first delay, doubling (with jitter) up to the maximum. */
   reconnectDelayMs: number;
   reconnectMaxDelayMs: number;
+  /** Start on HTTP long-polling, upgrading to WebSocket where the network allows (else WebSocket only). */
+  longPolling: boolean;
   onDisconnect(reason: string): void;
   /** The connection is back after a drop (not the first connect): time to resume. */
   onReconnect(): void;
@@ -43,7 +45,7 @@ export class SignalClient {
       reconnectionDelay: options.reconnectDelayMs,
       reconnectionDelayMax: options.reconnectMaxDelayMs,
       randomizationFactor: 0.5,
-      transports: ['websocket'],
+      transports: options.longPolling ? ['polling', 'websocket'] : ['websocket'],
       timeout: options.requestTimeoutMs,
     });
     // Each attempt after a drop goes to the next process. (The Manager reads `uri` as it opens.)

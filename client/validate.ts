@@ -68,7 +68,7 @@ export function checkMessageBody(message: unknown): RoomError | undefined {
 /**
  * The attachment's bytes as a Uint8Array view, without copying: they are read as packets
  * are built, like Node's `stream.write(buffer)`. A defensive copy cost a fresh allocation
- * the size of the attachment (~100 ms for 32 MiB here, mostly page faults) on every send.
+ * the size of the attachment on every send, mostly in page faults (docs/performance.md, "Measurements behind the code").
  */
 export function attachmentBytes(attachment: unknown): Uint8Array | RoomError {
   if (attachment === undefined) return new Uint8Array(0);

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'ABORTED',
   'REQUEST_FAILED',
   'NO_HANDLER',
+  'RTC_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

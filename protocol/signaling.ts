@@ -126,8 +126,11 @@ export interface SignalEnvelope {
   data: SignalData;
 }
 
-/** `disconnected`: its connection to the service dropped; it may still be reachable, and may resume. */
-/** `unresponsive`: its connection went silent (the service's ping timed out), so it may be hung rather than gone. */
+/**
+ * Why the service removed a participant: `disabled` (it turned messaging off), `left` (it closed),
+ * `disconnected` (its connection to the service dropped; it may still be reachable, and may resume),
+ * `unresponsive` (its connection went silent, the service's ping timed out: it may be hung rather than gone).
+ */
 export type RemovalReason = 'disabled' | 'left' | 'disconnected' | 'unresponsive';
 
 /** What a client emits (the last argument is the acknowledgement callback). */

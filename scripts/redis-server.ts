@@ -34,11 +34,16 @@ export function spawnRedis(port?: number): Promise<RedisInstance> {
   return startServer(port, (at) => ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], 'Ready to accept connections');
 }
 
-/** redis-server with `args(port)`; resolves once a line of its output includes `ready`. */
+/**
+ * redis-server with `args(port)`, working in a temporary folder of its own (`--dir`: a replica's
+ * full sync writes an RDB file there, never into the working tree), removed when it exits;
+ * resolves once a line of its output includes `ready`.
+ */
 async function startServer(port: number | undefined, args: (port: number) => string[], ready: string): Promise<RedisInstance> {
   const at = port ?? (await freePort());
-  const child = spawn('redis-server', args(at), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const workDir = mkdtempSync(join(tmpdir(), 'roommesh-redis-'));
+  const child = spawn('redis-server', [...args(at), '--dir', workDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve())).then(() => rmSync(workDir, { recursive: true, force: true }));
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -137,7 +142,7 @@ export async function spawnCluster(masters = 3): Promise<RedisCluster> {
     nodes.push(
       await startServer(
         undefined,
-        (at) => ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${at}.conf`), '--cluster-node-timeout', '2000', '--dir', dir],
+        (at) => ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${at}.conf`), '--cluster-node-timeout', '2000'],
         'Ready to accept connections',
       ),
     );

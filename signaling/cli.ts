@@ -3,8 +3,12 @@
 import { cac } from 'cac';
 import { readFileSync } from 'node:fs';
 import { createToken } from './auth.js';
+import { lanAddresses, lanBanner } from './lan.js';
 import { resolveServeConfig, SERVE_SETTINGS } from './config.js';
 import { createSignalingServer } from './server.js';
+
+/** How often the service checks whether the process that started it is gone. */
+const ORPHAN_CHECK_MS = 250;
 
 const secretFrom = (flag: string | undefined): string | undefined => flag ?? process.env['ROOMMESH_SECRET'];
 
@@ -60,12 +64,14 @@ serve.action(async (flags: Record<string, unknown>) => {
     throw new Error(listenFailure(error, config.host, config.port));
   });
   process.stdout.write(`roommesh signaling service on ${server.url}\n`);
+  if (config.lan) process.stdout.write(lanBanner(server.url, lanAddresses()));
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
       process.exit(1); // a second signal: do not wait
     }
     stopping = true;
+    clearInterval(orphanWatch);
     // Drain: clients are told to move and given drainTimeoutMs; past that (and a margin for Redis), exit regardless.
     setTimeout(() => process.exit(1), config.drainTimeoutMs + 5_000).unref();
     void server.close({ drainMs: signal === 'SIGTERM' ? config.drainTimeoutMs : 0 }).then(
@@ -75,6 +81,15 @@ serve.action(async (flags: Record<string, unknown>) => {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  // `npm start` and `npx roommesh serve` run this under a shell that dies of the SIGTERM meant
+  // for the service without passing it on: an orphaned service drains as if it had been sent it.
+  const parent = process.ppid;
+  const orphanWatch = setInterval(() => {
+    if (process.ppid === parent) return;
+    process.stderr.write('roommesh: the process that started this service exited (npm or npx under a supervisor\'s SIGTERM): draining as on SIGTERM\n');
+    stop('SIGTERM');
+  }, ORPHAN_CHECK_MS);
+  orphanWatch.unref();
 });
 
 cli

@@ -56,6 +56,7 @@ const nodes = z
 export const SERVE_SETTINGS = {
   port: { flag: 'port', env: 'ROOMMESH_PORT', help: 'Port to listen on (0: any free port)', schema: int(0, 65_535, 'a port number (0: any free port)'), default: SERVER_DEFAULTS.port },
   host: { flag: 'host', env: 'ROOMMESH_HOST', help: 'Interface to listen on (0.0.0.0: every interface)', schema: text, default: SERVER_DEFAULTS.host },
+  lan: { flag: 'lan', env: 'ROOMMESH_LAN', help: 'Listen on every interface and print the URL of each LAN address, with a QR code of the first', schema: flag, default: false },
   secret: { flag: 'secret', env: 'ROOMMESH_SECRET', help: 'Require join tokens signed with this secret', schema: text },
   redis: { flag: 'redis', env: 'ROOMMESH_REDIS_URL', help: 'Share rooms with every process on this Redis (redis://host:6379)', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') },
   redisSentinel: { flag: 'redis-sentinel', env: 'ROOMMESH_REDIS_SENTINEL', help: 'Or: the Redis Sentinels to ask for the master (host:port,…), with --redis-master', schema: nodes },
@@ -105,6 +106,8 @@ export function resolveServeConfig(flags: Record<string, unknown>, env: Record<s
     if (parsed.success) config[key] = parsed.data;
     else errors.push(`${fromFlag === undefined ? setting.env : `--${setting.flag}`}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
+  if (config['lan'] === true && (flags['host'] ?? env['ROOMMESH_HOST']) !== undefined) errors.push('choose --lan (every interface) or --host, not both');
+  if (config['lan'] === true) config['host'] = '0.0.0.0';
   if ((config['tlsCert'] === undefined) !== (config['tlsKey'] === undefined)) errors.push('--tls-cert and --tls-key go together');
   if ((config['redisSentinel'] === undefined) !== (config['redisMaster'] === undefined)) errors.push('--redis-sentinel and --redis-master go together');
   if ([config['redis'], config['redisSentinel'], config['redisCluster']].filter((v) => v !== undefined).length > 1) errors.push('choose one of --redis, --redis-sentinel and --redis-cluster');

@@ -90,12 +90,6 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return member;
   };
 
-  /**
-   * Turns messaging on. The rooms are joined before the peers are asked for: of two
-   * participants enabling at once on different processes, each then learns of the other at
-   * least once (from its reply or from the other's announcement). Who offers is the pair's
-   * id order, not the order of events (client/mesh.ts), so learning twice is harmless.
-   */
   /** Every enable makes each lower-id peer build a connection and offer: churn is rationed per participant. */
   const rationEnable = (id: string, refusal: string): void => {
     if (context.enables.take(id, Date.now())) return;
@@ -104,6 +98,12 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     throw new RoomError('RATE_LIMITED', refusal);
   };
 
+  /**
+   * Turns messaging on. The rooms are joined before the peers are asked for: of two
+   * participants enabling at once on different processes, each then learns of the other at
+   * least once (from its reply or from the other's announcement). Who offers is the pair's
+   * id order, not the order of events (client/mesh.ts), so learning twice is harmless.
+   */
   const enableMessaging = async (prepaid = false): Promise<Member[]> => {
     const member = self();
     const wasEnabled = member.messaging;

@@ -112,7 +112,6 @@ export interface SignalingServer {
 }
 
 
-/** How long a cross-process question may wait for every process, and how long /healthz waits for Redis. */
 /** The adapter's own bound on a cross-process question (the directory stops waiting sooner: DEFAULT_PATIENCE). */
 const REDIS_REQUEST_TIMEOUT_MS = 2_000;
 
@@ -121,9 +120,17 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('deadline')), ms)))]).finally(() => clearTimeout(timer));
 }
+/** How long the service waits for Redis at start. */
 const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+/** How long /healthz waits for Redis to answer a ping. */
 const HEALTH_PING_TIMEOUT_MS = 1_000;
 
+/**
+ * Starts the signaling service: HTTP (the demo room page at `/`, `/healthz`, `/metrics`) and
+ * Socket.IO, listening on `host`:`port` (port 0: any free port). It admits participants to
+ * rooms, tracks who has messaging enabled, relays their offers, answers and ICE candidates, and
+ * relays sealed messages for pairs that cannot link directly. Resolves once it listens.
+ */
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const settings = { ...SERVER_DEFAULTS, ...options };
   const logger = options.logger ?? createLogger(options.logLevel);

@@ -57,7 +57,7 @@ export interface ServiceProcess {
 
 /** Runs `roommesh serve --port <port, default 0> …args` from dist/ and resolves with its URL once it listens. */
 export async function startService(args: string[] = [], env: Record<string, string> = {}, port = 0): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['dist/signaling/cli.js', 'serve', '--port', String(port), ...args], {
+  const child = spawn(process.execPath, ['signaling/dist/signaling/cli.js', 'serve', '--port', String(port), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -1,7 +1,9 @@
 /**
- * A TCP proxy on a free loopback port that records every byte the service sends through
- * it: what a passive observer at the service (or on its wire) sees. Closed after the test.
+ * Proxies for tests, each on a free loopback port and closed after the test. recordingProxy: a
+ * TCP proxy that records every byte the service sends through it, what a passive observer at
+ * the service (or on its wire) sees. upgradeRefusingProxy: HTTP only, no WebSocket.
  */
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach } from 'vitest';
 
@@ -42,4 +44,40 @@ export async function recordingProxy(target: string): Promise<RecordingProxy> {
       }),
   );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, fromService: () => Buffer.concat(seen) };
+}
+
+export interface UpgradeRefusingProxy {
+  url: string;
+  /** WebSocket upgrades it refused so far. */
+  refusedUpgrades(): number;
+}
+
+/**
+ * An HTTP proxy that passes plain requests on and refuses every WebSocket upgrade (403), as
+ * some corporate proxies do: only HTTP long-polling gets through it.
+ */
+export async function upgradeRefusingProxy(target: string): Promise<UpgradeRefusingProxy> {
+  const { hostname, port } = new URL(target);
+  let refused = 0;
+  const server = createHttpServer((request, response) => {
+    const upstream = httpRequest({ host: hostname, port: Number(port), path: request.url, method: request.method, headers: request.headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
+    upstream.on('error', () => response.destroy());
+    request.pipe(upstream);
+  });
+  server.on('upgrade', (_request, socket: Socket) => {
+    refused += 1;
+    socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxies.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refusedUpgrades: () => refused };
 }

@@ -1,8 +1,7 @@
 /**
  * A counting semaphore for negotiations. Peer connections gathering ICE at once in one
- * process open sockets roughly quadratically (40 at once exhausted 20,000 file descriptors,
- * BASELINES.md), so every client in a process shares one limiter on how many links it
- * initiates at once.
+ * process open sockets roughly quadratically in @roamhq/wrtc (docs/stacks.md has the figures),
+ * so every client in a process shares one limiter on how many links it initiates at once.
  *
  * Fair to honest peers when others stall: an initiator holds its slot until its link opens,
  * or briefly past its own gathering (peer.ts: waiting long for a peer that may never answer

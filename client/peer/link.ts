@@ -1,6 +1,6 @@
 /**
  * One WebRTC connection to one remote participant: the only module that knows simple-peer.
- * It turns simple-peer's events into four callbacks and hides its traps: public STUN in
+ * It turns simple-peer's events into six callbacks and hides its traps: public STUN in
  * its default config, and the ICE-complete timer it leaves running after destroy (which
  * keeps a Node process alive for up to 5 s). Liveness is the channel's job (heartbeats),
  * not ICE's: ICE takes ~30 s to call a vanished peer `failed`.
@@ -54,7 +54,7 @@ const LOCAL_FAILURES = new Set(['ERR_WEBRTC_SUPPORT', 'ERR_PC_CONSTRUCTOR', 'ERR
 export class PeerLink {
   private readonly peer: SimplePeer.Instance;
   private closed = false;
-  /** Tracked from events: reading the channel's readyState is a native call (~25 µs in @roamhq/wrtc). */
+  /** Tracked from events: reading the channel's readyState is a native call into @roamhq/wrtc's network thread. */
   private opened = false;
   /** The runtime's own WebRTC (a browser's), whose `bufferedamountlow` event can be relied on; @roamhq/wrtc has none. */
   private readonly nativeDrainEvent: boolean;

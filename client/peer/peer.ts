@@ -89,9 +89,10 @@ export function randomSid(): string {
 
 /**
  * An initiator keeps its negotiation slot this long after its own gathering completes, unless
- * its link opens first (on loopback ~15 ms after): honest links keep the limiter's old rule
- * (a slot until the link opens), while a peer that never answers frees its slot soon. Holding
- * to the 2 s cap let 8 stalled sybils keep a newcomer waiting ~4 s; with this, ~0.5 s.
+ * its link opens first (an honest link opens soon after gathering): honest links keep the
+ * limiter's old rule (a slot until the link opens), while a peer that never answers frees its
+ * slot soon. Holding slots to the 2 s cap let a few stalled sybils keep a newcomer waiting
+ * seconds (docs/performance.md, "Measurements behind the code").
  */
 const SLOT_AFTER_GATHERING_MS = 250;
 

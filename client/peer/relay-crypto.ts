@@ -104,8 +104,8 @@ export class RelaySeal {
 
   /**
    * A sealed frame carrying `packet`. The counter is taken when this is called, so calls may
-   * overlap (WebCrypto runs them on a thread pool: ~3.5× the throughput of one at a time
-   * here), but their frames must be sent in the order of the calls.
+   * overlap (WebCrypto runs them on a thread pool, so overlapping calls multiply the
+   * throughput), but their frames must be sent in the order of the calls.
    */
   async seal(packet: Uint8Array): Promise<Uint8Array> {
     if (this.sendKey === undefined) throw new Error('relay stream keys not agreed yet');

@@ -83,12 +83,12 @@ function encodeError(error: ErrorPayload): Uint8Array {
   return encoder.encode(JSON.stringify({ code: error.code, message: error.message.slice(0, MAX_ERROR_MESSAGE_CHARS) }));
 }
 
-/** Body length of a record, without its 5-byte record header. */
 /** How many receipt ids fit in one receipts record within `room` bytes (record header included). */
 export function receiptsThatFit(room: number): number {
   return Math.max(0, Math.floor((room - RECORD_HEADER_BYTES - 1) / 4));
 }
 
+/** Body length of a record, without its 5-byte record header. */
 export function recordBodyLength(record: OutgoingRecord): number {
   switch (record.kind) {
     case 'head':

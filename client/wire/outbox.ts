@@ -59,8 +59,8 @@ function bodySlice(message: Queued, start: number, end: number): Uint8Array[] {
 
 /**
  * A lane's queue: an array read from a moving head, because `Array.prototype.shift()` on
- * tens of thousands of queued messages copies the rest each time (62 % of a sender's CPU
- * in a burst of 50,000 small messages, profiled). Compacted once the read part dominates.
+ * tens of thousands of queued messages copies the rest each time (it dominated a sender's
+ * profile in a burst of small messages: docs/performance.md). Compacted once the read part dominates.
  */
 class Queue {
   private items: Queued[] = [];

@@ -2,8 +2,8 @@
  * Flow control for one data channel. @roamhq/wrtc has no `bufferedamountlow` event and
  * silently drops data once ~16 MiB is buffered, so the pacer polls `bufferedAmount`:
  * it sends while the buffer is under the high mark, then waits until it drains below the
- * low mark. Reading `bufferedAmount` is a call into WebRTC's network thread (25–30 µs idle,
- * far more while it is busy sending), so the pacer reads it only when the last reading
+ * low mark. Reading `bufferedAmount` is a call into WebRTC's network thread (tens of
+ * microseconds, far more while it is busy sending), so the pacer reads it only when the last reading
  * plus what was sent since could have reached the high mark. Pumps are started on a
  * microtask so that everything queued in one tick is coalesced into as few packets as
  * possible. In browsers the pacer waits for the channel's `bufferedamountlow` event instead

@@ -229,10 +229,10 @@ describe('the public surface', () => {
     for (const name of ['_breakLink', '_close', '_signalingLost', '_resumed', '_wantsMessaging', 'mesh', 'context']) {
       expect(name in room.messaging && typeof (room.messaging as unknown as Record<string, unknown>)[name] === 'function', name).toBe(false);
     }
-    const declarations = readdirSync('dist/client', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'));
+    const declarations = readdirSync('client/dist/types/client', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'));
     expect(declarations.length).toBeGreaterThan(10);
-    const text = declarations.map((f) => readFileSync(`dist/client/${f}`, 'utf8')).join('\n');
+    const text = declarations.map((f) => readFileSync(`client/dist/types/client/${f}`, 'utf8')).join('\n');
     expect(text.match(/\b_(breakLink|close|signal\w*|resumed|wantsMessaging|setLink|setOnline|assign|apply)\b/g)).toBeNull();
-    expect(readFileSync('dist/client/index.d.ts', 'utf8')).not.toMatch(/messagingControl/);
+    expect(readFileSync('client/dist/types/client/index.d.ts', 'utf8')).not.toMatch(/messagingControl/);
   });
 });

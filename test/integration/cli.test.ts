@@ -1,15 +1,53 @@
 /**
  * The `roommesh` command as an operator meets it: mistakes get messages that say what to do
  * (an unknown command, a setting that is not a number, a port in use), and `token --help`
- * marks what it requires. Runs the built command (dist/), as `npx roommesh` does.
+ * marks what it requires. Runs the built command (signaling/dist/), as `npx roommesh` does.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lanAddresses } from '../../signaling/lan.js';
 import { captureLogger, joinAll, newRoom, startServer, withTimeout } from '../helpers.js';
 
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill('SIGKILL');
+});
+
+/** Starts a long-running command (a service), and resolves once its output matches `ready`; its output keeps accruing. */
+async function launch(command: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      const read = (chunk: Buffer): void => {
+        output += chunk.toString();
+        if (ready.test(output)) resolve();
+      };
+      child.stdout?.on('data', read);
+      child.stderr?.on('data', read);
+      void exited.then((code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
+    }),
+    30_000,
+    `${command} ${args.join(' ')} ready`,
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Whether a process with this pid still runs. */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 function roommesh(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['dist/signaling/cli.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['signaling/dist/signaling/cli.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -62,4 +100,52 @@ describe('the roommesh command', () => {
       'this service runs without a secret: your token was not checked, and anyone who reaches it may join under any name',
     );
   });
+
+  it('`serve --lan` listens on every interface and prints a URL for each LAN address, with a QR code of the first', async () => {
+    const { child, output } = await launch(process.execPath, ['signaling/dist/signaling/cli.js', 'serve', '--lan', '--port', '0', '--log-level', 'warn'], /Network: .*\n[\s\S]*\n\n/);
+    const port = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(output())?.[1];
+    const addresses = lanAddresses();
+    const printed = [...output().matchAll(/ {2}Network: (\S+)/g)].map((m) => m[1]);
+    if (addresses.length === 0) {
+      expect(output()).toContain('Network: no LAN address found');
+    } else {
+      expect(printed).toEqual(addresses.map((address) => `http://${address}:${port}/`));
+      expect(output()).toMatch(/█▀▀▀▀▀▀▀█/); // a QR code's finder pattern, in block characters
+      expect(output()).toContain(`Scan to open ${printed[0]} on a phone on this network.`);
+      // It really listens there: the page answers on the first LAN address.
+      expect((await fetch(printed[0] ?? '')).status).toBe(200);
+    }
+    child.kill('SIGTERM');
+  });
+
+  it('`--lan` and `--host` together are refused', async () => {
+    const { code, stderr } = await roommesh(['serve', '--lan', '--host', '127.0.0.1']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('choose --lan (every interface) or --host, not both');
+  });
+
+  // The commands docs/deploying.md names: a supervisor's SIGTERM to npm or npx must stop the service, not orphan it.
+  for (const [label, command, args] of [
+    ['npm start', 'npm', ['start', '--', '--port', '0']],
+    ['npx roommesh serve', 'npx', ['roommesh', 'serve', '--port', '0']],
+  ] as const) {
+    it(`SIGTERM to \`${label}\` drains and stops the service`, async () => {
+      const { child, output, exited } = await launch(command, [...args], /"msg":"running open/);
+      const pid = Number(/"pid":(\d+)/.exec(output())?.[1]);
+      const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output())?.[1] ?? '';
+      expect(pid).toBeGreaterThan(0);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      child.kill('SIGTERM');
+      await withTimeout(exited, 10_000, `${label} exits`);
+      await withTimeout(
+        (async () => {
+          while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+        })(),
+        10_000,
+        `the service process (pid ${pid}) exits`,
+      );
+      expect(output()).toMatch(/"msg":"signaling service closed"/);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    });
+  }
 });

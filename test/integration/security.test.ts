@@ -223,7 +223,7 @@ describe('transport and tooling', () => {
     const server = await startServer({ tls: { cert, key: await readFile(join(dir, 'key.pem')) }, secret: SECRET });
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
 
-    const token = (await run(process.execPath, ['dist/signaling/cli.js', 'token', '--room', 'r', '--name', 'alice', '--role', 'host', '--attribute', 'level=3', '--attribute', 'team=blue'], {
+    const token = (await run(process.execPath, ['signaling/dist/signaling/cli.js', 'token', '--room', 'r', '--name', 'alice', '--role', 'host', '--attribute', 'level=3', '--attribute', 'team=blue'], {
       ...process.env,
       ROOMMESH_SECRET: SECRET,
     })).trim();

@@ -1,7 +1,8 @@
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
-import { ask, joinAll, newRoom, rawClient, serviceLog, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
+import { ask, expectCode, joinAll, newRoom, rawClient, serviceLog, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
+import { upgradeRefusingProxy } from '../proxy.js';
 
 describe('signaling service against a badly behaved client', () => {
   it('answers every malformed payload with an error, logs it, and keeps serving the room', async () => {
@@ -106,5 +107,27 @@ describe('the service over HTTP', () => {
     }
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     expect((await fetch(`${url}/../package.json`)).status).toBe(404);
+  });
+});
+
+describe('behind a proxy that refuses WebSocket upgrades', () => {
+  it('longPolling: true joins, links and messages; without it, start() fails with SIGNALING_FAILED', async () => {
+    const { url } = await startServer();
+    const proxy = await upgradeRefusingProxy(url);
+    const stuck = newRoom(proxy.url, 'r', 'stuck', { requestTimeoutMs: 1_500, reconnectDelayMs: 100 });
+    await expectCode(stuck.start(), 'SIGNALING_FAILED');
+    expect(proxy.refusedUpgrades()).toBeGreaterThan(0);
+
+    const alice = newRoom(proxy.url, 'r', 'alice', { longPolling: true });
+    const bob = newRoom(proxy.url, 'r', 'bob', { longPolling: true });
+    await joinAll(alice, bob);
+    const got = waitForEvent(bob.messaging, 'message', 'bob gets the message');
+    await alice.messaging.sendMessage({ to: alice.messaging.getParticipantByName('bob')!, type: 'chat', message: { text: 'through the proxy' } });
+    const [received] = await got;
+    expect(received.message).toEqual({ text: 'through the proxy' });
+    const renamed = waitForEvent(bob.messaging, 'participant_attributes_updated', 'bob sees alice busy');
+    await alice.localParticipant.setAttribute('status', 'busy');
+    const [updated] = await renamed;
+    expect(updated.getAttribute('status')).toBe('busy');
   });
 });

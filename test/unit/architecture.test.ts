@@ -19,8 +19,11 @@ function listed(side: string): string[] {
   return files;
 }
 
+/** The TypeScript sources under `dir`; a package's build output and installed modules are not sources. */
 const sources = (dir: string): string[] =>
-  readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? (['dist', 'node_modules'].includes(e.name) ? [] : sources(join(dir, e.name))) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+  );
 
 const importsOf = (file: string): string[] =>
   [...readFileSync(join(root, file), 'utf8').matchAll(/from '(\.[^']+)\.js'/g)].map((m) => relative(root, normalize(join(root, dirname(file), `${m[1] ?? ''}.ts`))));

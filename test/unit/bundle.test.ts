@@ -3,7 +3,7 @@ import { builtinModules } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
 // Written by `npm run build` (scripts/bundle.mjs), which `npm test` runs first.
-const META = 'dist/browser/meta.json';
+const META = 'client/dist/browser/meta.json';
 
 describe('the browser bundle', () => {
   it('contains no Node-only module and no Node WebRTC', () => {
@@ -23,26 +23,46 @@ describe('the browser bundle', () => {
     const stubs = inputs.filter((path) => path.startsWith('(disabled):'));
     expect(stubs.sort()).toEqual(['(disabled):node_modules/@roamhq/wrtc/lib/browser.js', '(disabled):node_modules/node-datachannel/dist/esm/polyfill/index.mjs']);
     expect(inputs.some((path) => path.includes('engine.io-client/build/esm/'))).toBe(true); // the browser build, not esm-debug/cjs node
-    const output = meta.outputs['dist/browser/roommesh.js'];
+    const output = meta.outputs['client/dist/browser/roommesh.js'];
     expect(output?.imports).toEqual([]);
     for (const stub of stubs) expect(output?.inputs[stub]?.bytesInOutput ?? 0).toBeLessThan(64); // an empty module wrapper, no code
     expect(output?.bytes).toBeLessThan(225 * 1024); // 217 KiB with request/response, progress and abort, the iterator
-    const code = readFileSync('dist/browser/roommesh.js', 'utf8');
+    const code = readFileSync('client/dist/browser/roommesh.js', 'utf8');
     expect(code).not.toMatch(/\brequire\(["'](?:node:)?(?:fs|net|tls|http|https|dgram|child_process|worker_threads)["']\)/);
+  });
+});
+
+describe('the Node bundle', () => {
+  it('carries its dependencies inside: only Node built-ins and the optional stacks stay outside', () => {
+    const meta = JSON.parse(readFileSync('client/dist/node/meta.json', 'utf8')) as { outputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }> };
+    const outside = new Set((meta.outputs['client/dist/node/roommesh.js']?.imports ?? []).map((i) => i.path.replace(/^node:/, '')));
+    const allowed = new Set([...builtinModules, '@roamhq/wrtc', 'node-datachannel/polyfill', 'bufferutil', 'utf-8-validate', 'supports-color']); // the last three: optional, required inside try/catch
+    expect([...outside].filter((path) => !allowed.has(path))).toEqual([]);
+    expect(outside).toContain('@roamhq/wrtc');
+    expect(outside).toContain('node-datachannel/polyfill');
+    const pkg = JSON.parse(readFileSync('client/package.json', 'utf8')) as { dependencies?: object; peerDependenciesMeta: Record<string, { optional: boolean }> };
+    expect(pkg.dependencies).toBeUndefined();
+    expect(pkg.peerDependenciesMeta).toEqual({ '@roamhq/wrtc': { optional: true }, 'node-datachannel': { optional: true } });
+    // Every bundled package's license ships beside the bundles.
+    const licenses = readFileSync('client/dist/THIRD_PARTY_LICENSES.txt', 'utf8');
+    for (const name of ['simple-peer@', 'socket.io-client@', 'engine.io-client@', 'ws@']) expect(licenses).toContain(name);
   });
 });
 
 describe('what the package ships', () => {
   it('source maps that carry their sources, a LICENSE matching package.json, and the files the docs link to', () => {
-    const maps = ['dist/browser/roommesh.js.map', ...['client', 'signaling', 'protocol'].flatMap((dir) => readdirSync(`dist/${dir}`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js.map')).map((f) => `dist/${dir}/${f}`))];
-    expect(maps.length).toBeGreaterThan(30);
+    const built = ['signaling/dist/signaling', 'signaling/dist/protocol'];
+    const maps = ['client/dist/browser/roommesh.js.map', 'client/dist/node/roommesh.js.map', ...built.flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js.map')).map((f) => `${dir}/${f}`))];
+    expect(maps.length).toBeGreaterThan(20);
     for (const map of maps) {
       const { sources, sourcesContent } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
       expect(sourcesContent?.length, map).toBe(sources.length);
       expect(sourcesContent?.every((text) => typeof text === 'string' && text.length > 0), map).toBe(true);
     }
-    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { license: string; files: string[] };
-    expect(readFileSync('LICENSE', 'utf8')).toMatch(new RegExp(`^${pkg.license} License`));
-    for (const shipped of ['LICENSE', 'README.md', 'ARCHITECTURE.md', 'docs', 'demo']) expect(pkg.files).toContain(shipped);
+    for (const [dir, shipped] of [['client', ['LICENSE', 'README.md', 'dist/types', 'dist/node/roommesh.js', 'dist/browser/roommesh.js', 'dist/THIRD_PARTY_LICENSES.txt', 'moved']], ['signaling', ['LICENSE', 'README.md', 'dist/signaling', 'dist/protocol', 'demo']]] as const) {
+      const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { license: string; files: string[] };
+      expect(readFileSync(`${dir}/LICENSE`, 'utf8')).toMatch(new RegExp(`^${pkg.license} License`));
+      for (const file of shipped) expect(pkg.files, dir).toContain(file);
+    }
   });
 });
