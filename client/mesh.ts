@@ -59,6 +59,8 @@ export interface MeshOptions {
   localId: string;
   /** The largest frame the service relays. */
   relayFrameBytes(): number;
+  /** How errors name participant `peerId` (by name, with its id). */
+  describe(peerId: string): string;
 }
 
 /** How long goodbyes may take to drain from the channels' buffers before the links close. */
@@ -113,6 +115,7 @@ export class Mesh {
         signaling: this.options.signaling,
         localId: this.options.localId,
         relayFrameBytes: this.options.relayFrameBytes,
+        describe: () => this.options.describe(peerId),
       },
       {
         open: () => events.open(peerId),

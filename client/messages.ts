@@ -99,6 +99,18 @@ export interface IncomingProgressEvent {
   totalBytes: number;
 }
 
+/**
+ * Why a large incoming message will never complete: `cancelled`, its sender aborted the send;
+ * `sender_left`, its sender left, disabled messaging or was given up before the last byte;
+ * `disabled`, messaging stopped here (disable() or close()).
+ */
+export type IncomingAbortReason = 'cancelled' | 'sender_left' | 'disabled';
+
+/** A large incoming message that will never complete: what arrived is discarded, and no `message` follows. */
+export interface IncomingAbortedEvent extends IncomingProgressEvent {
+  reason: IncomingAbortReason;
+}
+
 export interface RequestOptions<K extends string = string, T = JsonObject> {
   to: RemoteParticipant | string;
   type: K;
@@ -110,17 +122,17 @@ export interface RequestOptions<K extends string = string, T = JsonObject> {
   signal?: AbortSignal | undefined;
 }
 
-/** A reply: what the handler returned, and who returned it. */
-export interface Reply {
-  message: JsonObject;
+/** A reply: what the handler returned, and who returned it. With a replies map, `message` is the map's body for the request's type. */
+export interface Reply<T = JsonObject> {
+  message: T;
   attachment: Uint8Array | undefined;
   from: RemoteParticipant;
 }
 
-/** What a request handler is given. */
-export interface IncomingRequest {
-  type: string;
-  message: JsonObject;
+/** What a request handler is given. With a message map, `message` is the map's body for `type` (as the sender's code declared it). */
+export interface IncomingRequest<K extends string = string, T = JsonObject> {
+  type: K;
+  message: T;
   attachment: Uint8Array | undefined;
   from: RemoteParticipant;
 }
@@ -131,7 +143,23 @@ export interface ReplyOptions<T = JsonObject> {
   attachment?: Uint8Array | ArrayBuffer | ArrayBufferView | undefined;
 }
 
-export type RequestHandler = (request: IncomingRequest) => ReplyOptions<object> | undefined | void | Promise<ReplyOptions<object> | undefined | void>;
+/** What a handler may return without a replies map: a reply, or nothing (an empty reply), at once or as a promise. */
+export type UntypedHandlerResult = ReplyOptions<object> | undefined | void | Promise<ReplyOptions<object> | undefined | void>;
+
+/** A request handler of a room that declares no maps: any request in, any JSON-safe reply (or none) out. */
+export type RequestHandler = (request: IncomingRequest) => UntypedHandlerResult;
+
+/** What a request of type `K` carries: the message map's body, or (untyped) any JSON object. */
+export type RequestBody<M, K extends string> = IsUntyped<M> extends true ? JsonObject : K extends keyof M ? M[K] : never;
+
+/** What a reply to a request of type `K` carries: the replies map's body, or (untyped) any JSON object. */
+export type ReplyBody<R, K extends string> = IsUntyped<R> extends true ? JsonObject : K extends keyof R ? R[K] : never;
+
+/** What a handler for requests of type `K` returns: with a replies map, a reply of the map's body for `K` (required); else as RequestHandler. */
+export type HandlerResult<R, K extends string> = IsUntyped<R> extends true ? UntypedHandlerResult : ReplyOptions<ReplyBody<R, K>> | Promise<ReplyOptions<ReplyBody<R, K>>>;
+
+/** The handler `onRequest(type, handler)` takes in a room with maps `M` (messages and requests) and `R` (replies). */
+export type TypedRequestHandler<M, R, K extends string> = (request: IncomingRequest<K, RequestBody<M, K>>) => HandlerResult<R, K>;
 
 export interface MessagesOptions<K extends string = string> {
   /** Only messages of this type. */

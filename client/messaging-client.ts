@@ -9,6 +9,7 @@ import type { JsonObject } from '../protocol/json.js';
 import { relayPacketBytesFor, type ServiceLimits } from '../protocol/limits.js';
 import type { IceServer, ParticipantInfo } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
+import { IncomingTransfers } from './incoming.js';
 import { Mesh, type LinkCloseReason } from './mesh.js';
 import { messageStream } from './message-stream.js';
 import {
@@ -17,12 +18,16 @@ import {
   type BroadcastOutcome,
   type IncomingMessage,
   type IncomingOf,
+  type IncomingAbortReason,
+  type IncomingAbortedEvent,
   type IncomingProgressEvent,
   type MessageType,
   type MessagesOptions,
   type OutgoingBody,
   type Reply,
+  type ReplyBody,
   type RequestHandler,
+  type TypedRequestHandler,
   type RequestOptions,
   type SendMessageOptions,
   type SendProgress,
@@ -50,8 +55,12 @@ export interface MessagingEvents<M extends object = UntypedMessages> {
   participant_link_changed: (participant: RemoteParticipant) => void;
   /** More of a large incoming message (one spanning packets) arrived. */
   incoming_progress: (progress: IncomingProgressEvent) => void;
-  /** Its sender aborted a large incoming message: what had arrived is discarded, and no `message` follows. */
-  incoming_aborted: (progress: IncomingProgressEvent) => void;
+  /**
+   * A large incoming message will never complete (`reason`: its sender cancelled it, left or was
+   * given up, or messaging stopped here): what had arrived is discarded, and no `message` follows.
+   * Every message that had `incoming_progress` ends with this or with its `message`.
+   */
+  incoming_aborted: (event: IncomingAbortedEvent) => void;
   /** A `sendMessageNowait` failed (with no listener here, the logger is told instead). */
   error: (error: RoomError, context: { call: 'sendMessageNowait'; type: string; to: string }) => void;
   messaging_enabled: () => void;
@@ -94,7 +103,7 @@ export interface MessagingControl {
 const controls = new WeakMap<object, MessagingControl>();
 
 /** The control of a messaging client. Not exported by the package: user code cannot reach it. */
-export function messagingControl<M extends object>(client: MessagingClient<M>): MessagingControl {
+export function messagingControl<M extends object, R extends object>(client: MessagingClient<M, R>): MessagingControl {
   const control = controls.get(client);
   if (control === undefined) throw new Error('not a messaging client');
   return control;
@@ -107,7 +116,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 type Checked = Record<string, unknown> & { signal?: AbortSignal | undefined };
 
-export class MessagingClient<M extends object = UntypedMessages> extends TypedEmitter<MessagingEvents<M>> {
+export class MessagingClient<M extends object = UntypedMessages, R extends object = UntypedMessages> extends TypedEmitter<MessagingEvents<M>> {
   private state: State = 'disabled';
   private mesh: Mesh | undefined;
   private enabling: Promise<void> | undefined;
@@ -118,6 +127,10 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
   private readonly requests: Requests;
   /** While enabled: the service's presence pushes, subscribed to directly. */
   private unsubscribe: Array<() => void> = [];
+  /** Names found ambiguous (and warned about once). */
+  private readonly ambiguousNames = new Set<string>();
+  /** Large incoming messages under way, so that each ends with its message or `incoming_aborted`. */
+  private readonly transfers = new IncomingTransfers();
   /** The ends of open `messages()` iterations. */
   private readonly streamEnds = new Set<() => void>();
 
@@ -126,11 +139,12 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
     super();
     this.violations = new ViolationLog(context.logger);
     this.presence = new Presence(context.tunables.hostileBanMs);
-    this.requests = new Requests({ send: (peerId, header, attachment) => this.deliverTo(peerId, header, attachment, {}), logger: context.logger });
+    this.requests = new Requests({ send: (peerId, header, attachment) => this.deliverTo(peerId, header, attachment, {}), logger: context.logger, describe: (id) => this.presence.describe(id) });
     const { presence } = this;
     presence.on('participant_added', (p) => this.emit('participant_added', p));
     presence.on('participant_removed', (p) => {
-      this.requests.peerGone(p.id, new RoomError('PARTICIPANT_LEFT', `participant ${p.id} left before replying`));
+      this.requests.peerGone(p.id, new RoomError('PARTICIPANT_LEFT', `${this.presence.describe(p.id)} left before replying`));
+      for (const event of this.transfers.senderGone(p.id, 'sender_left')) this.emit('incoming_aborted', event);
       this.emit('participant_removed', p);
     });
     presence.on('participant_attributes_updated', (p) => this.emit('participant_attributes_updated', p));
@@ -179,8 +193,22 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
     return this.presence.get(id);
   }
 
-  /** The first participant whose `name` attribute is `name`. */
+  /**
+   * The participant whose `name` attribute is `name`. Names are not unique (a service without
+   * tokens admits anyone under any name): with several, this returns the one listed first and
+   * logs a warning once per name; getParticipantsByName() returns them all.
+   */
   getParticipantByName(name: string): RemoteParticipant | undefined {
+    const named = this.presence.byName(name);
+    if (named.length > 1 && !this.ambiguousNames.has(name)) {
+      this.ambiguousNames.add(name);
+      this.context.logger.warn({ name, ids: named.map((p) => p.id) }, `${named.length} participants are named "${name}": getParticipantByName() returned the one listed first; getParticipantsByName() returns them all`);
+    }
+    return named[0];
+  }
+
+  /** Every participant whose `name` attribute is `name`, in the order they were listed. */
+  getParticipantsByName(name: string): RemoteParticipant[] {
     return this.presence.byName(name);
   }
 
@@ -293,7 +321,7 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
    * A handler that throws: REQUEST_FAILED with its message; none for the type: NO_HANDLER;
    * no reply within `timeoutMs` (30 s by default): TIMEOUT.
    */
-  async request<K extends MessageType<M>, T extends object = never>(options: RequestOptions<K, OutgoingBody<M, K, T>>): Promise<Reply> {
+  async request<K extends MessageType<M>, T extends object = never>(options: RequestOptions<K, OutgoingBody<M, K, T>>): Promise<Reply<ReplyBody<R, K>>> {
     const checked = this.checkCall(options, 'request', OPTION_KEYS.request);
     const number = this.requests.number();
     const { header, attachment } = this.prepare(checked, { broadcast: false, request: number });
@@ -304,7 +332,7 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
     this.deliverTo(id, header, attachment, { signal: checked.signal }).catch((error: unknown) => {
       this.requests.fail(id, number, error instanceof RoomError ? error : new RoomError('PARTICIPANT_LEFT', String(error), { cause: error }));
     });
-    return reply;
+    return reply as Promise<Reply<ReplyBody<R, K>>>;
   }
 
   /**
@@ -312,11 +340,11 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
    * is the reply, nothing an empty one; a thrown error reaches the caller as REQUEST_FAILED.
    * One handler per type; returns the function that removes it.
    */
-  onRequest(type: MessageType<M>, handler: RequestHandler): () => void {
+  onRequest<K extends MessageType<M>>(type: K, handler: TypedRequestHandler<M, R, K>): () => void {
     const problem = checkType(type);
     if (problem !== undefined) throw new RoomError('INVALID_ARGUMENT', `onRequest: ${problem.message}`);
     if (typeof handler !== 'function') throw new RoomError('INVALID_ARGUMENT', 'onRequest(type, handler): `handler` must be a function');
-    return this.requests.handle(type, handler);
+    return this.requests.handle(type, handler as unknown as RequestHandler); // the map is types only: what arrives is not checked against it
   }
 
   /**
@@ -360,6 +388,7 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
         signaling,
         accepts: (peerId) => !this.presence.isBanned(peerId),
         localId: this.context.localId(),
+        describe: (peerId) => this.presence.describe(peerId),
         relayFrameBytes: () => relayPacketBytesFor(this.context.serviceLimits()?.maxPayloadBytes ?? Number.POSITIVE_INFINITY),
         events: {
           open: (peerId) => this.presence.handleLinkOpened(peerId),
@@ -367,8 +396,8 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
           closed: (peerId, reason, detail) => this.linkClosed(peerId, reason, detail),
           path: (peerId, kind) => this.presence.handlePath(peerId, kind),
           message: (peerId, message) => this.deliver(peerId, message),
-          progress: (peerId, progress) => this.progressed('incoming_progress', peerId, progress),
-          aborted: (peerId, progress) => this.progressed('incoming_aborted', peerId, progress),
+          progress: (peerId, progress) => this.progressed(peerId, progress, undefined),
+          aborted: (peerId, progress) => this.progressed(peerId, progress, 'cancelled'),
           refused: (peerId, error) => this.context.logger.warn({ peerId, ...error }, 'refused a message from a peer'),
           violation: (peerId, reason) => {
             this.droppedFrames++;
@@ -411,10 +440,12 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
     for (const stop of this.unsubscribe.splice(0)) stop();
     await Promise.all([mesh?.closeAll(error), notify()]);
     const removed = this.presence.clear();
+    const unfinished = this.transfers.all('disabled');
     this.violations.clear();
     this.requests.closeAll(error);
     this.state = 'disabled';
     this.endStreams();
+    for (const event of unfinished) this.emit('incoming_aborted', event);
     for (const participant of removed) this.emit('participant_removed', participant);
     if (wasEnabled) this.emit('messaging_disabled');
   }
@@ -434,6 +465,7 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
   private deliver(peerId: string, message: AssembledMessage): void {
     const from = this.presence.get(peerId);
     if (from === undefined) return;
+    this.transfers.finished(peerId, `${message.lane}:${message.id}`);
     if (message.request !== undefined) return this.requests.handleRequest(from, message);
     if (message.replyTo !== undefined) return this.requests.handleReply(from, message);
     this.emit('message', {
@@ -447,11 +479,19 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
     } as IncomingMessage<M>);
   }
 
-  private progressed(event: 'incoming_progress' | 'incoming_aborted', peerId: string, progress: IncomingProgress): void {
+  /** More of a large incoming message arrived; or, with a reason, it will never complete. */
+  private progressed(peerId: string, progress: IncomingProgress, aborted: IncomingAbortReason | undefined): void {
     const from = this.presence.get(peerId);
     if (from === undefined) return;
     const { type, lane, id, receivedBytes, totalBytes } = progress;
-    this.emit(event, { fromParticipantId: peerId, from, type, messageId: `${lane}:${id}`, receivedBytes, totalBytes });
+    const event = { fromParticipantId: peerId, from, type, messageId: `${lane}:${id}`, receivedBytes, totalBytes };
+    if (aborted === undefined) {
+      this.transfers.progress(event);
+      this.emit('incoming_progress', event);
+    } else {
+      this.transfers.finished(peerId, event.messageId);
+      this.emit('incoming_aborted', { ...event, reason: aborted });
+    }
   }
 
   private assertEnabled(): void {
@@ -484,13 +524,13 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
     this.assertEnabled();
     if (this.presence.get(id) !== undefined) return id;
     const why = this.presence.unreachableBecause(id);
-    if (why !== undefined) throw new RoomError('UNREACHABLE', `participant ${id} is in the room but cannot be reached: ${why}`);
-    if (this.presence.byName(id) !== undefined) {
+    if (why !== undefined) throw new RoomError('UNREACHABLE', `${this.presence.describe(id)} is in the room but cannot be reached: ${why}`);
+    if (this.presence.byName(id).length > 0) {
       throw new RoomError('INVALID_MESSAGE', `\`to\` is ${JSON.stringify(id)}, a participant's name, not its id: pass room.messaging.getParticipantByName(${JSON.stringify(id)})`);
     }
     throw new RoomError(
       'PARTICIPANT_NOT_FOUND',
-      `participant ${id} is not in this room's presence list (left, or never joined); \`to\` takes a participant or its id (to find one by name, use getParticipantByName())`,
+      `${this.presence.describe(id)} is not in this room's presence list (left, or never joined); \`to\` takes a participant or its id (to find one by name, use getParticipantByName())`,
     );
   }
 
@@ -498,7 +538,7 @@ export class MessagingClient<M extends object = UntypedMessages> extends TypedEm
   private deliverTo(id: string, header: Uint8Array, attachment: Uint8Array, control: SendControl): Promise<void> {
     const session = this.mesh?.session(id);
     if (session === undefined) {
-      return Promise.reject(this.presence.get(id) === undefined ? new RoomError('PARTICIPANT_NOT_FOUND', `participant ${id} is not in this room's presence list`) : new RoomError('PARTICIPANT_LEFT', `participant ${id} has no open link`));
+      return Promise.reject(this.presence.get(id) === undefined ? new RoomError('PARTICIPANT_NOT_FOUND', `${this.presence.describe(id)} is not in this room's presence list`) : new RoomError('PARTICIPANT_LEFT', `${this.presence.describe(id)} has no open link`));
     }
     return session.send(header, attachment, control);
   }

@@ -104,3 +104,8 @@ export class LocalParticipant extends ParticipantBase {
     this._apply(await this.setter(attributes));
   }
 }
+
+/** How errors and logs name a participant: its name where it has one, with its id beside it (names need not be unique). */
+export function participantLabel(id: string, name: string | undefined): string {
+  return name === undefined ? `participant ${id}` : `participant "${name}" (${id})`;
+}

@@ -11,7 +11,7 @@ import { RoomError } from '../protocol/errors.js';
 import type { ParticipantInfo, RemovalReason } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import type { LinkCloseReason } from './peer/peer.js';
-import { RemoteParticipant, type LinkKind } from './participant.js';
+import { participantLabel, RemoteParticipant, type LinkKind } from './participant.js';
 
 export interface PresenceEvents {
   participant_added: (participant: RemoteParticipant) => void;
@@ -54,9 +54,14 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     return this.present.get(id);
   }
 
-  byName(name: string): RemoteParticipant | undefined {
-    for (const participant of this.present.values()) if (participant.name === name) return participant;
-    return undefined;
+  /** How errors name participant `id`: by name where it has one, with its id (participantLabel). */
+  describe(id: string): string {
+    return participantLabel(id, this.objects.get(id)?.name);
+  }
+
+  /** The listed participants named `name`, in the order they were listed. */
+  byName(name: string): RemoteParticipant[] {
+    return [...this.present.values()].filter((participant) => participant.name === name);
   }
 
   get size(): number {
@@ -95,7 +100,7 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   handleRemoved(id: string, reason: RemovalReason, linked: boolean): void {
     if (!this.known.has(id)) return;
     if ((reason === 'disconnected' || reason === 'unresponsive') && linked) return this.emit('away', id, reason === 'unresponsive');
-    this.remove(id, new RoomError('PARTICIPANT_LEFT', `participant ${id} ${reason === 'disabled' ? 'disabled messaging' : 'left the room'}`));
+    this.remove(id, new RoomError('PARTICIPANT_LEFT', `${this.describe(id)} ${reason === 'disabled' ? 'disabled messaging' : 'left the room'}`));
   }
 
   handleUpdated(info: ParticipantInfo): void {
@@ -145,7 +150,7 @@ export class Presence extends TypedEmitter<PresenceEvents> {
       this.banned.set(id, Date.now() + this.banMs);
       this.emit('hostile', id, detail);
     }
-    this.remove(id, new RoomError('PARTICIPANT_LEFT', `the link to participant ${id} closed (${detail})`));
+    this.remove(id, new RoomError('PARTICIPANT_LEFT', `the link to ${this.describe(id)} closed (${detail})`));
     if (reason === 'timeout' && known) this.unreachable.set(id, detail);
     if (reason === 'hostile') this.unreachable.set(id, `cut off as hostile: ${detail}`);
   }

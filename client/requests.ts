@@ -28,6 +28,8 @@ export interface RequestsContext {
   /** Sends an encoded message to `peerId` (the reply), resolving on its receipt. */
   send(peerId: string, header: Uint8Array, attachment: Uint8Array): Promise<void>;
   logger: Logger;
+  /** How errors name a participant (by name, with its id). */
+  describe(peerId: string): string;
 }
 
 const key = (peerId: string, id: number): string => `${id} ${peerId}`;
@@ -71,7 +73,7 @@ export class Requests {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new RoomError('TIMEOUT', `no reply to request "${type}" from participant ${peerId} within ${timeoutMs} ms`));
+        reject(new RoomError('TIMEOUT', `no reply to request "${type}" from ${this.context.describe(peerId)} within ${timeoutMs} ms`));
       }, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.set(k, {

@@ -91,11 +91,12 @@ function checkServiceUrl(url: string): string | undefined {
 /**
  * A participant's client of one room: `start()` joins it through the signaling service, and
  * `messaging` (after `enable()`) sends and receives. `M`, optional, is the room's message map
- * (type → body), e.g. `RoomClient<{ chat: Chat; file: FileMeta }>`: sends are checked against
- * it and received messages narrow by `type`.
+ * (type → body), e.g. `RoomClient<{ chat: Chat; file: FileMeta }>`: sends and requests are
+ * checked against it, and received messages and requests narrow by `type`. `R`, optional, maps
+ * request types to their replies' bodies, which handlers must return and `request()` resolves with.
  */
-export class RoomClient<M extends object = UntypedMessages> extends TypedEmitter<RoomEvents> {
-  readonly messaging: MessagingClient<M>;
+export class RoomClient<M extends object = UntypedMessages, R extends object = UntypedMessages> extends TypedEmitter<RoomEvents> {
+  readonly messaging: MessagingClient<M, R>;
   private readonly control: MessagingControl;
   readonly localParticipant: LocalParticipant;
   private _state: RoomState = 'new';
@@ -127,7 +128,7 @@ export class RoomClient<M extends object = UntypedMessages> extends TypedEmitter
       if (signaling instanceof RoomError) throw signaling;
       return (await signaling.request('attributes:set', { attributes })).participant;
     });
-    this.messaging = new MessagingClient<M>({
+    this.messaging = new MessagingClient<M, R>({
       signaling: () => this.usableSignaling(),
       iceServers: () => this.options.iceServers ?? this.iceServers,
       serviceLimits: () => this.serviceLimits,
@@ -177,7 +178,12 @@ export class RoomClient<M extends object = UntypedMessages> extends TypedEmitter
     });
     this.signaling = signaling;
     // Presence pushes, signals and relayed frames go to the messaging client and its mesh, which subscribe while enabled.
-    signaling.on('failure', (failure) => this.logger.warn({ ...failure }, 'the signaling service refused a message'));
+    // A signal to a participant that left a moment ago is refused as not found: an ordinary race,
+    // and the peer's own removal follows. Everything else refused is worth a warning.
+    signaling.on('failure', (failure) => {
+      const race = failure.event === 'signal' && failure.code === 'PARTICIPANT_NOT_FOUND';
+      (race ? this.logger.debug : this.logger.warn).call(this.logger, { ...failure }, 'the signaling service refused a message');
+    });
     // Someone joined with our token (one live participant per token): the room is theirs now.
     signaling.on('session:replaced', ({ message }) => {
       if (this._state !== 'started') return;

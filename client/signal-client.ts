@@ -99,7 +99,7 @@ export class SignalClient {
           reject(new RoomError(error.data.code, `the signaling service at ${this.url} refused the connection: ${error.message}`));
         } else {
           const where = this.options.urls.length === 1 ? `at ${this.url}` : `at any of ${this.options.urls.join(', ')}`;
-          reject(new RoomError('SIGNALING_FAILED', `cannot reach the signaling service ${where}: ${whyUnreachable(error)}`, { cause: error }));
+          reject(new RoomError('SIGNALING_FAILED', `cannot reach the signaling service ${where}: ${whyUnreachable(error)}`, { cause: rootCause(error) }));
         }
       };
       const onConnect = (): void => done();
@@ -169,6 +169,18 @@ export class SignalClient {
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }
+}
+
+/**
+ * The error underneath a failed connection: in Node, the socket's own (ECONNREFUSED, ENOTFOUND,
+ * …), not the transport error that wraps it with the whole WebSocket object, which printed as
+ * dozens of lines of internals; elsewhere, the message alone.
+ */
+function rootCause(error: Error): Error {
+  const detail = (error as { description?: { error?: unknown } | Error }).description;
+  if (detail instanceof Error) return detail;
+  if (detail?.error instanceof Error) return detail.error;
+  return new Error(error.message);
 }
 
 /** What a failed connection says, in words: Node's transport errors carry the system's code; browsers say nothing more. */

@@ -5,6 +5,7 @@
  */
 import { RoomError } from '../protocol/errors.js';
 import { MAX_ATTRIBUTE_KEY_CHARS } from '../protocol/limits.js';
+import { nearestName } from '../protocol/suggest.js';
 import { MAX_TYPE_LENGTH } from './wire/codec.js';
 
 /** Where `value` stops being plain JSON (a path and a reason), or undefined if it is. */
@@ -88,25 +89,12 @@ export function checkAttributes(attributes: unknown, what: string): RoomError | 
   return undefined;
 }
 
-/** How many single-character edits turn `a` into `b` (for "did you mean"). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
 /** INVALID_ARGUMENT for the first key of `options` that `call` does not take, naming the nearest one it does. */
 export function checkKeys(options: Record<string, unknown>, allowed: readonly string[], call: string): RoomError | undefined {
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
-    const near = allowed.filter((name) => editDistance(key.toLowerCase(), name.toLowerCase()) <= Math.max(1, Math.floor(name.length / 4)));
-    const hint = near.length > 0 ? ` (did you mean \`${near[0]}\`?)` : '';
+    const near = nearestName(key, allowed);
+    const hint = near !== undefined ? ` (did you mean \`${near}\`?)` : '';
     return new RoomError('INVALID_ARGUMENT', `${call} has no option \`${key}\`${hint}; it takes ${allowed.map((k) => `\`${k}\``).join(', ')}`);
   }
   return undefined;

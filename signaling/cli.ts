@@ -2,6 +2,7 @@
 /** The `roommesh` command: `roommesh serve [--port …]` and `roommesh token …`. */
 import { cac } from 'cac';
 import { readFileSync } from 'node:fs';
+import { nearestName } from '../protocol/suggest.js';
 import { createToken } from './auth.js';
 import { lanAddresses, lanBanner } from './lan.js';
 import { resolveServeConfig, SERVE_SETTINGS } from './config.js';
@@ -9,6 +10,8 @@ import { createSignalingServer } from './server.js';
 
 /** How often the service checks whether the process that started it is gone. */
 const ORPHAN_CHECK_MS = 250;
+/** The shortest secret the command signs tokens with without a warning. */
+const MIN_SECRET_BYTES = 32;
 
 const secretFrom = (flag: string | undefined): string | undefined => flag ?? process.env['ROOMMESH_SECRET'];
 
@@ -17,8 +20,43 @@ function listenFailure(error: unknown, host: string, port: number): string {
   const code = (error as { code?: unknown }).code;
   if (code === 'EADDRINUSE') return `port ${port} on ${host} is already in use (another roommesh, or another program): choose another with --port or ROOMMESH_PORT (0 picks a free one)`;
   if (code === 'EACCES') return `not allowed to listen on port ${port} (ports below 1024 need privileges): choose another with --port or ROOMMESH_PORT`;
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on host ${host}: it is not an address of this machine (--host or ROOMMESH_HOST; 0.0.0.0 for every interface)`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on host ${host}: it is not an address of this machine (--host or ROOMMESH_HOST; 0.0.0.0 for every interface)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot listen on host ${host}: the name does not resolve to an address (--host or ROOMMESH_HOST takes an address or a name of this machine; 0.0.0.0 for every interface)`;
   return (error as Error).message;
+}
+
+/** Why a secret is too weak to sign tokens with, if it is: HS256 wants at least 32 bytes of randomness. */
+function secretWeakness(secret: string | undefined): string | undefined {
+  if (secret === undefined) return undefined;
+  const bytes = Buffer.byteLength(secret);
+  if (bytes >= MIN_SECRET_BYTES) return undefined;
+  return `the secret is ${bytes} byte${bytes === 1 ? '' : 's'} long: anyone who guesses it can mint tokens for any room and name. Use at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 32\``;
+}
+
+/**
+ * The arguments as cac should read them: a negative number after a flag that takes a value is
+ * that flag's value (`--ttl -5`), not a flag of its own, so that the setting's own check can say
+ * what is wrong with it.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    const previous = out.at(-1);
+    if (/^-\d/.test(arg) && previous !== undefined && /^--[a-z][a-z-]*$/.test(previous)) out[out.length - 1] = `${previous}=${arg}`;
+    else out.push(arg);
+  }
+  return out;
+}
+
+/** An unknown flag, with the nearest flag the command takes. */
+function unknownFlag(message: string, command: string | undefined): string {
+  const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // cac reports camelCase
+  const reported = /^Unknown option `(-{1,2}[^`]+)`/.exec(message)?.[1];
+  if (reported === undefined) return message;
+  const flag = kebab(reported);
+  const taken = cli.commands.find((c) => c.name === command)?.options.map((o) => `--${kebab(o.names[0] ?? '')}`) ?? [];
+  const near = nearestName(flag, taken);
+  return `unknown option ${flag}${near === undefined ? '' : ` (did you mean ${near}?)`}; \`roommesh ${command ?? ''} --help\` lists them`.replace('  ', ' ');
 }
 
 const cli = cac('roommesh');
@@ -33,6 +71,8 @@ serve.action(async (flags: Record<string, unknown>) => {
   const resolved = resolveServeConfig(flags, process.env);
   if (!resolved.ok) throw new Error(`bad configuration:\n  ${resolved.errors.join('\n  ')}`);
   const config = resolved.config;
+  const weak = secretWeakness(config.secret);
+  if (weak !== undefined) process.stderr.write(`roommesh: warning: ${weak}\n`);
   const server = await createSignalingServer({
     port: config.port,
     host: config.host,
@@ -107,6 +147,8 @@ cli
     if (secret === undefined || flags.room === undefined || flags.name === undefined) {
       throw new Error('token needs --secret (or ROOMMESH_SECRET), --room and --name');
     }
+    const weak = secretWeakness(secret);
+    if (weak !== undefined) process.stderr.write(`roommesh: warning: ${weak}\n`);
     const ttl = Number(flags.ttl);
     if (!Number.isInteger(ttl) || ttl < 1) throw new Error('--ttl must be a positive number of seconds');
     const shared = flags.shared === undefined ? 1 : Number(flags.shared);
@@ -130,7 +172,7 @@ cli.help();
 cli.version('0.1.0');
 
 try {
-  cli.parse(process.argv, { run: false });
+  cli.parse(joinNegativeValues(process.argv), { run: false });
   if (cli.options['help'] === true || cli.options['version'] === true) {
     // cac printed it already
   } else if (cli.matchedCommand === undefined && cli.args.length > 0) {
@@ -143,6 +185,6 @@ try {
     await cli.runMatchedCommand();
   }
 } catch (error) {
-  process.stderr.write(`roommesh: ${(error as Error).message}\n`);
+  process.stderr.write(`roommesh: ${unknownFlag((error as Error).message, cli.matchedCommandName ?? process.argv[2])}\n`);
   process.exitCode = 1;
 }

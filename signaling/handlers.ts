@@ -60,7 +60,11 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
         const refusal =
           error instanceof RoomError ? error : new RoomError('SIGNALING_FAILED', 'the service failed to handle this request; try again');
         if (!(error instanceof RoomError)) logger.error({ err: error, event, socket: socket.id }, 'handler failed');
-        else logger.warn({ event, code: refusal.code, reason: refusal.message, socket: socket.id, participant: socket.data.participantId }, 'request refused');
+        else {
+          // A signal to a participant that left a moment ago is an ordinary race, not a client's mistake.
+          const race = event === 'signal' && refusal.code === 'PARTICIPANT_NOT_FOUND';
+          (race ? logger.debug : logger.warn).call(logger, { event, code: refusal.code, reason: refusal.message, socket: socket.id, participant: socket.data.participantId }, 'request refused');
+        }
         metrics.refused(event, refusal.code);
         const payloadError: ErrorPayload = { code: refusal.code, message: refusal.message };
         reply = { ok: false, error: payloadError };
@@ -233,10 +237,12 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   socket.on('disconnect', (reason, description) => {
     clearTimeout(deadline);
     // A payload over maxPayloadBytes ends the connection inside Socket.IO, silently: say so here.
-    const fields = { socket: socket.id, participant: socket.data.participantId, reason, detail: String((description as { message?: string } | undefined)?.message ?? '') };
-    if (reason === 'transport error' || reason === 'parse error') {
+    // Anything else (a tab closed, a network gone) is an ordinary end, logged at debug.
+    const detail = String((description as { message?: string } | undefined)?.message ?? '');
+    const fields = { socket: socket.id, participant: socket.data.participantId, reason, detail };
+    if (reason === 'parse error' || /max payload size|too large/i.test(detail)) {
       metrics.limitHit('payload_size');
-      logger.warn(fields, 'connection dropped (e.g. a payload over maxPayloadBytes)');
+      logger.warn(fields, 'connection dropped: a payload over maxPayloadBytes, or one that does not parse');
     } else logger.debug(fields, 'connection closed');
     const member = forget();
     if (member === undefined) return;

@@ -63,6 +63,8 @@ export interface PeerContext {
   localId: string;
   /** The largest frame the service relays (from the payload limit it announced). */
   relayFrameBytes(): number;
+  /** How errors name the remote participant (by name, with its id). */
+  describe(): string;
 }
 
 interface Path {
@@ -402,6 +404,7 @@ export class Peer {
     this.context.logger.info({ peerId: this.id, detail }, 'path to participant lost');
     const plan = afterPathLoss({
       otherPathReady: this.hasReadyPath(),
+      onlyRelayLeft: this.relay?.ready === true && this.direct?.ready !== true,
       away: this.away,
       serviceReachable: this.context.signaling.connected,
       initiator: this.initiator,
@@ -409,7 +412,11 @@ export class Peer {
       relayed: relayed || this.waitingForService || starvedRecently(this.context.tunables.connectTimeoutMs),
     });
     if (relayed) this.lostRelay = true;
-    if (plan.action === 'carry-on') return this.pathChanged();
+    if (plan.action === 'carry-on') {
+      this.pathChanged();
+      if (plan.retryInMs !== undefined) this.retryDirect(plan.retryInMs);
+      return;
+    }
     this.current = undefined;
     if (plan.action === 'give-up') return this.giveUp('failed', `${detail}; no other path while the service cannot reach it`);
     if (plan.action === 'wait-for-service') {
@@ -419,9 +426,13 @@ export class Peer {
     }
     this.armGiveUp();
     this.unlessPresent(detail);
-    if (plan.retryInMs === undefined) return;
+    if (plan.retryInMs !== undefined) this.retryDirect(plan.retryInMs);
+  }
+
+  /** The next direct attempt, in `ms`. */
+  private retryDirect(ms: number): void {
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.offer(), plan.retryInMs);
+    this.retryTimer = setTimeout(() => this.offer(), ms);
   }
 
   /**
@@ -480,7 +491,7 @@ export class Peer {
 
   private giveUp(reason: LinkCloseReason, detail: string): void {
     if (this.state === 'closed') return;
-    this.dispose(new RoomError('PARTICIPANT_LEFT', `the link to participant ${this.id} closed (${detail})`));
+    this.dispose(new RoomError('PARTICIPANT_LEFT', `the link to ${this.context.describe()} closed (${detail})`));
     this.events.closed(reason, detail);
   }
 

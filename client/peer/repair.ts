@@ -32,6 +32,8 @@ export function afterDirectLoss(loss: DirectLoss): { failures: number; startRela
 export interface PathLoss {
   /** Another path (direct or relayed) is still ready. */
   otherPathReady: boolean;
+  /** That other path is the relay alone (no direct link is up). */
+  onlyRelayLeft: boolean;
   /** The service says the participant's connection dropped. */
   away: boolean;
   /** Our own connection to the service is up. */
@@ -43,8 +45,8 @@ export interface PathLoss {
 }
 
 export type PathLossPlan =
-  /** Carry on over the other path. */
-  | { action: 'carry-on' }
+  /** Carry on over the other path; on the relay alone, the initiator tries a direct link again after `retryInMs`. */
+  | { action: 'carry-on'; retryInMs: number | undefined }
   /** No path is left and none can be made: the participant is given up. */
   | { action: 'give-up' }
   /** Wait for a repair (the give-up timer runs); the initiator offers again after `retryInMs`. */
@@ -55,11 +57,17 @@ export type PathLossPlan =
    */
   | { action: 'wait-for-service' };
 
-/** After a path is lost: carry on, give up, or repair (at once after the first failure, then backing off from 1 s, doubling to 30 s). */
+/** The initiator's next direct attempt after `failures` in a row: at once after the first, then backing off from 1 s, doubling to 30 s. */
+const retryAfter = (failures: number): number => (failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 2)));
+
+/**
+ * After a path is lost: carry on, give up, or repair. A pair left on the relay keeps trying
+ * direct links, with backoff, for as long as it is relayed: a failed upgrade is not the last.
+ */
 export function afterPathLoss(loss: PathLoss): PathLossPlan {
-  if (loss.otherPathReady) return { action: 'carry-on' };
+  if (loss.otherPathReady) return { action: 'carry-on', retryInMs: loss.onlyRelayLeft && loss.initiator ? Math.max(1000, retryAfter(loss.failures)) : undefined };
   if (loss.relayed && (loss.away || !loss.serviceReachable)) return { action: 'wait-for-service' };
   if (loss.away || !loss.serviceReachable) return { action: 'give-up' };
   if (!loss.initiator) return { action: 'repair', retryInMs: undefined };
-  return { action: 'repair', retryInMs: loss.failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (loss.failures - 2)) };
+  return { action: 'repair', retryInMs: retryAfter(loss.failures) };
 }

@@ -6,6 +6,7 @@
  * suite, in Node and in Chromium.)
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { RoomClient, type RoomError } from '../../client/index.js';
 import { captureLogger, expectCode, joinAll, newRoom, randomBytes, sha256, startServer, waitForEvent, withTimeout } from '../helpers.js';
@@ -85,11 +86,44 @@ describe('broadcasts with progress and abort', () => {
       onProgress: ({ sentBytes }) => sentBytes > 8 * MiB && controller.abort(),
     });
     expect(aborted.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ABORTED', 'ABORTED']);
-    await Promise.all([bob, carol].map((room) => waitForEvent(room.messaging, 'incoming_aborted', 'the abort to arrive')));
+    const ends = await Promise.all([bob, carol].map((room) => waitForEvent(room.messaging, 'incoming_aborted', 'the abort to arrive')));
+    expect(ends.map(([event]) => event.reason)).toEqual(['cancelled', 'cancelled']);
     expect((await alice.messaging.broadcastMessage({ type: 'after', message: {} })).every((o) => o.ok)).toBe(true); // resolved on receipts
     expect(heard).toEqual(['after', 'after']);
     await expectCode(alice.messaging.broadcastMessage({ type: 't', message: {}, signal: AbortSignal.abort() }), 'ABORTED');
     await expectCode(alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 't', message: {}, signal: AbortSignal.abort() }), 'ABORTED');
+  });
+});
+
+describe('a large incoming message that will never complete', () => {
+  it('ends with incoming_aborted when its sender leaves mid-transfer (sender_left) or messaging stops here (disabled), and nothing is delivered', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    const bob = newRoom(url, 'r', 'bob');
+    const carol = newRoom(url, 'r', 'carol');
+    await joinAll(alice, bob, carol);
+    const delivered: string[] = [];
+    bob.messaging.on('message', (m) => delivered.push(m.type));
+    // The sender leaves once the receiver has seen the transfer begin.
+    const begun = waitForEvent(bob.messaging, 'incoming_progress', 'the transfer under way at bob', { predicate: (e) => e.fromParticipantId === alice.localParticipant.id });
+    const ended = waitForEvent(bob.messaging, 'incoming_aborted', 'the transfer ended at bob');
+    const sending = alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'big', message: {}, attachment: new Uint8Array(48 * MiB) });
+    void sending.catch(() => undefined);
+    const [progress] = await begun;
+    await alice.close();
+    const [end] = await ended;
+    expect(end).toMatchObject({ reason: 'sender_left', fromParticipantId: alice.localParticipant.id, type: 'big', messageId: progress.messageId, totalBytes: progress.totalBytes });
+    expect(delivered).toEqual([]);
+    // The receiver stops: what was under way ends as `disabled`, before the sender is listed as removed.
+    const order: string[] = [];
+    const begunAtCarol = waitForEvent(carol.messaging, 'incoming_progress', 'the transfer under way at carol');
+    const sent = bob.messaging.sendMessage({ to: carol.localParticipant.id, type: 'big', message: {}, attachment: new Uint8Array(48 * MiB) });
+    void sent.catch(() => undefined);
+    await begunAtCarol;
+    carol.messaging.on('incoming_aborted', (e) => order.push(`aborted:${e.reason}`));
+    carol.messaging.on('participant_removed', (p) => order.push(`removed:${p.name ?? ''}`));
+    await carol.messaging.disable();
+    expect(order).toEqual(['aborted:disabled', 'removed:bob']);
   });
 });
 
@@ -188,6 +222,41 @@ describe('errors that say what to do', () => {
     expect((await expectCode(send('carol'), 'PARTICIPANT_NOT_FOUND')).message).toMatch(/getParticipantByName/);
   });
 
+  it('names participants by name, with the id beside it', async () => {
+    const { url } = await startServer();
+    const alice = newRoom(url, 'r', 'alice');
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const bobId = bob.localParticipant.id;
+    bob.messaging.onRequest('slow', () => new Promise(() => undefined));
+    const timedOut = await expectCode(alice.messaging.request({ to: bobId, type: 'slow', message: {}, timeoutMs: 300 }), 'TIMEOUT');
+    expect(timedOut.message).toBe(`no reply to request "slow" from participant "bob" (${bobId}) within 300 ms`);
+    const waiting = expectCode(alice.messaging.request({ to: bobId, type: 'slow', message: {}, timeoutMs: 10_000 }), 'PARTICIPANT_LEFT');
+    await bob.close();
+    const left = await waiting;
+    expect(left.message).toContain(`participant "bob" (${bobId})`);
+    const gone = await expectCode(alice.messaging.sendMessage({ to: bobId, type: 't', message: {} }), 'PARTICIPANT_NOT_FOUND');
+    expect(gone.message).toContain(`participant "bob" (${bobId}) is not in this room's presence list`);
+  });
+
+  it('names are not unique: getParticipantByName returns the one listed first and warns once; getParticipantsByName returns all', async () => {
+    const { url } = await startServer();
+    const logger = captureLogger();
+    const alice = newRoom(url, 'r', 'alice', { logger });
+    const first = newRoom(url, 'r', 'bob');
+    const second = newRoom(url, 'r', 'bob');
+    await joinAll(first, second, alice);
+    const listed = alice.messaging.getParticipants().map((p) => p.id);
+    const bobs = alice.messaging.getParticipantsByName('bob');
+    expect(bobs.map((p) => p.id).sort()).toEqual([first.localParticipant.id, second.localParticipant.id].sort());
+    expect(bobs.map((p) => p.id)).toEqual(listed.filter((id) => bobs.some((p) => p.id === id)));
+    expect(alice.messaging.getParticipantByName('bob')).toBe(bobs[0]);
+    expect(alice.messaging.getParticipantByName('bob')).toBe(bobs[0]);
+    expect(logger.entries.filter((e) => e.message.startsWith('2 participants are named "bob"'))).toHaveLength(1);
+    expect(alice.messaging.getParticipantByName('carol')).toBeUndefined();
+    expect(alice.messaging.getParticipantsByName('carol')).toEqual([]);
+  });
+
   it('refuses unknown option keys with INVALID_ARGUMENT, naming the nearest real one', async () => {
     const { url } = await startServer();
     expect(() => new RoomClient({ url, room: 'r', name: 'n', romm: 'x' } as never)).toThrow(/has no option `romm` \(did you mean `room`\?\)/);
@@ -219,6 +288,9 @@ describe('errors that say what to do', () => {
     const error = await expectCode(newRoom(closed.url, 'r', 'n', { requestTimeoutMs: 2_000 }).start(), 'SIGNALING_FAILED');
     expect(error.message).toContain(closed.url);
     expect(error.message).toMatch(/nothing is listening there/);
+    // The cause is the system's own error, not the WebSocket's internals: printed, the error stays short.
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(inspect(error).split('\n').length).toBeLessThan(25);
   });
 });
 

@@ -85,6 +85,24 @@ describe('the roommesh command', () => {
     }
   });
 
+  it('suggests the flag a typo meant, reads a negative value as a value, and tells a name that does not resolve from a foreign address', async () => {
+    expect((await roommesh(['serve', '--prot', '5'])).stderr).toBe('roommesh: unknown option --prot (did you mean --port?); `roommesh serve --help` lists them\n');
+    expect((await roommesh(['serve', '--redis-pasword', 'x'])).stderr).toContain('(did you mean --redis-password?)');
+    expect((await roommesh(['token', '--secret', 'x'.repeat(32), '--room', 'r', '--name', 'n', '--ttl', '-5'])).stderr).toBe('roommesh: --ttl must be a positive number of seconds\n');
+    expect((await roommesh(['serve', '--port', '0', '--host', 'no-such-host.invalid'])).stderr).toContain('cannot listen on host no-such-host.invalid: the name does not resolve to an address');
+    expect((await roommesh(['serve', '--port', '0', '--host', '198.18.255.254'])).stderr).toContain('cannot listen on host 198.18.255.254: it is not an address of this machine');
+  });
+
+  it('warns about a secret shorter than 32 bytes, for serve and for token', async () => {
+    const token = await roommesh(['token', '--secret', 'x', '--room', 'r', '--name', 'n']);
+    expect(token.code).toBe(0);
+    expect(token.stderr).toBe('roommesh: warning: the secret is 1 byte long: anyone who guesses it can mint tokens for any room and name. Use at least 32 random bytes, e.g. `openssl rand -base64 32`\n');
+    expect((await roommesh(['token', '--secret', 'x'.repeat(32), '--room', 'r', '--name', 'n'])).stderr).toBe('');
+    const { child, output } = await launch(process.execPath, ['signaling/dist/signaling/cli.js', 'serve', '--port', '0', '--secret', 'short', '--log-level', 'warn'], /signaling service on/);
+    expect(output()).toContain('roommesh: warning: the secret is 5 bytes long');
+    child.kill('SIGTERM');
+  });
+
   it('marks what `token` requires', async () => {
     const { stdout } = await roommesh(['token', '--help']);
     expect(stdout).toContain('$ roommesh token --secret <secret> --room <room> --name <name> [options]');

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
-import { ask, expectCode, joinAll, newRoom, rawClient, serviceLog, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
+import { ask, captureLogger, expectCode, joinAll, newRoom, rawClient, serviceLog, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 import { upgradeRefusingProxy } from '../proxy.js';
 
 describe('signaling service against a badly behaved client', () => {
@@ -107,6 +107,33 @@ describe('the service over HTTP', () => {
     }
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     expect((await fetch(`${url}/../package.json`)).status).toBe(404);
+  });
+});
+
+describe('ordinary ends are quiet', () => {
+  it('a closed room, a dropped socket and a signal racing a departure log no warnings on either side', async () => {
+    const { lines, logger } = serviceLog();
+    const { url } = await startServer({ logger });
+    const aliceLog = captureLogger();
+    const alice = newRoom(url, 'r', 'alice', { logger: aliceLog });
+    const bob = newRoom(url, 'r', 'bob');
+    await joinAll(alice, bob);
+    const raw = await rawClient(url);
+    await ask(raw, 'join', { v: PROTOCOL_VERSION, room: 'r', name: 'tab' });
+    raw.io.engine.close(); // the transport ends without a goodbye, as when a tab is closed
+    const bobId = bob.localParticipant.id;
+    const removed = waitForEvent(alice.messaging, 'participant_removed', 'bob removed at alice');
+    await bob.close();
+    await removed;
+    // A signal to the participant that just left (candidates still trickling): the service refuses
+    // it as not found, which the client takes as the ordinary race it is.
+    const signaling = (alice as unknown as { signaling: { signal(request: { to: string; sid: string; data: unknown }): void; on(event: 'failure', listener: () => void): () => void } }).signaling;
+    const refused = new Promise<void>((resolve) => signaling.on('failure', () => resolve()));
+    signaling.signal({ to: bobId, sid: 's', data: { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 198.18.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 } } });
+    await withTimeout(refused, 5000, 'the refusal of a signal to a departed participant');
+    expect(aliceLog.entries.filter((e) => e.message === 'the signaling service refused a message').map((e) => e.level)).toEqual(['debug']);
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual(['running open: no secret, so anyone who reaches this service may join any room under any name']);
+    expect(aliceLog.entries.filter((e) => e.level === 'warn')).toEqual([]);
   });
 });
 

@@ -95,3 +95,35 @@ export async function typedRoom(room: RoomClient<Messages>, to: string): Promise
   const any: IncomingMessage<Messages> = { type: 'file', message: { name: 'n', size: 1 } } as IncomingMessage<Messages>;
   void any;
 }
+
+type Requests = { chat: Chat; sum: { x: number; y: number } };
+type Replies = { sum: { sum: number } };
+
+export async function typedRequests(room: RoomClient<Requests, Replies>, untyped: RoomClient, to: string): Promise<void> {
+  // The handler's request and its reply are typed by the maps: no casts.
+  room.messaging.onRequest('sum', ({ message }) => ({ message: { sum: message.x + message.y } }));
+  room.messaging.onRequest('sum', async ({ message, from }) => ({ message: { sum: message.x * message.y + from.id.length } }));
+  const reply = await room.messaging.request({ to, type: 'sum', message: { x: 2, y: 3 } });
+  const sum: number = reply.message.sum;
+  void sum;
+
+  // @ts-expect-error a reply of another shape
+  room.messaging.onRequest('sum', () => ({ message: { total: 5 } }));
+  // @ts-expect-error with a replies map, a reply is required
+  room.messaging.onRequest('sum', () => undefined);
+  // @ts-expect-error the request's body is typed: it has no z
+  room.messaging.onRequest('sum', ({ message }) => ({ message: { sum: message.z } }));
+  // @ts-expect-error a request body of the wrong shape
+  await room.messaging.request({ to, type: 'sum', message: { x: 2 } });
+  // @ts-expect-error a request type the map does not declare
+  room.messaging.onRequest('photo', () => ({ message: { sum: 1 } }));
+  // @ts-expect-error the reply's body is typed: it has no total
+  void reply.message.total;
+
+  // Without maps: any JSON object in and out, and a handler may reply with nothing.
+  untyped.messaging.onRequest('anything', ({ message }) => ({ message: { echoed: message } }));
+  untyped.messaging.onRequest('quiet', () => undefined);
+  const untypedReply = await untyped.messaging.request({ to, type: 'anything', message: { a: 1 } });
+  const body: JsonObject = untypedReply.message;
+  void body;
+}

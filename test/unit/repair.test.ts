@@ -10,8 +10,13 @@ describe('repair rules', () => {
   });
 
   it('carries on over another path, gives up when the service cannot help, and repairs with backoff otherwise', () => {
-    const lost = { otherPathReady: false, away: false, serviceReachable: true, initiator: true, failures: 1, relayed: false };
-    expect(afterPathLoss({ ...lost, otherPathReady: true })).toEqual({ action: 'carry-on' });
+    const lost = { otherPathReady: false, onlyRelayLeft: false, away: false, serviceReachable: true, initiator: true, failures: 1, relayed: false };
+    expect(afterPathLoss({ ...lost, otherPathReady: true })).toEqual({ action: 'carry-on', retryInMs: undefined });
+    // Left on the relay alone, the initiator keeps trying direct links, backing off (at least 1 s); the responder waits for offers.
+    expect([2, 3, 4, 8, 20].map((failures) => afterPathLoss({ ...lost, otherPathReady: true, onlyRelayLeft: true, failures }))).toEqual(
+      [1000, 2000, 4000, 30_000, 30_000].map((retryInMs) => ({ action: 'carry-on', retryInMs })),
+    );
+    expect(afterPathLoss({ ...lost, otherPathReady: true, onlyRelayLeft: true, initiator: false })).toEqual({ action: 'carry-on', retryInMs: undefined });
     expect(afterPathLoss({ ...lost, away: true })).toEqual({ action: 'give-up' });
     expect(afterPathLoss({ ...lost, serviceReachable: false })).toEqual({ action: 'give-up' });
     // A relayed pair has no path but the service: it waits for the service instead, on either side.
