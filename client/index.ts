@@ -1,8 +1,13 @@
-/** `roommesh`: the client, for Node and browsers. */
+/**
+ * `roommesh`: the client, for Node and browsers. Start with {@link RoomClient}: `start()` joins a
+ * room, and its `messaging` ({@link MessagingClient}) sends, receives and lists who is there.
+ * Every failure is a {@link RoomError} with a `code` from {@link ErrorCode}.
+ * @module roommesh
+ */
 export { RoomClient } from './room-client.js';
 export type { RoomEvents, RoomState } from './room-client.js';
 export { MessagingClient } from './messaging-client.js';
-export type { MessagingEvents } from './messaging-client.js';
+export type { MessagingEvents } from './messaging-context.js';
 export type {
   BroadcastMessageOptions,
   BroadcastOutcome,

@@ -6,9 +6,9 @@
  */
 import { RoomError, type ErrorCode } from '../protocol/errors.js';
 import type { JsonObject } from '../protocol/json.js';
-import { relayPacketBytesFor, type ServiceLimits } from '../protocol/limits.js';
-import type { IceServer, ParticipantInfo } from '../protocol/signaling.js';
+import { relayPacketBytesFor } from '../protocol/limits.js';
 import { TypedEmitter } from './emitter.js';
+import { registerControl, type MessagingContext, type MessagingEvents } from './messaging-context.js';
 import { IncomingTransfers } from './incoming.js';
 import { Mesh, type LinkCloseReason } from './mesh.js';
 import { messageStream } from './message-stream.js';
@@ -19,8 +19,6 @@ import {
   type IncomingMessage,
   type IncomingOf,
   type IncomingAbortReason,
-  type IncomingAbortedEvent,
-  type IncomingProgressEvent,
   type MessageType,
   type MessagesOptions,
   type OutgoingBody,
@@ -34,80 +32,17 @@ import {
   type UntypedMessages,
 } from './messages.js';
 import { Presence } from './presence.js';
-import type { Logger, RtcImplementation, RtcStackName, Tunables } from './options.js';
 import { LocalParticipant, RemoteParticipant } from './participant.js';
 import { Requests } from './requests.js';
 import { resolveRtc } from './rtc.js';
 import type { SendControl } from './peer/session.js';
-import type { SignalClient } from './signal-client.js';
 import { attachmentBytes, checkControls, checkKeys, checkMessageBody, checkType, describeValue, isPlainObject } from './validate.js';
 import { ViolationLog } from './violation-log.js';
 import { encodeHeader, type MessageHeader } from './wire/codec.js';
 import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
 
 
-export interface MessagingEvents<M extends object = UntypedMessages> {
-  message: (message: IncomingMessage<M>) => void;
-  participant_added: (participant: RemoteParticipant) => void;
-  participant_removed: (participant: RemoteParticipant) => void;
-  participant_attributes_updated: (participant: RemoteParticipant) => void;
-  /** A listed participant's messages now go another way: `participant.link` is `'direct'` or `'relayed'`. */
-  participant_link_changed: (participant: RemoteParticipant) => void;
-  /** More of a large incoming message (one spanning packets) arrived. */
-  incoming_progress: (progress: IncomingProgressEvent) => void;
-  /**
-   * A large incoming message will never complete (`reason`: its sender cancelled it, left or was
-   * given up, or messaging stopped here): what had arrived is discarded, and no `message` follows.
-   * Every message that had `incoming_progress` ends with this or with its `message`.
-   */
-  incoming_aborted: (event: IncomingAbortedEvent) => void;
-  /** A `sendMessageNowait` failed (with no listener here, the logger is told instead). */
-  error: (error: RoomError, context: { call: 'sendMessageNowait'; type: string; to: string }) => void;
-  messaging_enabled: () => void;
-  messaging_disabled: () => void;
-}
-
-/** What the RoomClient lends its messaging client. */
-export interface MessagingContext {
-  /** The signaling client, or an error saying why there is none to use. */
-  signaling(): SignalClient | RoomError;
-  iceServers(): IceServer[];
-  /** The limits the service announced at join (undefined before, or from a service too old to say). */
-  serviceLimits(): ServiceLimits | undefined;
-  rtc: RtcImplementation | RtcStackName | undefined;
-  rtcConfig: Record<string, unknown>;
-  /** Whether the service may carry a pair's messages when no direct link opens. */
-  relay: boolean;
-  tunables: Tunables;
-  logger: Logger;
-  /** The local participant's id (set once the room has started). */
-  localId(): string;
-}
-
 type State = 'disabled' | 'enabling' | 'enabled' | 'disabling';
-
-/** How the RoomClient (and the tests) drive a messaging client: kept off its public surface. */
-export interface MessagingControl {
-  /** The room closes. */
-  close(error: RoomError): Promise<void>;
-  /** Whether messaging should be enabled again when the room resumes. */
-  readonly wantsMessaging: boolean;
-  /** Our connection to the service dropped. */
-  signalingLost(): void;
-  /** The room rejoined after a reconnection; `participants` are those the service lists now. */
-  resumed(participants: ParticipantInfo[]): void;
-  /** Test hook: breaks the direct link to `id` as a network failure would; false if there is none. */
-  breakLink(id: string): boolean;
-}
-
-const controls = new WeakMap<object, MessagingControl>();
-
-/** The control of a messaging client. Not exported by the package: user code cannot reach it. */
-export function messagingControl<M extends object, R extends object>(client: MessagingClient<M, R>): MessagingControl {
-  const control = controls.get(client);
-  if (control === undefined) throw new Error('not a messaging client');
-  return control;
-}
 
 /** Codes meaning the recipient is not there: what `ignoreOffline` turns into success. */
 const OFFLINE: ReadonlySet<ErrorCode> = new Set(['PARTICIPANT_NOT_FOUND', 'PARTICIPANT_LEFT']);
@@ -158,7 +93,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
       context.logger.warn({ peerId: id, detail, banMs: context.tunables.hostileBanMs }, 'participant cut off as hostile');
     });
     const wanted = (): boolean => this.state === 'enabled' || this.state === 'enabling';
-    controls.set(this, {
+    registerControl(this, {
       close: async (error) => {
         if (this.state !== 'disabled' && this.state !== 'disabling') await this.shutdown(error, false);
         this.endStreams();

@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'RTC_UNAVAILABLE',
 ] as const;
 
+/** A stable code naming what failed: one of ERROR_CODES (the README's error table says when each is used). */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export function isErrorCode(value: unknown): value is ErrorCode {
@@ -34,7 +35,9 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 /** The error every roommesh API rejects with. `code` is stable; `message` says what to do. */
 export class RoomError extends Error {
+  /** Always `'RoomError'`. */
   override readonly name = 'RoomError';
+  /** What failed, as a stable code to branch on (the message is for people and may change). */
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {

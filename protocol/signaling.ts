@@ -59,9 +59,13 @@ export interface SignalRequest {
   data: SignalData;
 }
 
+/** A STUN or TURN server, as RTCPeerConnection takes it. */
 export interface IceServer {
+  /** `stun:host:port`, `turn:host:port?transport=udp|tcp`, `turns:host:port`, or several. */
   urls: string | string[];
+  /** TURN only: the user name. */
   username?: string;
+  /** TURN only: the password. */
   credential?: string;
 }
 

@@ -1,4 +1,8 @@
-/** `roommesh/signaling`: the signaling service, for Node. */
+/**
+ * `roommesh-server`: the signaling service, for Node. {@link createSignalingServer} runs it;
+ * {@link createToken} signs join tokens for a service started with a secret.
+ * @module roommesh-server
+ */
 export { createSignalingServer, SERVER_DEFAULTS } from './server.js';
 export type { CloseOptions, SignalingServer, SignalingServerOptions } from './server.js';
 export { createToken, verifyToken } from './auth.js';

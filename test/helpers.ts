@@ -9,7 +9,7 @@ import { pino, type Logger as PinoLogger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach } from 'vitest';
 import { RoomClient, type Logger, type MessagingClient, type MessagingEvents, type RoomClientOptions, type RoomEvents, type RtcStackName } from '../client/index.js';
-import { messagingControl } from '../client/messaging-client.js';
+import { messagingControl } from '../client/messaging-context.js';
 import { RTC_STACK_NAMES } from '../client/options.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../signaling/index.js';
 import { attachmentBytes } from './shared/driver.js';

@@ -12,6 +12,8 @@ const PING = 'roommesh-demo:ping';
 
 let room;
 let pinger;
+/** Set while the service is lost (open links keep working): the header says so until it is back. */
+let serviceLost = false;
 /** id → the last round trip to that participant, in ms. */
 const rtts = new Map();
 /** The `mesh` attribute as last published. */
@@ -84,6 +86,18 @@ function addLine({ who, text, data, file, mine = false, system = false, broadcas
   };
 }
 
+/**
+ * How the page names a participant: its name, with a short id beside names that more than one
+ * participant has (names are not unique), or its short id when it has no name.
+ */
+function nameOf(p) {
+  const name = p.name ?? '';
+  if (!name) return p.id.slice(0, 6);
+  const others = room?.messaging.getParticipantsByName(name) ?? [];
+  const clash = others.length > 1 || (others.length === 1 && room?.localParticipant.name === name);
+  return clash ? `${name} · ${p.id.slice(0, 4)}` : name;
+}
+
 function renderParticipants() {
   const participants = room.messaging.getParticipants();
   $('participants').replaceChildren(
@@ -91,7 +105,9 @@ function renderParticipants() {
       const item = document.createElement('li');
       item.dataset.id = p.id;
       const name = document.createElement('span');
-      name.textContent = p.name ?? p.id;
+      name.className = 'name';
+      name.textContent = nameOf(p);
+      name.title = p.name ?? p.id;
       const link = document.createElement('span');
       link.className = `link ${p.link}`;
       const rtt = rtts.get(p.id);
@@ -104,10 +120,13 @@ function renderParticipants() {
   $('nobody').hidden = participants.length > 0;
   const select = $('to');
   const chosen = select.value;
-  select.replaceChildren(new Option('Everyone (broadcast)', ''), ...participants.map((p) => new Option(p.name ?? p.id, p.id)));
+  select.replaceChildren(new Option('Everyone (broadcast)', ''), ...participants.map((p) => new Option(nameOf(p), p.id)));
   select.value = participants.some((p) => p.id === chosen) ? chosen : '';
   const direct = participants.filter((p) => p.link === 'direct').length;
-  setStatus(`Joined · ${participants.length} other${participants.length === 1 ? '' : 's'} · ${direct} direct, ${participants.length - direct} relayed`, 'ok');
+  const others = `${participants.length} other${participants.length === 1 ? '' : 's'} · ${direct} direct, ${participants.length - direct} relayed`;
+  // While the service is lost the header keeps saying so, however often the list is redrawn.
+  if (serviceLost) setStatus(`Lost the service: open links keep working · ${others}`, 'warn');
+  else setStatus(`Joined · ${others}`, 'ok');
   drawMesh($('mesh'), { id: room.localParticipant.id, name: room.localParticipant.name }, participants, rtts);
 }
 
@@ -159,24 +178,24 @@ async function join(event) {
   }
   const { messaging } = room;
   messaging.on('participant_added', (p) => {
-    addLine({ system: true, text: `${p.name} joined` });
+    addLine({ system: true, text: `${nameOf(p)} joined` });
     renderParticipants();
   });
   messaging.on('participant_removed', (p) => {
     rtts.delete(p.id);
-    if (room.state !== 'closed') addLine({ system: true, text: `${p.name} left` });
+    if (room.state !== 'closed') addLine({ system: true, text: `${nameOf(p)} left` });
     renderParticipants();
   });
   messaging.on('participant_attributes_updated', renderParticipants);
   messaging.on('participant_link_changed', (p) => {
-    addLine({ system: true, text: p.link === 'relayed' ? `${p.name} is now relayed through the service` : `${p.name} is peer to peer again` });
+    addLine({ system: true, text: p.link === 'relayed' ? `${nameOf(p)} is now relayed through the service` : `${nameOf(p)} is peer to peer again` });
     renderParticipants();
   });
   messaging.onRequest(PING, () => ({ message: {} }));
   messaging.on('incoming_progress', ({ from, messageId, receivedBytes, totalBytes }) => {
     let line = incoming.get(messageId);
     if (line === undefined) {
-      line = addLine({ who: from.name ?? from.id, text: 'sending a file…' });
+      line = addLine({ who: nameOf(from), text: 'sending a file…' });
       line.bar = document.createElement('progress');
       line.item.append(line.bar);
       incoming.set(messageId, line);
@@ -185,11 +204,12 @@ async function join(event) {
     line.bar.value = receivedBytes;
     line.status(`${Math.floor((100 * receivedBytes) / totalBytes)}% of ${formatSize(totalBytes)}`);
   });
-  messaging.on('incoming_aborted', ({ messageId }) => {
+  const ended = { cancelled: 'cancelled by the sender', sender_left: 'the sender left before it arrived', disabled: 'not received: you left' };
+  messaging.on('incoming_aborted', ({ messageId, reason }) => {
     const line = incoming.get(messageId);
     incoming.delete(messageId);
     line?.bar.remove();
-    line?.status('cancelled by the sender');
+    line?.status(ended[reason] ?? 'not received');
   });
   messaging.on('message', (m) => {
     // A file whose progress was shown: its line gives way to the message itself.
@@ -197,10 +217,16 @@ async function join(event) {
     incoming.delete(m.messageId);
     const file = m.attachment ? fileOf(m) : undefined;
     const { text, data } = describe(m.type, m.message, m.attachment !== undefined);
-    addLine({ who: m.from.name ?? m.fromParticipantId, text, data, file, broadcast: m.broadcast });
+    addLine({ who: nameOf(m.from), text, data, file, broadcast: m.broadcast });
   });
-  room.on('disconnected', () => setStatus('Lost the service: open links keep working', 'warn'));
-  room.on('reconnected', renderParticipants);
+  room.on('disconnected', () => {
+    serviceLost = true;
+    renderParticipants();
+  });
+  room.on('reconnected', () => {
+    serviceLost = false;
+    renderParticipants();
+  });
   try {
     await room.start();
     await messaging.enable();
@@ -236,7 +262,8 @@ async function send(event) {
     attachment = new Uint8Array(await file.arrayBuffer());
   }
   const to = $('to').value;
-  const recipient = to ? room.messaging.getParticipant(to)?.name ?? to : 'everyone';
+  const chosen = to ? room.messaging.getParticipant(to) : undefined;
+  const recipient = to ? (chosen ? nameOf(chosen) : to) : 'everyone';
   // The line appears at once; its status follows the end-to-end receipts (and, for files, the progress).
   const line = addLine({ who: `You → ${recipient}`, text, file: file ? { name: file.name, size: file.size } : undefined, mine: true });
   line.status('sending…');
@@ -262,7 +289,7 @@ async function send(event) {
     } else {
       const outcomes = await room.messaging.broadcastMessage(payload);
       const failed = outcomes.filter((o) => !o.ok);
-      line.status(failed.length === 0 ? `delivered to ${outcomes.length}` : `not delivered to ${failed.map((o) => o.participant.name).join(', ')}`);
+      line.status(failed.length === 0 ? `delivered to ${outcomes.length}` : `not delivered to ${failed.map((o) => nameOf(o.participant)).join(', ')}`);
     }
   } catch (error) {
     line.status(error.code === 'ABORTED' ? 'cancelled' : 'not delivered');
@@ -274,6 +301,7 @@ async function send(event) {
 
 async function leave() {
   clearInterval(pinger);
+  serviceLost = false;
   await room?.close();
   rtts.clear();
   incoming.clear();

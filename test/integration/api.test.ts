@@ -306,5 +306,8 @@ describe('the public surface', () => {
     const text = declarations.map((f) => readFileSync(`client/dist/types/client/${f}`, 'utf8')).join('\n');
     expect(text.match(/\b_(breakLink|close|signal\w*|resumed|wantsMessaging|setLink|setOnline|assign|apply)\b/g)).toBeNull();
     expect(readFileSync('client/dist/types/client/index.d.ts', 'utf8')).not.toMatch(/messagingControl/);
+    // The entry points' main symbols carry their descriptions into the shipped .d.ts (editors show them).
+    expect(readFileSync('client/dist/types/client/room-client.d.ts', 'utf8')).toMatch(/\/\*\*\n \* A participant's client of one room[\s\S]*?\*\/\nexport declare class RoomClient/);
+    expect(readFileSync('signaling/dist/signaling/server.d.ts', 'utf8')).toMatch(/\/\*\*\n \* Starts the signaling service[\s\S]*?\*\/\nexport declare function createSignalingServer/);
   });
 });

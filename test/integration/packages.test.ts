@@ -5,13 +5,13 @@
  * service package runs `roommesh serve` with the demo page and the bundle; the packed types
  * compile under strict settings.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../helpers.js';
+import { startServer, withTimeout } from '../helpers.js';
 
 const run = promisify(execFile);
 const npm = (args: string[], cwd: string) => run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd, timeout: 120_000 });
@@ -89,6 +89,30 @@ describe('the packed packages, installed into empty projects', () => {
     expect(JSON.parse(stdout)).toEqual({ page: 200, bundle: 200, type: 'text/javascript; charset=utf-8', token: 3, moved: true });
     const help = await run(join(service, 'node_modules/.bin/roommesh'), ['--help'], { timeout: 10_000 });
     expect(help.stdout).toContain('serve');
+  });
+
+  it('the systemd unit in deploy/ starts the installed service with its ExecStart, and stops it cleanly on SIGTERM', async () => {
+    const opt = await project('opt-roommesh', 'roommesh-server-0.1.0.tgz', 'roommesh-0.1.0.tgz');
+    const unit = readFileSync('deploy/roommesh.service', 'utf8');
+    const execStart = /^ExecStart=(.+)$/m.exec(unit)?.[1] ?? '';
+    const [command, ...args] = execStart.replaceAll('/opt/roommesh', opt).split(' ');
+    expect(command).toBe('/usr/bin/node');
+    const environment = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+    expect(environment).toEqual({ ROOMMESH_HOST: '0.0.0.0', ROOMMESH_PORT: '8787' });
+    // As systemd would run it, but on loopback and a free port (nothing may leave the machine, no fixed ports).
+    const child = spawn(process.execPath, args, { cwd: opt, env: { ...process.env, ...environment, ROOMMESH_HOST: '127.0.0.1', ROOMMESH_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const url = await withTimeout(
+      new Promise<string>((resolve) => child.stdout.on('data', (chunk: Buffer) => {
+        const found = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString())?.[1];
+        if (found !== undefined) resolve(found);
+      })),
+      15_000,
+      'the unit\'s service to listen',
+    );
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM'); // systemd's KillSignal
+    expect(await withTimeout(exited, 15_000, 'the service to exit on SIGTERM')).toBe(0);
   });
 
   it('the packed types compile under strict, noUncheckedIndexedAccess and exactOptionalPropertyTypes', async () => {
