@@ -38,7 +38,7 @@ export type {
   UntypedMessages,
 } from './messages.js';
 export { LocalParticipant, RemoteParticipant } from './participant.js';
-export type { LinkKind } from './participant.js';
+export type { CandidateType, LinkKind, ParticipantPath, Route } from './participant.js';
 export { DEFAULTS } from './options.js';
 export type { Logger, RoomClientOptions, RtcImplementation, RtcStackName, Tunables } from './options.js';
 export { ERROR_CODES, RoomError } from '../protocol/errors.js';

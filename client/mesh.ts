@@ -12,7 +12,7 @@ import type { ErrorPayload, RoomError } from '../protocol/errors.js';
 import type { RelayEnvelope, SignalEnvelope } from '../protocol/signaling.js';
 import { negotiationLimiter } from './peer/limiter.js';
 import type { Logger, RtcImplementation, Tunables } from './options.js';
-import type { LinkKind } from './participant.js';
+import type { LinkKind, Route } from './participant.js';
 import { Peer, type LinkCloseReason, type PeerSignaling } from './peer/peer.js';
 import type { PeerSession } from './peer/session.js';
 import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
@@ -28,6 +28,7 @@ export interface MeshEvents {
   closed(peerId: string, reason: LinkCloseReason, detail: string): void;
   /** Messages to `peerId` now go `kind`. */
   path(peerId: string, kind: LinkKind): void;
+  route(peerId: string, route: Route): void;
   message(peerId: string, message: AssembledMessage): void;
   /** More of a large message from `peerId` arrived. */
   progress(peerId: string, progress: IncomingProgress): void;
@@ -126,6 +127,7 @@ export class Mesh {
           events.closed(peerId, reason, detail);
         },
         path: (kind) => events.path(peerId, kind),
+        route: (route) => events.route(peerId, route),
         message: (message) => events.message(peerId, message),
         progress: (progress) => events.progress(peerId, progress),
         aborted: (progress) => events.aborted(peerId, progress),

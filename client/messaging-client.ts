@@ -330,6 +330,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
           confirmed: (peerId) => this.presence.handleConfirmed(peerId),
           closed: (peerId, reason, detail) => this.linkClosed(peerId, reason, detail),
           path: (peerId, kind) => this.presence.handlePath(peerId, kind),
+          route: (peerId, route) => this.presence.handleRoute(peerId, route),
           message: (peerId, message) => this.deliver(peerId, message),
           progress: (peerId, progress) => this.progressed(peerId, progress, undefined),
           aborted: (peerId, progress) => this.progressed(peerId, progress, 'cancelled'),

@@ -9,6 +9,30 @@ import { checkAttributes } from './validate.js';
 
 export type LinkKind = 'direct' | 'relayed';
 
+/** An ICE candidate's type: the host's own address, one a STUN server saw (`srflx`), one learnt from the peer's checks (`prflx`), or a TURN server's (`relay`). */
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+
+/** What the WebRTC stack says of a direct link's selected candidate pair. */
+export interface Route {
+  /** This side's candidate type: `relay` means this side sends through a TURN server. */
+  local?: CandidateType;
+  /** The peer's candidate type: `relay` means the peer receives through a TURN server. */
+  remote?: CandidateType;
+  /** How this side reaches the first hop: UDP, TCP, or TLS (to a TURN server over TLS). */
+  protocol?: 'udp' | 'tcp' | 'tls';
+  /** The link's round trip, as the stack measures it (smoothed), in milliseconds. */
+  rttMs?: number;
+}
+
+/**
+ * How a participant is connected: `kind` is its `link`; for a direct link, the selected
+ * candidate pair (is TURN in use? `local === 'relay' || remote === 'relay'`) and its round trip,
+ * where the stack reports them (node-datachannel gives no protocol).
+ */
+export interface ParticipantPath extends Route {
+  kind: LinkKind;
+}
+
 abstract class ParticipantBase {
   protected _attributes: Readonly<Record<string, JsonValue>> = Object.freeze({});
   protected _role = '';
@@ -42,6 +66,7 @@ abstract class ParticipantBase {
 export class RemoteParticipant extends ParticipantBase {
   private _online = false;
   private _link: LinkKind = 'direct';
+  private _route: Route = {};
 
   /** @internal */
   constructor(readonly id: string, info: ParticipantInfo) {
@@ -59,9 +84,23 @@ export class RemoteParticipant extends ParticipantBase {
     return this._link;
   }
 
+  /** How it is connected, in more detail than `link`: see ParticipantPath. A fresh object on each read. */
+  get path(): ParticipantPath {
+    return { kind: this._link, ...(this._link === 'direct' ? this._route : {}) };
+  }
+
   /** @internal */
   _setLink(kind: LinkKind): void {
     this._link = kind;
+    if (kind === 'relayed') this._route = {};
+  }
+
+  /** @internal Sets the direct link's route; true when a known candidate pair changed to another (not its first reading, nor just its round trip). */
+  _setRoute(route: Route): boolean {
+    const before = this._route;
+    const changed = before.local !== undefined && (route.local !== before.local || route.remote !== before.remote || route.protocol !== before.protocol);
+    this._route = route;
+    return changed;
   }
 
   /** @internal */

@@ -11,7 +11,7 @@ import { RoomError } from '../protocol/errors.js';
 import type { ParticipantInfo, RemovalReason } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import type { LinkCloseReason } from './peer/peer.js';
-import { participantLabel, RemoteParticipant, type LinkKind } from './participant.js';
+import { participantLabel, RemoteParticipant, type LinkKind, type Route } from './participant.js';
 
 export interface PresenceEvents {
   participant_added: (participant: RemoteParticipant) => void;
@@ -134,6 +134,13 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   /** …and it lists us too: an enable() waiting for it may go on. */
   handleConfirmed(id: string): void {
     this.settle(id);
+  }
+
+  /** A direct link's selected candidate pair, as last read: a new pair is a path change; a new round trip is not. */
+  handleRoute(id: string, route: Route): void {
+    const participant = this.known.get(id);
+    if (participant === undefined || participant.link !== 'direct') return;
+    if (participant._setRoute(route) && this.present.has(id)) this.emit('participant_link_changed', participant);
   }
 
   handlePath(id: string, kind: LinkKind): void {

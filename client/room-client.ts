@@ -74,6 +74,18 @@ function checkOptions(options: RoomClientOptions): Tunables {
   return tunables;
 }
 
+/** Whether `value` is a list of ICE servers as RTCPeerConnection takes them. */
+function isIceServerList(value: unknown): value is IceServer[] {
+  const text = (v: unknown): boolean => typeof v === 'string' && v.length > 0 && v.length < 2048;
+  return (
+    Array.isArray(value) &&
+    value.length <= 16 &&
+    value.every((server: { urls?: unknown; username?: unknown; credential?: unknown } | null) =>
+      typeof server === 'object' && server !== null && (text(server.urls) || (Array.isArray(server.urls) && server.urls.length > 0 && server.urls.every(text))) && (server.username === undefined || text(server.username)) && (server.credential === undefined || text(server.credential)),
+    )
+  );
+}
+
 /** Why `url` cannot name a signaling service, if it cannot: it needs a scheme Socket.IO speaks. */
 function checkServiceUrl(url: string): string | undefined {
   let scheme: string | undefined;
@@ -186,6 +198,12 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
       (race ? this.logger.debug : this.logger.warn).call(this.logger, { ...failure }, 'the signaling service refused a message');
     });
     // Someone joined with our token (one live participant per token): the room is theirs now.
+    // Fresh TURN credentials before the last expire: links made from now on use them.
+    signaling.on('ice:servers', (update) => {
+      const servers = (update as { iceServers?: unknown } | undefined)?.iceServers;
+      if (isIceServerList(servers)) this.iceServers = servers;
+      else this.logger.warn({}, 'the service pushed ICE servers that are not a list of { urls, username?, credential? }; kept the previous ones');
+    });
     signaling.on('session:replaced', ({ message }) => {
       if (this._state !== 'started') return;
       this.logger.warn({ reason: String(message) }, 'replaced by a newer join with the same token; closing the room');

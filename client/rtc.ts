@@ -34,7 +34,26 @@ async function load(name: RtcStackName): Promise<RtcImplementation | undefined> 
   }
   const rtc = module.default ?? module;
   if (typeof rtc.RTCPeerConnection !== 'function') throw new RoomError('RTC_UNAVAILABLE', `the WebRTC stack ${name} has no RTCPeerConnection`);
-  return rtc as RtcImplementation;
+  return name === 'node-datachannel' ? { ...(rtc as RtcImplementation), RTCPeerConnection: credentialsEncoded(rtc.RTCPeerConnection) } : (rtc as RtcImplementation);
+}
+
+type IceServerInit = { urls?: unknown; username?: unknown; credential?: unknown };
+
+/**
+ * node-datachannel's polyfill writes a TURN server's credentials into a URL
+ * (`turn:user:password@host`), which libdatachannel parses and percent-decodes. Time-limited
+ * credentials (`expiry:label` and a base64 HMAC) contain `:`, `/`, `+` and `=`: unencoded, the
+ * URL does not parse and TURN is silently never used. Encoding them makes them arrive intact.
+ */
+export function credentialsEncoded(Native: RtcImplementation['RTCPeerConnection']): RtcImplementation['RTCPeerConnection'] {
+  const Connection = Native as unknown as new (config?: { iceServers?: IceServerInit[] }) => object;
+  const encode = (value: unknown): unknown => (typeof value === 'string' ? encodeURIComponent(value) : value);
+  return new Proxy(Connection, {
+    construct(target, [config]: [{ iceServers?: IceServerInit[] } | undefined]) {
+      const iceServers = config?.iceServers?.map((server) => ({ ...server, username: encode(server.username), credential: encode(server.credential) }));
+      return new target(config === undefined ? undefined : { ...config, ...(iceServers === undefined ? {} : { iceServers }) });
+    },
+  }) as unknown as RtcImplementation['RTCPeerConnection'];
 }
 
 /** A stack the user named: it must be installed. */

@@ -168,6 +168,8 @@ export interface ServerToClientEvents {
    * behind a load balancer) within `drainMs`; the room resumes there. Nobody is announced as gone.
    */
   'service:closing': (notice: { drainMs: number }) => void;
+  /** Fresh ICE servers (time-limited TURN credentials about to expire): use them for links made from now on. */
+  'ice:servers': (update: { iceServers: IceServer[] }) => void;
   /** A newer join with this connection's token took its place; the service disconnects this connection next. */
   'session:replaced': (notice: { message: string }) => void;
   /** A payload without an acknowledgement was refused (e.g. a bad signal). */

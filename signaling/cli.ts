@@ -99,6 +99,7 @@ serve.action(async (flags: Record<string, unknown>) => {
       : { redis: { sentinel: { master: config.redisMaster, nodes: config.redisSentinel, ...(config.redisPassword === undefined ? {} : { password: config.redisPassword }) } } }),
     ...(config.redisCluster === undefined ? {} : { redis: { cluster: { nodes: config.redisCluster, ...(config.redisPassword === undefined ? {} : { password: config.redisPassword }) } } }),
     ...(config.iceServers === undefined ? {} : { iceServers: config.iceServers.map(({ urls, username, credential }) => ({ urls, ...(username === undefined ? {} : { username }), ...(credential === undefined ? {} : { credential }) })) }),
+    ...(config.turnSecret === undefined || config.turnUrls === undefined ? {} : { turn: { secret: config.turnSecret, urls: config.turnUrls, ttlSeconds: config.turnTtlSeconds } }),
     ...(config.tlsCert === undefined || config.tlsKey === undefined ? {} : { tls: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } }),
   }).catch((error: unknown) => {
     throw new Error(listenFailure(error, config.host, config.port));

@@ -40,6 +40,12 @@ const iceServers = z
   })
   .pipe(z.array(z.object({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() })));
 
+/** `turn:…,turns:…,stun:…`: TURN (and STUN) URLs. */
+const turnUrls = z
+  .string()
+  .transform((raw) => raw.split(',').map((url) => url.trim()).filter((url) => url.length > 0))
+  .pipe(z.array(z.string().regex(/^(turns?|stuns?):[^\s]+$/, 'each URL must start with turn:, turns: or stun: (e.g. turn:turn.example.org:3478?transport=udp)')).min(1, 'name at least one URL'));
+
 /** `host:port,host:port,…`: the nodes to ask first (Sentinels, or cluster nodes). */
 const nodes = z
   .string()
@@ -78,6 +84,9 @@ export const SERVE_SETTINGS = {
   maxAttributeBytes: { flag: 'max-attribute-bytes', env: 'ROOMMESH_MAX_ATTRIBUTE_BYTES', help: "A participant's attributes, in bytes of JSON", schema: int(256), default: SERVER_DEFAULTS.maxAttributeBytes },
   relayBytesPerSecond: { flag: 'relay-bytes-per-second', env: 'ROOMMESH_RELAY_BYTES_PER_SECOND', help: 'Bytes each client may relay per second', schema: int(1024), default: SERVER_DEFAULTS.relayBytesPerSecond },
   iceServers: { flag: 'ice-servers', env: 'ROOMMESH_ICE_SERVERS', help: 'ICE servers handed to clients, as JSON', schema: iceServers },
+  turnSecret: { flag: 'turn-secret', env: 'ROOMMESH_TURN_SECRET', help: 'A secret shared with a TURN server (coturn: static-auth-secret): each participant gets its own time-limited credentials', schema: text },
+  turnUrls: { flag: 'turn-urls', env: 'ROOMMESH_TURN_URLS', help: 'That TURN server\'s URLs, separated by commas (turn:host:3478?transport=udp,turn:host:3478?transport=tcp,turns:host:5349)', schema: turnUrls },
+  turnTtlSeconds: { flag: 'turn-ttl-seconds', env: 'ROOMMESH_TURN_TTL_SECONDS', help: 'How long each participant\'s TURN credentials last (fresh ones are pushed before)', schema: int(60, 7 * 86_400), default: 3600 },
   drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'ROOMMESH_DRAIN_TIMEOUT_MS', help: 'On SIGTERM, how long clients have to move before the rest are closed', schema: int(0, 600_000), default: 10_000 },
   tlsCert: { flag: 'tls-cert', env: 'ROOMMESH_TLS_CERT', help: 'Serve HTTPS/WSS with this PEM certificate file…', schema: text },
   tlsKey: { flag: 'tls-key', env: 'ROOMMESH_TLS_KEY', help: '…and this PEM private key file', schema: text },
@@ -110,6 +119,7 @@ export function resolveServeConfig(flags: Record<string, unknown>, env: Record<s
   if (config['lan'] === true) config['host'] = '0.0.0.0';
   if ((config['tlsCert'] === undefined) !== (config['tlsKey'] === undefined)) errors.push('--tls-cert and --tls-key go together');
   if ((config['redisSentinel'] === undefined) !== (config['redisMaster'] === undefined)) errors.push('--redis-sentinel and --redis-master go together');
+  if ((config['turnSecret'] === undefined) !== (config['turnUrls'] === undefined)) errors.push('--turn-secret and --turn-urls go together');
   if ([config['redis'], config['redisSentinel'], config['redisCluster']].filter((v) => v !== undefined).length > 1) errors.push('choose one of --redis, --redis-sentinel and --redis-cluster');
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: config as ServeConfig };
 }

@@ -25,7 +25,10 @@ export interface HandlerContext {
   directory: Directory;
   logger: Logger;
   metrics: ServiceMetrics;
-  iceServers: IceServer[];
+  /** The ICE servers a participant is handed now (static ones, and time-limited TURN credentials made for it). */
+  iceServersFor(participantId: string): IceServer[];
+  /** With TURN credentials: how often to push fresh ones to each connection, before the last expire. */
+  iceRenewMs: number | undefined;
   /** When set, a join needs a token signed with it. */
   secret: string | Uint8Array | undefined;
   /** Signs resume tickets (derived from the secret; signaling/tickets.ts). */

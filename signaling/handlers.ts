@@ -130,6 +130,15 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     }
   };
 
+  // Time-limited TURN credentials are pushed afresh before they expire, for as long as the connection lasts.
+  let iceRenewal: ReturnType<typeof setInterval> | undefined;
+  const renewIceServers = (id: string): void => {
+    if (context.iceRenewMs === undefined) return;
+    clearInterval(iceRenewal);
+    iceRenewal = setInterval(() => socket.emit('ice:servers', { iceServers: context.iceServersFor(id) }), context.iceRenewMs);
+  };
+  socket.once('disconnect', () => clearInterval(iceRenewal));
+
   socket.on('join', handle('join', (payload) => {
     const request = parse(joinRequestSchema, payload);
     return once(async () => {
@@ -140,7 +149,8 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       metrics.joined('join');
       logger.info({ participant: member.id, room: request.room, name: identity.name }, 'participant joined');
       const ticket = context.ticketKey === undefined || request.token === undefined ? {} : { ticket: issueTicket(context.ticketKey, member.id, request.room, request.token) };
-      return { participant: toInfo(member), iceServers: context.iceServers, credential, limits: context.serviceLimits, ...ticket };
+      renewIceServers(member.id);
+      return { participant: toInfo(member), iceServers: context.iceServersFor(member.id), credential, limits: context.serviceLimits, ...ticket };
     });
   }));
 
@@ -163,7 +173,8 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       const participants = request.messaging ? await enableMessaging(true) : [];
       metrics.joined('resume');
       logger.info({ participant: id, room: request.room, name: identity.name, replaced: previous.length }, 'participant resumed');
-      return { participant: toInfo(member), iceServers: context.iceServers, participants: participants.map(toInfo), limits: context.serviceLimits };
+      renewIceServers(id);
+      return { participant: toInfo(member), iceServers: context.iceServersFor(id), participants: participants.map(toInfo), limits: context.serviceLimits };
     });
   }));
 

@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type LocalCounts } from './metrics.js';
 import { connectRedis, describeTarget, type RedisLink, type RedisTarget } from './redis.js';
 import { serveStatic } from './static.js';
+import { turnCredentials, type TurnSettings } from './turn-credentials.js';
 
 export { SERVER_DEFAULTS } from './defaults.js';
 
@@ -31,6 +32,12 @@ export interface SignalingServerOptions {
   port?: number;
   /** ICE servers handed to every participant at join. Default: none (host candidates only). */
   iceServers?: IceServer[];
+  /**
+   * A TURN server sharing `secret` (coturn: `use-auth-secret`, `static-auth-secret`): each
+   * participant is handed its own credentials for `urls`, valid `ttlSeconds` (default 3600), at
+   * join and resume, and pushed fresh ones before they expire.
+   */
+  turn?: TurnSettingsOption;
   /** Require a join token signed with this secret (see createToken). Without it the service is open to anyone who reaches it. */
   secret?: string | Uint8Array;
   /**
@@ -112,6 +119,20 @@ export interface SignalingServer {
 }
 
 
+/** TURN credentials last an hour unless told otherwise, and fresh ones are pushed at 80 % of that. */
+const DEFAULT_TURN_TTL_SECONDS = 3600;
+const TURN_RENEW_AT = 0.8;
+
+/** The `turn` option: a TURN server sharing a secret with the service. */
+export interface TurnSettingsOption {
+  /** The secret the TURN server checks credentials with (coturn: static-auth-secret). */
+  secret: string;
+  /** Its URLs, e.g. `turn:turn.example.org:3478?transport=udp`, `turns:turn.example.org:5349`. */
+  urls: string[];
+  /** How long each participant's credentials last. Default 3600. */
+  ttlSeconds?: number;
+}
+
 /** The adapter's own bound on a cross-process question (the directory stops waiting sooner: DEFAULT_PATIENCE). */
 const REDIS_REQUEST_TIMEOUT_MS = 2_000;
 
@@ -133,6 +154,7 @@ const HEALTH_PING_TIMEOUT_MS = 1_000;
  */
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const settings = { ...SERVER_DEFAULTS, ...options };
+  const turn: TurnSettings | undefined = options.turn === undefined ? undefined : { ttlSeconds: DEFAULT_TURN_TTL_SECONDS, ...options.turn };
   const logger = options.logger ?? createLogger(options.logLevel);
   const scheme = options.tls === undefined ? 'http' : 'https';
   // Read only once the server below exists (metrics are rendered, health is checked, after listening).
@@ -229,7 +251,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       directory,
       logger,
       metrics,
-      iceServers: settings.iceServers ?? [],
+      iceServersFor: (id) => [...(settings.iceServers ?? []), ...(turn === undefined ? [] : [turnCredentials(turn, id)])],
+      iceRenewMs: turn === undefined ? undefined : Math.max(1_000, turn.ttlSeconds * 1000 * TURN_RENEW_AT),
       secret: options.secret,
       ticketKey,
       resumeGraceSeconds: settings.resumeGraceSeconds,
@@ -272,6 +295,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   logger.info({ url, redis: redisTarget === undefined ? undefined : describeTarget(redisTarget) }, 'signaling service listening');
   if (options.secret === undefined) {
     logger.warn({ url }, 'running open: no secret, so anyone who reaches this service may join any room under any name');
+    if ((settings.iceServers ?? []).some((server) => server.credential !== undefined)) {
+      logger.warn({ url }, 'handing static TURN credentials (--ice-servers) to every joiner of an open service: anyone who reaches it can relay through your TURN server; prefer --turn-secret (time-limited credentials per participant) and a --secret');
+    }
   }
 
   const drain = async (drainMs: number): Promise<void> => {

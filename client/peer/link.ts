@@ -8,6 +8,12 @@
 import SimplePeer from 'simple-peer';
 import type { SignalData } from '../../protocol/signaling.js';
 import type { RtcImplementation } from '../options.js';
+import type { CandidateType, Route } from '../participant.js';
+
+/** What getStats() resolves with, in every stack: a Map, or an RTCStatsReport (which has forEach). */
+interface StatsReport {
+  forEach(callback: (entry: Record<string, unknown>) => void): void;
+}
 
 export interface PeerLinkHandlers {
   signal(data: SignalData): void;
@@ -140,6 +146,41 @@ export class PeerLink {
   get maxMessageSize(): number | undefined {
     const size = (this.peer as unknown as SimplePeerInternals)._pc?.sctp?.maxMessageSize;
     return typeof size === 'number' && size > 0 ? size : undefined;
+  }
+
+  /**
+   * The selected candidate pair, from the connection's stats: candidate types, the protocol to
+   * the first hop (for a local TURN candidate, the protocol to the TURN server), and the round
+   * trip. Undefined when the stack reports none (yet).
+   */
+  async selectedRoute(): Promise<Route | undefined> {
+    const pc = (this.peer as unknown as { _pc?: { getStats?: () => Promise<StatsReport> } | null })._pc;
+    if (this.closed || pc == null || typeof pc.getStats !== 'function') return undefined;
+    const stats = new Map<string, Record<string, unknown>>();
+    (await pc.getStats()).forEach((entry) => stats.set(String(entry['id']), entry));
+    const all = [...stats.values()];
+    const selectedId = all.find((s) => s['type'] === 'transport' && typeof s['selectedCandidatePairId'] === 'string')?.['selectedCandidatePairId'];
+    const pair =
+      (typeof selectedId === 'string' ? stats.get(selectedId) : undefined) ??
+      all.find((s) => s['type'] === 'candidate-pair' && s['selected'] === true) ?? // Firefox
+      all.find((s) => s['type'] === 'candidate-pair' && s['nominated'] === true && s['state'] === 'succeeded');
+    if (pair === undefined) return undefined;
+    const local = stats.get(String(pair['localCandidateId']));
+    const remote = stats.get(String(pair['remoteCandidateId']));
+    const route: Route = {};
+    const type = (candidate: Record<string, unknown> | undefined): CandidateType | undefined => {
+      const value = candidate?.['candidateType'];
+      return value === 'host' || value === 'srflx' || value === 'prflx' || value === 'relay' ? value : undefined;
+    };
+    const localType = type(local);
+    const remoteType = type(remote);
+    if (localType !== undefined) route.local = localType;
+    if (remoteType !== undefined) route.remote = remoteType;
+    const protocol = localType === 'relay' ? (local?.['relayProtocol'] ?? local?.['protocol']) : local?.['protocol'];
+    if (protocol === 'udp' || protocol === 'tcp' || protocol === 'tls') route.protocol = protocol;
+    const rtt = pair['currentRoundTripTime'];
+    if (typeof rtt === 'number' && Number.isFinite(rtt)) route.rttMs = rtt * 1000;
+    return route;
   }
 
   /** In browsers: `drained()` once the data channel's buffer falls below `low` (its bufferedamountlow event). */

@@ -16,10 +16,11 @@ import { RoomError } from '../../protocol/errors.js';
 import type { SignalEnvelope, SignalRequest } from '../../protocol/signaling.js';
 import type { Limiter } from './limiter.js';
 import type { Logger, RtcImplementation, Tunables } from '../options.js';
-import type { LinkKind } from '../participant.js';
+import type { LinkKind, Route } from '../participant.js';
 import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { PeerLink } from './link.js';
 import { afterDirectLoss, afterPathLoss } from './repair.js';
+import { watchRoute } from './route-watch.js';
 import { starvedRecently } from './starvation.js';
 import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
@@ -39,6 +40,8 @@ export interface PeerEvents extends SessionEvents {
   closed(reason: LinkCloseReason, detail: string): void;
   /** The path messages take changed. */
   path(kind: LinkKind): void;
+  /** The direct link's selected candidate pair, read now and then while it is up. */
+  route(route: Route): void;
 }
 
 /** How long a responder waits to hear that its hello arrived before it counts the pair as confirmed anyway. */
@@ -81,6 +84,8 @@ interface DirectPath extends Path {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** When the peer's hello arrived on it. */
   readyAt: number | undefined;
+  /** Stops reading its route (set once it is ready). */
+  stopRouteWatch: (() => void) | undefined;
 }
 
 export function randomSid(): string {
@@ -293,7 +298,7 @@ export class Peer {
         },
       },
     );
-    path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined, signals: new SessionSignals(initiator) };
+    path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined, stopRouteWatch: undefined, signals: new SessionSignals(initiator) };
     if (initiator) {
       path.timer = setTimeout(() => {
         if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
@@ -310,6 +315,9 @@ export class Peer {
       path.ready = true;
       clearTimeout(path.timer);
       path.readyAt = Date.now();
+      path.stopRouteWatch ??= watchRoute(path.link, (route) => {
+        if (this.direct === path) this.events.route(route);
+      });
       this.closeRelay();
       this.session.activate(channel, hello);
     }, (detail) => this.directLost(detail)));
@@ -508,6 +516,7 @@ export class Peer {
     if (path === undefined) return;
     this.direct = undefined;
     clearTimeout(path.timer);
+    path.stopRouteWatch?.();
     path.release?.();
     path.channel?.close();
     path.link.close();

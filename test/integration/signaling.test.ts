@@ -158,3 +158,27 @@ describe('behind a proxy that refuses WebSocket upgrades', () => {
     expect(updated.getAttribute('status')).toBe('busy');
   });
 });
+
+describe('TURN credentials from the service', () => {
+  it('hands each participant its own, at join and resume, pushes fresh ones before they expire, and warns about static ones on an open service', async () => {
+    const { lines, logger } = serviceLog();
+    const { url } = await startServer({ logger, turn: { secret: 'turn-secret', urls: ['turn:198.18.0.10:3478?transport=udp'], ttlSeconds: 2 }, iceServers: [{ urls: 'stun:198.18.0.10:3478' }] });
+    const raw = await rawClient(url);
+    const joined = (await ask(raw, 'join', { v: PROTOCOL_VERSION, room: 'r', name: 'a' })) as unknown as { participant: { id: string }; iceServers: Array<{ urls: unknown; username?: string; credential?: string }> };
+    const [stun, turn] = joined.iceServers;
+    expect(stun).toEqual({ urls: 'stun:198.18.0.10:3478' });
+    expect(turn?.urls).toEqual(['turn:198.18.0.10:3478?transport=udp']);
+    const [expiry, label] = (turn?.username ?? '').split(':');
+    expect(label).toBe(joined.participant.id);
+    expect(Number(expiry) - Date.now() / 1000).toBeGreaterThan(0);
+    expect(Number(expiry) - Date.now() / 1000).toBeLessThanOrEqual(2);
+    // At 80 % of 2 s, fresh ones, expiring later.
+    const pushed = await withTimeout(new Promise<{ iceServers: Array<{ username?: string }> }>((resolve) => raw.once('ice:servers', resolve)), 5_000, 'fresh ICE servers pushed');
+    expect(Number(pushed.iceServers[1]?.username?.split(':')[0])).toBeGreaterThanOrEqual(Number(expiry));
+    expect(lines.some((l) => /static TURN credentials/.test(l.msg))).toBe(false); // no static credential given
+
+    const open = serviceLog();
+    await startServer({ logger: open.logger, iceServers: [{ urls: 'turn:198.18.0.10:3478', username: 'u', credential: 'p' }] });
+    expect(open.lines.some((l) => l.level === 40 && /handing static TURN credentials/.test(l.msg))).toBe(true);
+  });
+});
