@@ -41,6 +41,13 @@ export interface Tunables {
    */
   directTimeoutMs: number;
   /**
+   * How long a direct attempt goes alone before the relay is opened beside it (make-before-break):
+   * messages then flow through the service at once, and the pair moves to the direct link when it
+   * opens (within `directTimeoutMs`, or a later retry).
+   * @default 1_000
+   */
+  relayAfterMs: number;
+  /**
    * When the service says a participant's connection dropped, how long its link has to answer a probe.
    * @default 1_000
    */
@@ -128,6 +135,7 @@ export const DEFAULTS: Tunables = {
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 15_000,
   directTimeoutMs: 5_000,
+  relayAfterMs: 1_000,
   probeTimeoutMs: 1_000,
   receiptTimeoutMs: 30_000,
   heartbeatIntervalMs: 1_000,

@@ -34,24 +34,35 @@ async function load(name: RtcStackName): Promise<RtcImplementation | undefined> 
   }
   const rtc = module.default ?? module;
   if (typeof rtc.RTCPeerConnection !== 'function') throw new RoomError('RTC_UNAVAILABLE', `the WebRTC stack ${name} has no RTCPeerConnection`);
-  return name === 'node-datachannel' ? { ...(rtc as RtcImplementation), RTCPeerConnection: credentialsEncoded(rtc.RTCPeerConnection) } : (rtc as RtcImplementation);
+  return name === 'node-datachannel' ? { ...(rtc as RtcImplementation), RTCPeerConnection: fitNodeDatachannel(rtc.RTCPeerConnection) } : (rtc as RtcImplementation);
 }
 
 type IceServerInit = { urls?: unknown; username?: unknown; credential?: unknown };
 
 /**
- * node-datachannel's polyfill writes a TURN server's credentials into a URL
- * (`turn:user:password@host`), which libdatachannel parses and percent-decodes. Time-limited
- * credentials (`expiry:label` and a base64 HMAC) contain `:`, `/`, `+` and `=`: unencoded, the
- * URL does not parse and TURN is silently never used. Encoding them makes them arrive intact.
+ * Fits node-datachannel's polyfill where it departs from the standard:
+ * - it writes a TURN server's credentials into a URL (`turn:user:password@host`), which
+ *   libdatachannel parses and percent-decodes. Time-limited credentials (`expiry:label` and a
+ *   base64 HMAC) contain `:`, `/`, `+` and `=`: unencoded, the URL does not parse and TURN is
+ *   silently never used. Encoding them makes them arrive intact;
+ * - its stats give the round trip in milliseconds where the standard says seconds.
  */
-export function credentialsEncoded(Native: RtcImplementation['RTCPeerConnection']): RtcImplementation['RTCPeerConnection'] {
-  const Connection = Native as unknown as new (config?: { iceServers?: IceServerInit[] }) => object;
+export function fitNodeDatachannel(Native: RtcImplementation['RTCPeerConnection']): RtcImplementation['RTCPeerConnection'] {
+  const Connection = Native as unknown as new (config?: { iceServers?: IceServerInit[] }) => { getStats(): Promise<Map<string, Record<string, unknown>>> };
   const encode = (value: unknown): unknown => (typeof value === 'string' ? encodeURIComponent(value) : value);
   return new Proxy(Connection, {
     construct(target, [config]: [{ iceServers?: IceServerInit[] } | undefined]) {
       const iceServers = config?.iceServers?.map((server) => ({ ...server, username: encode(server.username), credential: encode(server.credential) }));
-      return new target(config === undefined ? undefined : { ...config, ...(iceServers === undefined ? {} : { iceServers }) });
+      const connection = new target(config === undefined ? undefined : { ...config, ...(iceServers === undefined ? {} : { iceServers }) });
+      const getStats = connection.getStats.bind(connection);
+      connection.getStats = async () => {
+        const report = await getStats();
+        for (const entry of report.values()) {
+          for (const key of ['currentRoundTripTime', 'totalRoundTripTime']) if (typeof entry[key] === 'number') entry[key] = (entry[key] as number) / 1000;
+        }
+        return report;
+      };
+      return connection;
     },
   }) as unknown as RtcImplementation['RTCPeerConnection'];
 }

@@ -86,6 +86,8 @@ interface DirectPath extends Path {
   readyAt: number | undefined;
   /** Stops reading its route (set once it is ready). */
   stopRouteWatch: (() => void) | undefined;
+  /** Opens the relay beside a direct attempt that is slow (the initiator's). */
+  relayTimer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 export function randomSid(): string {
@@ -303,6 +305,10 @@ export class Peer {
       path.timer = setTimeout(() => {
         if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
       }, tunables.directTimeoutMs);
+      // Make before break: a direct link slow to open gets the relay beside it, and replaces it when it opens.
+      path.relayTimer = setTimeout(() => {
+        if (isCurrent() && path?.ready !== true) this.startRelay();
+      }, Math.min(tunables.relayAfterMs, tunables.directTimeoutMs));
     }
     return path;
   }
@@ -314,6 +320,7 @@ export class Peer {
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
       path.ready = true;
       clearTimeout(path.timer);
+      clearTimeout(path.relayTimer);
       path.readyAt = Date.now();
       path.stopRouteWatch ??= watchRoute(path.link, (route) => {
         if (this.direct === path) this.events.route(route);
@@ -368,7 +375,7 @@ export class Peer {
 
   private startRelay(): void {
     if (!this.initiator || !this.context.relayAllowed || this.relay !== undefined || !this.context.signaling.connected) return;
-    this.context.logger.info({ peerId: this.id }, 'no direct link: relaying through the service');
+    this.context.logger.info({ peerId: this.id }, 'no direct link yet: relaying through the service meanwhile');
     this.relay = this.createRelay(randomSid());
   }
 
@@ -516,6 +523,7 @@ export class Peer {
     if (path === undefined) return;
     this.direct = undefined;
     clearTimeout(path.timer);
+    clearTimeout(path.relayTimer);
     path.stopRouteWatch?.();
     path.release?.();
     path.channel?.close();

@@ -47,6 +47,7 @@ function onSmall(body: Record<string, unknown>): void {
   if (body['kind'] === 'stream') {
     received.push(Number(body['n']));
     latencies.push(Date.now() - Number(body['at']));
+    if (received.length % 50 === 0) say('received', { count: received.length });
   } else if (body['kind'] === 'first') say('got-first', { ms: Date.now() - Number(body['at']) });
 }
 
@@ -61,6 +62,10 @@ async function command(line: string): Promise<void> {
   if (cmd['cmd'] === 'stop') {
     await stop();
     return;
+  }
+  if (cmd['cmd'] === 'path') {
+    const peer = room?.messaging.getParticipants()[0];
+    return say('path-now', peer === undefined ? { path: (await rawPath()) ?? 'none' } : describePath(peer));
   }
   if (transport === undefined) return say('error', { message: `no link yet for ${String(cmd['cmd'])}` });
   if (cmd['cmd'] === 'first') {
@@ -123,6 +128,7 @@ async function startRoommesh(): Promise<void> {
   await room.start();
   say('started', { id: room.localParticipant.id });
   const enabling = performance.now();
+  say('enabling');
   await messaging.enable();
   say('enabled', { ms: performance.now() - enabling, peers: messaging.getParticipants().length });
 }
@@ -132,6 +138,7 @@ let raw: SimplePeer.Instance | undefined;
 
 async function startRaw(): Promise<void> {
   const rtc = await resolveRtc(config.stack);
+  say('enabling'); // the raw pair's start, to compare with roommesh's enable()
   raw = new SimplePeer({
     initiator: config.initiator === true,
     wrtc: rtc as SimplePeer.Options['wrtc'],
@@ -178,6 +185,7 @@ async function startRaw(): Promise<void> {
       },
     };
     say('present', { sinceStartMs: performance.now() - started });
+    say('enabled'); // as roommesh's enable() resolving: it can send now
   });
 }
 

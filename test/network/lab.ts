@@ -99,7 +99,7 @@ export class Lab {
     run(['ip', 'netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     this.defaultRouteToNowhere(router);
     const masquerade = nat === 'symmetric' ? 'masquerade random,fully-random' : 'masquerade';
-    const udpBlocked = nat === 'udp-blocked' ? 'oifname "wan0" meta l4proto udp drop' : '';
+    const udpBlocked = nat === 'udp-blocked' ? 'oifname "wan0" meta l4proto udp drop;' : '';
     run(
       ['ip', 'netns', 'exec', router, 'nft', '-f', '-'],
       `table ip lab {

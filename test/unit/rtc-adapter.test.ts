@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RtcImplementation } from '../../client/index.js';
-import { adaptStack, credentialsEncoded } from '../../client/rtc.js';
+import { adaptStack, fitNodeDatachannel } from '../../client/rtc.js';
 
 const OFFER = 'v=0\r\na=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=setup:actpass\r\na=mid:0\r\n';
 
@@ -122,20 +122,25 @@ describe('the stack adapter', () => {
   });
 });
 
-describe('node-datachannel and TURN credentials', () => {
+describe('node-datachannel fitted to the standard', () => {
   it('percent-encodes credentials, which its polyfill writes into a URL (time-limited ones hold : / + =)', () => {
     let seen: unknown;
     class Native {
       constructor(config: unknown) {
         seen = config;
       }
+      getStats(): Promise<Map<string, Record<string, unknown>>> {
+        return Promise.resolve(new Map([['pair', { type: 'candidate-pair', currentRoundTripTime: 12 }]]));
+      }
     }
-    const Encoded = credentialsEncoded(Native as unknown as RtcImplementation['RTCPeerConnection']) as unknown as new (config: unknown) => object;
+    const Encoded = fitNodeDatachannel(Native as unknown as RtcImplementation['RTCPeerConnection']) as unknown as new (config: unknown) => object;
     const connection = new Encoded({ iceServers: [{ urls: 'stun:198.18.0.10' }, { urls: ['turn:198.18.0.10:3478?transport=udp'], username: '1796599591:alice', credential: 'a/b+c=' }], iceTransportPolicy: 'all' });
     expect(connection).toBeInstanceOf(Native);
     expect(seen).toEqual({
       iceServers: [{ urls: 'stun:198.18.0.10', username: undefined, credential: undefined }, { urls: ['turn:198.18.0.10:3478?transport=udp'], username: '1796599591%3Aalice', credential: 'a%2Fb%2Bc%3D' }],
       iceTransportPolicy: 'all',
     });
+    // Its round trip is in milliseconds; the standard (and roommesh) reads seconds.
+    return (connection as Native).getStats().then((report) => expect(report.get('pair')?.['currentRoundTripTime']).toBe(0.012));
   });
 });
