@@ -305,10 +305,14 @@ export class Peer {
       path.timer = setTimeout(() => {
         if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
       }, tunables.directTimeoutMs);
-      // Make before break: a direct link slow to open gets the relay beside it, and replaces it when it opens.
-      path.relayTimer = setTimeout(() => {
-        if (isCurrent() && path?.ready !== true) this.startRelay();
-      }, Math.min(tunables.relayAfterMs, tunables.directTimeoutMs));
+      // Make before break, while the pair has never had a path: a first direct link slow to open gets
+      // the relay beside it, and replaces it when it opens. (Repairs keep their rule: the relay after
+      // a second failure in a row.)
+      if (this.state === 'connecting') {
+        path.relayTimer = setTimeout(() => {
+          if (isCurrent() && path?.ready !== true) this.startRelay();
+        }, Math.min(tunables.relayAfterMs, tunables.directTimeoutMs));
+      }
     }
     return path;
   }

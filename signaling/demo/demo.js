@@ -98,6 +98,9 @@ function nameOf(p) {
   return clash ? `${name} · ${p.id.slice(0, 4)}` : name;
 }
 
+/** Whether a direct link goes through a TURN server (either end's candidate is a relay). */
+const viaTurn = (p) => p.link === 'direct' && (p.path?.local === 'relay' || p.path?.remote === 'relay');
+
 function renderParticipants() {
   const participants = room.messaging.getParticipants();
   $('participants').replaceChildren(
@@ -109,10 +112,12 @@ function renderParticipants() {
       name.textContent = nameOf(p);
       name.title = p.name ?? p.id;
       const link = document.createElement('span');
-      link.className = `link ${p.link}`;
+      const turn = viaTurn(p);
+      link.className = `link ${p.link}${turn ? ' turn' : ''}`;
       const rtt = rtts.get(p.id);
-      link.textContent = rtt === undefined ? p.link : `${p.link} · ${rtt.toFixed(1)} ms`;
-      link.title = p.link === 'direct' ? 'peer-to-peer data channel' : 'relayed through the service';
+      const kind = turn ? 'direct via TURN' : p.link;
+      link.textContent = rtt === undefined ? kind : `${kind} · ${rtt.toFixed(1)} ms`;
+      link.title = turn ? 'peer-to-peer data channel through a TURN server' : p.link === 'direct' ? 'peer-to-peer data channel' : 'relayed through the service';
       item.append(name, link);
       return item;
     }),
@@ -147,7 +152,7 @@ async function measure() {
   if (room?.messaging.enabled !== true) return;
   renderParticipants();
   // Published for the others' pictures only when it changed (whole milliseconds), so a quiet room sends no updates.
-  const mesh = Object.fromEntries(room.messaging.getParticipants().map((p) => [p.id, { link: p.link, rtt: Math.max(1, Math.round(rtts.get(p.id) ?? 0)) }]));
+  const mesh = Object.fromEntries(room.messaging.getParticipants().map((p) => [p.id, { link: p.link, turn: viaTurn(p), rtt: Math.max(1, Math.round(rtts.get(p.id) ?? 0)) }]));
   const text = JSON.stringify(mesh);
   if (text === published) return;
   published = text;
@@ -187,7 +192,13 @@ async function join(event) {
     renderParticipants();
   });
   messaging.on('participant_attributes_updated', renderParticipants);
+  const kinds = new Map();
+  messaging.on('participant_added', (p) => kinds.set(p.id, p.link));
   messaging.on('participant_link_changed', (p) => {
+    // Also fired for a new candidate pair within a direct link: the picture shows it; the log tells kind changes only.
+    const changed = kinds.get(p.id) !== p.link;
+    kinds.set(p.id, p.link);
+    if (!changed) return renderParticipants();
     addLine({ system: true, text: p.link === 'relayed' ? `${nameOf(p)} is now relayed through the service` : `${nameOf(p)} is peer to peer again` });
     renderParticipants();
   });

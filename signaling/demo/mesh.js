@@ -1,5 +1,6 @@
 // The demo's picture of the room: every participant on a circle, and each link between two of
-// them, solid when direct, dashed when relayed, labelled with its round trip. This page measures
+// them, solid when direct, dotted when direct through a TURN server, dashed when relayed by the
+// service, labelled with its round trip. This page measures
 // its own links; the others' come from the `mesh` attribute each demo page publishes.
 const SVG = 'http://www.w3.org/2000/svg';
 /** A label in a circle holds this many characters (graphemes: an emoji is one, never cut in half). */
@@ -44,24 +45,25 @@ export function drawMesh(svg, me, others, mine) {
     return [node.id, { x: radius * Math.cos(angle), y: radius * Math.sin(angle) }];
   }));
   const edges = new Map();
-  const add = (a, b, link, rtt) => {
+  const add = (a, b, link, rtt, turn) => {
     const key = a < b ? `${a} ${b}` : `${b} ${a}`;
     const known = edges.get(key);
-    edges.set(key, { a, b, link: known?.link === 'relayed' ? 'relayed' : link, rtt: known?.rtt ?? rtt });
+    edges.set(key, { a, b, link: known?.link === 'relayed' ? 'relayed' : link, rtt: known?.rtt ?? rtt, turn: known?.turn ?? turn });
   };
-  for (const other of others) add(me.id, other.id, other.link, mine.get(other.id));
+  const turnOf = (p) => p.link === 'direct' && (p.path?.local === 'relay' || p.path?.remote === 'relay');
+  for (const other of others) add(me.id, other.id, other.link, mine.get(other.id), turnOf(other));
   for (const other of others) {
     const published = other.attributes?.mesh;
     if (published === null || typeof published !== 'object') continue;
-    for (const [peer, { link, rtt } = {}] of Object.entries(published)) {
-      if (peer !== me.id && at.has(peer) && (link === 'direct' || link === 'relayed')) add(other.id, peer, link, typeof rtt === 'number' ? rtt : undefined);
+    for (const [peer, { link, rtt, turn } = {}] of Object.entries(published)) {
+      if (peer !== me.id && at.has(peer) && (link === 'direct' || link === 'relayed')) add(other.id, peer, link, typeof rtt === 'number' ? rtt : undefined, turn === true);
     }
   }
   const parts = [];
-  for (const { a, b, link, rtt } of edges.values()) {
+  for (const { a, b, link, turn } of edges.values()) {
     const p = at.get(a);
     const q = at.get(b);
-    parts.push(element('line', { class: `edge ${link}`, x1: p.x, y1: p.y, x2: q.x, y2: q.y, 'data-link': link }));
+    parts.push(element('line', { class: `edge ${link}${turn ? ' turn' : ''}`, x1: p.x, y1: p.y, x2: q.x, y2: q.y, 'data-link': turn ? 'turn' : link }));
   }
   // Round trips after every line, each on a halo of the card's colour, so no line crosses a label.
   for (const { a, b, rtt } of edges.values()) {

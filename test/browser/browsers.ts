@@ -77,14 +77,14 @@ const FIREFOX_PREFS = {
 };
 
 /** A fresh Firefox profile with the prefs above; for tests that drive puppeteer directly (useBrowser() wraps it). */
-export async function launchFirefox(viewport = { width: 1100, height: 720 }): Promise<{ browser: PuppeteerBrowser; dispose(): Promise<void> }> {
+export async function launchFirefox(viewport = { width: 1100, height: 720 }, prefs: Record<string, string | boolean | number> = {}): Promise<{ browser: PuppeteerBrowser; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'roommesh-firefox-'));
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
     userDataDir: dir,
-    extraPrefsFirefox: FIREFOX_PREFS,
+    extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs },
     defaultViewport: viewport, // page.setViewport() later needs a BiDi command Firefox 140 lacks (screen orientation)
   });
   return {

@@ -60,11 +60,11 @@ function playwrightDisableFeatures(): Promise<string | undefined> {
   return defaultDisableFeatures;
 }
 
-/** A fresh Chromium profile with mDNS address hiding off (merged into Playwright's disabled features). */
-export async function launchChromium(): Promise<{ context: BrowserContext; dispose(): Promise<void> }> {
+/** A fresh Chromium profile with mDNS address hiding off (merged into Playwright's disabled features), and `extraArgs`. */
+export async function launchChromium(extraArgs: string[] = []): Promise<{ context: BrowserContext; dispose(): Promise<void> }> {
   const theirs = await playwrightDisableFeatures();
   const features = [...(theirs?.slice('--disable-features='.length).split(',') ?? []), ...OUR_DISABLED_FEATURES];
-  return launch([`--disable-features=${features.join(',')}`], theirs === undefined ? [] : [theirs]);
+  return launch([`--disable-features=${features.join(',')}`, ...extraArgs], theirs === undefined ? [] : [theirs]);
 }
 
 /** One Chromium for the calling test file: launched before its tests, closed after them. */

@@ -74,8 +74,13 @@ function installInPage(slowMs: number): void {
       });
       state.room.messaging.on('incoming_progress', (e) => void state.progress.push(entry(e)));
       state.room.messaging.on('incoming_aborted', (e) => void state.aborted.push(entry(e)));
+      // The link's kind as it changes (the event also fires for a new candidate pair within a direct link).
+      const kinds: Record<string, string> = {};
+      state.room.messaging.on('participant_added', (p) => void (kinds[p.name ?? p.id] = p.link));
       state.room.messaging.on('participant_link_changed', (p) => {
         const key = p.name ?? p.id;
+        if (kinds[key] === p.link) return;
+        kinds[key] = p.link;
         state.links[key] = [...(state.links[key] ?? []), p.link];
       });
       await state.room.start();

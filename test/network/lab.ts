@@ -146,16 +146,35 @@ export class Lab {
     return next;
   }
 
-  /** Starts `command` inside `ns`; it is killed when the lab is destroyed. */
+  /** Starts `command` inside `ns`; it, and whatever it starts there, is killed when the lab is destroyed. */
   spawn(ns: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.children.push(child);
     return child;
   }
 
-  /** Kills what it started and deletes every namespace (their interfaces go with them). */
+  /**
+   * Kills every process inside the lab's namespaces (what it started, and what those started: a
+   * browser puts itself in a process group of its own) and deletes the namespaces (their
+   * interfaces go with them).
+   */
   destroy(): void {
     for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const ns of this.namespaces) {
+      let pids: string[] = [];
+      try {
+        pids = run(['ip', 'netns', 'pids', ns]).split('\n').filter((pid) => /^\d+$/.test(pid));
+      } catch {
+        // the namespace is gone
+      }
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
     for (const ns of this.namespaces.reverse()) {
       try {
         run(['ip', 'netns', 'del', ns]);

@@ -1,7 +1,7 @@
 /**
  * The NAT traversal matrix, asserted in the network lab: for each kind of network, a roommesh
- * pair on each Node stack, with a raw simple-peer pair on the same stack beside it, all in one lab
- * at once. Every message arrives once and in order, the path is the one that network allows, and
+ * pair on each Node stack, with a raw simple-peer pair on the same stack beside it, and a pair of
+ * Chromium pages and one of Firefox pages, all in one lab at once. Every message arrives once and in order, the path is the one that network allows, and
  * on a steady network it does not change (ROOMMESH_LAB_STEADY_S, default 60 s). The figures of
  * each cell are written to test-artifacts/network/matrix.{json,md}.
  */
@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RtcStackName } from '../../client/index.js';
 import { turnCredentials } from '../../signaling/turn-credentials.js';
 import { Lab, SERVICE_ADDRESS, labUnavailable, type Host, type NatKind } from './lab.js';
-import { SETTLE_S, measure, rawPair, serialQueue, spawnAgent, type CellFigures } from './pair.js';
+import { SETTLE_S, measure, rawPair, serialQueue, spawnAgent, spawnBrowser, type CellFigures } from './pair.js';
 import { startCoturn } from './turn.js';
 
 const unavailable = labUnavailable();
@@ -20,6 +20,7 @@ if (unavailable !== undefined && process.env['ROOMMESH_LAB_REQUIRED'] === '1') t
 if (unavailable !== undefined) console.log(`network lab skipped: ${unavailable}`);
 const STEADY_S = Number(process.env['ROOMMESH_LAB_STEADY_S'] ?? 60);
 const STACKS: readonly RtcStackName[] = ['@roamhq/wrtc', 'node-datachannel'];
+const BROWSERS = ['chromium', 'firefox'] as const;
 
 type IceKind = 'none' | 'stun' | 'turn-udp' | 'turn-tcp';
 interface Cell {
@@ -28,7 +29,7 @@ interface Cell {
   nats: NatKind[];
   ice: IceKind;
   /** What the path must be, at the end, on roommesh's side `a`. */
-  expected: (path: string, stack: RtcStackName) => boolean;
+  expected: (path: string, stack: string) => boolean;
   expectedText: string;
 }
 
@@ -90,7 +91,7 @@ describe.skipIf(unavailable !== undefined)('the NAT traversal matrix (network la
     it(`${cell.name}: ${cell.expectedText}, every message once and in order, no path change in ${STEADY_S} s`, async () => {
       const lab = new Lab();
       try {
-        const parties = STACKS.length * 2; // a roommesh pair and a raw pair per stack
+        const parties = STACKS.length * 2 + BROWSERS.length; // a roommesh pair and a raw pair per stack, a pair of pages per browser
         const sites = cell.nats.length === 1 ? [lab.site(cell.nats[0] ?? 'cone', parties * 2)] : cell.nats.map((nat) => lab.site(nat, parties));
         const hostA = (i: number): Host => (sites.length === 1 ? sites[0]?.hosts[2 * i] : sites[0]?.hosts[i]) as Host;
         const hostB = (i: number): Host => (sites.length === 1 ? sites[0]?.hosts[2 * i + 1] : sites[1]?.hosts[i]) as Host;
@@ -118,7 +119,14 @@ describe.skipIf(unavailable !== undefined)('the NAT traversal matrix (network la
             : Promise.resolve({ party: `raw simple-peer, ${stack}`, figures: 'no path (no ICE servers across NATs: what the relay is for)' });
           return [roommesh, raw];
         });
-        const settled = await Promise.all(runs);
+        const pages = BROWSERS.map((browser, j) => {
+          const slot = STACKS.length * 2 + j;
+          const config = { url, room: `pages-${browser}` };
+          const a = spawnBrowser(lab, hostA(slot), `${browser}-a`, { ...config, browser });
+          const b = spawnBrowser(lab, hostB(slot), `${browser}-b`, { ...config, browser });
+          return measure(a, b, STEADY_S, serial).then((figures) => ({ party: `roommesh, ${browser} pages`, figures }));
+        });
+        const settled = await Promise.all([...runs, ...pages]);
         for (const { party, figures } of settled) results.push({ cell: cell.name, party, figures });
         for (const { party, figures } of settled) {
           // The raw pairs are the baseline that tells roommesh's failures from the stack's or the lab's:
@@ -127,7 +135,7 @@ describe.skipIf(unavailable !== undefined)('the NAT traversal matrix (network la
           if (typeof figures === 'string') throw new Error(`${party}: ${figures}`);
           expect([party, figures.received, figures.duplicates, figures.inOrder]).toEqual([party, figures.sent, 0, true]);
           if (party.startsWith('roommesh')) {
-            expect(cell.expected(figures.path, party.includes('node-datachannel') ? 'node-datachannel' : '@roamhq/wrtc'), `${party}: path ${figures.path}, expected ${cell.expectedText}`).toBe(true);
+            expect(cell.expected(figures.path, party.includes('node-datachannel') ? 'node-datachannel' : 'libwebrtc or Firefox'), `${party}: path ${figures.path}, expected ${cell.expectedText}`).toBe(true);
             expect(figures.changes, `${party}: path changes on a steady network`).toBe(0);
           }
         }

@@ -78,6 +78,12 @@ export function spawnAgent(lab: Lab, host: Host, name: string, config: object): 
   return new Agent(name, child);
 }
 
+/** A browser page (Chromium or Firefox, in the host's namespace) running roommesh: browser-agent.ts. */
+export function spawnBrowser(lab: Lab, host: Host, name: string, config: { browser: 'chromium' | 'firefox'; url: string; room: string }): Agent {
+  const child = lab.spawn(host.ns, process.execPath, ['--import', 'tsx', 'test/network/browser-agent.ts', JSON.stringify({ name, ...config })]);
+  return new Agent(name, child);
+}
+
 /** A raw simple-peer pair on `stack`, its signals passed between the two processes by this one. */
 export function rawPair(lab: Lab, a: Host, b: Host, stack: RtcStackName, iceServers: object[]): [Agent, Agent] {
   const offerer = spawnAgent(lab, a, `raw-${stack}-a`, { kind: 'raw', stack, initiator: true, iceServers });

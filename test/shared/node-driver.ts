@@ -71,8 +71,13 @@ export class NodeDriver implements Driver {
       this.incomingAborted.push(entry(e));
       this.wake();
     });
+    // The link's kind as it changes (the event also fires for a new candidate pair within a direct link).
+    const kinds = new Map<string, string>();
+    this.room.messaging.on('participant_added', (p) => void kinds.set(p.name ?? p.id, p.link));
     this.room.messaging.on('participant_link_changed', (p) => {
       const name = p.name ?? p.id;
+      if (kinds.get(name) === p.link) return;
+      kinds.set(name, p.link);
       this.links.set(name, [...(this.links.get(name) ?? []), p.link]);
       this.wake();
     });
