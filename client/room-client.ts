@@ -5,7 +5,7 @@
  */
 import { RoomError } from '../protocol/errors.js';
 import { MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, type ServiceLimits } from '../protocol/limits.js';
-import { PROTOCOL_VERSION, type IceServer } from '../protocol/signaling.js';
+import { PROTOCOL_VERSION, isDepartureRace, type IceServer } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { MessagingClient } from './messaging-client.js';
 import { messagingControl, type MessagingControl } from './messaging-context.js';
@@ -191,11 +191,9 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
     });
     this.signaling = signaling;
     // Presence pushes, signals and relayed frames go to the messaging client and its mesh, which subscribe while enabled.
-    // A signal to a participant that left a moment ago is refused as not found: an ordinary race,
-    // and the peer's own removal follows. Everything else refused is worth a warning.
+    // Everything the service refuses is worth a warning, but an ordinary race (the peer's own removal follows).
     signaling.on('failure', (failure) => {
-      const race = failure.event === 'signal' && failure.code === 'PARTICIPANT_NOT_FOUND';
-      (race ? this.logger.debug : this.logger.warn).call(this.logger, { ...failure }, 'the signaling service refused a message');
+      (isDepartureRace(failure.event, failure.code) ? this.logger.debug : this.logger.warn).call(this.logger, { ...failure }, 'the signaling service refused a message');
     });
     // Someone joined with our token (one live participant per token): the room is theirs now.
     // Fresh TURN credentials before the last expire: links made from now on use them.

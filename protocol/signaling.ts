@@ -156,6 +156,14 @@ type Acked = {
 };
 export type Requests = { [E in keyof Acked as Acked[E] extends never ? never : E]: Acked[E] };
 
+/**
+ * A refusal that is an ordinary race, not anyone's mistake: a signal (a trailing ICE candidate,
+ * say) to a participant that left a moment before. Both sides log it at debug, not as a warning.
+ */
+export function isDepartureRace(event: string, code: string): boolean {
+  return event === 'signal' && code === 'PARTICIPANT_NOT_FOUND';
+}
+
 /** What the service pushes to a client. */
 export interface ServerToClientEvents {
   'participant:enabled': (participant: ParticipantInfo) => void;

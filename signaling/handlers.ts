@@ -7,7 +7,7 @@
  */
 import { RoomError, type ErrorPayload } from '../protocol/errors.js';
 import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
-import type { ClientToServerEvents, Reply, Requests } from '../protocol/signaling.js';
+import { isDepartureRace, type ClientToServerEvents, type Reply, type Requests } from '../protocol/signaling.js';
 import type { HandlerContext, RoomSocket } from './context.js';
 import { memberFrom, rooms, toInfo, type Member } from './directory.js';
 import { admission, attributesProblem, memberOf, newCredential, participantIdFor } from './identity.js';
@@ -61,9 +61,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
           error instanceof RoomError ? error : new RoomError('SIGNALING_FAILED', 'the service failed to handle this request; try again');
         if (!(error instanceof RoomError)) logger.error({ err: error, event, socket: socket.id }, 'handler failed');
         else {
-          // A signal to a participant that left a moment ago is an ordinary race, not a client's mistake.
-          const race = event === 'signal' && refusal.code === 'PARTICIPANT_NOT_FOUND';
-          (race ? logger.debug : logger.warn).call(logger, { event, code: refusal.code, reason: refusal.message, socket: socket.id, participant: socket.data.participantId }, 'request refused');
+          (isDepartureRace(event, refusal.code) ? logger.debug : logger.warn).call(logger, { event, code: refusal.code, reason: refusal.message, socket: socket.id, participant: socket.data.participantId }, 'request refused');
         }
         metrics.refused(event, refusal.code);
         const payloadError: ErrorPayload = { code: refusal.code, message: refusal.message };
