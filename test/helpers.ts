@@ -13,6 +13,7 @@ import { messagingControl } from '../client/messaging-context.js';
 import { RTC_STACK_NAMES } from '../client/options.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../signaling/index.js';
 import { attachmentBytes } from './shared/driver.js';
+import { withTimeout } from './timeout.js';
 
 const servers: SignalingServer[] = [];
 const rooms: RoomClient[] = [];
@@ -60,17 +61,7 @@ export async function joinAll(...clients: RoomClient[]): Promise<void> {
   }
 }
 
-export async function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${label}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { withTimeout };
 
 interface WaitOptions<Args extends unknown[]> {
   timeoutMs?: number;

@@ -6,6 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { withTimeout } from '../timeout.js';
 import { SERVICE_ADDRESS, type Lab } from './lab.js';
 
 export interface Turn {
@@ -47,8 +48,9 @@ export async function startCoturn(lab: Lab, extraArgs: string[] = []): Promise<T
     });
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([ready, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`coturn did not listen within 10 s: ${log.slice(-2000)}`)), 10_000)))]).finally(() => clearTimeout(timer));
+  await withTimeout(ready, 10_000, 'coturn to listen').catch((error: unknown) => {
+    throw new Error(`${String(error)}: ${log.slice(-2000)}`);
+  });
   return {
     secret,
     realm,
