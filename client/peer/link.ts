@@ -60,6 +60,8 @@ const LOCAL_FAILURES = new Set(['ERR_WEBRTC_SUPPORT', 'ERR_PC_CONSTRUCTOR', 'ERR
 export class PeerLink {
   private readonly peer: SimplePeer.Instance;
   private closed = false;
+  /** A getStats() call under way (selectedRoute), which the close waits for. */
+  private statsCall: Promise<unknown> | undefined;
   /** Tracked from events: reading the channel's readyState is a native call into @roamhq/wrtc's network thread. */
   private opened = false;
   /** The runtime's own WebRTC (a browser's), whose `bufferedamountlow` event can be relied on; @roamhq/wrtc has none. */
@@ -157,7 +159,15 @@ export class PeerLink {
     const pc = (this.peer as unknown as { _pc?: { getStats?: () => Promise<StatsReport> } | null })._pc;
     if (this.closed || pc == null || typeof pc.getStats !== 'function') return undefined;
     const stats = new Map<string, Record<string, unknown>>();
-    (await pc.getStats()).forEach((entry) => stats.set(String(entry['id']), entry));
+    const call = pc.getStats();
+    this.statsCall = call;
+    let report: StatsReport;
+    try {
+      report = await call;
+    } finally {
+      if (this.statsCall === call) this.statsCall = undefined;
+    }
+    report.forEach((entry) => stats.set(String(entry['id']), entry));
     const all = [...stats.values()];
     const selectedId = all.find((s) => s['type'] === 'transport' && typeof s['selectedCandidatePairId'] === 'string')?.['selectedCandidatePairId'];
     const pair =
@@ -238,7 +248,9 @@ export class PeerLink {
     this.peer.removeAllListeners('signal');
     this.peer.removeAllListeners('data');
     this.peer.on('error', () => {}); // errors racing the destroy must not become uncaught
-    this.peer.destroy();
+    // A stats call still running in the native stack finishes before its connection is closed under it.
+    if (this.statsCall === undefined) this.peer.destroy();
+    else void this.statsCall.then(() => undefined, () => undefined).then(() => this.peer.destroy());
     if (notify) this.handlers.close(reason, local);
   }
 }
