@@ -62,12 +62,17 @@ export class Lab {
   private ports = 0;
 
   constructor() {
-    this.wan = this.namespace('wan');
-    run(['ip', '-n', this.wan, 'link', 'add', 'br0', 'type', 'bridge']);
-    run(['ip', '-n', this.wan, 'link', 'set', 'br0', 'up']);
-    this.service = this.namespace('svc');
-    this.plug(this.service, 'eth0', this.wan, 'br0', `${SERVICE_ADDRESS}/24`);
-    this.defaultRouteToNowhere(this.service);
+    try {
+      this.wan = this.namespace('wan');
+      run(['ip', '-n', this.wan, 'link', 'add', 'br0', 'type', 'bridge']);
+      run(['ip', '-n', this.wan, 'link', 'set', 'br0', 'up']);
+      this.service = this.namespace('svc');
+      this.plug(this.service, 'eth0', this.wan, 'br0', `${SERVICE_ADDRESS}/24`);
+      this.defaultRouteToNowhere(this.service);
+    } catch (error) {
+      this.destroy(); // nobody else holds the lab yet: leave no namespace behind
+      throw error;
+    }
   }
 
   /**
