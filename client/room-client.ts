@@ -172,6 +172,12 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
     return this.closing;
   }
 
+  /** ICE servers from the service (at join, resume, or pushed afresh): checked, as anything the service sends is; a bad list keeps the previous one. */
+  private takeIceServers(servers: unknown): void {
+    if (isIceServerList(servers)) this.iceServers = servers;
+    else this.logger.warn({}, 'the service sent ICE servers that are not a list of { urls, username?, credential? }; kept the previous ones');
+  }
+
   private async join(): Promise<void> {
     this._state = 'starting';
     const signaling = new SignalClient({
@@ -197,11 +203,7 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
     });
     // Someone joined with our token (one live participant per token): the room is theirs now.
     // Fresh TURN credentials before the last expire: links made from now on use them.
-    signaling.on('ice:servers', (update) => {
-      const servers = (update as { iceServers?: unknown } | undefined)?.iceServers;
-      if (isIceServerList(servers)) this.iceServers = servers;
-      else this.logger.warn({}, 'the service pushed ICE servers that are not a list of { urls, username?, credential? }; kept the previous ones');
-    });
+    signaling.on('ice:servers', (update) => this.takeIceServers((update as { iceServers?: unknown } | undefined)?.iceServers));
     signaling.on('session:replaced', ({ message }) => {
       if (this._state !== 'started') return;
       this.logger.warn({ reason: String(message) }, 'replaced by a newer join with the same token; closing the room');
@@ -220,7 +222,7 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
         ...(options.token === undefined ? {} : { token: options.token }),
       });
       if (this.isClosed()) throw new RoomError('CLOSED', 'the room was closed while joining');
-      this.iceServers = reply.iceServers;
+      this.takeIceServers(reply.iceServers);
       this.serviceLimits = reply.limits;
       this.credential = reply.credential;
       this.ticket = reply.ticket;
@@ -267,7 +269,7 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
         messaging: this.control.wantsMessaging,
       });
       if (this._state !== 'started' || !signaling.connected) return;
-      this.iceServers = reply.iceServers;
+      this.takeIceServers(reply.iceServers);
       this.serviceLimits = reply.limits;
       this.localParticipant._assign(reply.participant);
       this.resumed = true;

@@ -1,6 +1,6 @@
 // The demo room page: the same roommesh client a Node agent uses, in the browser.
 import { RoomClient } from '/roommesh.js';
-import { drawMesh } from '/mesh.js';
+import { drawMesh, viaTurn } from '/mesh.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -97,9 +97,6 @@ function nameOf(p) {
   const clash = others.length > 1 || (others.length === 1 && room?.localParticipant.name === name);
   return clash ? `${name} · ${p.id.slice(0, 4)}` : name;
 }
-
-/** Whether a direct link goes through a TURN server (either end's candidate is a relay). */
-const viaTurn = (p) => p.link === 'direct' && (p.path?.local === 'relay' || p.path?.remote === 'relay');
 
 function renderParticipants() {
   const participants = room.messaging.getParticipants();

@@ -33,6 +33,9 @@ function element(name, attributes, text) {
   return node;
 }
 
+/** Whether a participant's direct link goes through a TURN server (either end's candidate is a relay). */
+export const viaTurn = (p) => p.link === 'direct' && (p.path?.local === 'relay' || p.path?.remote === 'relay');
+
 /**
  * Draws `svg`: `me` ({ id, name }), `others` (participants, each with `link` and `attributes.mesh`),
  * and `mine` (a Map of id → round trip in ms, measured by this page).
@@ -50,8 +53,7 @@ export function drawMesh(svg, me, others, mine) {
     const known = edges.get(key);
     edges.set(key, { a, b, link: known?.link === 'relayed' ? 'relayed' : link, rtt: known?.rtt ?? rtt, turn: known?.turn ?? turn });
   };
-  const turnOf = (p) => p.link === 'direct' && (p.path?.local === 'relay' || p.path?.remote === 'relay');
-  for (const other of others) add(me.id, other.id, other.link, mine.get(other.id), turnOf(other));
+  for (const other of others) add(me.id, other.id, other.link, mine.get(other.id), viaTurn(other));
   for (const other of others) {
     const published = other.attributes?.mesh;
     if (published === null || typeof published !== 'object') continue;
