@@ -10,11 +10,18 @@ import type { IncomingAbortReason, IncomingAbortedEvent, IncomingProgressEvent }
 export class IncomingTransfers {
   private readonly bySender = new Map<string, Map<string, IncomingProgressEvent>>();
 
-  /** More of a message arrived. */
-  progress(event: IncomingProgressEvent): void {
+  /**
+   * More of a message arrived; true when it is further than any report before. After a path
+   * change the message arrives again from its first byte (its receipt was not given), and those
+   * reports are not news: progress, as the application sees it, never goes backwards.
+   */
+  progress(event: IncomingProgressEvent): boolean {
     let open = this.bySender.get(event.fromParticipantId);
     if (open === undefined) this.bySender.set(event.fromParticipantId, (open = new Map()));
+    const before = open.get(event.messageId);
+    if (before !== undefined && event.receivedBytes <= before.receivedBytes) return false;
     open.set(event.messageId, event);
+    return true;
   }
 
   /** The message was delivered, or its end was already told: it is no longer under way. */

@@ -422,8 +422,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
     const { type, lane, id, receivedBytes, totalBytes } = progress;
     const event = { fromParticipantId: peerId, from, type, messageId: `${lane}:${id}`, receivedBytes, totalBytes };
     if (aborted === undefined) {
-      this.transfers.progress(event);
-      this.emit('incoming_progress', event);
+      if (this.transfers.progress(event)) this.emit('incoming_progress', event);
     } else {
       this.transfers.finished(peerId, event.messageId);
       this.emit('incoming_aborted', { ...event, reason: aborted });
