@@ -1,19 +1,18 @@
 /**
- * Reads a direct link's selected candidate pair now and then (its route: candidate types,
- * protocol, round trip), so that `participant.path` answers "how is this participant connected?"
- * and a change of pair within a direct link is seen. A reading is a stats call into the stack, so
- * they are spaced out: every 2 s while ICE may still be settling on a pair (the first 10 s), then
- * every 10 s. Fewer calls also mean fewer left running in @roamhq/wrtc when a room closes: with a
- * reading every 2 s for the whole session, processes of the 8-process soak crashed natively
- * (SIGSEGV) while closing noticeably more often (2 runs in 5, against 0 in 4 without readings).
+ * Reads a direct link's selected candidate pair (its route: candidate types, protocol, round
+ * trip), so that `participant.path` answers "how is this participant connected?" and a change of
+ * pair while ICE settles is seen: every 2 s during a link's first 10 s, then no more. A reading is
+ * a stats call into the stack, and calls still running when a room closes made @roamhq/wrtc crash
+ * natively more often: the soak's processes crashed while closing in 2 of 5 runs with readings
+ * every 2 s for good, and once more with readings every 10 s after the first 10 s (0 of 4 without
+ * readings). A pair that changes later is seen when the link is next rebuilt.
  */
 import type { Route } from '../participant.js';
 import type { PeerLink } from './link.js';
 
-/** How often a direct link's route is read: often while ICE may still be settling, then seldom. */
+/** How often a direct link's route is read, and for how long (while ICE may still be settling on a pair). */
 export const ROUTE_READ_MS = 2_000;
 export const ROUTE_SETTLING_MS = 10_000;
-export const ROUTE_STEADY_READ_MS = 10_000;
 
 /** Starts reading `link`'s route, reporting each reading; returns the function that stops it. */
 export function watchRoute(link: PeerLink, report: (route: Route) => void): () => void {
@@ -25,7 +24,8 @@ export function watchRoute(link: PeerLink, report: (route: Route) => void): () =
       (route) => {
         if (stopped) return;
         if (route !== undefined) report(route);
-        timer = setTimeout(read, Date.now() - started < ROUTE_SETTLING_MS ? ROUTE_READ_MS : ROUTE_STEADY_READ_MS);
+        if (Date.now() - started >= ROUTE_SETTLING_MS) return;
+        timer = setTimeout(read, ROUTE_READ_MS);
         (timer as { unref?: () => void }).unref?.();
       },
       () => undefined, // the connection closed under the call: the link's own events say so
