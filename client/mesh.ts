@@ -117,6 +117,7 @@ export class Mesh {
         localId: this.options.localId,
         relayFrameBytes: this.options.relayFrameBytes,
         describe: () => this.options.describe(peerId),
+        othersHeardWithin: (ms) => [...this.peers].some(([id, other]) => id !== peerId && other.heardWithin(ms)),
       },
       {
         open: () => events.open(peerId),
@@ -143,6 +144,11 @@ export class Mesh {
 
   has(peerId: string): boolean {
     return this.peers.has(peerId);
+  }
+
+  /** Whether `peerId` has answered at all (signalled or relayed to us, or linked). */
+  answered(peerId: string): boolean {
+    return this.peers.get(peerId)?.answered === true;
   }
 
   private handleSignal(envelope: SignalEnvelope): void {

@@ -14,22 +14,20 @@ export interface MessageSource<T> {
 
 export function messageStream<T>(source: MessageSource<T>, signal: AbortSignal | undefined, ended: boolean): AsyncIterableIterator<T> {
   const buffered: T[] = [];
-  let reader: ((result: IteratorResult<T, undefined>) => void) | undefined;
+  /** Reads waiting for a message, oldest first: each concurrent next() gets its own. */
+  const readers: Array<(result: IteratorResult<T, undefined>) => void> = [];
   let open = !ended && signal?.aborted !== true;
   const cleanups: Array<() => void> = [];
   const finish = (): void => {
     if (!open) return;
     open = false;
     for (const cleanup of cleanups.splice(0)) cleanup();
-    const waiting = reader;
-    reader = undefined;
-    waiting?.({ done: true, value: undefined });
+    for (const waiting of readers.splice(0)) waiting({ done: true, value: undefined });
   };
   if (open) {
     cleanups.push(
       source.subscribe((item) => {
-        const waiting = reader;
-        reader = undefined;
+        const waiting = readers.shift();
         if (waiting === undefined) buffered.push(item);
         else waiting({ done: false, value: item });
       }),
@@ -44,7 +42,7 @@ export function messageStream<T>(source: MessageSource<T>, signal: AbortSignal |
     next(): Promise<IteratorResult<T, undefined>> {
       if (buffered.length > 0) return Promise.resolve({ done: false, value: buffered.shift() as T });
       if (!open) return Promise.resolve({ done: true, value: undefined });
-      return new Promise((resolve) => (reader = resolve));
+      return new Promise((resolve) => void readers.push(resolve));
     },
     return(): Promise<IteratorResult<T, undefined>> {
       buffered.length = 0;

@@ -349,7 +349,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
         signaling.on('participant:updated', (info) => this.presence.handleUpdated(info)),
       ];
       const { participants } = await signaling.request('messaging:enable');
-      await this.presence.introduceAll(participants);
+      await this.presence.introduceAll(participants, (id) => mesh.answered(id), this.context.tunables.enableWaitMs);
     } catch (error) {
       if (this.state === 'enabling') await this.shutdown(new RoomError('NOT_ENABLED', 'enabling messaging failed'), false);
       throw error;
@@ -432,7 +432,8 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   private assertEnabled(): void {
     const signaling = this.context.signaling();
     if (signaling instanceof RoomError && signaling.code !== 'SIGNALING_FAILED') throw signaling;
-    if (this.state !== 'enabled') throw new RoomError('NOT_ENABLED', 'call room.messaging.enable() and wait for it before sending');
+    // While enable() is under way, the participants already listed can be sent to: the list never promises more than the links deliver.
+    if (this.state !== 'enabled' && this.state !== 'enabling') throw new RoomError('NOT_ENABLED', 'call room.messaging.enable() before sending');
   }
 
   /** The options object of `call`: a plain object, with only the keys it takes and well-formed controls. */

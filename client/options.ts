@@ -125,6 +125,14 @@ export interface Tunables {
   /** @default 5_000 */
   reconnectMaxDelayMs: number;
   /**
+   * How long `enable()` waits for a participant that has not answered at all (no signal, no
+   * relayed frame) before it resolves without it. Participants that answer are waited for until
+   * their link opens or they are given up (`connectTimeoutMs`); a silent one joins the
+   * presence list later, if its link ever opens.
+   * @default 1_500
+   */
+  enableWaitMs: number;
+  /**
    * A peer cut off as hostile (it renegotiated or broke the protocol far beyond what repairs explain) is not linked again for this long.
    * @default 300_000 (5 minutes)
    */
@@ -153,6 +161,7 @@ export const DEFAULTS: Tunables = {
   reconnectDelayMs: 250,
   reconnectMaxDelayMs: 5_000,
   hostileBanMs: 5 * 60_000,
+  enableWaitMs: 1_500,
 };
 
 export interface RoomClientOptions extends Partial<Tunables> {

@@ -31,13 +31,29 @@ export interface PresenceEvents {
   hostile: (id: string, detail: string) => void;
 }
 
+/** A participant no path reached within connectTimeoutMs is tried again this long after, doubling up to UNREACHABLE_RETRY_MAX_MS, while it stays in the room. */
+export const UNREACHABLE_RETRY_MS = 30_000;
+export const UNREACHABLE_RETRY_MAX_MS = 5 * 60_000;
+/** RemoteParticipant objects kept for participants that left (one object per id if they come back), beyond those known. */
+const DEPARTED_OBJECTS = 256;
+
+interface Unreachable {
+  detail: string;
+  /** For a retry: the participant as last announced, attempts so far, the timer. Absent for hostile peers (banned instead). */
+  retry?: { info: ParticipantInfo; attempts: number; timer: ReturnType<typeof setTimeout> };
+}
+
 export class Presence extends TypedEmitter<PresenceEvents> {
   private readonly known = new Map<string, RemoteParticipant>();
   private readonly objects = new Map<string, RemoteParticipant>();
-  private readonly unreachable = new Map<string, string>();
+  private readonly unreachable = new Map<string, Unreachable>();
   private readonly present = new Map<string, RemoteParticipant>();
+  /** Listed participants that list us too (a link's hello round trip): enable() need not wait for them. */
+  private readonly confirmed = new Set<string>();
+  /** Attempts so far to reach each participant that timed out, so that retries back off across attempts. */
+  private readonly attempts = new Map<string, number>();
   /** Peers cut off as hostile, until when: not linked again (nor their signals taken) before then. */
-  private readonly banned = new Map<string, number>();
+  private readonly banned = new Map<string, { until: number; detail: string }>();
   /** Waiters for participants whose link opens or fails while `enable()` is in progress. */
   private readonly settleWaiters = new Map<string, () => void>();
 
@@ -70,22 +86,35 @@ export class Presence extends TypedEmitter<PresenceEvents> {
 
   /** Why a known participant cannot be reached, if it cannot. */
   unreachableBecause(id: string): string | undefined {
-    return this.unreachable.get(id);
+    return this.unreachable.get(id)?.detail;
   }
 
   isBanned(id: string): boolean {
-    const until = this.banned.get(id);
+    const until = this.banned.get(id)?.until;
     if (until === undefined) return false;
     if (Date.now() < until) return true;
     this.banned.delete(id);
     return false;
   }
 
-  /** The participants of an enable reply: resolves once each is linked or given up. */
-  introduceAll(participants: ParticipantInfo[]): Promise<void> {
-    const settled = participants.map((info) => new Promise<void>((resolve) => this.settleWaiters.set(info.id, resolve)));
-    for (const info of participants) this.introduce(info);
-    return Promise.all(settled).then(() => undefined);
+  /**
+   * The participants of an enable reply: resolves once each is linked (and lists us) or given
+   * up. A participant that has not answered at all within `silentMs` (`answered(id)` is false:
+   * no signal, no relayed frame) is not waited for past then: it joins the list later if it
+   * ever links. One linked already (a push announced it before the reply came) is not waited for.
+   */
+  introduceAll(participants: ParticipantInfo[], answered: (id: string) => boolean, silentMs: number): Promise<void> {
+    const settled = participants.map((info) =>
+      this.confirmed.has(info.id) ? Promise.resolve() : new Promise<void>((resolve) => this.settleWaiters.set(info.id, resolve)),
+    );
+    for (const info of participants) {
+      if (this.known.has(info.id)) this.handleEnabled(info);
+      else this.introduce(info);
+    }
+    const timer = setTimeout(() => {
+      for (const info of participants) if (!answered(info.id)) this.settle(info.id);
+    }, silentMs);
+    return Promise.all(settled).then(() => clearTimeout(timer));
   }
 
   /** The service announces a participant with messaging enabled: new, or back. */
@@ -98,7 +127,11 @@ export class Presence extends TypedEmitter<PresenceEvents> {
 
   /** The service says a participant is gone; `linked`: the mesh has paths to it (a dropped connection may not be a departure). */
   handleRemoved(id: string, reason: RemovalReason, linked: boolean): void {
-    if (!this.known.has(id)) return;
+    if (!this.known.has(id)) {
+      this.forgetUnreachable(id); // it was unreachable: now it is simply gone
+      this.attempts.delete(id);
+      return;
+    }
     if ((reason === 'disconnected' || reason === 'unresponsive') && linked) return this.emit('away', id, reason === 'unresponsive');
     this.remove(id, new RoomError('PARTICIPANT_LEFT', `${this.describe(id)} ${reason === 'disabled' ? 'disabled messaging' : 'left the room'}`));
   }
@@ -133,6 +166,8 @@ export class Presence extends TypedEmitter<PresenceEvents> {
 
   /** …and it lists us too: an enable() waiting for it may go on. */
   handleConfirmed(id: string): void {
+    if (this.present.has(id)) this.confirmed.add(id);
+    this.attempts.delete(id);
     this.settle(id);
   }
 
@@ -150,16 +185,30 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     if (this.present.has(id)) this.emit('participant_link_changed', participant);
   }
 
-  /** The mesh gave `id` up. Still in the room as far as the service knows, it stays unreachable (sends say why) until it leaves. */
+  /**
+   * The mesh gave `id` up. Still in the room as far as the service knows, it stays unreachable
+   * (sends say why) until it leaves; one that timed out is tried again, backing off
+   * (UNREACHABLE_RETRY_MS doubling to UNREACHABLE_RETRY_MAX_MS), for as long as it stays.
+   */
   handleLinkClosed(id: string, reason: LinkCloseReason, detail: string): void {
-    const known = this.known.has(id);
+    const participant = this.known.get(id);
     if (reason === 'hostile') {
-      this.banned.set(id, Date.now() + this.banMs);
+      this.banned.set(id, { until: Date.now() + this.banMs, detail });
       this.emit('hostile', id, detail);
     }
     this.remove(id, new RoomError('PARTICIPANT_LEFT', `the link to ${this.describe(id)} closed (${detail})`));
-    if (reason === 'timeout' && known) this.unreachable.set(id, detail);
-    if (reason === 'hostile') this.unreachable.set(id, `cut off as hostile: ${detail}`);
+    if (reason === 'timeout' && participant !== undefined) {
+      const attempts = (this.attempts.get(id) ?? 0) + 1;
+      this.attempts.set(id, attempts);
+      const info: ParticipantInfo = { id, role: participant.role, attributes: { ...participant.attributes } };
+      const delay = Math.min(UNREACHABLE_RETRY_MAX_MS, UNREACHABLE_RETRY_MS * 2 ** (attempts - 1));
+      const timer = setTimeout(() => {
+        if (this.unreachable.get(id)?.retry?.timer === timer) this.introduce(info);
+      }, delay);
+      (timer as { unref?: () => void }).unref?.();
+      this.unreachable.set(id, { detail, retry: { info, attempts, timer } });
+    }
+    if (reason === 'hostile') this.unreachable.set(id, { detail: `cut off as hostile: ${detail}` });
   }
 
   /** Forgets everyone (messaging off); returns those who were in the presence list. */
@@ -168,7 +217,9 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     this.present.clear();
     this.known.clear();
     this.objects.clear();
-    this.unreachable.clear();
+    for (const id of [...this.unreachable.keys()]) this.forgetUnreachable(id);
+    this.confirmed.clear();
+    this.attempts.clear();
     for (const resolve of this.settleWaiters.values()) resolve();
     this.settleWaiters.clear();
     for (const participant of removed) participant._setOnline(false);
@@ -176,13 +227,23 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   }
 
   private introduce(info: ParticipantInfo): void {
-    if (this.isBanned(info.id)) return this.settle(info.id);
+    if (this.isBanned(info.id)) {
+      // Still in the room (it came back, or announced itself again), and not linked while banned.
+      this.unreachable.set(info.id, { detail: `cut off as hostile: ${this.banned.get(info.id)?.detail ?? ''}` });
+      return this.settle(info.id);
+    }
     const participant = this.objects.get(info.id) ?? new RemoteParticipant(info.id, info);
     participant._apply(info);
+    this.objects.delete(info.id); // re-inserted: the most recently seen are kept longest
     this.objects.set(info.id, participant);
     this.known.set(info.id, participant);
-    this.unreachable.delete(info.id);
+    this.forgetUnreachable(info.id);
     this.emit('connect', info.id);
+  }
+
+  private forgetUnreachable(id: string): void {
+    clearTimeout(this.unreachable.get(id)?.retry?.timer);
+    this.unreachable.delete(id);
   }
 
   private update(participant: RemoteParticipant, info: ParticipantInfo): void {
@@ -192,12 +253,18 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   }
 
   private remove(id: string, error: RoomError): void {
-    this.unreachable.delete(id);
+    this.forgetUnreachable(id);
     this.emit('drop', id, error);
     const participant = this.present.get(id);
     this.known.delete(id);
     this.present.delete(id);
+    this.confirmed.delete(id);
     this.settle(id);
+    // Objects of departed participants are kept (one per id, should it come back), but not without bound.
+    for (const old of this.objects.keys()) {
+      if (this.objects.size <= this.known.size + DEPARTED_OBJECTS) break;
+      if (!this.known.has(old)) this.objects.delete(old);
+    }
     if (participant !== undefined) {
       participant._setOnline(false);
       this.emit('participant_removed', participant);

@@ -20,8 +20,9 @@ export type RoomState = 'new' | 'starting' | 'started' | 'closed';
 export interface RoomEvents {
   /**
    * The connection to the signaling service was lost; open data channels keep working, and the
-   * client reconnects. `'replaced'`: a newer join with the same token took this participant's
-   * place, and the room closes (`closed` follows).
+   * client reconnects. Two reasons are final, and the room closes (`closed` follows):
+   * `'replaced'`, a newer join with the same token took this participant's place; and
+   * `'io server disconnect'`, the service cut the connection on purpose (e.g. for flooding).
    */
   disconnected: (reason: string) => void;
   /** The client is back in the room as the same participant, presence re-synced. */
@@ -188,6 +189,13 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
       longPolling: this.options.longPolling ?? false,
       onDisconnect: (reason) => {
         if (this._state !== 'started') return;
+        if (reason === 'io server disconnect') {
+          // The service cut this connection on purpose (flooding, say): Socket.IO does not reconnect after that, so the room is over.
+          this.logger.warn({ reason }, 'the signaling service disconnected this participant; closing the room');
+          this.emit('disconnected', reason);
+          void this.close();
+          return;
+        }
         this.resumed = false;
         this.logger.warn({ reason }, 'lost the signaling service; open data channels keep working; reconnecting');
         this.control.signalingLost();

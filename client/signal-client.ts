@@ -138,7 +138,8 @@ export class SignalClient {
   /** Whether the service still has participant `id`; undefined when it cannot say (unreachable, timed out). */
   async isPresent(id: string): Promise<boolean | undefined> {
     try {
-      return (await this.request('presence:check', { id })).present;
+      const { present } = await this.request('presence:check', { id });
+      return typeof present === 'boolean' ? present : undefined;
     } catch {
       return undefined;
     }

@@ -116,7 +116,8 @@ export interface PresenceRequest {
 }
 
 export interface PresenceReply {
-  present: boolean;
+  /** null: the service cannot say (one of its processes did not answer in time). */
+  present: boolean | null;
 }
 
 export interface EnableReply {

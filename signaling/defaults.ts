@@ -24,6 +24,8 @@ export const SERVER_DEFAULTS = {
   maxPayloadBytes: 64 * 1024,
   relayBytesPerSecond: 16 * 1024 * 1024,
   relayBurstBytes: 4 * 1024 * 1024,
-  pingIntervalMs: 2_000,
-  pingTimeoutMs: 2_000,
+  // A client silent for ~10 s is dropped: long enough that a network blip or a stalled mobile
+  // radio costs no removal and resume, short enough that a client finds a dead process soon.
+  pingIntervalMs: 5_000,
+  pingTimeoutMs: 5_000,
 } as const;

@@ -155,8 +155,13 @@ export class Directory {
    * again once it answers (or its clients move elsewhere).
    */
   private async ask(room: string): Promise<Sockets> {
+    return (await this.askEveryone(room)).sockets;
+  }
+
+  /** As `ask`, saying whether every process answered (`complete`) or only this one did. */
+  private async askEveryone(room: string): Promise<{ sockets: Sockets; complete: boolean }> {
     const { fetchLocal } = this.source;
-    if (fetchLocal === undefined) return this.source.fetch(room);
+    if (fetchLocal === undefined) return { sockets: await this.source.fetch(room), complete: true };
     const now = Date.now();
     const wait = now < this.impatientUntil ? this.patience.afterMissMs : this.patience.deadlineMs;
     const everyone = this.source.fetch(room);
@@ -165,11 +170,28 @@ export class Directory {
       everyone.then((sockets) => ({ sockets }), () => undefined),
       new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), wait))),
     ]).finally(() => clearTimeout(timer));
-    if (answered !== undefined) return answered.sockets;
+    if (answered !== undefined) return { sockets: answered.sockets, complete: true };
     everyone.catch(() => undefined);
     this.impatientUntil = Date.now() + this.patience.missWindowMs;
     this.patience.onMiss?.();
-    return fetchLocal(room);
+    return { sockets: await fetchLocal(room), complete: false };
+  }
+
+  /**
+   * For a peer whose paths are all down: whether `id` is still in `room` with messaging on.
+   * True or false when every process answered (or this one has it); undefined when a process
+   * did not answer in time and this one does not have it: the participant may be on the silent
+   * process, and "not present" would make its peers give it up for good.
+   */
+  async presence(id: string, room: string): Promise<boolean | undefined> {
+    const key = rooms.reachable(id, room);
+    this.reachableCache.delete(key);
+    const { sockets, complete } = await this.askEveryone(key);
+    if (sockets.length > 0) {
+      this.reachableCache.add(key, Date.now());
+      return true;
+    }
+    return complete ? false : undefined;
   }
 
   /** Everyone in `room`, on every process. */

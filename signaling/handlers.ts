@@ -225,7 +225,8 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     const { id } = parse(presenceRequestSchema, payload);
     const member = self();
     if (!member.messaging) throw new RoomError('NOT_ENABLED', 'enable messaging first');
-    return { present: await directory.isReachable(id, member.room, { fresh: true }) };
+    // null: some process did not answer, and this one does not have it (the client then keeps waiting, as for no answer).
+    return { present: (await directory.presence(id, member.room)) ?? null };
   }));
 
   socket.on('signal', handle('signal', async (payload) => {

@@ -62,6 +62,11 @@ export class PeerChannel implements SessionWriter {
   private violations = 0;
   private abandoned = 0;
   private helloSeen = false;
+  /** Round trips measured by heartbeat probes (RFC 6298's smoothing): liveness and probe timeouts follow them. */
+  private srtt: number | undefined;
+  private rttvar = 0;
+  /** When the heartbeat's last probe left (its pong gives a round trip). */
+  private heartbeatProbeAt: number | undefined;
 
   /** Starts the stream; its first packet is a hello. */
   constructor(
@@ -92,14 +97,15 @@ export class PeerChannel implements SessionWriter {
       pollIntervalMs: tunables.pollIntervalMs,
     });
     this.pacer.kick();
-    // Any packet proves the peer alive; an idle stream pings. Checking twice per interval
-    // bounds detection at livenessTimeoutMs + heartbeatIntervalMs / 2. A tick that comes
-    // far too late means this process was starved (a blocked event loop, an overloaded
-    // machine): the peer's packets may be waiting unread, so it gets a fresh window rather
-    // than the blame.
-    let sincePing = 0;
+    // Any packet proves the peer alive; an idle stream probes, and the pong measures the round
+    // trip. Checking twice per interval bounds detection at the liveness timeout (livenessTimeoutMs,
+    // or more on a slow or lossy path: livenessMs) + heartbeatIntervalMs / 2. Time is elapsed
+    // time, not ticks: a background tab's timers run late. A tick that comes far too late means
+    // this process was starved (a blocked event loop, an overloaded machine, a throttled tab):
+    // the peer's packets may be waiting unread, so it gets a fresh window rather than the blame.
     const every = tunables.heartbeatIntervalMs / 2;
     let lastTick = Date.now();
+    let lastProbe = lastTick;
     this.heartbeat = setInterval(() => {
       const now = Date.now();
       if (now - lastTick > every + tunables.livenessTimeoutMs / 2) {
@@ -107,14 +113,31 @@ export class PeerChannel implements SessionWriter {
         noteStarved(now);
       }
       lastTick = now;
-      if (now - this.lastHeard > tunables.livenessTimeoutMs) return handlers.silent();
-      sincePing += every;
-      if (sincePing >= tunables.heartbeatIntervalMs && this.outbox.isEmpty && (this.lanes?.isEmpty ?? true)) {
-        sincePing = 0;
-        this.outbox.addPing();
+      if (now - this.lastHeard > this.livenessMs) return handlers.silent();
+      if (now - lastProbe >= tunables.heartbeatIntervalMs && this.outbox.isEmpty && (this.lanes?.isEmpty ?? true)) {
+        lastProbe = now;
+        this.heartbeatProbeAt ??= now;
+        this.outbox.addProbe();
         this.pacer.kick();
       }
     }, every);
+    this.livenessFloorMs = tunables.livenessTimeoutMs;
+  }
+
+  private readonly livenessFloorMs: number;
+
+  /** A retransmission timeout from the measured round trips (srtt + 4 rttvar), once there are any. */
+  get rtoMs(): number | undefined {
+    return this.srtt === undefined ? undefined : this.srtt + 4 * this.rttvar;
+  }
+
+  /**
+   * How long the stream may hear nothing before it counts as dead: livenessTimeoutMs, or three
+   * retransmission timeouts where the path is that slow (a satellite hop, a lossy or bloated link).
+   */
+  get livenessMs(): number {
+    const rto = this.rtoMs;
+    return rto === undefined ? this.livenessFloorMs : Math.max(this.livenessFloorMs, 3 * rto);
   }
 
   /** The session makes this its active stream: messages are now written from `lanes`. */
@@ -196,8 +219,9 @@ export class PeerChannel implements SessionWriter {
         case 'chunk':
           for (const event of this.reassembler.accept(record)) {
             if (event.kind === 'message') {
-              this.session.incoming(event.message); // delivered or a resend: receipted either way
-              this.receipt(event.message.lane, event.message.id);
+              const verdict = this.session.incoming(event.message); // delivered or a resend: receipted either way
+              if (typeof verdict === 'object') this.reject(event.message.lane, event.message.id, verdict.refused);
+              else this.receipt(event.message.lane, event.message.id);
             } else if (event.kind === 'progress') {
               this.session.incomingProgress(event.progress);
             } else if (event.kind === 'reject') {
@@ -233,6 +257,8 @@ export class PeerChannel implements SessionWriter {
           this.kick();
           break;
         case 'pong':
+          if (this.heartbeatProbeAt !== undefined) this.sampleRtt(Date.now() - this.heartbeatProbeAt);
+          this.heartbeatProbeAt = undefined;
           for (const waiter of [...this.pongWaiters]) waiter(true);
           break;
         case 'ping':
@@ -248,6 +274,11 @@ export class PeerChannel implements SessionWriter {
   bye(): void {
     this.outbox.addBye();
     this.kick();
+  }
+
+  /** Whether anything arrived on this stream within the last `ms`. */
+  heardWithin(ms: number): boolean {
+    return !this.closed && Date.now() - this.lastHeard < ms;
   }
 
   /** Bytes held for the peer's unfinished messages on this stream. */
@@ -266,6 +297,16 @@ export class PeerChannel implements SessionWriter {
     this.outbox.clear();
     this.reassembler.clear();
     this.session.deactivate(this);
+  }
+
+  private sampleRtt(sample: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = sample;
+      this.rttvar = sample / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - sample);
+      this.srtt = 0.875 * this.srtt + 0.125 * sample;
+    }
   }
 
   private violation(reason: string): void {

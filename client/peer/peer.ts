@@ -66,6 +66,8 @@ export interface PeerContext {
   localId: string;
   /** The largest frame the service relays (from the payload limit it announced). */
   relayFrameBytes(): number;
+  /** Whether some other participant's direct link was heard from within `ms` (this side's network works). */
+  othersHeardWithin(ms: number): boolean;
   /** How errors name the remote participant (by name, with its id). */
   describe(): string;
 }
@@ -105,6 +107,9 @@ export function randomSid(): string {
  */
 const SLOT_AFTER_GATHERING_MS = 250;
 
+/** How many closed relay streams a peer remembers, to drop their late frames quietly. */
+const RETIRED_RELAYS = 8;
+
 export class Peer {
   readonly session: PeerSession;
   private direct: DirectPath | undefined;
@@ -122,6 +127,15 @@ export class Peer {
   private waitingForService = false;
   /** The path lost while waiting was the relay: when the peer is back, relay again at once. */
   private lostRelay = false;
+  /** Something came from the peer (a signal, a relayed frame): it answers, so a link may well open. */
+  private heard = false;
+  /** The first offer got its negotiation slot (the give-up clock restarts then, not while queued). */
+  private offered = false;
+  /**
+   * Relay streams this side closed (a direct link replaced them): frames of theirs still on the
+   * way are dropped, not taken for a new stream (which the guard would count against the peer).
+   */
+  private readonly retiredRelays: string[] = [];
 
   constructor(
     readonly id: string,
@@ -136,6 +150,11 @@ export class Peer {
 
   get isOpen(): boolean {
     return this.state === 'open';
+  }
+
+  /** Whether the peer has shown any sign of life (signalled or relayed to us). enable() waits only for such peers. */
+  get answered(): boolean {
+    return this.heard || this.state === 'open';
   }
 
   /** Bytes held for this participant's unfinished messages, on every stream. */
@@ -157,7 +176,10 @@ export class Peer {
       return;
     }
     const admitted = path.signals.admit(data.type);
-    if (admitted === 'take') return path.link.signal(data);
+    if (admitted === 'take') {
+      this.heard = true;
+      return path.link.signal(data);
+    }
     if (admitted === 'drop') return this.context.logger.debug({ from: this.id, type: data.type }, 'signal dropped: not one this session takes');
     this.events.violation(admitted.violation);
   }
@@ -178,10 +200,12 @@ export class Peer {
     }
     if (this.relay?.sid !== sid) {
       if (this.initiator) return; // only the initiator starts relay streams; this one is stale
+      if (this.retiredRelays.includes(sid)) return; // frames of a stream closed for a direct link, still on their way
       if (!this.newSession('relay')) return;
       this.closeRelay();
       this.relay = this.createRelay(sid);
     }
+    this.heard = true;
     this.relay.transport.receive(packet);
   }
 
@@ -202,10 +226,13 @@ export class Peer {
       return this.pathLost('its connection to the service dropped', relayed);
     }
     if (channel === undefined) return this.giveUp('failed', 'its connection to the service dropped and no direct link is up');
-    channel.probe(this.context.tunables.probeTimeoutMs, (alive) => {
+    // Long enough for the peer's own heartbeat to arrive, and for our probe to get through what is buffered ahead of it on a slow path.
+    const { probeTimeoutMs, heartbeatIntervalMs } = this.context.tunables;
+    const waitMs = Math.max(probeTimeoutMs, 2 * heartbeatIntervalMs, 2 * (channel.rtoMs ?? 0));
+    channel.probe(waitMs, (alive) => {
       if (alive || !this.away) return;
       if (this.waitingForService) return this.armGiveUp(); // silent: its link will time out; the pair waits for it
-      this.giveUp('failed', `its connection to the service dropped and its link did not answer within ${this.context.tunables.probeTimeoutMs} ms`);
+      this.giveUp('failed', `its connection to the service dropped and its link did not answer within ${Math.round(waitMs)} ms`);
     });
   }
 
@@ -230,6 +257,11 @@ export class Peer {
   bye(): void {
     const path = this.direct?.ready === true ? this.direct : this.relay?.ready === true ? this.relay : undefined;
     path?.channel?.bye();
+  }
+
+  /** Whether this participant's direct link was heard from within `ms`. */
+  heardWithin(ms: number): boolean {
+    return this.direct?.ready === true && this.direct.channel?.heardWithin(ms) === true;
   }
 
   get draining(): boolean {
@@ -260,6 +292,13 @@ export class Peer {
     void this.context.limiter.acquire(this.failures).then((release) => {
       this.attempting = false;
       if (this.state === 'closed' || this.hasReadyDirect()) return release();
+      if (!this.offered && this.state === 'connecting') {
+        // The give-up clock counts from the first offer, not from the wait for a slot (other peers' negotiations).
+        this.offered = true;
+        clearTimeout(this.giveUpTimer);
+        this.giveUpTimer = undefined;
+        this.armGiveUp();
+      }
       this.closeDirect();
       this.direct = this.createDirect(randomSid(), true, release);
     });
@@ -429,6 +468,7 @@ export class Peer {
       initiator: this.initiator,
       failures: this.failures,
       relayed: relayed || this.waitingForService || starvedRecently(this.context.tunables.connectTimeoutMs),
+      othersAlive: this.context.othersHeardWithin(2 * this.context.tunables.heartbeatIntervalMs),
     });
     if (relayed) this.lostRelay = true;
     if (plan.action === 'carry-on') {
@@ -461,7 +501,8 @@ export class Peer {
    */
   private unlessPresent(detail: string): void {
     void this.context.signaling.isPresent(this.id).then((present) => {
-      if (present === false && !this.hasReadyPath()) this.giveUp('failed', `${detail}; the service no longer has it`);
+      // A participant whose connection went silent is not in the service's list until it comes back: that is no departure.
+      if (present === false && !this.hasReadyPath() && !this.waitingForService) this.giveUp('failed', `${detail}; the service no longer has it`);
     });
   }
 
@@ -538,6 +579,8 @@ export class Peer {
     const path = this.relay;
     if (path === undefined) return;
     this.relay = undefined;
+    this.retiredRelays.push(path.sid);
+    if (this.retiredRelays.length > RETIRED_RELAYS) this.retiredRelays.shift();
     path.transport.close();
     path.channel?.close();
   }

@@ -121,7 +121,7 @@ export class RelaySeal {
   /** The packet inside a sealed frame, or a reason it was refused (replayed, tampered with, not ours). One at a time. */
   async open(counter: bigint, sealed: Uint8Array): Promise<Uint8Array | string> {
     const packet = await this.decrypt(counter, sealed);
-    return typeof packet === 'string' ? packet : (this.accept(counter) ?? packet);
+    return typeof packet === 'string' ? packet : (this.accept(counter)?.refused ?? packet);
   }
 
   /** Authenticates and decrypts, without taking the counter: calls may overlap; `accept` each in order after. */
@@ -135,10 +135,18 @@ export class RelaySeal {
     }
   }
 
-  /** Takes the counter of an authenticated frame, in arrival order: undefined if it is new, else why it is refused. */
-  accept(counter: bigint): string | undefined {
-    if (counter <= this.received) return `sealed frame ${counter} replayed or out of order (last ${this.received})`;
+  /**
+   * Takes the counter of an authenticated frame, in arrival order: undefined if it is the next
+   * one, else why it is refused. The service relays a stream's frames in order, so a counter
+   * that skips ahead means frames were lost between (a relay that dropped them, a Redis publish
+   * that failed): `gap`, which ends the stream, since what it carries can no longer be trusted
+   * to be whole (the session then resends over a new one).
+   */
+  accept(counter: bigint): { refused: string; gap: boolean } | undefined {
+    if (counter <= this.received) return { refused: `sealed frame ${counter} replayed or out of order (last ${this.received})`, gap: false };
+    const expected = this.received + 1n;
     this.received = counter;
+    if (counter !== expected) return { refused: `sealed frames ${expected} to ${counter - 1n} never arrived`, gap: true };
     return undefined;
   }
 }

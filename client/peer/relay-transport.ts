@@ -105,8 +105,10 @@ export class RelayTransport implements ChannelTransport {
         return;
       }
       const packet = await (early ?? seal.decrypt(decoded.counter, decoded.sealed));
-      const refused = typeof packet === 'string' ? packet : seal.accept(decoded.counter);
-      if (refused !== undefined) return this.handlers.violation(refused);
+      if (typeof packet === 'string') return this.handlers.violation(packet);
+      const refused = seal.accept(decoded.counter);
+      if (refused?.gap === true) return this.fail(refused.refused);
+      if (refused !== undefined) return this.handlers.violation(refused.refused);
       if (!this.failed && typeof packet !== 'string') this.handlers.packet(packet);
     });
   }

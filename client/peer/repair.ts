@@ -23,10 +23,15 @@ export interface DirectLoss {
   timedOut: boolean;
 }
 
-/** After a direct link is lost: the failures in a row now, and whether the initiator should start relaying. */
+/**
+ * After a direct link is lost: the failures in a row now, and whether the initiator should start
+ * relaying. A link that was up and died (its network changed, UDP was cut) hands its traffic to
+ * the relay at once, beside the direct retry: waiting for that retry to time out first kept
+ * messages waiting a liveness period plus `directTimeoutMs` (8 s in the lab's UDP cut).
+ */
 export function afterDirectLoss(loss: DirectLoss): { failures: number; startRelay: boolean } {
   const failures = (loss.upForMs !== undefined && loss.upForMs >= STABLE_LINK_MS ? 0 : loss.failures) + 1;
-  return { failures, startRelay: loss.timedOut || failures >= 2 };
+  return { failures, startRelay: loss.timedOut || failures >= 2 || loss.upForMs !== undefined };
 }
 
 export interface PathLoss {
@@ -42,18 +47,24 @@ export interface PathLoss {
   failures: number;
   /** The pair was on the relay (no direct link up): the service is its path, so it waits for the service. */
   relayed: boolean;
+  /**
+   * Other participants' direct links were heard from just now: this side's network works, so
+   * a link that died while the service is unreachable too says the participant is gone.
+   */
+  othersAlive: boolean;
 }
 
 export type PathLossPlan =
   /** Carry on over the other path; on the relay alone, the initiator tries a direct link again after `retryInMs`. */
   | { action: 'carry-on'; retryInMs: number | undefined }
-  /** No path is left and none can be made: the participant is given up. */
+  /** No path is left and none can be made (its connection to the service closed): the participant is given up. */
   | { action: 'give-up' }
   /** Wait for a repair (the give-up timer runs); the initiator offers again after `retryInMs`. */
   | { action: 'repair'; retryInMs: number | undefined }
   /**
-   * A relayed pair whose end lost the service: the session keeps its messages and the pair
-   * waits (the give-up timer runs) for both ends to be back, when the initiator relays again.
+   * No path, and the service cannot help yet (ours is unreachable, or the participant's went
+   * silent): the session keeps its messages and the pair waits (the give-up timer runs) for both
+   * ends to be back, when the initiator offers (and, if the pair was relayed, relays) again.
    */
   | { action: 'wait-for-service' };
 
@@ -66,8 +77,10 @@ const retryAfter = (failures: number): number => (failures <= 1 ? 0 : Math.min(M
  */
 export function afterPathLoss(loss: PathLoss): PathLossPlan {
   if (loss.otherPathReady) return { action: 'carry-on', retryInMs: loss.onlyRelayLeft && loss.initiator ? Math.max(1000, retryAfter(loss.failures)) : undefined };
-  if (loss.relayed && (loss.away || !loss.serviceReachable)) return { action: 'wait-for-service' };
-  if (loss.away || !loss.serviceReachable) return { action: 'give-up' };
+  // Our own connection is down too: most likely our network is (a blip, a move between networks),
+  // unless other links still answer. Nothing says the participant left, so its messages wait.
+  if (!loss.serviceReachable) return loss.othersAlive && !loss.relayed ? { action: 'give-up' } : { action: 'wait-for-service' };
+  if (loss.away) return loss.relayed ? { action: 'wait-for-service' } : { action: 'give-up' };
   if (!loss.initiator) return { action: 'repair', retryInMs: undefined };
   return { action: 'repair', retryInMs: retryAfter(loss.failures) };
 }

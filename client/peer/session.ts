@@ -49,8 +49,15 @@ export interface SessionWriter {
   kick(): void;
 }
 
-/** What became of a message that arrived complete: delivered now, or a resend of one delivered before. Either way the sender gets a receipt. */
-export type IncomingVerdict = 'delivered' | 'duplicate';
+/**
+ * What became of a message that arrived complete: delivered now, or a resend of one delivered
+ * before (either way the sender gets a receipt), or a resend of one refused before (the sender
+ * gets the refusal again: its first may have been lost with the path that carried it).
+ */
+export type IncomingVerdict = 'delivered' | 'duplicate' | { refused: ErrorPayload };
+
+/** Refusals remembered per lane until the peer shows it has settled them (its hello's base). */
+const REMEMBERED_REFUSALS = 64;
 
 export interface SessionEvents {
   message(message: AssembledMessage): void;
@@ -78,6 +85,12 @@ export class PeerSession {
   private readonly lanes = new Lanes();
   /** The last id delivered (or refused) in each lane of the peer's stream. */
   private readonly delivered: [number, number] = [0, 0];
+  /**
+   * The peer's messages we refused, whose refusal it may not have received yet. A hello
+   * claims no more than the first of them as delivered, so that the peer resends it and hears
+   * the refusal again, rather than settling it as delivered from the hello.
+   */
+  private readonly refusedIds: [Map<number, ErrorPayload>, Map<number, ErrorPayload>] = [new Map(), new Map()];
   private peerEpoch: string | undefined;
   private active: SessionWriter | undefined;
   private queued = 0;
@@ -94,11 +107,17 @@ export class PeerSession {
   hello(): Hello {
     return {
       limits: { maxJsonBytes: this.tunables.maxJsonBytes, maxAttachmentBytes: this.tunables.maxAttachmentBytes },
-      delivered: [this.delivered[0], this.delivered[1]],
+      delivered: [this.claimed(0), this.claimed(1)],
       epoch: this.epoch,
       peerEpoch: this.peerEpoch ?? '',
       base: [this.base(0), this.base(1)],
     };
+  }
+
+  /** What a hello says was delivered in `lane`: up to the first refusal the peer may not know of. */
+  private claimed(lane: Lane): number {
+    for (const id of this.refusedIds[lane].keys()) return Math.min(this.delivered[lane], id - 1);
+    return this.delivered[lane];
   }
 
   /** Bytes of messages waiting for their receipts. */
@@ -162,14 +181,19 @@ export class PeerSession {
   private abort(lane: Lane, id: number): void {
     const p = this.pending[lane].get(id);
     if (p === undefined || p.settled || p.complete) return;
+    this.cancel(p, abortedError());
+    this.active?.kick();
+  }
+
+  /** Rejects `p`'s send with `error`; it stays pending as a cancel record (no bytes) until the peer receipts it, so a rewind resends the cancel. */
+  private cancel(p: Pending, error: RoomError): void {
+    const { lane, id } = p.message;
     p.settled = true;
     p.release?.();
     this.queued -= p.message.header.length + p.message.attachment.length;
-    // Stays pending (as a cancel, with no bytes) until the peer receipts it: a rewind resends the cancel.
     p.message = { lane, id, header: EMPTY, attachment: EMPTY, cancelled: true };
     this.lanes.abort(lane, id);
-    p.reject(abortedError());
-    this.active?.kick();
+    p.reject(error);
   }
 
   /**
@@ -180,13 +204,28 @@ export class PeerSession {
     if (this.failure !== undefined) return;
     this.peerLimits = hello.limits;
     if (this.peerEpoch !== hello.epoch) {
-      if (this.peerEpoch !== undefined) this.events.violation(`the peer restarted its session (epoch ${this.peerEpoch} → ${hello.epoch})`);
+      if (this.peerEpoch !== undefined) {
+        this.events.violation(`the peer restarted its session (epoch ${this.peerEpoch} → ${hello.epoch})`);
+        // It gave us up and forgot what it delivered. A message whose last byte reached its old
+        // session may have been delivered there: sent again, it could arrive twice. It fails
+        // instead (the app decides), and a cancel takes its place; what never got that far is sent.
+        for (const lane of LANES) {
+          for (const p of this.pending[lane].values()) {
+            if (p.complete && p.message.cancelled !== true) {
+              this.cancel(p, new RoomError('PARTICIPANT_LEFT', 'the recipient restarted its side of the link (it had given this participant up) before confirming this message, which may or may not have been delivered'));
+            }
+          }
+        }
+      }
       this.peerEpoch = hello.epoch;
+      for (const lane of LANES) this.refusedIds[lane].clear(); // a new peer session numbers afresh
       this.delivered[0] = hello.base[0];
       this.delivered[1] = hello.base[1];
     } else {
       for (const lane of LANES) this.delivered[lane] = Math.max(this.delivered[lane], hello.base[lane]);
     }
+    // The peer has settled everything at or below its base: those refusals reached it.
+    for (const lane of LANES) for (const id of [...this.refusedIds[lane].keys()]) if (id <= hello.base[lane]) this.refusedIds[lane].delete(id);
     if (hello.peerEpoch === this.epoch) {
       for (const lane of LANES) for (const [id] of this.pending[lane]) if (id <= hello.delivered[lane]) this.settle(lane, id);
     }
@@ -215,6 +254,8 @@ export class PeerSession {
   incoming(message: AssembledMessage): IncomingVerdict {
     const { lane, id } = message;
     const last = this.delivered[lane];
+    const refused = this.refusedIds[lane].get(id);
+    if (refused !== undefined) return { refused };
     if (id <= last) return 'duplicate'; // a resend of something delivered
     // An honest sender never skips an id; one that does loses the ids it skipped, nothing else.
     if (id !== last + 1) this.events.violation(`message ${lane}:${id} skips ahead of ${last}`);
@@ -242,6 +283,10 @@ export class PeerSession {
     const last = this.delivered[lane];
     if (id > last + 1) this.events.violation(`refused message ${lane}:${id} skips ahead of ${last}`);
     this.delivered[lane] = Math.max(last, id);
+    const refusals = this.refusedIds[lane];
+    if (refusals.has(id)) return; // its resend, refused again: told once
+    refusals.set(id, error);
+    if (refusals.size > REMEMBERED_REFUSALS) refusals.delete(refusals.keys().next().value as number);
     this.events.refused(error);
   }
 

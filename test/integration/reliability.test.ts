@@ -171,7 +171,9 @@ describe.each(NODE_STACKS)('reliability on %s', (rtc) => {
     if (links.at(-1) !== 'direct') await waitForEvent(alice.messaging, 'participant_link_changed', 'the upgrade back to direct', { timeoutMs: 30_000, predicate: (p) => p.link === 'direct' });
     expect(broken).toBe(2);
     expect(got.get(alice.localParticipant.id)).toEqual(range(3000));
-    expect(links).toEqual(['direct', 'relayed', 'direct']);
+    // Each break may hand the traffic to the relay until the repaired link opens (make before break): direct at the
+    // end, through the relay at least once and at most once per break.
+    expect([links[0], links.at(-1), links.filter((l) => l === 'relayed').length >= 1, links.filter((l) => l === 'relayed').length <= 2]).toEqual(['direct', 'direct', true, true]);
     expect(alice.messaging.getParticipant(bobId)).toBe(bobSeenByAlice); // the same object throughout
   });
 

@@ -8,7 +8,7 @@
  *   roommesh's, the stack's, the TURN server's or the lab's.
  * Both answer the same commands: `first` (one message, timed from enable / from start),
  * `stream` (numbered messages at a rate, with send times: the receiver reports latency and order),
- * `bulk` (an attachment, timed to its receipt), `stop`.
+ * `bulk` (an attachment, timed to its receipt), `report` and `arrivals` (what the stream delivered), `stop`.
  */
 import SimplePeer from 'simple-peer';
 import { createInterface } from 'node:readline';
@@ -42,11 +42,14 @@ let transport: Transport | undefined;
 /** Stream reception: the numbers seen, in order, and one-way latencies (the hosts share one clock). */
 const received: number[] = [];
 const latencies: number[] = [];
+/** Every stream message as it arrived: [n, sent at, arrived at] (ms since the epoch). */
+const arrivals: Array<[number, number, number]> = [];
 
 function onSmall(body: Record<string, unknown>): void {
   if (body['kind'] === 'stream') {
     received.push(Number(body['n']));
     latencies.push(Date.now() - Number(body['at']));
+    arrivals.push([Number(body['n']), Number(body['at']), Date.now()]);
     if (received.length % 50 === 0) say('received', { count: received.length });
   } else if (body['kind'] === 'first') say('got-first', { ms: Date.now() - Number(body['at']) });
 }
@@ -77,7 +80,8 @@ async function command(line: string): Promise<void> {
     const everyMs = 1000 / Number(cmd['rate']);
     const sends: Array<Promise<void>> = [];
     for (let n = 0; n < count; n++) {
-      sends.push(transport.sendSmall({ kind: 'stream', n, at: Date.now() }).catch((error: unknown) => say('send-failed', { n, message: String(error) })));
+      const at = Date.now();
+      sends.push(transport.sendSmall({ kind: 'stream', n, at }).catch((error: unknown) => say('send-failed', { n, at, message: String(error) })));
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
     await Promise.all(sends);
@@ -86,6 +90,8 @@ async function command(line: string): Promise<void> {
     const duplicates = received.length - new Set(received).size;
     const inOrder = received.every((n, i) => i === 0 || n > (received[i - 1] ?? -1));
     say('report', { received: received.length, duplicates, inOrder, p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
+  } else if (cmd['cmd'] === 'arrivals') {
+    say('arrivals', { list: arrivals });
   } else if (cmd['cmd'] === 'bulk') {
     const bytes = new Uint8Array(Number(cmd['bytes']));
     const at = performance.now();

@@ -33,6 +33,7 @@ const PAGE_AGENT = `void (async () => {
   const say = (event, fields = {}) => window.__labSay(JSON.stringify({ event, t: Date.now(), ...fields }));
   const received = [];
   const latencies = [];
+  const arrivals = [];
   let peer;
   const room = new RoomClient({ url: ${JSON.stringify(config.url)}, room: ${JSON.stringify(config.room)}, name: ${JSON.stringify(config.name)}, logger: { debug() {}, info() {}, warn() {}, error() {} } });
   const describe = (p) => ({ link: p.link, path: p.path });
@@ -41,14 +42,17 @@ const PAGE_AGENT = `void (async () => {
     if (body.kind === 'stream') {
       received.push(body.n);
       latencies.push(Date.now() - body.at);
+      arrivals.push([body.n, body.at, Date.now()]);
       if (received.length % 50 === 0) say('received', { count: received.length });
     } else if (body.kind === 'first') say('got-first', { ms: Date.now() - body.at });
   });
   room.messaging.on('participant_link_changed', (p) => say('path', describe(p)));
   room.messaging.on('participant_added', (p) => { peer = p; say('present', { id: p.id, ...describe(p) }); });
+  room.messaging.on('participant_removed', (p) => say('removed', { id: p.id }));
   const percentile = (values, p) => { const s = [...values].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? null; };
   window.__labCommand = async (cmd) => {
     if (cmd.cmd === 'path') return say('path-now', peer ? describe(peer) : { path: 'none' });
+    if (cmd.cmd === 'arrivals') return say('arrivals', { list: arrivals });
     if (cmd.cmd === 'report') {
       const inOrder = received.every((n, i) => i === 0 || n > received[i - 1]);
       return say('report', { received: received.length, duplicates: received.length - new Set(received).size, inOrder, p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
@@ -59,7 +63,8 @@ const PAGE_AGENT = `void (async () => {
     } else if (cmd.cmd === 'stream') {
       const sends = [];
       for (let n = 0; n < cmd.count; n++) {
-        sends.push(room.messaging.sendMessage({ to: peer, type: 'lab', message: { kind: 'stream', n, at: Date.now() } }).catch((e) => say('send-failed', { n, message: String(e) })));
+        const at = Date.now();
+        sends.push(room.messaging.sendMessage({ to: peer, type: 'lab', message: { kind: 'stream', n, at } }).catch((e) => say('send-failed', { n, at, message: String(e) })));
         await new Promise((r) => setTimeout(r, 1000 / cmd.rate));
       }
       await Promise.all(sends);

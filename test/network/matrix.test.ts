@@ -6,13 +6,13 @@
  * each cell are written to test-artifacts/network/matrix.{json,md}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RtcStackName } from '../../client/index.js';
 import { turnCredentials } from '../../signaling/turn-credentials.js';
 import { Lab, SERVICE_ADDRESS, labUnavailable, type Host, type NatKind } from './lab.js';
 import { SETTLE_S, measure, rawPair, serialQueue, spawnAgent, spawnBrowser, type CellFigures } from './pair.js';
 import { startCoturn } from './turn.js';
+import { startService, type IceKind } from './service.js';
 
 const unavailable = labUnavailable();
 // .ci/run sets ROOMMESH_LAB_REQUIRED=1: there the lab must run, not skip.
@@ -22,7 +22,6 @@ const STEADY_S = Number(process.env['ROOMMESH_LAB_STEADY_S'] ?? 60);
 const STACKS: readonly RtcStackName[] = ['@roamhq/wrtc', 'node-datachannel'];
 const BROWSERS = ['chromium', 'firefox'] as const;
 
-type IceKind = 'none' | 'stun' | 'turn-udp' | 'turn-tcp';
 interface Cell {
   name: string;
   /** One site (a LAN), or two behind these NATs. */
@@ -68,23 +67,6 @@ afterAll(() => {
   writeFileSync('test-artifacts/network/matrix.md', `${table}\n`);
   console.log(table);
 });
-
-/** The service in the lab's service namespace, handing out the cell's ICE servers. */
-async function startService(lab: Lab, ice: IceKind, turnSecret: string): Promise<string> {
-  const args = ['signaling/bin/roommesh.js', 'serve', '--host', SERVICE_ADDRESS, '--port', '0', '--log-level', 'warn'];
-  if (ice !== 'none') args.push('--ice-servers', JSON.stringify([{ urls: `stun:${SERVICE_ADDRESS}:3478` }]));
-  if (ice === 'turn-udp' || ice === 'turn-tcp') args.push('--turn-secret', turnSecret, '--turn-urls', `turn:${SERVICE_ADDRESS}:3478?transport=${ice === 'turn-udp' ? 'udp' : 'tcp'}`);
-  const child = lab.spawn(lab.service, process.execPath, args);
-  return await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the service did not start in the lab within 15 s')), 15_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const url = /signaling service on (http:\/\/\S+)/.exec(line)?.[1];
-      if (url === undefined) return;
-      clearTimeout(timer);
-      resolve(url);
-    });
-  });
-}
 
 describe.skipIf(unavailable !== undefined)('the NAT traversal matrix (network lab)', () => {
   for (const cell of CELLS) {

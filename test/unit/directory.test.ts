@@ -151,5 +151,25 @@ describe('KeyedLock', () => {
     expect((await directory.members('r')).map((m) => m.id)).toEqual(['a', 'b']); // everyone again once all answer
     expect(misses).toBe(2);
   });
-});
 
+  it('answers a presence check with "cannot say" when the participant may be on a process that did not answer, never "gone"', async () => {
+    let hung = true;
+    const sockets = (list: MemberData[] | undefined) => (list ?? []).map((d, i) => ({ id: `s${i}`, data: d, disconnect: () => undefined }));
+    const everywhere: Record<string, MemberData[]> = { [rooms.reachable('a', 'r')]: [data('a', 'r')], [rooms.reachable('b', 'r')]: [data('b', 'r')] };
+    const here: Record<string, MemberData[]> = { [rooms.reachable('a', 'r')]: [data('a', 'r')] };
+    const directory = new Directory(
+      {
+        fetch: (room) => (hung ? new Promise<never>(() => {}) : Promise.resolve(sockets(everywhere[room]))),
+        fetchLocal: async (room) => sockets(here[room]),
+        localRooms: () => new Map(),
+      },
+      1_000,
+      { deadlineMs: 20, afterMissMs: 5, missWindowMs: 60_000 },
+    );
+    expect(await directory.presence('a', 'r')).toBe(true); // on this process
+    expect(await directory.presence('b', 'r')).toBeUndefined(); // perhaps on the silent one
+    hung = false;
+    expect(await directory.presence('b', 'r')).toBe(true);
+    expect(await directory.presence('c', 'r')).toBe(false); // everyone answered: gone
+  });
+});

@@ -44,6 +44,19 @@ describe('relay sealing', () => {
     expect(await openFrame(bob, second)).toEqual(new Uint8Array([2, 2])); // the genuine frame still opens
   });
 
+  it('tells frames lost in between (a counter that skips ahead) from replays: a gap ends the stream', async () => {
+    const [alice, bob] = await pair();
+    const frames = [await alice.seal(new Uint8Array([1])), await alice.seal(new Uint8Array([2])), await alice.seal(new Uint8Array([3]))];
+    const counter = (frame: Uint8Array): bigint => {
+      const decoded = decodeRelayFrame(frame);
+      if (decoded.kind !== 'sealed') throw new Error('not a sealed frame');
+      return decoded.counter;
+    };
+    expect(bob.accept(counter(frames[0] as Uint8Array))).toBeUndefined();
+    expect(bob.accept(counter(frames[2] as Uint8Array))).toEqual({ refused: 'sealed frames 2 to 2 never arrived', gap: true });
+    expect(bob.accept(counter(frames[1] as Uint8Array))).toEqual({ refused: expect.stringMatching(/replayed or out of order/), gap: false });
+  });
+
   it('reads any bytes as a frame without throwing', () => {
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);

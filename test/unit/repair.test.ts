@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { STABLE_LINK_MS, afterDirectLoss, afterPathLoss } from '../../client/peer/repair.js';
 
 describe('repair rules', () => {
-  it('counts failures in a row, forgiving a link that stayed up, and falls back to the relay on the second or on a timeout', () => {
+  it('counts failures in a row, forgiving a link that stayed up, and falls back to the relay on the second, on a timeout, or when a link that was up dies', () => {
     expect(afterDirectLoss({ failures: 0, upForMs: undefined, timedOut: false })).toEqual({ failures: 1, startRelay: false });
     expect(afterDirectLoss({ failures: 1, upForMs: 50, timedOut: false })).toEqual({ failures: 2, startRelay: true }); // opened and died at once: still failing
-    expect(afterDirectLoss({ failures: 5, upForMs: STABLE_LINK_MS, timedOut: false })).toEqual({ failures: 1, startRelay: false }); // it had been stable
+    expect(afterDirectLoss({ failures: 5, upForMs: STABLE_LINK_MS, timedOut: false })).toEqual({ failures: 1, startRelay: true }); // it had been stable: a fresh start, relayed meanwhile
     expect(afterDirectLoss({ failures: 0, upForMs: undefined, timedOut: true })).toEqual({ failures: 1, startRelay: true });
   });
 
-  it('carries on over another path, gives up when the service cannot help, and repairs with backoff otherwise', () => {
-    const lost = { otherPathReady: false, onlyRelayLeft: false, away: false, serviceReachable: true, initiator: true, failures: 1, relayed: false };
+  it('carries on over another path, gives up when the participant is gone, waits when this side is cut off, and repairs with backoff otherwise', () => {
+    const lost = { otherPathReady: false, onlyRelayLeft: false, away: false, serviceReachable: true, initiator: true, failures: 1, relayed: false, othersAlive: false };
     expect(afterPathLoss({ ...lost, otherPathReady: true })).toEqual({ action: 'carry-on', retryInMs: undefined });
     // Left on the relay alone, the initiator keeps trying direct links, backing off (at least 1 s); the responder waits for offers.
     expect([2, 3, 4, 8, 20].map((failures) => afterPathLoss({ ...lost, otherPathReady: true, onlyRelayLeft: true, failures }))).toEqual(
@@ -18,7 +18,10 @@ describe('repair rules', () => {
     );
     expect(afterPathLoss({ ...lost, otherPathReady: true, onlyRelayLeft: true, initiator: false })).toEqual({ action: 'carry-on', retryInMs: undefined });
     expect(afterPathLoss({ ...lost, away: true })).toEqual({ action: 'give-up' });
-    expect(afterPathLoss({ ...lost, serviceReachable: false })).toEqual({ action: 'give-up' });
+    // Our own service connection is down too: our network blipped, most likely; the participant's messages wait.
+    expect(afterPathLoss({ ...lost, serviceReachable: false })).toEqual({ action: 'wait-for-service' });
+    // …but with other links answering, this side's network works: the link's death says the participant is gone.
+    expect(afterPathLoss({ ...lost, serviceReachable: false, othersAlive: true })).toEqual({ action: 'give-up' });
     // A relayed pair has no path but the service: it waits for the service instead, on either side.
     expect(afterPathLoss({ ...lost, relayed: true, away: true })).toEqual({ action: 'wait-for-service' });
     expect(afterPathLoss({ ...lost, relayed: true, serviceReachable: false, initiator: false })).toEqual({ action: 'wait-for-service' });

@@ -59,8 +59,8 @@ class Stream {
   private readonly channels: [PeerChannel, PeerChannel];
   private open = true;
 
-  /** `tunables`: the channels' (its water marks pace against the bytes waiting in the queue). */
-  constructor(sides: [Side, Side], tunables: Tunables = TUNABLES) {
+  /** `tunables`: the channels' (its water marks pace against the bytes waiting in the queue); `receiving`: side 1's limits, if other. */
+  constructor(sides: [Side, Side], tunables: Tunables = TUNABLES, receiving: Tunables = tunables) {
     const make = (from: 0 | 1): PeerChannel => {
       const queue = this.queues[from];
       const transport: ChannelTransport = {
@@ -74,7 +74,7 @@ class Stream {
         send: (packet) => void this.queues[from].push(packet.slice()), // the outbox reuses its buffer
       };
       const side = sides[from];
-      const channel: PeerChannel = new PeerChannel(transport, side.session, tunables, {
+      const channel: PeerChannel = new PeerChannel(transport, side.session, from === 1 ? receiving : tunables, {
         hello: (hello) => side.session.activate(channel, hello),
         bye: () => {},
         silent: () => {},
@@ -129,6 +129,48 @@ describe('PeerSession across streams', () => {
     expect(sides[1].delivered).toEqual([1, 2, 3, 4, 5].map((n) => [0, n]));
     expect([...sides[0].outcomes.values()]).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(sides[1].violations).toEqual([]);
+    stream.break();
+  });
+
+  it('a refusal lost with its stream is heard again on the next one, not settled as delivered by the hello', async () => {
+    const sides: [Side, Side] = [new Side(), new Side()];
+    const strict: Tunables = { ...TUNABLES, maxJsonBytes: 8 };
+    let stream = new Stream(sides, TUNABLES, strict);
+    await stream.deliver();
+    // The sender believes the receiver takes more than it does (a limit lowered since its hello): the receiver refuses.
+    sides[0].session.peerLimits = { maxJsonBytes: 1 << 20, maxAttachmentBytes: 1 << 20 };
+    sides[0].send(1, 0);
+    sides[0].send(2, 0);
+    await settle();
+    await stream.deliver(2); // both arrive and are refused; the refusals are lost with the stream
+    stream.break();
+    expect([...sides[0].outcomes.values()]).toEqual([]);
+    stream = new Stream(sides, TUNABLES, strict);
+    await stream.deliver();
+    expect(sides[1].delivered).toEqual([]);
+    expect([...sides[0].outcomes.entries()].map(([n, outcome]) => [n, /limit of 8/.test(outcome) ? 'refused' : outcome])).toEqual([
+      [1, 'refused'],
+      [2, 'refused'],
+    ]);
+    stream.break();
+  });
+
+  it('a peer that restarted its session (gave us up) gets no message twice: one it may have had fails, the rest are sent', async () => {
+    const sides: [Side, Side] = [new Side(), new Side()];
+    let stream = new Stream(sides);
+    await stream.deliver();
+    sides[0].send(1, 10);
+    await settle();
+    await stream.deliver(1); // message 1 arrives and is delivered; its receipt is lost with the stream
+    stream.break();
+    sides[0].send(2, 10); // never written before the restart
+    expect(sides[1].delivered).toEqual([[0, 1]]);
+    const restarted: [Side, Side] = [sides[0], new Side()]; // the peer gave us up: a new session, with no memory of message 1
+    stream = new Stream(restarted);
+    await stream.deliver();
+    expect(restarted[1].delivered).toEqual([[0, 2]]);
+    expect(sides[0].outcomes.get(1)).toMatch(/restarted its side of the link/);
+    expect(sides[0].outcomes.get(2)).toBe('ok');
     stream.break();
   });
 
