@@ -218,6 +218,7 @@ export class Mesh {
     for (const stop of this.unsubscribe.splice(0)) stop();
     const peers = [...this.peers.values()];
     this.peers.clear();
+    for (const peer of peers) peer.quiesce();
     for (const peer of peers) peer.bye();
     const deadline = Date.now() + BYE_DRAIN_MS;
     await new Promise<void>((resolve) => {

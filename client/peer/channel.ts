@@ -3,11 +3,16 @@
  * pacing, reassembly and liveness. It opens with a hello and, once the session makes it
  * the active stream, writes the session's messages; what it receives goes to the session,
  * which delivers, deduplicates and settles.
+ *
+ * A direct link's stream may gain a bulk channel (`attachBulk`): bulk messages (lane 1) then
+ * go there, paced on their own, and control records and small messages never wait behind
+ * them. The lane moves only while none of its messages is under way, and bulk packets that
+ * arrive before the peer's hello wait for it (the two channels keep no order between them).
  */
 import type { ErrorPayload } from '../../protocol/errors.js';
 import type { Tunables } from '../options.js';
 import type { PeerSession, SessionWriter } from './session.js';
-import { MAX_PACKET_BYTES, decodePacket, type Hello, type Lane } from '../wire/codec.js';
+import { MAX_PACKET_BYTES, decodePacket, type Hello, type Lane, type WireRecord } from '../wire/codec.js';
 import { Outbox, type Lanes } from '../wire/outbox.js';
 import { Pacer, type PacerSink } from '../wire/pacer.js';
 import { Reassembler } from '../wire/reassembler.js';
@@ -38,6 +43,17 @@ export interface ChannelHandlers {
 /** Used when the implementation does not report the negotiated size: safe in every browser. */
 const FALLBACK_MAX_MESSAGE_BYTES = 65_536;
 
+/** How often an idle stream's heartbeat is a probe, whose pong gives a round-trip sample. */
+const RTT_SAMPLE_MS = 5_000;
+
+/** Bulk-channel bytes held until the peer's hello arrives on the control channel; past this the stream breaks. */
+const MAX_EARLY_BULK_BYTES = 8 * 1024 * 1024;
+
+export interface ChannelOptions {
+  /** This stream can take a bulk channel (a direct link): the hello says so. */
+  bulk?: boolean;
+}
+
 /**
  * Past these, a stream's peer is not merely buggy: the stream closes (`broken`). Dropped
  * frames are cheap, but each costs a log line and some work; a message begun and then
@@ -67,6 +83,13 @@ export class PeerChannel implements SessionWriter {
   private rttvar = 0;
   /** When the heartbeat's last probe left (its pong gives a round trip). */
   private heartbeatProbeAt: number | undefined;
+  private readonly tunables: Tunables;
+  /** The bulk channel's own outbox and pacer, once attached; `bulkLane`: lane 1 goes there now. */
+  private bulk: { outbox: Outbox; pacer: Pacer } | undefined;
+  private bulkLane = false;
+  /** Bulk packets that came before the peer's hello. */
+  private earlyBulk: Uint8Array[] = [];
+  private earlyBulkBytes = 0;
 
   /** Starts the stream; its first packet is a hello. */
   constructor(
@@ -74,28 +97,14 @@ export class PeerChannel implements SessionWriter {
     private readonly session: PeerSession,
     tunables: Tunables,
     private readonly handlers: ChannelHandlers,
+    options: ChannelOptions = {},
   ) {
+    this.tunables = tunables;
     this.reassembler = new Reassembler(tunables);
-    this.outbox.addHello(session.hello());
-    const sink: PacerSink = {
-      get isOpen() {
-        return transport.isOpen;
-      },
-      get bufferedAmount() {
-        return transport.bufferedAmount;
-      },
-      maxPacketBytes: Math.max(
-        1024,
-        Math.min(tunables.maxPacketBytes, transport.maxMessageSize ?? FALLBACK_MAX_MESSAGE_BYTES, MAX_PACKET_BYTES),
-      ),
-      send: (packet) => transport.send(packet),
-      whenDrained: (low, drained) => transport.whenDrained?.(low, drained),
-    };
-    this.pacer = new Pacer(sink, { nextPacket: (max) => this.outbox.nextPacket(max, this.lanes, this.onWritten) }, {
-      highWaterMark: transport.waterMarks?.high ?? tunables.highWaterMarkBytes,
-      lowWaterMark: transport.waterMarks?.low ?? tunables.lowWaterMarkBytes,
-      pollIntervalMs: tunables.pollIntervalMs,
-    });
+    const hello = session.hello();
+    if (options.bulk === true) hello.bulk = true;
+    this.outbox.addHello(hello);
+    this.pacer = this.pace(transport, (max) => this.outbox.nextPacket(max, this.lanes, this.onWritten, this.bulkLane ? 0 : undefined));
     this.pacer.kick();
     // Any packet proves the peer alive; an idle stream probes, and the pong measures the round
     // trip. Checking twice per interval bounds detection at the liveness timeout (livenessTimeoutMs,
@@ -105,7 +114,8 @@ export class PeerChannel implements SessionWriter {
     // the peer's packets may be waiting unread, so it gets a fresh window rather than the blame.
     const every = tunables.heartbeatIntervalMs / 2;
     let lastTick = Date.now();
-    let lastProbe = lastTick;
+    let lastBeat = lastTick;
+    let lastProbe = lastTick - RTT_SAMPLE_MS; // the first heartbeat probes
     this.heartbeat = setInterval(() => {
       const now = Date.now();
       if (now - lastTick > every + tunables.livenessTimeoutMs / 2) {
@@ -114,10 +124,15 @@ export class PeerChannel implements SessionWriter {
       }
       lastTick = now;
       if (now - this.lastHeard > this.livenessMs) return handlers.silent();
-      if (now - lastProbe >= tunables.heartbeatIntervalMs && this.outbox.isEmpty && (this.lanes?.isEmpty ?? true)) {
-        lastProbe = now;
-        this.heartbeatProbeAt ??= now;
-        this.outbox.addProbe();
+      if (now - lastBeat >= tunables.heartbeatIntervalMs && this.outbox.isEmpty && (this.lanes?.isEmpty ?? true)) {
+        lastBeat = now;
+        // A probe (its pong measures the round trip) every RTT_SAMPLE_MS, a ping otherwise: an idle
+        // link's heartbeat stays one small packet a second each way.
+        if (this.heartbeatProbeAt === undefined && now - lastProbe >= RTT_SAMPLE_MS) {
+          lastProbe = now;
+          this.heartbeatProbeAt = now;
+          this.outbox.addProbe();
+        } else this.outbox.addPing();
         this.pacer.kick();
       }
     }, every);
@@ -126,6 +141,63 @@ export class PeerChannel implements SessionWriter {
 
   private readonly livenessFloorMs: number;
 
+  /** A pacer writing `next` packets to `transport`. */
+  private pace(transport: ChannelTransport, next: (max: number) => Uint8Array | null): Pacer {
+    const { tunables } = this;
+    const sink: PacerSink = {
+      get isOpen() {
+        return transport.isOpen;
+      },
+      get bufferedAmount() {
+        return transport.bufferedAmount;
+      },
+      maxPacketBytes: Math.max(1024, Math.min(tunables.maxPacketBytes, transport.maxMessageSize ?? FALLBACK_MAX_MESSAGE_BYTES, MAX_PACKET_BYTES)),
+      send: (packet) => transport.send(packet),
+      whenDrained: (low, drained) => transport.whenDrained?.(low, drained),
+    };
+    return new Pacer(sink, { nextPacket: next }, {
+      highWaterMark: transport.waterMarks?.high ?? tunables.highWaterMarkBytes,
+      lowWaterMark: transport.waterMarks?.low ?? tunables.lowWaterMarkBytes,
+      pollIntervalMs: tunables.pollIntervalMs,
+    });
+  }
+
+  /** The link's bulk channel opened: bulk messages go there from the next one not already under way. */
+  attachBulk(transport: ChannelTransport): void {
+    if (this.closed || this.bulk !== undefined) return;
+    const outbox = new Outbox();
+    this.bulk = { outbox, pacer: this.pace(transport, (max) => (this.bulkLane ? outbox.nextPacket(max, this.lanes, this.onWritten, 1) : null)) };
+    this.moveBulkLane();
+  }
+
+  /** Whether bulk messages go on their own channel now. */
+  get bulkChannelInUse(): boolean {
+    return this.bulkLane;
+  }
+
+  private moveBulkLane(): void {
+    if (this.bulk === undefined || this.bulkLane || this.session.bulkInFlight) return;
+    this.bulkLane = true;
+    this.bulk.pacer.kick();
+  }
+
+  /** A packet on the bulk channel: lane 1's head, chunk and cancel records only. */
+  receiveBulk(packet: Uint8Array): void {
+    if (this.closed) return;
+    this.lastHeard = Date.now();
+    if (!this.helloSeen) {
+      this.earlyBulkBytes += packet.length;
+      if (this.earlyBulkBytes > MAX_EARLY_BULK_BYTES) return this.break(`more than ${MAX_EARLY_BULK_BYTES} bytes on the bulk channel before the hello`);
+      this.earlyBulk.push(packet.slice());
+      return;
+    }
+    const decoded = decodePacket(packet);
+    if (!decoded.ok) return this.violation(decoded.reason);
+    if (decoded.records.some((r) => !((r.kind === 'head' || r.kind === 'chunk' || r.kind === 'cancel') && r.lane === 1))) {
+      return this.violation('a record other than a bulk message on the bulk channel');
+    }
+    this.handle(decoded.records);
+  }
   /** A retransmission timeout from the measured round trips (srtt + 4 rttvar), once there are any. */
   get rtoMs(): number | undefined {
     return this.srtt === undefined ? undefined : this.srtt + 4 * this.rttvar;
@@ -153,7 +225,10 @@ export class PeerChannel implements SessionWriter {
 
   /** There is something new to send. */
   kick(): void {
-    if (!this.closed) this.pacer.kick();
+    if (this.closed) return;
+    this.moveBulkLane();
+    this.pacer.kick();
+    this.bulk?.pacer.kick();
   }
 
   receipt(lane: Lane, id: number): void {
@@ -212,7 +287,16 @@ export class PeerChannel implements SessionWriter {
     const decoded = decodePacket(packet);
     if (!decoded.ok) return this.violation(decoded.reason);
     if (decoded.unknownRecords > 0) this.violation(`${decoded.unknownRecords} record(s) of unknown kind skipped`);
-    for (const record of decoded.records) {
+    this.handle(decoded.records);
+    if (this.helloSeen && this.earlyBulk.length > 0) {
+      const early = this.earlyBulk.splice(0);
+      this.earlyBulkBytes = 0;
+      for (const held of early) this.receiveBulk(held);
+    }
+  }
+
+  private handle(records: readonly WireRecord[]): void {
+    for (const record of records) {
       if (this.closed) return;
       switch (record.kind) {
         case 'head':
@@ -242,9 +326,11 @@ export class PeerChannel implements SessionWriter {
           break;
         case 'receipts':
           this.session.receipts(record.lane, record.ids);
+          if (record.lane === 1) this.moveBulkLane();
           break;
         case 'reject':
           this.session.rejected(record.lane, record.id, record.error);
+          if (record.lane === 1) this.moveBulkLane();
           break;
         case 'hello':
           // One per stream: each makes the session rewind everything pending onto this stream.
@@ -291,6 +377,9 @@ export class PeerChannel implements SessionWriter {
     if (this.closed) return;
     this.closed = true;
     this.pacer.stop();
+    this.bulk?.pacer.stop();
+    this.bulk?.outbox.clear();
+    this.earlyBulk = [];
     clearInterval(this.heartbeat);
     clearTimeout(this.probeTimer);
     for (const waiter of [...this.pongWaiters]) waiter(false);

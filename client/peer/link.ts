@@ -1,14 +1,20 @@
 /**
  * One WebRTC connection to one remote participant: the only module that knows simple-peer.
- * It turns simple-peer's events into six callbacks and hides its traps: public STUN in
- * its default config, and the ICE-complete timer it leaves running after destroy (which
- * keeps a Node process alive for up to 5 s). Liveness is the channel's job (heartbeats),
- * not ICE's: ICE takes ~30 s to call a vanished peer `failed`.
+ * It turns simple-peer's events into callbacks and hides its traps: public STUN in its
+ * default config, and the ICE-complete timer it leaves running after destroy (which keeps a
+ * Node process alive for up to 5 s). Liveness is the channel's job (heartbeats), not ICE's:
+ * ICE takes ~30 s to call a vanished peer `failed`.
+ *
+ * A link carries simple-peer's data channel (control records and small messages) and, once
+ * both hellos say the peers take it, a second one for bulk messages (`bulk`, label
+ * BULK_CHANNEL_LABEL), opened by the initiator after the connection is up: its own SCTP
+ * stream, so that heartbeats, receipts and small messages never wait behind an attachment.
  */
 import SimplePeer from 'simple-peer';
 import type { SignalData } from '../../protocol/signaling.js';
 import type { RtcImplementation } from '../options.js';
 import type { CandidateType, Route } from '../participant.js';
+import { BULK_CHANNEL_LABEL } from '../wire/codec.js';
 
 /** What getStats() resolves with, in every stack: a Map, or an RTCStatsReport (which has forEach). */
 interface StatsReport {
@@ -29,6 +35,36 @@ export interface PeerLinkHandlers {
   gathered(): void;
   /** The peer broke the rules of the connection (e.g. opened a second data channel); the link is closed without `close`. */
   broken(reason: string): void;
+  /** The bulk channel is open (`bulk` can send). */
+  bulkOpen(): void;
+  /** A message on the bulk channel. */
+  bulkData(bytes: Uint8Array): void;
+}
+
+/** The bulk channel, as the stream writes to it. */
+export interface BulkTransport {
+  readonly isOpen: boolean;
+  readonly bufferedAmount: number;
+  readonly maxMessageSize: number | undefined;
+  send(packet: Uint8Array): void;
+  whenDrained(low: number, drained: () => void): (() => void) | undefined;
+}
+
+/** A data channel as every stack has it (the browser's RTCDataChannel, @roamhq/wrtc's, node-datachannel's polyfill). */
+interface RawChannel {
+  readonly label: string;
+  readonly readyState: string;
+  readonly bufferedAmount: number;
+  binaryType: string;
+  bufferedAmountLowThreshold: number;
+  onopen: (() => void) | null;
+  onclose: (() => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  send(data: Uint8Array): void;
+  close(): void;
+  addEventListener?(type: 'bufferedamountlow', listener: () => void): void;
+  removeEventListener?(type: 'bufferedamountlow', listener: () => void): void;
 }
 
 export interface PeerLinkOptions {
@@ -40,7 +76,7 @@ export interface PeerLinkOptions {
 }
 
 interface DataChannelEvent {
-  channel?: { close(): void } | null;
+  channel?: RawChannel | null;
 }
 
 interface DrainingChannel {
@@ -50,7 +86,11 @@ interface DrainingChannel {
 }
 
 interface SimplePeerInternals {
-  _pc?: { sctp?: { maxMessageSize?: number } | null; ondatachannel: ((event: DataChannelEvent) => void) | null } | null;
+  _pc?: {
+    sctp?: { maxMessageSize?: number } | null;
+    ondatachannel: ((event: DataChannelEvent) => void) | null;
+    createDataChannel(label: string, init: { ordered: boolean }): RawChannel;
+  } | null;
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
 }
 
@@ -66,6 +106,9 @@ export class PeerLink {
   private opened = false;
   /** The runtime's own WebRTC (a browser's), whose `bufferedamountlow` event can be relied on; @roamhq/wrtc has none. */
   private readonly nativeDrainEvent: boolean;
+  /** The second data channel, for bulk messages, once opened (by the initiator) or adopted (by the responder). */
+  private bulkChannel: RawChannel | undefined;
+  private bulkIsOpen = false;
 
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
     const own = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
@@ -106,12 +149,34 @@ export class PeerLink {
     this.peer.on('close', () => this.finish('closed by peer'));
     this.peer.once('_iceComplete', () => handlers.gathered()); // simple-peer's own event: the null candidate, or its 5 s timer
     this.guardDataChannels(options.initiator);
+    const link = this;
+    this.bulk = {
+      get isOpen(): boolean {
+        return link.bulkIsOpen && !link.closed;
+      },
+      get bufferedAmount(): number {
+        return link.bulkChannel?.bufferedAmount ?? 0;
+      },
+      get maxMessageSize(): number | undefined {
+        return link.maxMessageSize;
+      },
+      send: (packet) => {
+        if (!this.bulk.isOpen) return;
+        try {
+          this.bulkChannel?.send(packet);
+        } catch (error) {
+          this.finish(`send failed on the bulk channel: ${(error as Error).message}`);
+        }
+      },
+      whenDrained: (low, drained) => this.drainEvent(this.bulkChannel, low, drained),
+    };
   }
 
   /**
-   * A link carries one data channel: the initiator's. simple-peer would make any channel the
-   * peer opens later its own (and keep reading the old one), so a second channel, or any
-   * channel opened towards the initiator, closes the link as a protocol violation.
+   * A link carries simple-peer's data channel (the initiator's) and at most one bulk channel,
+   * which the initiator opens. simple-peer would make any channel the peer opens later its own
+   * (and keep reading the old one), so any other channel, or any channel opened towards the
+   * initiator, closes the link as a protocol violation.
    */
   private guardDataChannels(initiator: boolean): void {
     const pc = (this.peer as unknown as SimplePeerInternals)._pc;
@@ -119,6 +184,8 @@ export class PeerLink {
     const accept = pc.ondatachannel;
     let channels = initiator ? 1 : 0;
     pc.ondatachannel = (event) => {
+      const channel = event.channel;
+      if (!initiator && channels === 1 && this.bulkChannel === undefined && channel?.label === BULK_CHANNEL_LABEL) return this.adoptBulk(channel);
       if (++channels === 1 && accept !== null) return accept(event);
       try {
         event.channel?.close();
@@ -143,6 +210,43 @@ export class PeerLink {
   get bufferedAmount(): number {
     return this.peer.bufferSize;
   }
+
+  /** Opens the bulk channel (the initiator, once the peer's hello says it takes one). */
+  openBulk(): void {
+    const pc = (this.peer as unknown as SimplePeerInternals)._pc;
+    if (this.closed || pc == null || this.bulkChannel !== undefined) return;
+    try {
+      this.adoptBulk(pc.createDataChannel(BULK_CHANNEL_LABEL, { ordered: true }));
+    } catch (error) {
+      this.finish(`could not open the bulk channel: ${(error as Error).message}`);
+    }
+  }
+
+  private adoptBulk(channel: RawChannel): void {
+    this.bulkChannel = channel;
+    channel.binaryType = 'arraybuffer';
+    const opened = (): void => {
+      if (this.bulkIsOpen || this.closed) return;
+      this.bulkIsOpen = true;
+      this.handlers.bulkOpen();
+    };
+    channel.onopen = opened;
+    channel.onmessage = ({ data }) => {
+      if (this.closed) return;
+      const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
+      if (bytes === undefined) return this.finish('the bulk channel carried text', false), this.handlers.broken('the bulk channel carried text');
+      opened(); // data proves it open (its open event can trail the first message)
+      this.handlers.bulkData(bytes);
+    };
+    // A bulk channel that ends while the link lives takes the link with it: what it carried is resent on the next.
+    channel.onclose = () => this.finish('the bulk channel closed');
+    channel.onerror = () => this.finish('the bulk channel failed');
+    if (channel.readyState === 'open') opened();
+  }
+
+  /** The bulk channel as a transport (a channel.ts ChannelTransport), usable once `bulkOpen` was told. */
+  readonly bulk: BulkTransport;
+
 
   /** The largest message the connection accepts, once negotiated (undefined where the implementation does not say). */
   get maxMessageSize(): number | undefined {
@@ -195,15 +299,20 @@ export class PeerLink {
 
   /** In browsers: `drained()` once the data channel's buffer falls below `low` (its bufferedamountlow event). */
   whenDrained(low: number, drained: () => void): (() => void) | undefined {
-    const channel = (this.peer as unknown as { _channel?: DrainingChannel | null })._channel;
-    if (!this.nativeDrainEvent || channel == null || typeof channel.addEventListener !== 'function') return undefined;
+    return this.drainEvent((this.peer as unknown as { _channel?: DrainingChannel | null })._channel ?? undefined, low, drained);
+  }
+
+  private drainEvent(channel: DrainingChannel | RawChannel | undefined, low: number, drained: () => void): (() => void) | undefined {
+    const add = channel?.addEventListener?.bind(channel);
+    const remove = channel?.removeEventListener?.bind(channel);
+    if (!this.nativeDrainEvent || channel === undefined || add === undefined || remove === undefined) return undefined;
     channel.bufferedAmountLowThreshold = low;
     const onLow = (): void => {
-      channel.removeEventListener('bufferedamountlow', onLow);
+      remove('bufferedamountlow', onLow);
       drained();
     };
-    channel.addEventListener('bufferedamountlow', onLow);
-    return () => channel.removeEventListener('bufferedamountlow', onLow);
+    add('bufferedamountlow', onLow);
+    return () => remove('bufferedamountlow', onLow);
   }
 
   signal(data: SignalData): void {

@@ -21,6 +21,7 @@ import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { PeerLink } from './link.js';
 import { afterDirectLoss, afterPathLoss } from './repair.js';
 import { watchRoute } from './route-watch.js';
+import { takesBulkChannel } from '../rtc.js';
 import { starvedRecently } from './starvation.js';
 import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
@@ -136,6 +137,10 @@ export class Peer {
    * way are dropped, not taken for a new stream (which the guard would count against the peer).
    */
   private readonly retiredRelays: string[] = [];
+  /** The last path was lost because it went silent (liveness), not because it closed. */
+  private silentLoss = false;
+  /** The client is closing: no new link or relay stream is started (a connection created and destroyed at once is how @roamhq/wrtc crashes). */
+  private quiet = false;
 
   constructor(
     readonly id: string,
@@ -144,8 +149,10 @@ export class Peer {
     private readonly events: PeerEvents,
   ) {
     this.session = new PeerSession(context.tunables, events);
-    this.armGiveUp();
     if (initiator) this.offer();
+    // The give-up clock counts from our first offer, not from its wait for a negotiation slot
+    // (other peers' negotiations): an offer queued behind many arms it when its slot comes.
+    if (!this.attempting) this.armGiveUp();
   }
 
   get isOpen(): boolean {
@@ -200,7 +207,7 @@ export class Peer {
     }
     if (this.relay?.sid !== sid) {
       if (this.initiator) return; // only the initiator starts relay streams; this one is stale
-      if (this.retiredRelays.includes(sid)) return; // frames of a stream closed for a direct link, still on their way
+      if (this.retiredRelays.includes(sid)) return this.context.logger.debug({ from: this.id, sid }, 'late frame of a closed relay stream dropped');
       if (!this.newSession('relay')) return;
       this.closeRelay();
       this.relay = this.createRelay(sid);
@@ -217,7 +224,10 @@ export class Peer {
   markAway(silent = false): void {
     if (this.state === 'closed') return;
     this.away = true;
-    if (silent) this.waitingForService = true;
+    // Its paths went silent before its connection dropped (a hung process whose own Socket.IO gave
+    // up as it woke, a network that dropped): not someone leaving, whose links close, not fade.
+    const fadedFirst = this.state === 'open' && this.giveUpTimer !== undefined && this.silentLoss;
+    if (silent || fadedFirst) this.waitingForService = true;
     const channel = this.direct?.ready === true ? this.direct.channel : undefined;
     if (channel === undefined && (this.relay !== undefined || this.waitingForService)) {
       // Relayed (its end of the relay is gone with its connection), or silent: wait for it to come back.
@@ -226,9 +236,8 @@ export class Peer {
       return this.pathLost('its connection to the service dropped', relayed);
     }
     if (channel === undefined) return this.giveUp('failed', 'its connection to the service dropped and no direct link is up');
-    // Long enough for the peer's own heartbeat to arrive, and for our probe to get through what is buffered ahead of it on a slow path.
-    const { probeTimeoutMs, heartbeatIntervalMs } = this.context.tunables;
-    const waitMs = Math.max(probeTimeoutMs, 2 * heartbeatIntervalMs, 2 * (channel.rtoMs ?? 0));
+    // Not stretched by measured round trips: a background tab's throttled timers inflate them, and a closed tab must go soon.
+    const waitMs = this.context.tunables.probeTimeoutMs;
     channel.probe(waitMs, (alive) => {
       if (alive || !this.away) return;
       if (this.waitingForService) return this.armGiveUp(); // silent: its link will time out; the pair waits for it
@@ -251,6 +260,12 @@ export class Peer {
       this.closeRelay();
       this.pathLost('the relay needs the service, which is unreachable', relayed);
     }
+  }
+
+  /** No more repairs: the client is closing. */
+  quiesce(): void {
+    this.quiet = true;
+    clearTimeout(this.retryTimer);
   }
 
   /** Says goodbye on the stream in use (direct preferred, as messages are). */
@@ -285,19 +300,16 @@ export class Peer {
   }
 
   private offer(): void {
-    if (this.attempting || this.state === 'closed' || !this.context.signaling.connected) return;
+    if (this.attempting || this.quiet || this.state === 'closed' || !this.context.signaling.connected) return;
     this.attempting = true;
     clearTimeout(this.retryTimer);
     // Peers whose links keep failing (or never answer) queue behind those negotiating afresh.
     void this.context.limiter.acquire(this.failures).then((release) => {
       this.attempting = false;
       if (this.state === 'closed' || this.hasReadyDirect()) return release();
-      if (!this.offered && this.state === 'connecting') {
-        // The give-up clock counts from the first offer, not from the wait for a slot (other peers' negotiations).
+      if (!this.offered) {
         this.offered = true;
-        clearTimeout(this.giveUpTimer);
-        this.giveUpTimer = undefined;
-        this.armGiveUp();
+        if (this.state === 'connecting') this.armGiveUp();
       }
       this.closeDirect();
       this.direct = this.createDirect(randomSid(), true, release);
@@ -337,6 +349,14 @@ export class Peer {
           const release = path?.release;
           if (release !== undefined) setTimeout(release, SLOT_AFTER_GATHERING_MS);
         },
+        bulkOpen: () => {
+          if (isCurrent()) path?.channel?.attachBulk(link.bulk);
+        },
+        bulkData: (bytes) => {
+          if (!isCurrent() || path === undefined) return;
+          if (path.channel === undefined) this.directOpened(path);
+          path.channel?.receiveBulk(bytes);
+        },
       },
     );
     path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined, stopRouteWatch: undefined, signals: new SessionSignals(initiator) };
@@ -360,7 +380,10 @@ export class Peer {
     if (path.channel !== undefined) return;
     path.release?.();
     path.release = undefined;
+    const bulk = takesBulkChannel(this.context.rtc);
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
+      // Both take a bulk channel: the initiator opens it (the responder adopts it as it arrives).
+      if (this.initiator && bulk && hello.bulk === true) path.link.openBulk();
       path.ready = true;
       clearTimeout(path.timer);
       clearTimeout(path.relayTimer);
@@ -370,8 +393,9 @@ export class Peer {
       });
       this.closeRelay();
       this.session.activate(channel, hello);
-    }, (detail) => this.directLost(detail)));
+    }, (detail) => this.directLost(detail)), { bulk });
     path.channel = channel;
+    if (path.link.bulk.isOpen) channel.attachBulk(path.link.bulk);
     if (!this.initiator) this.reachable(channel);
   }
 
@@ -417,7 +441,7 @@ export class Peer {
   }
 
   private startRelay(): void {
-    if (!this.initiator || !this.context.relayAllowed || this.relay !== undefined || !this.context.signaling.connected) return;
+    if (!this.initiator || this.quiet || !this.context.relayAllowed || this.relay !== undefined || !this.context.signaling.connected) return;
     this.context.logger.info({ peerId: this.id }, 'no direct link yet: relaying through the service meanwhile');
     this.relay = this.createRelay(randomSid());
   }
@@ -432,7 +456,10 @@ export class Peer {
         this.reachable();
       },
       bye: () => this.giveUp('bye', 'said goodbye'),
-      silent: () => lost(`nothing heard for ${this.context.tunables.livenessTimeoutMs} ms`),
+      silent: () => {
+        this.silentLoss = true;
+        lost(`nothing heard for ${this.context.tunables.livenessTimeoutMs} ms`);
+      },
       broken: (reason) => this.broken(reason, lost),
       violation: (reason) => this.events.violation(reason),
     };
@@ -516,6 +543,7 @@ export class Peer {
     this.giveUpTimer = undefined;
     this.waitingForService = false;
     this.lostRelay = false;
+    this.silentLoss = false;
     if (this.state !== 'connecting') return;
     this.state = 'open';
     this.events.open();

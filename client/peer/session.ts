@@ -120,6 +120,16 @@ export class PeerSession {
     return this.delivered[lane];
   }
 
+  /**
+   * Whether a bulk (lane 1) message is under way: some of its bytes written and its receipt not
+   * in. A stream moves the lane to its bulk channel only when none is, so that no message of
+   * the lane is split across two channels (which do not keep order between them).
+   */
+  get bulkInFlight(): boolean {
+    for (const p of this.pending[1].values()) if (p.complete) return true;
+    return this.lanes.started(1);
+  }
+
   /** Bytes of messages waiting for their receipts. */
   get queuedBytes(): number {
     return this.queued;

@@ -43,7 +43,15 @@ export interface Hello {
   peerEpoch: string;
   delivered: [number, number];
   base: [number, number];
+  /**
+   * The sender takes bulk messages (lane 1) on a second data channel of a direct link (label
+   * BULK_CHANNEL_LABEL). Absent from older peers' hellos, which then get everything on one.
+   */
+  bulk?: true;
 }
+
+/** The label of a direct link's second data channel, for bulk messages (lane 1). */
+export const BULK_CHANNEL_LABEL = 'roommesh-bulk';
 
 /**
  * The records of the wire, once. `Bytes` is how a head or chunk holds its message bytes: one
@@ -113,7 +121,7 @@ export function recordBodyLength(record: OutgoingRecord): number {
 
 function encodeHello(hello: Hello): Uint8Array {
   const { limits, epoch, peerEpoch, delivered, base } = hello;
-  return encoder.encode(JSON.stringify({ maxJsonBytes: limits.maxJsonBytes, maxAttachmentBytes: limits.maxAttachmentBytes, epoch, peerEpoch, delivered, base }));
+  return encoder.encode(JSON.stringify({ maxJsonBytes: limits.maxJsonBytes, maxAttachmentBytes: limits.maxAttachmentBytes, epoch, peerEpoch, delivered, base, ...(hello.bulk === true ? { bulk: true } : {}) }));
 }
 
 const isPair = (value: unknown): value is [number, number] => Array.isArray(value) && value.length === 2 && isCount(value[0]) && isCount(value[1]);
@@ -133,7 +141,9 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   if (!isCount(maxJsonBytes) || !isCount(maxAttachmentBytes)) return 'hello record has no valid limits';
   if (!isEpoch(epoch) || epoch.length === 0 || !isEpoch(peerEpoch)) return 'hello record has no valid epochs';
   if (!isPair(delivered) || !isPair(base)) return 'hello record has no valid delivered/base ids';
-  return { kind: 'hello', hello: { limits: { maxJsonBytes, maxAttachmentBytes }, epoch, peerEpoch, delivered: [delivered[0], delivered[1]], base: [base[0], base[1]] } };
+  const hello: Hello = { limits: { maxJsonBytes, maxAttachmentBytes }, epoch, peerEpoch, delivered: [delivered[0], delivered[1]], base: [base[0], base[1]] };
+  if (fields['bulk'] === true) hello.bulk = true;
+  return { kind: 'hello', hello };
 }
 
 /**

@@ -160,6 +160,11 @@ export class Lanes {
     return this.queues[0].length === 0 && this.queues[1].length === 0;
   }
 
+  /** Whether the first message waiting in `lane` has had some of its bytes written (it must finish where it began). */
+  started(lane: Lane): boolean {
+    return (this.queues[lane].first()?.written ?? 0) > 0;
+  }
+
   /** Ids still (partly) unwritten in `lane`, in order. */
   queuedIds(lane: Lane): number[] {
     return this.queues[lane].ids();
@@ -169,7 +174,9 @@ export class Lanes {
    * Appends head/chunk records for up to `room` bytes to `records`; returns the room left.
    * `completed` gets the lane and id of each message whose last byte went in.
    */
-  fill(records: OutgoingRecord[], room: number, completed: Array<[Lane, number]>): number {
+  fill(records: OutgoingRecord[], room: number, completed: Array<[Lane, number]>, only?: Lane): number {
+    // A stream with a bulk channel writes each lane on its own channel.
+    if (only !== undefined) return this.fillLane(only, records, room, completed);
     const bulkFirst = this.bulkSkips >= MAX_BULK_SKIPS && this.queues[1].length > 0;
     const order: Lane[] = bulkFirst ? [1, 0] : [0, 1];
     for (const lane of order) room = this.fillLane(lane, records, room, completed);
@@ -261,7 +268,7 @@ export class Outbox {
    * `onWritten` is told each message whose last byte went into this packet. The packet is
    * a view of a buffer reused by the next call: send (or copy) it before asking for another.
    */
-  nextPacket(maxBytes: number, lanes: Lanes | undefined, onWritten: (lane: Lane, id: number) => void): Uint8Array | null {
+  nextPacket(maxBytes: number, lanes: Lanes | undefined, onWritten: (lane: Lane, id: number) => void, only?: Lane): Uint8Array | null {
     const records: OutgoingRecord[] = [];
     let room = maxBytes - PACKET_HEADER_BYTES;
     while (this.control.length > 0) {
@@ -281,7 +288,7 @@ export class Outbox {
       room -= RECORD_HEADER_BYTES + recordBodyLength(record);
     }
     const completed: Array<[Lane, number]> = [];
-    if (lanes !== undefined) lanes.fill(records, room, completed);
+    if (lanes !== undefined) lanes.fill(records, room, completed, only);
     if (records.length === 0) return null;
     if (this.scratch.length < maxBytes) this.scratch = new Uint8Array(maxBytes);
     const packet = encodePacket(records, this.scratch);

@@ -66,6 +66,8 @@ describe('WebRTC stacks', () => {
       close: () => {},
       gathered: () => {},
       broken: () => {},
+      bulkOpen: () => {},
+      bulkData: () => {},
     });
     const config = { iceServers: [] };
     const links: PeerLink[] = [];
@@ -80,6 +82,42 @@ describe('WebRTC stacks', () => {
       }
       const answer = sent.answerer[0];
       expect(answer?.type === 'answer' ? /a=setup:(\w+)/.exec(answer.sdp)?.[1] : undefined).toBe('passive');
+    } finally {
+      for (const link of links) link.close();
+    }
+  });
+
+  it.each(NODE_STACKS)('opens a bulk data channel beside simple-peer’s once asked, and carries bytes on it both ways: %s', async (stack) => {
+    const rtc = await resolveRtc(stack);
+    const got: Record<'offerer' | 'answerer', number[]> = { offerer: [], answerer: [] };
+    const bulkOpened = new Set<string>();
+    let open: () => void = () => {};
+    const bothOpen = new Promise<void>((resolve) => (open = resolve));
+    let opened = 0;
+    const handlers = (side: 'offerer' | 'answerer', other: () => PeerLink) => ({
+      signal: (data: SignalData) => other().signal(data),
+      open: () => void (++opened === 2 && open()),
+      data: () => {},
+      close: () => {},
+      gathered: () => {},
+      broken: () => {},
+      bulkOpen: () => void bulkOpened.add(side),
+      bulkData: (bytes: Uint8Array) => void got[side].push(bytes[0] ?? -1),
+    });
+    const config = { iceServers: [] };
+    const links: PeerLink[] = [];
+    links.push(new PeerLink({ initiator: true, rtc, config }, handlers('offerer', () => links[1] as PeerLink)));
+    links.push(new PeerLink({ initiator: false, rtc, config }, handlers('answerer', () => links[0] as PeerLink)));
+    const [offerer, answerer] = links as [PeerLink, PeerLink];
+    try {
+      await withTimeout(bothOpen, 10_000, 'both links open');
+      offerer.openBulk();
+      await until(() => bulkOpened.size === 2, 'the bulk channel open on both sides', 10_000);
+      offerer.bulk.send(new Uint8Array([7]));
+      answerer.bulk.send(new Uint8Array([9]));
+      await until(() => got.answerer.length === 1 && got.offerer.length === 1, 'a packet each way on the bulk channel', 10_000);
+      expect(got).toEqual({ offerer: [9], answerer: [7] });
+      expect([offerer.isOpen, answerer.isOpen]).toEqual([true, true]); // the second channel is no violation
     } finally {
       for (const link of links) link.close();
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RelayTransport } from '../../client/peer/relay-transport.js';
 import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from '../../client/peer/relay-crypto.js';
 
 async function pair(): Promise<[RelaySeal, RelaySeal]> {
@@ -71,5 +72,53 @@ describe('relay sealing', () => {
   it('refuses to agree on a key that is not a P-256 point', async () => {
     const seal = await RelaySeal.create();
     await expect(seal.agree(new Uint8Array(65).fill(4), 's', 'a', 'b')).rejects.toThrow();
+  });
+});
+
+describe('relay stream', () => {
+  it('ends when a frame goes missing inside it (a relay that dropped one), so that the session resends over a new stream', async () => {
+    const failures: string[] = [];
+    const opened: string[] = [];
+    const received: number[] = [];
+    let dropNext = false;
+    const ends: Array<RelayTransport> = [];
+    const make = (localId: string, to: string, other: () => RelayTransport | undefined) =>
+      new RelayTransport(
+        {
+          sid: 's',
+          localId,
+          to,
+          maxFrameBytes: 64 * 1024,
+          sender: {
+            connected: true,
+            relay: (_to, _sid, frame, done) => {
+              const drop = dropNext && frame[0] === 0x02;
+              if (drop) dropNext = false;
+              else queueMicrotask(() => other()?.receive(frame));
+              done(true, '');
+            },
+          },
+        },
+        {
+          open: () => void opened.push(localId),
+          packet: (packet) => void received.push(packet[0] ?? -1),
+          failed: (reason) => void failures.push(`${localId}: ${reason}`),
+          violation: (reason) => void failures.push(`${localId} violation: ${reason}`),
+        },
+      );
+    ends.push(make('alice', 'bob', () => ends[1]), make('bob', 'alice', () => ends[0]));
+    const [alice] = ends as [RelayTransport];
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 50; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    };
+    await settle();
+    expect(opened.sort()).toEqual(['alice', 'bob']);
+    alice.send(new Uint8Array([1]));
+    await settle();
+    dropNext = true;
+    alice.send(new Uint8Array([2])); // lost on the way
+    alice.send(new Uint8Array([3]));
+    await settle();
+    expect([received, failures]).toEqual([[1], ['bob: sealed frames 2 to 2 never arrived']]);
   });
 });

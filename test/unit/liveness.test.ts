@@ -1,0 +1,70 @@
+/**
+ * A stream's liveness (PeerChannel) on a fake transport and fake timers: an idle stream probes,
+ * the pongs measure the round trip, and a slow path gets a longer liveness timeout than
+ * `livenessTimeoutMs`, while a fast one keeps it.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULTS } from '../../client/options.js';
+import { PeerChannel, type ChannelTransport } from '../../client/peer/channel.js';
+import { PeerSession } from '../../client/peer/session.js';
+import { decodePacket, encodePacket } from '../../client/wire/codec.js';
+
+afterEach(() => void vi.useRealTimers());
+
+function stream(): { channel: PeerChannel; sent: string[]; silentAt: () => number | undefined } {
+  const sent: string[] = [];
+  const transport: ChannelTransport = {
+    isOpen: true,
+    bufferedAmount: 0,
+    maxMessageSize: 65_536,
+    send: (packet) => {
+      const decoded = decodePacket(packet);
+      if (decoded.ok) for (const record of decoded.records) sent.push(record.kind);
+    },
+  };
+  const session = new PeerSession(DEFAULTS, { message() {}, progress() {}, aborted() {}, refused() {}, violation() {} });
+  let silent: number | undefined;
+  const started = Date.now();
+  const channel = new PeerChannel(transport, session, DEFAULTS, {
+    hello() {},
+    bye() {},
+    silent: () => void (silent ??= Date.now() - started),
+    broken() {},
+    violation() {},
+  });
+  return { channel, sent, silentAt: () => silent };
+}
+
+const pong = encodePacket([{ kind: 'pong' }]);
+
+describe('liveness', () => {
+  it('an idle stream sends a heartbeat a second (a probe first, pings until the next sample is due); one that hears nothing is dead after livenessTimeoutMs', async () => {
+    vi.useFakeTimers();
+    const { channel, sent, silentAt } = stream();
+    await vi.advanceTimersByTimeAsync(DEFAULTS.heartbeatIntervalMs);
+    expect(sent).toEqual(['hello', 'probe']);
+    channel.receive(pong);
+    await vi.advanceTimersByTimeAsync(2 * DEFAULTS.heartbeatIntervalMs);
+    expect(sent).toEqual(['hello', 'probe', 'ping', 'ping']);
+    await vi.advanceTimersByTimeAsync(DEFAULTS.livenessTimeoutMs + DEFAULTS.heartbeatIntervalMs);
+    // Heard last at the pong (1 s in): dead a liveness timeout after it, found within half a heartbeat.
+    expect(silentAt()).toBeGreaterThan(DEFAULTS.heartbeatIntervalMs + DEFAULTS.livenessTimeoutMs);
+    expect(silentAt()).toBeLessThanOrEqual(DEFAULTS.heartbeatIntervalMs + DEFAULTS.livenessTimeoutMs + DEFAULTS.heartbeatIntervalMs / 2);
+    channel.close();
+  });
+
+  it('on a slow path (measured round trips of 1.5 s) the stream is given three retransmission timeouts, not 3 s', async () => {
+    vi.useFakeTimers();
+    const { channel, silentAt } = stream();
+    await vi.advanceTimersByTimeAsync(DEFAULTS.heartbeatIntervalMs); // the heartbeat probe leaves
+    await vi.advanceTimersByTimeAsync(1_500);
+    channel.receive(pong); // its answer, 1.5 s later: srtt 1.5 s, rttvar 0.75 s, so 3 × 4.5 s
+    expect(channel.rtoMs).toBe(4_500);
+    expect(channel.livenessMs).toBe(13_500);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(silentAt(), 'a slow path is not dead after 10 s of silence').toBeUndefined();
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(silentAt()).toBeDefined();
+    channel.close();
+  });
+});
