@@ -34,10 +34,7 @@ async function load(name: RtcStackName): Promise<RtcImplementation | undefined> 
   }
   const rtc = module.default ?? module;
   if (typeof rtc.RTCPeerConnection !== 'function') throw new RoomError('RTC_UNAVAILABLE', `the WebRTC stack ${name} has no RTCPeerConnection`);
-  if (name !== 'node-datachannel') return rtc as RtcImplementation;
-  const fitted: RtcImplementation = { ...(rtc as RtcImplementation), RTCPeerConnection: fitNodeDatachannel(rtc.RTCPeerConnection) };
-  ONE_CHANNEL.add(fitted);
-  return fitted;
+  return name === 'node-datachannel' ? { ...(rtc as RtcImplementation), RTCPeerConnection: fitNodeDatachannel(rtc.RTCPeerConnection) } : (rtc as RtcImplementation);
 }
 
 type IceServerInit = { urls?: unknown; username?: unknown; credential?: unknown };
@@ -97,26 +94,27 @@ function browserStack(): RtcImplementation | undefined {
 }
 
 /**
- * Stacks on which a link keeps to one data channel. node-datachannel (libdatachannel's usrsctp)
- * sends an association's streams first in, first out: a small message on a second channel waited
- * behind the bulk one's queue, longer than behind the one channel's buffer (bench:behind-bulk,
- * 2026-12-07: p99 353 ms against 75 ms), where libwebrtc interleaves them (p99 41 ms against 55).
+ * Stacks whose links take a second data channel for bulk messages: the browser's own only.
+ * - node-datachannel (libdatachannel's usrsctp) sends an association's streams first in, first
+ *   out: a small message on a second channel waited behind the bulk one's queue, longer than
+ *   behind one channel's buffer (bench:behind-bulk, 2026-12-07: p99 353 ms against 75 ms).
+ * - @roamhq/wrtc interleaves them (p99 41 ms against 55, p50 5 against 30). It is off there until
+ *   measured again: stop-and-continue tests failed with it, though the cause found (a heartbeat
+ *   sent on a channel closed during the stop: link.ts) struck without it as well.
  */
-const ONE_CHANNEL = new WeakSet<object>();
+const BULK_CHANNEL = new WeakSet<object>();
 
 /** Whether links on `rtc` take a second data channel for bulk messages. */
-export const takesBulkChannel = (rtc: RtcImplementation): boolean => !ONE_CHANNEL.has(rtc);
+export const takesBulkChannel = (rtc: RtcImplementation): boolean => BULK_CHANNEL.has(rtc);
 
 /** Resolves the `rtc` option to a stack simple-peer can drive (adapted unless it is the browser's own). */
 export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImplementation> {
-  const adapted = (rtc: RtcImplementation): RtcImplementation => {
-    const stack = adaptStack(rtc);
-    if (ONE_CHANNEL.has(rtc)) ONE_CHANNEL.add(stack);
-    return stack;
-  };
-  if (typeof choice === 'string') return adapted(await named(choice));
-  if (choice !== undefined) return adapted(choice);
-  return browserStack() ?? adapted(await installed());
+  if (typeof choice === 'string') return adaptStack(await named(choice));
+  if (choice !== undefined) return adaptStack(choice);
+  const browser = browserStack();
+  if (browser === undefined) return adaptStack(await installed());
+  BULK_CHANNEL.add(browser);
+  return browser;
 }
 
 type Init = { type?: unknown; sdp?: unknown };

@@ -101,7 +101,8 @@ export class PeerChannel implements SessionWriter {
   ) {
     this.tunables = tunables;
     this.reassembler = new Reassembler(tunables);
-    const hello = session.hello();
+    const { hello, partial } = session.openStream();
+    this.reassembler.adopt(partial);
     if (options.bulk === true) hello.bulk = true;
     this.outbox.addHello(hello);
     this.pacer = this.pace(transport, (max) => this.outbox.nextPacket(max, this.lanes, this.onWritten, this.bulkLane ? 0 : undefined));
@@ -121,6 +122,11 @@ export class PeerChannel implements SessionWriter {
       if (now - lastTick > every + tunables.livenessTimeoutMs / 2) {
         this.lastHeard = now;
         noteStarved(now);
+        lastTick = now;
+        // Nothing is sent on this tick: the events queued while the process stood still (a channel
+        // closed under it) go first. @roamhq/wrtc crashed (SIGSEGV in RTCDataChannel::Send) when a
+        // heartbeat went out on a channel the peer had closed meanwhile.
+        return;
       }
       lastTick = now;
       if (now - this.lastHeard > this.livenessMs) return handlers.silent();
@@ -336,6 +342,8 @@ export class PeerChannel implements SessionWriter {
           // One per stream: each makes the session rewind everything pending onto this stream.
           if (this.helloSeen) return this.break('a second hello on one stream');
           this.helloSeen = true;
+          // A peer that restarted its session will not resume what its old one had begun.
+          if (!this.session.knowsEpoch(record.hello.epoch)) this.reassembler.dropResumed();
           this.handlers.hello(record.hello);
           break;
         case 'probe':
@@ -384,7 +392,7 @@ export class PeerChannel implements SessionWriter {
     clearTimeout(this.probeTimer);
     for (const waiter of [...this.pongWaiters]) waiter(false);
     this.outbox.clear();
-    this.reassembler.clear();
+    this.session.park(this.reassembler.park());
     this.session.deactivate(this);
   }
 

@@ -15,6 +15,10 @@ import type { SignalData } from '../../protocol/signaling.js';
 import type { RtcImplementation } from '../options.js';
 import type { CandidateType, Route } from '../participant.js';
 import { BULK_CHANNEL_LABEL } from '../wire/codec.js';
+import { starvedRecently } from './starvation.js';
+
+/** For this long after the process stood still, a send asks the stack whether the channel is still open. */
+const STALL_CHECK_MS = 5_000;
 
 /** What getStats() resolves with, in every stack: a Map, or an RTCStatsReport (which has forEach). */
 interface StatsReport {
@@ -326,6 +330,13 @@ export class PeerLink {
 
   send(packet: Uint8Array): void {
     if (!this.isOpen) return;
+    // After this process stood still (SIGSTOP, a blocked loop, a suspended laptop), the channel may
+    // have closed without its event having reached us yet: ask the stack before sending, since
+    // @roamhq/wrtc crashes (SIGSEGV) sending on such a channel. A native call, so only then.
+    if (starvedRecently(STALL_CHECK_MS)) {
+      const state = (this.peer as unknown as { _channel?: { readyState?: string } | null })._channel?.readyState;
+      if (state !== 'open') return this.finish(`the data channel is ${String(state)} after this process stood still`);
+    }
     try {
       this.peer.send(packet);
     } catch (error) {

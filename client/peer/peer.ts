@@ -19,7 +19,7 @@ import type { Logger, RtcImplementation, Tunables } from '../options.js';
 import type { LinkKind, Route } from '../participant.js';
 import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { PeerLink } from './link.js';
-import { afterDirectLoss, afterPathLoss } from './repair.js';
+import { afterDirectLoss, afterPathLoss, nextPhase, type PeerPhase, type PeerPhaseEvent } from './repair.js';
 import { watchRoute } from './route-watch.js';
 import { takesBulkChannel } from '../rtc.js';
 import { starvedRecently } from './starvation.js';
@@ -115,7 +115,9 @@ export class Peer {
   readonly session: PeerSession;
   private direct: DirectPath | undefined;
   private relay: (Path & { transport: RelayTransport }) | undefined;
-  private state: 'connecting' | 'open' | 'closed' = 'connecting';
+  private phase: PeerPhase = 'connecting';
+  /** A path once carried a hello: the participant is listed (until the pair closes). */
+  private listed = false;
   private failures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private giveUpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -156,21 +158,26 @@ export class Peer {
   }
 
   get isOpen(): boolean {
-    return this.state === 'open';
+    return this.listed && this.phase !== 'closed';
+  }
+
+  /** Moves the phase (repair.ts has the table). */
+  private to(event: PeerPhaseEvent): void {
+    this.phase = nextPhase(this.phase, event);
   }
 
   /** Whether the peer has shown any sign of life (signalled or relayed to us). enable() waits only for such peers. */
   get answered(): boolean {
-    return this.heard || this.state === 'open';
+    return this.heard || this.isOpen;
   }
 
   /** Bytes held for this participant's unfinished messages, on every stream. */
   get incomingBytes(): number {
-    return (this.direct?.channel?.pendingBytes ?? 0) + (this.relay?.channel?.pendingBytes ?? 0);
+    return (this.direct?.channel?.pendingBytes ?? 0) + (this.relay?.channel?.pendingBytes ?? 0) + this.session.parkedBytes;
   }
 
   handleSignal(envelope: SignalEnvelope): void {
-    if (this.state === 'closed') return;
+    if (this.phase === 'closed') return;
     const { data } = envelope;
     if (!this.initiator && data.type === 'offer' && envelope.sid !== this.direct?.sid) {
       if (!this.newSession('link')) return;
@@ -200,7 +207,7 @@ export class Peer {
 
   /** A packet the service relayed from this participant. */
   handleRelay(sid: string, packet: Uint8Array): void {
-    if (this.state === 'closed') return;
+    if (this.phase === 'closed') return;
     if (!this.context.relayAllowed) {
       this.context.logger.debug({ from: this.id }, 'relayed packet dropped: relaying is off');
       return;
@@ -222,11 +229,11 @@ export class Peer {
    * network), so it may come back: the pair waits for it, messages queued, up to connectTimeoutMs.
    */
   markAway(silent = false): void {
-    if (this.state === 'closed') return;
+    if (this.phase === 'closed') return;
     this.away = true;
     // Its paths went silent before its connection dropped (a hung process whose own Socket.IO gave
     // up as it woke, a network that dropped): not someone leaving, whose links close, not fade.
-    const fadedFirst = this.state === 'open' && this.giveUpTimer !== undefined && this.silentLoss;
+    const fadedFirst = this.listed && (this.phase === 'repairing' || this.phase === 'waiting') && this.silentLoss;
     if (silent || fadedFirst) this.waitingForService = true;
     const channel = this.direct?.ready === true ? this.direct.channel : undefined;
     if (channel === undefined && (this.relay !== undefined || this.waitingForService)) {
@@ -248,7 +255,7 @@ export class Peer {
   /** The service reports this participant again (it reconnected). */
   markBack(): void {
     this.away = false;
-    if (this.state === 'closed' || !this.initiator || this.hasReadyPath()) return;
+    if (this.phase === 'closed' || !this.initiator || this.hasReadyPath()) return;
     if (this.lostRelay) this.startRelay(); // it was relayed: relay again at once, and try a direct link beside it
     this.offer();
   }
@@ -285,8 +292,8 @@ export class Peer {
 
   /** Closes everything without notifying; pending sends reject with `error`. */
   dispose(error: RoomError): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
+    if (this.phase === 'closed') return;
+    this.to('end');
     clearTimeout(this.retryTimer);
     clearTimeout(this.giveUpTimer);
     this.closeDirect();
@@ -300,16 +307,16 @@ export class Peer {
   }
 
   private offer(): void {
-    if (this.attempting || this.quiet || this.state === 'closed' || !this.context.signaling.connected) return;
+    if (this.attempting || this.quiet || this.phase === 'closed' || !this.context.signaling.connected) return;
     this.attempting = true;
     clearTimeout(this.retryTimer);
     // Peers whose links keep failing (or never answer) queue behind those negotiating afresh.
     void this.context.limiter.acquire(this.failures).then((release) => {
       this.attempting = false;
-      if (this.state === 'closed' || this.hasReadyDirect()) return release();
+      if (this.phase === 'closed' || this.hasReadyDirect()) return release();
       if (!this.offered) {
         this.offered = true;
-        if (this.state === 'connecting') this.armGiveUp();
+        if (!this.listed) this.armGiveUp();
       }
       this.closeDirect();
       this.direct = this.createDirect(randomSid(), true, release);
@@ -319,7 +326,7 @@ export class Peer {
   private createDirect(sid: string, initiator: boolean, release: (() => void) | undefined): DirectPath {
     const { tunables } = this.context;
     let path: DirectPath | undefined;
-    const isCurrent = (): boolean => this.state !== 'closed' && path !== undefined && this.direct === path;
+    const isCurrent = (): boolean => this.phase !== 'closed' && path !== undefined && this.direct === path;
     const link = new PeerLink(
       { initiator, rtc: this.context.rtc, config: this.context.rtcConfig },
       {
@@ -367,7 +374,7 @@ export class Peer {
       // Make before break, while the pair has never had a path: a first direct link slow to open gets
       // the relay beside it, and replaces it when it opens. (Repairs keep their rule: the relay after
       // a second failure in a row.)
-      if (this.state === 'connecting') {
+      if (!this.listed) {
         path.relayTimer = setTimeout(() => {
           if (isCurrent() && path?.ready !== true) this.startRelay();
         }, Math.min(tunables.relayAfterMs, tunables.directTimeoutMs));
@@ -405,7 +412,7 @@ export class Peer {
    */
   private createRelay(sid: string): Path & { transport: RelayTransport } {
     let path: (Path & { transport: RelayTransport }) | undefined;
-    const isCurrent = (): boolean => path !== undefined && this.relay === path && this.state !== 'closed';
+    const isCurrent = (): boolean => path !== undefined && this.relay === path && this.phase !== 'closed';
     const lost = (detail: string): void => {
       if (!isCurrent()) return;
       this.closeRelay();
@@ -450,7 +457,7 @@ export class Peer {
   private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void): ChannelHandlers {
     return {
       hello: (hello) => {
-        if (this.state === 'closed') return;
+        if (this.phase === 'closed') return;
         onHello(hello);
         this.pathChanged();
         this.reachable();
@@ -467,7 +474,7 @@ export class Peer {
 
   /** The peer broke the protocol beyond dropping a frame: the stream closes, and repeated breaks make the peer hostile. */
   private broken(reason: string, lost: (detail: string) => void): void {
-    if (this.state === 'closed') return;
+    if (this.phase === 'closed') return;
     this.events.violation(`stream closed: ${reason}`);
     const hostile = this.guard.streamBroken(reason, Date.now());
     if (hostile !== undefined) return this.giveUp('hostile', hostile);
@@ -485,7 +492,7 @@ export class Peer {
 
   /** A path went away: give up, or repair and wait. */
   private pathLost(detail: string, relayed = false): void {
-    if (this.state === 'closed') return;
+    if (this.phase === 'closed') return;
     this.context.logger.info({ peerId: this.id, detail }, 'path to participant lost');
     const plan = afterPathLoss({
       otherPathReady: this.hasReadyPath(),
@@ -508,8 +515,10 @@ export class Peer {
     if (plan.action === 'wait-for-service') {
       // Messages wait in the session (bounded by maxQueuedBytes); the pair stays listed for up to connectTimeoutMs.
       this.waitingForService = true;
+      this.to('wait');
       return this.armGiveUp();
     }
+    this.to('path-lost');
     this.armGiveUp();
     this.unlessPresent(detail);
     if (plan.retryInMs !== undefined) this.retryDirect(plan.retryInMs);
@@ -544,12 +553,13 @@ export class Peer {
     this.waitingForService = false;
     this.lostRelay = false;
     this.silentLoss = false;
-    if (this.state !== 'connecting') return;
-    this.state = 'open';
+    this.to('path-up');
+    if (this.listed) return;
+    this.listed = true;
     this.events.open();
     if (this.initiator || channel === undefined) return this.events.confirmed();
     channel.confirm(CONFIRM_TIMEOUT_MS, () => {
-      if (this.state === 'open') this.events.confirmed();
+      if (this.isOpen) this.events.confirmed();
     });
   }
 
@@ -578,7 +588,7 @@ export class Peer {
   }
 
   private giveUp(reason: LinkCloseReason, detail: string): void {
-    if (this.state === 'closed') return;
+    if (this.phase === 'closed') return;
     this.dispose(new RoomError('PARTICIPANT_LEFT', `the link to ${this.context.describe()} closed (${detail})`));
     this.events.closed(reason, detail);
   }

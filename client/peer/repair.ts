@@ -3,12 +3,32 @@
  * can be read and tested apart from the timers and links they drive (peer.ts applies them).
  *
  * The state a Peer keeps, explicitly:
- *   - `state`: connecting (no path yet) → open (a path carried a hello) → closed (given up or disposed);
+ *   - `phase` (PEER_TRANSITIONS below) and `listed` (a path once carried a hello: the participant is in the presence list);
  *   - `failures`: direct links lost in a row (reset by a link that stayed up STABLE_LINK_MS);
  *   - `away`: the service says the participant's connection dropped (it stays while a link answers);
  *   - `attempting`: an offer waits for a negotiation slot; `current`: the path messages take;
  *   - timers: the retry (next offer) and the give-up (`connectTimeoutMs` without a path).
  */
+
+/**
+ * Where a pair's paths stand (docs: ARCHITECTURE.md, "The states of a peer"). Whether the
+ * participant is listed is kept beside it: a pair waiting for the service may never have had a path.
+ */
+export type PeerPhase = 'connecting' | 'linked' | 'repairing' | 'waiting' | 'closed';
+/** What moves a phase: a stream's hello (a path is up), the last path lost with repairs to try, or with the service needed first, the end. */
+export type PeerPhaseEvent = 'path-up' | 'path-lost' | 'wait' | 'end';
+
+/** Every transition; what is not listed leaves the phase as it is. */
+export const PEER_TRANSITIONS: Readonly<Record<PeerPhase, Readonly<Partial<Record<PeerPhaseEvent, PeerPhase>>>>> = {
+  connecting: { 'path-up': 'linked', wait: 'waiting', end: 'closed' },
+  linked: { 'path-lost': 'repairing', wait: 'waiting', end: 'closed' },
+  repairing: { 'path-up': 'linked', wait: 'waiting', end: 'closed' },
+  waiting: { 'path-up': 'linked', end: 'closed' },
+  closed: {},
+};
+
+/** The one function that moves a phase. */
+export const nextPhase = (phase: PeerPhase, event: PeerPhaseEvent): PeerPhase => PEER_TRANSITIONS[phase][event] ?? phase;
 
 /** A direct link that failed within this long of opening counts as failing again, not as a fresh start. */
 export const STABLE_LINK_MS = 10_000;

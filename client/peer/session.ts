@@ -3,8 +3,11 @@
  * links and relay streams come and go (PeerChannel each), the session keeps the numbering,
  * the messages not yet receipted and what was delivered. When a new stream's peer hello
  * arrives, the session settles what the peer says it has, and rewinds the rest onto the
- * new stream from its first byte; the receiver drops what it already delivered (by lane
- * and id) and receipts it again. So a path switch loses, duplicates and reorders nothing.
+ * new stream: from where the peer says it holds a message in part (hello.partial), else from
+ * its first byte; the receiver drops what it already delivered (by lane and id) and receipts
+ * it again. So a path switch loses, duplicates and reorders nothing, and resends little.
+ * Of the peer's messages, the session keeps those held in part when their stream ended
+ * (`park`) until the next stream takes them over (`openStream`).
  *
  * Each session has a random epoch. A hello names the sender's epoch and the epoch its
  * `delivered` ids refer to, so a peer that restarted its side (a new session) is told apart
@@ -12,9 +15,9 @@
  */
 import { RoomError, toRoomError, type ErrorPayload } from '../../protocol/errors.js';
 import type { Tunables } from '../options.js';
-import { LANES, type Hello, type Lane, type PeerLimits } from '../wire/codec.js';
+import { LANES, MAX_HELLO_PARTIALS, type Hello, type Lane, type PeerLimits } from '../wire/codec.js';
 import { Lanes, type OutgoingMessage } from '../wire/outbox.js';
-import type { AssembledMessage, IncomingProgress } from '../wire/reassembler.js';
+import type { AssembledMessage, IncomingProgress, PartialMessage } from '../wire/reassembler.js';
 
 interface Pending {
   message: OutgoingMessage;
@@ -98,9 +101,36 @@ export class PeerSession {
   private failure: RoomError | undefined;
   /** What the peer accepts, from its hello; until then, our own limits are assumed. */
   peerLimits: PeerLimits;
+  /** The peer's messages held in part when their stream ended, until a new stream takes them over (openStream). */
+  private parked: PartialMessage[] = [];
 
   constructor(private readonly tunables: Tunables, private readonly events: SessionEvents) {
     this.peerLimits = { maxJsonBytes: tunables.maxJsonBytes, maxAttachmentBytes: tunables.maxAttachmentBytes };
+  }
+
+  /**
+   * A new stream of ours opens: its hello, and the peer's messages held in part from streams that
+   * ended, which the stream's reassembler takes over (the hello names them, so the peer resumes them).
+   */
+  openStream(): { hello: Hello; partial: PartialMessage[] } {
+    const partial = this.parked;
+    this.parked = [];
+    const hello = this.hello();
+    const resumable = partial.filter((p) => p.id > this.delivered[p.lane]);
+    if (resumable.length > 0) hello.partial = resumable.slice(0, MAX_HELLO_PARTIALS).map((p) => [p.lane, p.id, p.received]);
+    return { hello, partial: resumable };
+  }
+
+  /** A stream ended holding these of the peer's messages in part: kept for the next stream (bounded by maxPendingBytes). */
+  park(partial: readonly PartialMessage[]): void {
+    for (const p of partial) {
+      const at = this.parked.findIndex((q) => q.lane === p.lane && q.id === p.id);
+      if (at !== -1 && (this.parked[at]?.received ?? 0) >= p.received) continue;
+      if (at !== -1) this.parked.splice(at, 1);
+      this.parked.push(p);
+    }
+    let bytes = this.parked.reduce((sum, p) => sum + p.bytes, 0);
+    while (bytes > this.tunables.maxPendingBytes && this.parked.length > 0) bytes -= this.parked.shift()?.bytes ?? 0;
   }
 
   /** The hello a new stream of ours opens with. */
@@ -128,6 +158,16 @@ export class PeerSession {
   get bulkInFlight(): boolean {
     for (const p of this.pending[1].values()) if (p.complete) return true;
     return this.lanes.started(1);
+  }
+
+  /** Bytes held for the peer's messages begun on streams that ended. */
+  get parkedBytes(): number {
+    return this.parked.reduce((sum, p) => sum + p.bytes, 0);
+  }
+
+  /** Whether `epoch` is the peer's session as we know it (or we know none yet). */
+  knowsEpoch(epoch: string): boolean {
+    return this.peerEpoch === undefined || this.peerEpoch === epoch;
   }
 
   /** Bytes of messages waiting for their receipts. */
@@ -159,7 +199,7 @@ export class PeerSession {
     const message: OutgoingMessage = { lane, id, header, attachment };
     if (onProgress !== undefined) {
       let reported = 0;
-      // Never backwards: after a path switch the message is written again from its start.
+      // Never backwards: after a path switch the message may be written again from its start (a peer that does not resume it).
       message.progress = (written) => {
         if (written <= reported) return;
         reported = written;
@@ -208,7 +248,8 @@ export class PeerSession {
 
   /**
    * The peer's hello arrived on `channel`: it becomes the stream messages are written to.
-   * What the peer has delivered is settled; everything else is written again from its start.
+   * What the peer has delivered is settled; everything else is written again, from where the
+   * peer holds it in part (its hello's `partial`) or from its start.
    */
   activate(writer: SessionWriter, hello: Hello): void {
     if (this.failure !== undefined) return;
@@ -229,6 +270,7 @@ export class PeerSession {
       }
       this.peerEpoch = hello.epoch;
       for (const lane of LANES) this.refusedIds[lane].clear(); // a new peer session numbers afresh
+      this.parked = [];
       this.delivered[0] = hello.base[0];
       this.delivered[1] = hello.base[1];
     } else {
@@ -242,11 +284,16 @@ export class PeerSession {
     if (this.active !== writer) this.active?.detach();
     this.active = writer;
     writer.attach(this.lanes, (lane, id) => this.written(lane, id));
-    const unsent: OutgoingMessage[] = [];
+    // What the peer holds in part from a stream that ended (its hello says), it gets from there on.
+    const resumeAt = new Map<string, number>();
+    if (hello.peerEpoch === this.epoch) for (const [lane, id, held] of hello.partial ?? []) resumeAt.set(`${lane}:${id}`, held);
+    const unsent: Array<OutgoingMessage & { from?: number }> = [];
     for (const lane of LANES) {
       for (const p of this.pending[lane].values()) {
         p.writtenAt = undefined;
-        unsent.push(p.message);
+        const held = resumeAt.get(`${lane}:${p.message.id}`);
+        const total = p.message.header.length + p.message.attachment.length;
+        unsent.push(held !== undefined && p.message.cancelled !== true && held < total ? { ...p.message, from: held } : p.message);
       }
     }
     this.lanes.rewind(unsent);
@@ -333,6 +380,7 @@ export class PeerSession {
   fail(error: RoomError): void {
     if (this.failure !== undefined) return;
     this.failure = error;
+    this.parked = [];
     this.active?.detach();
     this.active = undefined;
     clearInterval(this.sweepTimer);

@@ -48,7 +48,15 @@ export interface Hello {
    * BULK_CHANNEL_LABEL). Absent from older peers' hellos, which then get everything on one.
    */
   bulk?: true;
+  /**
+   * Messages of the peer's that the sender holds in part from a stream that ended: [lane, id,
+   * bytes held]. The peer resumes each from there instead of from its first byte. Absent when none.
+   */
+  partial?: Array<[Lane, number, number]>;
 }
+
+/** At most this many partial messages in a hello (a receiver holds at most maxIncompleteMessages). */
+export const MAX_HELLO_PARTIALS = 64;
 
 /** The label of a direct link's second data channel, for bulk messages (lane 1). */
 export const BULK_CHANNEL_LABEL = 'roommesh-bulk';
@@ -121,7 +129,18 @@ export function recordBodyLength(record: OutgoingRecord): number {
 
 function encodeHello(hello: Hello): Uint8Array {
   const { limits, epoch, peerEpoch, delivered, base } = hello;
-  return encoder.encode(JSON.stringify({ maxJsonBytes: limits.maxJsonBytes, maxAttachmentBytes: limits.maxAttachmentBytes, epoch, peerEpoch, delivered, base, ...(hello.bulk === true ? { bulk: true } : {}) }));
+  return encoder.encode(
+    JSON.stringify({
+      maxJsonBytes: limits.maxJsonBytes,
+      maxAttachmentBytes: limits.maxAttachmentBytes,
+      epoch,
+      peerEpoch,
+      delivered,
+      base,
+      ...(hello.bulk === true ? { bulk: true } : {}),
+      ...(hello.partial !== undefined && hello.partial.length > 0 ? { partial: hello.partial } : {}),
+    }),
+  );
 }
 
 const isPair = (value: unknown): value is [number, number] => Array.isArray(value) && value.length === 2 && isCount(value[0]) && isCount(value[1]);
@@ -143,6 +162,15 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   if (!isPair(delivered) || !isPair(base)) return 'hello record has no valid delivered/base ids';
   const hello: Hello = { limits: { maxJsonBytes, maxAttachmentBytes }, epoch, peerEpoch, delivered: [delivered[0], delivered[1]], base: [base[0], base[1]] };
   if (fields['bulk'] === true) hello.bulk = true;
+  const partial = fields['partial'];
+  if (partial !== undefined) {
+    const valid =
+      Array.isArray(partial) &&
+      partial.length <= MAX_HELLO_PARTIALS &&
+      partial.every((p: unknown) => Array.isArray(p) && p.length === 3 && (p[0] === 0 || p[0] === 1) && isCount(p[1]) && isCount(p[2]) && p[1] > 0 && p[2] > 0);
+    if (!valid) return 'hello record has malformed partial messages';
+    hello.partial = (partial as Array<[Lane, number, number]>).map(([lane, id, held]) => [lane, id, held]);
+  }
   return { kind: 'hello', hello };
 }
 

@@ -128,11 +128,14 @@ export class Lanes {
     this.queues[message.lane].push({ ...message, written: 0 });
   }
 
-  /** Replaces everything queued with `messages` (each lane in id order), none of them written yet. */
-  rewind(messages: Iterable<OutgoingMessage>): void {
+  /**
+   * Replaces everything queued with `messages` (each lane in id order), none of them written yet,
+   * or, with `from`, written up to there already: the receiver holds that much, and it resumes.
+   */
+  rewind(messages: Iterable<OutgoingMessage & { from?: number }>): void {
     this.queues[0].clear();
     this.queues[1].clear();
-    for (const message of messages) this.enqueue(message);
+    for (const { from, ...message } of messages) this.queues[message.lane].push({ ...message, written: from ?? 0 });
     for (const queue of this.queues) queue.sortById();
   }
 

@@ -5,6 +5,8 @@
  * what was delivered before. Memory is bounded by the limits, checked against the lengths
  * a head declares before anything is allocated. A peer that lies (wrong ids, offsets,
  * lengths, headers) gets its message refused, never an exception. Pure: no channel, no timers.
+ * When its stream ends, what it holds in part is handed out (`park`) for the next stream's
+ * reassembler to take over (`adopt`), so that the sender can resume rather than start again.
  */
 import type { ErrorPayload } from '../../protocol/errors.js';
 import { decodeHeader, type Lane, type MessageHeader, type WireRecord } from './codec.js';
@@ -56,6 +58,19 @@ interface Assembly {
   received: number;
   /** Decoded as soon as the JSON bytes are complete, so progress can name the type. */
   header: MessageHeader | undefined;
+  /** Carried over from a stream that ended (adopt): its sender may resume it, or start it again with a head. */
+  resumed?: true;
+}
+
+/** A message held in part when its stream ended, for the next stream to continue (PeerSession keeps it meanwhile). */
+export interface PartialMessage {
+  lane: Lane;
+  id: number;
+  /** Bytes held so far. */
+  readonly received: number;
+  /** Its bytes: what a new stream's reassembler takes over. */
+  readonly assembly: unknown;
+  readonly bytes: number;
 }
 
 const REMEMBERED_REFUSALS = 64;
@@ -90,6 +105,37 @@ export class Reassembler {
     this.pending = 0;
   }
 
+  /** The stream ends: its unfinished messages, handed out (for the next stream to continue) rather than dropped. */
+  park(): PartialMessage[] {
+    const parked: PartialMessage[] = [];
+    for (const [k, assembly] of this.assemblies) {
+      const lane = (k % 2) as Lane;
+      if (assembly.received > 0) parked.push({ lane, id: (k - lane) / 2, received: assembly.received, assembly, bytes: assembly.json.length + assembly.attachment.length });
+    }
+    this.clear();
+    return parked;
+  }
+
+  /** Takes over messages a stream that ended held in part: their chunks continue here, from where they were. */
+  adopt(parked: readonly PartialMessage[]): void {
+    for (const partial of parked) {
+      const k = key(partial.lane, partial.id);
+      if (this.assemblies.has(k)) continue;
+      const assembly = { ...(partial.assembly as Assembly), resumed: true as const };
+      this.assemblies.set(k, assembly);
+      this.pending += partial.bytes;
+    }
+  }
+
+  /** The peer restarted its session: messages carried over are of its old numbering, and will not be resumed. */
+  dropResumed(): void {
+    for (const [k, assembly] of [...this.assemblies]) {
+      if (assembly.resumed !== true) continue;
+      this.assemblies.delete(k);
+      this.pending -= assembly.json.length + assembly.attachment.length;
+    }
+  }
+
   /**
    * The sender aborted message `lane:id`: what was assembled is dropped (its memory freed) and
    * any chunk still on its way is discarded. Returns how far it had come, if it had begun.
@@ -106,6 +152,12 @@ export class Reassembler {
 
   private acceptHead(head: Extract<WireRecord, { kind: 'head' }>): ReassemblyEvent[] {
     const { lane, id, jsonLength, attachmentLength } = head;
+    const carried = this.assemblies.get(key(lane, id));
+    if (carried?.resumed === true) {
+      // Its sender starts it again from its first byte (it does not resume, or not this one): begin afresh.
+      this.assemblies.delete(key(lane, id));
+      this.pending -= carried.json.length + carried.attachment.length;
+    }
     if (id <= this.lastHead[lane]) {
       return [{ kind: 'violation', reason: `head ${lane}:${id} out of sequence (last was ${this.lastHead[lane]})` }];
     }
@@ -113,9 +165,10 @@ export class Reassembler {
     // A sender writes one message of a lane at a time: a new head means the unfinished one is abandoned.
     const abandoned: ReassemblyEvent[] = [];
     for (const [k, assembly] of this.assemblies) {
-      if (k % 2 !== lane) continue;
+      if (k % 2 !== lane || (k - lane) / 2 > id) continue; // a later one can only be carried over, and resumed after this
       this.abandon(lane, (k - lane) / 2, assembly);
-      abandoned.push({ kind: 'violation', reason: `message ${lane}:${(k - lane) / 2} abandoned unfinished by head ${id}`, costly: true });
+      // One carried over from an ended stream may simply not be resumed (its sender settled it meanwhile): no blame.
+      if (assembly.resumed !== true) abandoned.push({ kind: 'violation', reason: `message ${lane}:${(k - lane) / 2} abandoned unfinished by head ${id}`, costly: true });
     }
     return [...abandoned, ...this.begin(head)];
   }

@@ -4,6 +4,7 @@
  * pairs: every message arrives once and in order, and nobody is removed or added. And a
  * participant SIGSTOPped (hung, not dead) for 6 s and for 20 s, then continued.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RoomClient } from '../../client/index.js';
 import { spawnFixture } from '../child.js';
@@ -121,13 +122,22 @@ describe('hard kills', () => {
       }
     } catch (error) {
       // Both sides' logs, for a failure that is hard to reproduce (it came once in CI: the frozen initiator never offered again).
+      const state = (() => {
+        try {
+          return /State:\s*(.*)/.exec(readFileSync(`/proc/${frozen.process.pid ?? 0}/status`, 'utf8'))?.[1] ?? '?';
+        } catch {
+          return 'gone';
+        }
+      })();
+      console.error(`[diagnosis] frozen's process state: ${state}`);
       frozen.process.kill('SIGKILL');
       const ids = `alice ${alice.localParticipant.id}, frozen ${frozenId}`;
-      console.error(`[diagnosis] ${ids}\nalice: ${aliceLog.entries.map((e) => `${e.level} ${e.message} ${JSON.stringify(e.fields)}`).join('\n')}\nfrozen:\n${(await frozen.exited).stderr}`);
+      const ended = await frozen.exited;
+      console.error(`[diagnosis] ${ids}\nalice: ${aliceLog.entries.map((e) => `${e.level} ${e.message} ${JSON.stringify(e.fields)}`).join('\n')}\nfrozen (exit ${String(ended.code)}, ${String(ended.signal)}):\n${ended.stderr}`);
       throw error;
     } finally {
       frozen.process.kill('SIGKILL');
     }
-  });
+  }, 120_000); // beyond its own bounds (the send loop, then two waits of 20 s), so that a failure prints its diagnosis
 });
 

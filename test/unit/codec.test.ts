@@ -15,6 +15,7 @@ const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
 // Golden vectors: the byte layout in docs/protocol.md. A change here is a wire-format change.
 const HELLO_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[3,4],"base":[0,1]}';
+const HELLO_PARTIAL_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"f","delivered":[3,4],"base":[0,1],"bulk":true,"partial":[[1,5,1024]]}';
 const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = [
   {
     name: 'head with a whole message',
@@ -37,6 +38,11 @@ const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = 
     name: 'hello',
     records: [{ kind: 'hello', hello: { limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 }, epoch: 'e', peerEpoch: '', delivered: [3, 4], base: [0, 1] } }],
     hex: '02 06 00000063' + hex(new TextEncoder().encode(HELLO_JSON)),
+  },
+  {
+    name: 'hello with a bulk channel and messages held in part',
+    records: [{ kind: 'hello', hello: { limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 }, epoch: 'e', peerEpoch: 'f', delivered: [3, 4], base: [0, 1], bulk: true, partial: [[1, 5, 1024]] } }],
+    hex: '02 06 00000087' + hex(new TextEncoder().encode(HELLO_PARTIAL_JSON)),
   },
   { name: 'probe', records: [{ kind: 'probe' }], hex: '02 08 00000000' },
   { name: 'cancel', records: [{ kind: 'cancel', lane: 1, id: 3 }], hex: '02 0a 00000005 01 00000003' },
@@ -100,6 +106,7 @@ describe('wire codec', () => {
     ['a cancel of the wrong length', '02 0a 00000004 01 000000', /cancel record is not 5 bytes/],
     ['a cancel in a lane that does not exist', '02 0a 00000005 05 00000003', /lane 5/],
     ['a hello without limits', '02 06 00000002 7b7d', /no valid limits/],
+    ['a hello with a malformed partial message', '02 06 00000077' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[0,0],"base":[0,0],"partial":[[2,1,1]]}')), /malformed partial/],
     ['a hello without epochs', '02 06 00000029' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2}')), /no valid epochs/],
   ];
   for (const [what, packet, reason] of malformed) {

@@ -2,6 +2,7 @@
  * The presence manager on fakes (no sockets, no links): what it lists, what enable() waits for,
  * and what it does with participants no path reaches. Events go out as the mesh would act on them.
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Presence, UNREACHABLE_RETRY_MS } from '../../client/presence.js';
 import type { ParticipantInfo } from '../../protocol/signaling.js';
@@ -81,5 +82,78 @@ describe('presence', () => {
     await vi.advanceTimersByTimeAsync(10 * UNREACHABLE_RETRY_MS);
     expect(log).toEqual([]);
     expect(presence.unreachableBecause('bad')).toMatch(/hostile/);
+  });
+});
+
+describe('presence under random pushes and link events (property)', () => {
+  type Step =
+    | { kind: 'enable'; who: number }
+    | { kind: 'leave'; who: number; reason: 'left' | 'disabled' | 'disconnected' | 'unresponsive' }
+    | { kind: 'open'; who: number }
+    | { kind: 'close'; who: number; reason: 'failed' | 'timeout' | 'bye' | 'hostile' }
+    | { kind: 'resume' }
+    | { kind: 'wait'; ms: number };
+  const ids = ['a', 'b', 'c'];
+  const who = fc.nat(ids.length - 1);
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant('enable' as const), who }),
+    fc.record({ kind: fc.constant('leave' as const), who, reason: fc.constantFrom('left' as const, 'disabled' as const, 'disconnected' as const, 'unresponsive' as const) }),
+    fc.record({ kind: fc.constant('open' as const), who }),
+    fc.record({ kind: fc.constant('close' as const), who, reason: fc.constantFrom('failed' as const, 'timeout' as const, 'bye' as const, 'hostile' as const) }),
+    fc.constant({ kind: 'resume' as const }),
+    fc.record({ kind: fc.constant('wait' as const), ms: fc.constantFrom(1_000, UNREACHABLE_RETRY_MS, 4 * UNREACHABLE_RETRY_MS) }),
+  );
+
+  it('lists only participants with a peer in the mesh, never one it calls unreachable, never a banned one; forgets those who left; retries only those still in the room', async () => {
+    vi.useFakeTimers();
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 10, maxLength: 80, size: 'max' }), async (steps) => {
+        const banMs = 10 * 60_000;
+        const presence = new Presence(banMs);
+        const mesh = new Set<string>(); // the peers the mesh holds, driven by presence's events as the messaging client does
+        const inRoom = new Set<string>(); // what the service says
+        const bannedUntil = new Map<string, number>();
+        const banned = { has: (id: string): boolean => Date.now() < (bannedUntil.get(id) ?? 0) };
+        let connectsForAbsent = 0;
+        presence.on('connect', (id) => {
+          if (!inRoom.has(id)) connectsForAbsent++;
+          if (banned.has(id)) throw new Error(`linked to ${id}, which is banned`);
+          mesh.add(id);
+        });
+        presence.on('drop', (id) => void mesh.delete(id));
+        for (const s of steps) {
+          const id = s.kind === 'resume' || s.kind === 'wait' ? '' : (ids[s.who] as string);
+          if (s.kind === 'enable') {
+            inRoom.add(id);
+            presence.handleEnabled(info(id));
+          } else if (s.kind === 'leave' && inRoom.has(id)) {
+            inRoom.delete(id);
+            presence.handleRemoved(id, s.reason, mesh.has(id));
+            if (s.reason === 'disconnected' || s.reason === 'unresponsive') inRoom.add(id); // it may resume: still counted as in the room
+          } else if (s.kind === 'open' && mesh.has(id)) {
+            presence.handleLinkOpened(id);
+            presence.handleConfirmed(id);
+          } else if (s.kind === 'close' && mesh.has(id)) {
+            mesh.delete(id); // the mesh gave it up and forgot the peer
+            if (s.reason === 'hostile') bannedUntil.set(id, Date.now() + banMs);
+            presence.handleLinkClosed(id, s.reason, 'test');
+          } else if (s.kind === 'resume') {
+            presence.handleResumed([...inRoom].map(info), (peer) => mesh.has(peer));
+          } else if (s.kind === 'wait') {
+            await vi.advanceTimersByTimeAsync(s.ms);
+          }
+          for (const p of presence.list()) {
+            expect(mesh.has(p.id), `${p.id} listed without a peer in the mesh`).toBe(true);
+            expect(presence.unreachableBecause(p.id), `${p.id} listed and called unreachable`).toBeUndefined();
+            expect(banned.has(p.id), `${p.id} listed while banned`).toBe(false);
+          }
+          expect(connectsForAbsent, 'a link opened to a participant that had left').toBe(0);
+        }
+        presence.clear();
+        await vi.advanceTimersByTimeAsync(10 * UNREACHABLE_RETRY_MS);
+        expect(connectsForAbsent).toBe(0);
+      }),
+      { numRuns: 500, seed: Number(process.env['PROPERTY_SEED'] ?? 20261207), examples: [[[{ kind: 'enable', who: 0 }, { kind: 'close', who: 0, reason: 'timeout' }, { kind: 'leave', who: 0, reason: 'left' }, { kind: 'wait', ms: UNREACHABLE_RETRY_MS }]]] },
+    );
   });
 });

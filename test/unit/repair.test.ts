@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { STABLE_LINK_MS, afterDirectLoss, afterPathLoss } from '../../client/peer/repair.js';
+import fc from 'fast-check';
+import { PEER_TRANSITIONS, STABLE_LINK_MS, afterDirectLoss, afterPathLoss, nextPhase, type PeerPhase, type PeerPhaseEvent } from '../../client/peer/repair.js';
 
 describe('repair rules', () => {
   it('counts failures in a row, forgiving a link that stayed up, and falls back to the relay on the second, on a timeout, or when a link that was up dies', () => {
@@ -29,6 +30,30 @@ describe('repair rules', () => {
     expect(afterPathLoss({ ...lost, initiator: false })).toEqual({ action: 'repair', retryInMs: undefined }); // the responder waits for an offer
     expect([1, 2, 3, 4, 5, 6, 7, 20].map((failures) => afterPathLoss({ ...lost, failures }))).toEqual(
       [0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000].map((retryInMs) => ({ action: 'repair', retryInMs })),
+    );
+  });
+
+  it('moves a peer between its phases by one table: closed is final, a hello links, connecting never comes back (property)', () => {
+    const phases = Object.keys(PEER_TRANSITIONS) as PeerPhase[];
+    expect(phases).toEqual(['connecting', 'linked', 'repairing', 'waiting', 'closed']);
+    const events: PeerPhaseEvent[] = ['path-up', 'path-lost', 'wait', 'end'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...events), { maxLength: 40 }), (sequence) => {
+        let phase: PeerPhase = 'connecting';
+        let left = false;
+        for (const event of sequence) {
+          const before = phase;
+          phase = nextPhase(phase, event);
+          if (before === 'closed') expect(phase).toBe('closed');
+          else if (event === 'end') expect(phase).toBe('closed');
+          else if (event === 'path-up') expect(phase).toBe('linked');
+          else if (event === 'wait') expect(phase).toBe('waiting');
+          else if (event === 'path-lost') expect(phase).toBe(before === 'linked' ? 'repairing' : before);
+          if (phase !== 'connecting') left = true;
+          if (left) expect(phase).not.toBe('connecting');
+        }
+      }),
+      { seed: 20261207 },
     );
   });
 });

@@ -57,6 +57,8 @@ class Side {
 class Stream {
   private readonly queues: [Uint8Array[], Uint8Array[]] = [[], []];
   private readonly channels: [PeerChannel, PeerChannel];
+  /** Bytes each side has written to this stream. */
+  readonly written: [number, number] = [0, 0];
   private open = true;
 
   /** `tunables`: the channels' (its water marks pace against the bytes waiting in the queue); `receiving`: side 1's limits, if other. */
@@ -71,7 +73,10 @@ class Stream {
           return queue.reduce((sum, packet) => sum + packet.length, 0);
         },
         maxMessageSize: 1500,
-        send: (packet) => void this.queues[from].push(packet.slice()), // the outbox reuses its buffer
+        send: (packet) => {
+          this.written[from] += packet.length;
+          this.queues[from].push(packet.slice()); // the outbox reuses its buffer
+        },
       };
       const side = sides[from];
       const channel: PeerChannel = new PeerChannel(transport, side.session, from === 1 ? receiving : tunables, {
@@ -171,6 +176,27 @@ describe('PeerSession across streams', () => {
     expect(restarted[1].delivered).toEqual([[0, 2]]);
     expect(sides[0].outcomes.get(1)).toMatch(/restarted its side of the link/);
     expect(sides[0].outcomes.get(2)).toBe('ok');
+    stream.break();
+  });
+
+  it('resumes a message half received when its stream ended from the bytes the receiver holds, not from its first byte', async () => {
+    const sides: [Side, Side] = [new Side(), new Side()];
+    let stream = new Stream(sides);
+    await stream.deliver();
+    const size = 30_000; // about twenty packets of TUNABLES.maxPacketBytes
+    sides[0].send(1, size);
+    await settle();
+    await stream.deliver(10); // about half of it arrives
+    stream.break();
+    const progress: number[] = [];
+    sides[1].session.incomingProgress = (p) => void progress.push(p.receivedBytes);
+    stream = new Stream(sides);
+    await stream.deliver();
+    expect(sides[1].delivered).toEqual([[1, 1]]); // the bulk lane
+    expect(sides[0].outcomes.get(1)).toBe('ok');
+    // The new stream carried the rest (and a hello), not the whole message again.
+    expect(stream.written[0]).toBeLessThan(size * 0.6);
+    expect(progress[0]).toBeGreaterThan(size * 0.4); // the receiver's progress went on from where it was
     stream.break();
   });
 
