@@ -10,13 +10,14 @@ import { Strikes } from './strikes.js';
 
 /**
  * What an honest peer never does, measured over a minute. An honest initiator repairs a link
- * at once and then with backoff from 1 s, and starts a relay stream now and then: some eight
- * new sessions in the worst minute.
+ * at once and then with backoff from 1 s, and starts a relay stream beside each repair of a
+ * link that was up: on a path that keeps failing, some twelve new sessions in the worst minute
+ * (six repairs, each a link and a relay stream). Twice that is hostile.
  */
 export const HOSTILE = {
   windowMs: 60_000,
   /** New link or relay sessions the peer starts. */
-  sessions: 12,
+  sessions: 24,
   /** Streams closed because the peer broke the wire protocol. */
   breaks: 3,
   /** ICE candidates accepted per link session. */
