@@ -236,9 +236,11 @@ export class Peer {
     const fadedFirst = this.listed && (this.phase === 'repairing' || this.phase === 'waiting') && this.silentLoss;
     if (silent || fadedFirst) this.waitingForService = true;
     const channel = this.direct?.ready === true ? this.direct.channel : undefined;
-    if (channel === undefined && (this.relay !== undefined || this.waitingForService)) {
-      // Relayed (its end of the relay is gone with its connection), or silent: wait for it to come back.
-      const relayed = this.relay !== undefined;
+    // Relayed (its end of the relay is gone with its connection), or silent: wait for it to come back.
+    // A relay stream only just started (beside the repair of a link that closed) is no such path:
+    // a closed tab closes its links, and then its connection.
+    const relayed = this.relay?.ready === true;
+    if (channel === undefined && (relayed || this.waitingForService)) {
       this.closeRelay();
       return this.pathLost('its connection to the service dropped', relayed);
     }
