@@ -136,6 +136,10 @@ describe.each(NODE_STACKS)('reliability on %s', (rtc) => {
     expect(got.get(alice.localParticipant.id)).toEqual(range(2000));
     expect(back.get(bobId)).toEqual(range(2000));
     expect(churns).toEqual([{ added: 0, removed: 0 }, { added: 0, removed: 0 }]);
+    // The relay may carry the pair until the repaired link opens (make before break): it ends direct.
+    if (alice.messaging.getParticipant(bobId)?.link !== 'direct') {
+      await waitForEvent(alice.messaging, 'participant_link_changed', 'the pair back on a direct link', { predicate: (p) => p.id === bobId && p.link === 'direct', timeoutMs: 15_000 });
+    }
     expect(alice.messaging.getParticipant(bobId)?.link).toBe('direct');
   });
 
