@@ -3,6 +3,7 @@
  * receiver saw, count presence churn. A fault that is survived shows as every number once,
  * in order, and no churn.
  */
+import { expect } from 'vitest';
 import type { MessagingClient, RemoteParticipant, RoomClient } from '../client/index.js';
 
 /** Records the `n` of every `type` message from each sender, in arrival order. */
@@ -39,3 +40,12 @@ export function churn(messaging: MessagingClient): { added: number; removed: num
 }
 
 export const names = (participants: RemoteParticipant[]): string[] => participants.map((p) => p.name ?? '?').sort();
+
+/** `count` numbered messages each way between `a` and `b`; fails unless each side got every number once, in order. */
+export async function exchangeNumbered(a: RoomClient, b: RoomClient, count: number): Promise<void> {
+  const atA = record(a.messaging, 'n');
+  const atB = record(b.messaging, 'n');
+  await Promise.all([sendNumbered(a, b.localParticipant.id, 'n', count), sendNumbered(b, a.localParticipant.id, 'n', count)]);
+  expect(atB.get(a.localParticipant.id)).toEqual(range(count));
+  expect(atA.get(b.localParticipant.id)).toEqual(range(count));
+}

@@ -176,11 +176,6 @@ export class PeerChannel implements SessionWriter {
     this.moveBulkLane();
   }
 
-  /** Whether bulk messages go on their own channel now. */
-  get bulkChannelInUse(): boolean {
-    return this.bulkLane;
-  }
-
   private moveBulkLane(): void {
     if (this.bulk === undefined || this.bulkLane || this.session.bulkInFlight) return;
     this.bulkLane = true;

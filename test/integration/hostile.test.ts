@@ -15,16 +15,7 @@ import { encodeHeader, encodePacket } from '../../client/wire/codec.js';
 import { Hostile, helloPacket, recordedOffer, type HostileLink } from '../hostile.js';
 import { recordingProxy } from '../proxy.js';
 import { ask, captureLogger, expectCode, joinAll, newRoom, randomBytes, rawClient, serviceLog, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
-import { churn, range, record, sendNumbered } from '../traffic.js';
-
-/** An honest pair exchanging `count` numbered messages both ways; resolves with what each received. */
-async function honestTraffic(a: RoomClient, b: RoomClient, count: number): Promise<void> {
-  const atA = record(a.messaging, 'n');
-  const atB = record(b.messaging, 'n');
-  await Promise.all([sendNumbered(a, b.localParticipant.id, 'n', count), sendNumbered(b, a.localParticipant.id, 'n', count)]);
-  expect(atB.get(a.localParticipant.id)).toEqual(range(count));
-  expect(atA.get(b.localParticipant.id)).toEqual(range(count));
-}
+import { churn, exchangeNumbered } from '../traffic.js';
 
 /**
  * A started room client whose id sorts `low` (first character before 'Q') or high (after 'f'),
@@ -67,13 +58,13 @@ describe('amplification: nobody is punished for traffic another caused', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    await Promise.all([honestTraffic(victim, friend, 500), storm]);
+    await Promise.all([exchangeNumbered(victim, friend, 500), storm]);
     await until(() => victim.messaging.stats().hostilePeers === 1, 'the attacker cut off as hostile');
     // The victim built and answered a bounded number of sessions, whatever the attacker sent.
     const answered = new Set(attacker.signals.filter((s) => s.from === victim.localParticipant.id && s.data.type === 'answer').map((s) => s.sid));
     expect(answered.size).toBeLessThanOrEqual(HOSTILE.sessions);
     // …and keeps its honest link, its presence and the service.
-    await honestTraffic(victim, friend, 200);
+    await exchangeNumbered(victim, friend, 200);
     connected();
     expect(victim.messaging.getParticipants().map((p) => p.name)).toEqual(['friend']);
     expect(victimChurn).toEqual({ added: 0, removed: 0 }); // the attacker was never listed, the friend never dropped
@@ -100,7 +91,7 @@ describe('amplification: nobody is punished for traffic another caused', () => {
         await new Promise((resolve) => attacker.socket.emit('messaging:disable', resolve));
       }
     })();
-    await Promise.all([honestTraffic(victim, friend, 500), churning]);
+    await Promise.all([exchangeNumbered(victim, friend, 500), churning]);
     expect(outcomes.filter((o) => o === 'ok').length).toBeLessThanOrEqual(6); // a burst of 4, and the trickle refill
     expect(outcomes.filter((o) => o === 'RATE_LIMITED').length).toBeGreaterThan(50);
     // One link session per admitted enable, and no more.
@@ -198,7 +189,7 @@ describe('service-wide limits one client could exhaust', () => {
     let retaken = 'RATE_LIMITED';
     for (let attempt = 0; attempt < 50 && retaken !== 'connected'; attempt++) retaken = await tryConnect(url, { localAddress: '127.0.0.2' });
     expect(retaken).toBe('connected');
-    await honestTraffic(alice, bob, 100);
+    await exchangeNumbered(alice, bob, 100);
     // A room client refused for its address says so with the code.
     const full = await startServer({ maxConnectionsPerAddress: 1 });
     await rawClient(full.url);
@@ -270,7 +261,7 @@ describe('service-wide limits one client could exhaust', () => {
       expect(await tryConnect(service.url, { localAddress: `127.0.0.${host}` })).toBe('RATE_LIMITED');
     }
     expect(held).toBe(128);
-    await honestTraffic(alice, bob, 200);
+    await exchangeNumbered(alice, bob, 200);
     const perConnection = ((await rss()) - before) / held;
     console.log(`[measure] service RSS: ${(before / 2 ** 20).toFixed(1)} MiB before, +${(perConnection / 1024).toFixed(1)} KiB per hostile connection (128, each a room + 15 kB of attributes)`);
     expect(perConnection).toBeLessThan(512 * 1024);
@@ -310,7 +301,7 @@ describe('bounded work per hostile frame on the data channel', () => {
     });
     const before = victim.messaging.stats().droppedFrames;
     await hostile.enable();
-    const traffic = honestTraffic(victim, friend, 500);
+    const traffic = exchangeNumbered(victim, friend, 500);
     await until(() => victim.messaging.stats().hostilePeers === 1, 'the hostile peer cut off', 20_000);
     await traffic;
     expect(links).toHaveLength(3);
@@ -325,7 +316,7 @@ describe('bounded work per hostile frame on the data channel', () => {
     const victimOffers = () => hostile.signals.filter((s) => s.data.type === 'offer' && s.from === victim.localParticipant.id).length;
     const offersBefore = victimOffers();
     await hostile.enable();
-    await honestTraffic(victim, friend, 100); // the victim has handled the announcement by now
+    await exchangeNumbered(victim, friend, 100); // the victim has handled the announcement by now
     expect(victimOffers()).toBe(offersBefore);
     await expectCode(victim.messaging.sendMessage({ to: hostile.id, type: 'x', message: {} }), 'UNREACHABLE');
     connected();
@@ -393,7 +384,7 @@ describe('the relay hides messages from the service', () => {
     const got = waitForEvent(bob.messaging, 'message', 'a 1 MiB attachment over 8 KiB relay packets', { timeoutMs: 20_000 });
     await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'file', message: {}, attachment });
     expect(sha256((await got)[0].attachment ?? new Uint8Array())).toBe(sha256(attachment));
-    await honestTraffic(alice, bob, 200);
+    await exchangeNumbered(alice, bob, 200);
     for (const check of connected) check();
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { RoomClient, RoomError } from '../../client/index.js';
 import { Hostile, recordedOffer } from '../hostile.js';
 import { joinAll, newRoom, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
-import { churn, range, record, sendNumbered } from '../traffic.js';
+import { churn, exchangeNumbered } from '../traffic.js';
 
 /** Long enough that waiting it out fails every bound below: a client that waited for silent peers would be caught. */
 const PATIENT = { connectTimeoutMs: 120_000 };
@@ -67,8 +67,8 @@ describe('participants that never answer', () => {
     expect(newcomer.messaging.getParticipants().map((p) => p.name).sort()).toEqual(['friend', 'victim']);
     // Past the newcomer's give-up time for the silent attacker, the honest ones are still listed, and messages flow both ways.
     await untilUnreachable(newcomer, attacker.id);
-    await exchange(newcomer, victim, 50);
-    await exchange(newcomer, friend, 50);
+    await exchangeNumbered(newcomer, victim, 50);
+    await exchangeNumbered(newcomer, friend, 50);
     expect(newcomer.messaging.getParticipants().map((p) => p.name).sort()).toEqual(['friend', 'victim']);
     expect(newcomerChurn).toEqual({ added: 2, removed: 0 });
   }, 60_000);
@@ -100,13 +100,4 @@ async function untilUnreachable(room: RoomClient, id: string, timeoutMs = 20_000
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${id} to be unreachable (last: ${code})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** `count` numbered messages each way between `a` and `b`, all delivered once and in order. */
-async function exchange(a: RoomClient, b: RoomClient, count: number): Promise<void> {
-  const atA = record(a.messaging, 'n');
-  const atB = record(b.messaging, 'n');
-  await Promise.all([sendNumbered(a, b.localParticipant.id, 'n', count), sendNumbered(b, a.localParticipant.id, 'n', count)]);
-  expect(atB.get(a.localParticipant.id)).toEqual(range(count));
-  expect(atA.get(b.localParticipant.id)).toEqual(range(count));
 }
