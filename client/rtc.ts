@@ -75,10 +75,10 @@ async function named(name: RtcStackName): Promise<RtcImplementation> {
 }
 
 /** No stack named, in Node: @roamhq/wrtc if it is installed, else node-datachannel. */
-async function installed(): Promise<RtcImplementation> {
+async function installed(): Promise<{ name: RtcStackName; rtc: RtcImplementation }> {
   for (const name of ['@roamhq/wrtc', 'node-datachannel'] as const) {
     const rtc = await load(name);
-    if (rtc !== undefined) return rtc;
+    if (rtc !== undefined) return { name, rtc };
   }
   throw new RoomError(
     'RTC_UNAVAILABLE',
@@ -107,15 +107,34 @@ const BULK_CHANNEL = new WeakSet<object>();
 /** Whether links on `rtc` take a second data channel for bulk messages. */
 export const takesBulkChannel = (rtc: RtcImplementation): boolean => BULK_CHANNEL.has(rtc);
 
+/**
+ * Stacks that restart ICE on a live connection (an offer with `iceRestart`): the browsers' and
+ * @roamhq/wrtc. node-datachannel does not: libdatachannel keeps its ICE credentials (its
+ * renegotiated offer carries the same ufrag, and `restartIce()` throws "Not implemented").
+ */
+const ICE_RESTART = new WeakSet<object>();
+
+/** Whether links on `rtc` can restart ICE in place. */
+export const restartsIce = (rtc: RtcImplementation): boolean => ICE_RESTART.has(rtc);
+
 /** Resolves the `rtc` option to a stack simple-peer can drive (adapted unless it is the browser's own). */
 export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImplementation> {
-  if (typeof choice === 'string') return adaptStack(await named(choice));
+  if (typeof choice === 'string') return restarting(adaptStack(await named(choice)), choice === '@roamhq/wrtc');
   if (choice !== undefined) return adaptStack(choice);
   const browser = browserStack();
-  if (browser === undefined) return adaptStack(await installed());
+  if (browser === undefined) {
+    const stack = await installed();
+    return restarting(adaptStack(stack.rtc), stack.name === '@roamhq/wrtc');
+  }
   BULK_CHANNEL.add(browser);
+  ICE_RESTART.add(browser);
   return browser;
 }
+
+const restarting = (rtc: RtcImplementation, restarts: boolean): RtcImplementation => {
+  if (restarts) ICE_RESTART.add(rtc);
+  return rtc;
+};
 
 type Init = { type?: unknown; sdp?: unknown };
 type CandidateInit = { candidate?: unknown; sdpMid?: unknown; sdpMLineIndex?: unknown };

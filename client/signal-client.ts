@@ -26,6 +26,14 @@ export interface SignalClientOptions {
 const isRefusal = (error: Error): error is Error & { data: { code: import('../protocol/errors.js').ErrorCode } } =>
   isErrorCode((error as { data?: { code?: unknown } }).data?.code);
 
+/**
+ * How long the service may take to answer the check a quiet link prompts (`verify`) before the
+ * connection counts as dead. Its own ping (5 s + 5 s) finds a dead connection only after ~10 s;
+ * a host that moved to another network (its TCP connection gone with its old address) learns it
+ * from this within a second or two, and reconnects.
+ */
+export const SERVICE_CHECK_MS = 1_500;
+
 /** On `service:closing`, each client waits a random moment up to this long (and under half the drain) before moving. */
 const MOVE_SPREAD_MS = 500;
 
@@ -35,6 +43,8 @@ export class SignalClient {
   /** Set between `service:closing` and the drop that follows it. */
   private moving = false;
   private moveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A `verify` under way. */
+  private verifying = false;
 
   constructor(private readonly options: SignalClientOptions) {
     this.socket = io(this.url, {
@@ -143,6 +153,24 @@ export class SignalClient {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * A direct link went quiet, which may mean this host's network changed under the connection
+   * to the service as well: asks the service about `id`, and if no answer comes within
+   * SERVICE_CHECK_MS while the connection still looks open, drops it so that Socket.IO
+   * reconnects (and the room resumes) at once. `dead` is told when it does. One check at a time.
+   */
+  verify(id: string, dead: () => void = () => {}): void {
+    if (this.verifying || !this.socket.connected) return;
+    this.verifying = true;
+    const asked = this.socket.id;
+    this.socket.timeout(SERVICE_CHECK_MS).emit('presence:check', { id }, (error: Error | null) => {
+      this.verifying = false;
+      if (error === null || !this.socket.connected || this.socket.id !== asked) return;
+      dead();
+      this.drop();
+    });
   }
 
   signal(request: SignalRequest): void {

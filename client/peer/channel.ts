@@ -33,8 +33,15 @@ export interface ChannelHandlers {
   /** The peer's hello arrived on this stream: it is ready for messages. */
   hello(hello: Hello): void;
   bye(): void;
-  /** Nothing arrived for `livenessTimeoutMs`. */
+  /**
+   * Nothing arrived for the liveness period (`livenessMs`), told once per silence. The stream
+   * stays open (its heartbeats go on) until closed: if it hears again, `revived` says so.
+   */
   silent(): void;
+  /** Nothing arrived for half the liveness period, told once per silence: time to check the path (and the service). */
+  quiet?(): void;
+  /** The stream heard again after `silent`. */
+  revived?(): void;
   /** The peer broke the protocol beyond what can be dropped; the stream must close. */
   broken(reason: string): void;
   violation(reason: string): void;
@@ -52,6 +59,8 @@ const MAX_EARLY_BULK_BYTES = 8 * 1024 * 1024;
 export interface ChannelOptions {
   /** This stream can take a bulk channel (a direct link): the hello says so. */
   bulk?: boolean;
+  /** This stream's link can restart ICE (a direct link on a stack that does): the hello says so. */
+  restart?: boolean;
 }
 
 /**
@@ -70,6 +79,8 @@ export class PeerChannel implements SessionWriter {
   private readonly pacer: Pacer;
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private lastHeard = Date.now();
+  /** Where the current silence stands: told `quiet`, then `silent` (reset by any packet). */
+  private silence: 'none' | 'quiet' | 'silent' = 'none';
   private closed = false;
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Waiting for a pong: every probe is sent after the stream's hello, so any pong proves the hello was handled. */
@@ -104,6 +115,7 @@ export class PeerChannel implements SessionWriter {
     const { hello, partial } = session.openStream();
     this.reassembler.adopt(partial);
     if (options.bulk === true) hello.bulk = true;
+    if (options.restart === true) hello.restart = true;
     this.outbox.addHello(hello);
     this.pacer = this.pace(transport, (max) => this.outbox.nextPacket(max, this.lanes, this.onWritten, this.bulkLane ? 0 : undefined));
     this.pacer.kick();
@@ -129,12 +141,23 @@ export class PeerChannel implements SessionWriter {
         return;
       }
       lastTick = now;
-      if (now - this.lastHeard > this.livenessMs) return handlers.silent();
+      const unheard = now - this.lastHeard;
+      if (unheard > this.livenessMs / 2 && this.silence === 'none') {
+        this.silence = 'quiet';
+        // A pong to a probe sent before or during a silence, arriving after it, measures the silence, not the path.
+        this.heartbeatProbeAt = undefined;
+        handlers.quiet?.();
+      }
+      if (unheard > this.livenessMs && this.silence !== 'silent') {
+        this.silence = 'silent';
+        handlers.silent();
+      }
+      if (this.closed) return; // a silent stream that stays open keeps its heartbeat: it is how the peer hears it again
       if (now - lastBeat >= tunables.heartbeatIntervalMs && this.outbox.isEmpty && (this.lanes?.isEmpty ?? true)) {
         lastBeat = now;
         // A probe (its pong measures the round trip) every RTT_SAMPLE_MS, a ping otherwise: an idle
         // link's heartbeat stays one small packet a second each way.
-        if (this.heartbeatProbeAt === undefined && now - lastProbe >= RTT_SAMPLE_MS) {
+        if (this.heartbeatProbeAt === undefined && now - lastProbe >= RTT_SAMPLE_MS && this.silence === 'none') {
           lastProbe = now;
           this.heartbeatProbeAt = now;
           this.outbox.addProbe();
@@ -185,7 +208,7 @@ export class PeerChannel implements SessionWriter {
   /** A packet on the bulk channel: lane 1's head, chunk and cancel records only. */
   receiveBulk(packet: Uint8Array): void {
     if (this.closed) return;
-    this.lastHeard = Date.now();
+    this.heard();
     if (!this.helloSeen) {
       this.earlyBulkBytes += packet.length;
       if (this.earlyBulkBytes > MAX_EARLY_BULK_BYTES) return this.break(`more than ${MAX_EARLY_BULK_BYTES} bytes on the bulk channel before the hello`);
@@ -284,7 +307,7 @@ export class PeerChannel implements SessionWriter {
 
   receive(packet: Uint8Array): void {
     if (this.closed) return;
-    this.lastHeard = Date.now();
+    this.heard();
     const decoded = decodePacket(packet);
     if (!decoded.ok) return this.violation(decoded.reason);
     if (decoded.unknownRecords > 0) this.violation(`${decoded.unknownRecords} record(s) of unknown kind skipped`);
@@ -357,6 +380,14 @@ export class PeerChannel implements SessionWriter {
           return;
       }
     }
+  }
+
+  /** A packet arrived: the stream is alive (again, after a silence: `revived`). */
+  private heard(): void {
+    this.lastHeard = Date.now();
+    const was = this.silence;
+    this.silence = 'none';
+    if (was === 'silent') this.handlers.revived?.();
   }
 
   /** Queues a goodbye; it leaves in the next packet. */

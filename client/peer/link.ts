@@ -98,6 +98,9 @@ interface SimplePeerInternals {
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
 }
 
+/** At most this many signals of one ICE restart are kept to be sent again (its offer and candidates). */
+const MAX_RESTART_SIGNALS = 64;
+
 /** simple-peer's error codes for a failure of this side's own stack (not of the network, nor of what the peer sent). */
 const LOCAL_FAILURES = new Set(['ERR_WEBRTC_SUPPORT', 'ERR_PC_CONSTRUCTOR', 'ERR_CREATE_OFFER', 'ERR_CREATE_ANSWER', 'ERR_SET_LOCAL_DESCRIPTION']);
 
@@ -113,6 +116,9 @@ export class PeerLink {
   /** The second data channel, for bulk messages, once opened (by the initiator) or adopted (by the responder). */
   private bulkChannel: RawChannel | undefined;
   private bulkIsOpen = false;
+  /** The signals of the last ICE restart (its offer, then its candidates), sent again if the restart must be repeated unanswered. */
+  private restartSignals: SignalData[] | undefined;
+  private restarting = false;
 
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
     const own = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
@@ -131,6 +137,11 @@ export class PeerLink {
     let described = false;
     const early: SignalData[] = [];
     this.peer.on('signal', (data: SignalData) => {
+      if (this.restarting && data.type === 'offer') {
+        this.restarting = false;
+        this.restartSignals = [];
+      }
+      if (this.restartSignals !== undefined && this.restartSignals.length < MAX_RESTART_SIGNALS && (data.type === 'offer' || data.type === 'candidate')) this.restartSignals.push(data);
       if (data.type === 'offer' || data.type === 'answer') {
         described = true;
         handlers.signal(data);
@@ -326,6 +337,38 @@ export class PeerLink {
     } catch (error) {
       this.finish(`bad signal: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Restarts ICE on this connection (the initiator's call): an offer with fresh ICE credentials,
+   * so that candidates are gathered again (from a new address, after a move) and checked anew,
+   * while DTLS, SCTP, the data channels and whatever they have in flight carry on. While the
+   * last restart's offer is still unanswered (lost on the way: the peer's connection to the
+   * service was down), its signals are sent again instead: simple-peer would queue a new one
+   * behind it for ever.
+   */
+  restartIce(): 'new' | 'again' | 'none' {
+    const internals = this.peer as unknown as SimplePeerInternals & { offerOptions?: Record<string, unknown>; negotiate(): void; _isNegotiating?: boolean };
+    if (this.closed || internals._pc == null) return 'none';
+    if (internals._isNegotiating === true) {
+      for (const signal of this.restartSignals ?? []) this.handlers.signal(signal);
+      return 'again';
+    }
+    internals.offerOptions = { ...internals.offerOptions, iceRestart: true };
+    this.restarting = true;
+    this.restartSignals = undefined;
+    try {
+      internals.negotiate();
+    } catch (error) {
+      this.finish(`could not restart ICE: ${(error as Error).message}`);
+      return 'none';
+    }
+    return 'new';
+  }
+
+  /** Asks the initiator to restart ICE (the responder's call: simple-peer's own request signal). */
+  requestRestart(): void {
+    if (!this.closed) this.handlers.signal({ type: 'renegotiate', renegotiate: true });
   }
 
   send(packet: Uint8Array): void {

@@ -21,7 +21,7 @@ import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { PeerLink } from './link.js';
 import { afterDirectLoss, afterPathLoss, nextPhase, type PeerPhase, type PeerPhaseEvent } from './repair.js';
 import { watchRoute } from './route-watch.js';
-import { takesBulkChannel } from '../rtc.js';
+import { restartsIce, takesBulkChannel } from '../rtc.js';
 import { starvedRecently } from './starvation.js';
 import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
@@ -53,6 +53,8 @@ export interface PeerSignaling extends RelaySender {
   signal(request: SignalRequest): void;
   /** Whether the service still has this participant; undefined when it cannot say. */
   isPresent(id: string): Promise<boolean | undefined>;
+  /** A link to `id` went quiet: check that our own connection to the service still answers (and reconnect if not). */
+  verify(id: string, dead?: () => void): void;
 }
 
 export interface PeerContext {
@@ -91,6 +93,23 @@ interface DirectPath extends Path {
   stopRouteWatch: (() => void) | undefined;
   /** Opens the relay beside a direct attempt that is slow (the initiator's). */
   relayTimer?: ReturnType<typeof setTimeout> | undefined;
+  /** Both hellos said their stacks restart ICE. */
+  restartable: boolean;
+  /**
+   * Its stream went silent and the link is kept (not `ready`): while no other path is ready,
+   * it may come back by itself (the network returned) or through an ICE restart.
+   */
+  suspended: boolean;
+  /** An ICE restart is under way (the initiator's); when it fires, the restart had its chance. */
+  restartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A restart was answered and the link stayed silent: the next repair replaces the link. */
+  restartFailed: boolean;
+}
+
+interface RelayPath extends Path {
+  transport: RelayTransport;
+  /** The peer's hello on it: kept to make it the stream messages take, if it came while a direct link still carried them. */
+  hello: Hello | undefined;
 }
 
 export function randomSid(): string {
@@ -108,13 +127,20 @@ export function randomSid(): string {
  */
 const SLOT_AFTER_GATHERING_MS = 250;
 
+/**
+ * How long an ICE restart has to bring a silent link back (new candidates checked, then SCTP's
+ * retransmission) before the link is replaced, if the restart was answered; if not, the offer
+ * is sent again (the peer could not be reached through the service either).
+ */
+const RESTART_TIMEOUT_MS = 3_000;
+
 /** How many closed relay streams a peer remembers, to drop their late frames quietly. */
 const RETIRED_RELAYS = 8;
 
 export class Peer {
   readonly session: PeerSession;
   private direct: DirectPath | undefined;
-  private relay: (Path & { transport: RelayTransport }) | undefined;
+  private relay: (RelayPath) | undefined;
   private phase: PeerPhase = 'connecting';
   /** A path once carried a hello: the participant is listed (until the pair closes). */
   private listed = false;
@@ -192,6 +218,8 @@ export class Peer {
     const admitted = path.signals.admit(data.type);
     if (admitted === 'take') {
       this.heard = true;
+      // The responder asks for an ICE restart (its side of the link went silent).
+      if (data.type === 'renegotiate') return void this.restartDirect(path, true);
       return path.link.signal(data);
     }
     if (admitted === 'drop') return this.context.logger.debug({ from: this.id, type: data.type }, 'signal dropped: not one this session takes');
@@ -257,9 +285,16 @@ export class Peer {
   /** The service reports this participant again (it reconnected). */
   markBack(): void {
     this.away = false;
-    if (this.phase === 'closed' || !this.initiator || this.hasReadyPath()) return;
-    if (this.lostRelay) this.startRelay(); // it was relayed: relay again at once, and try a direct link beside it
-    this.offer();
+    if (this.phase === 'closed' || this.hasReadyPath()) return;
+    const suspended = this.direct?.suspended === true ? this.direct : undefined;
+    // A silent link kept meanwhile is restarted first: the initiator sends its restart offer (again,
+    // as one sent while the peer was away was lost), the responder asks for one.
+    if (!this.initiator) return suspended?.restartable === true ? suspended.link.requestRestart() : undefined;
+    // Messages wait: relay at once (a relay stream begun while it was away is begun again: its
+    // keys went to its old connection), and repair the direct link beside it.
+    if (this.relay?.ready !== true) this.closeRelay();
+    if (this.lostRelay || this.listed) this.startRelay();
+    this.offer(true);
   }
 
   /** Our own connection to the service dropped: relay streams end (a relayed pair waits for the service), links carry on. */
@@ -308,7 +343,10 @@ export class Peer {
     return this.direct?.link.breakConnection() ?? false;
   }
 
-  private offer(): void {
+  /** The next direct attempt: an ICE restart of a silent link kept meanwhile, if it can be, else a new link. `fresh`: restart now, even if one is under way. */
+  private offer(fresh = false): void {
+    const suspended = this.direct?.suspended === true ? this.direct : undefined;
+    if (suspended !== undefined && this.restartDirect(suspended, fresh)) return;
     if (this.attempting || this.quiet || this.phase === 'closed' || !this.context.signaling.connected) return;
     this.attempting = true;
     clearTimeout(this.retryTimer);
@@ -368,7 +406,21 @@ export class Peer {
         },
       },
     );
-    path = { sid, link, channel: undefined, ready: false, release, timer: undefined, readyAt: undefined, stopRouteWatch: undefined, signals: new SessionSignals(initiator) };
+    path = {
+      sid,
+      link,
+      channel: undefined,
+      ready: false,
+      release,
+      timer: undefined,
+      readyAt: undefined,
+      stopRouteWatch: undefined,
+      signals: new SessionSignals(initiator),
+      restartable: false,
+      suspended: false,
+      restartTimer: undefined,
+      restartFailed: false,
+    };
     if (initiator) {
       path.timer = setTimeout(() => {
         if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
@@ -390,9 +442,14 @@ export class Peer {
     path.release?.();
     path.release = undefined;
     const bulk = takesBulkChannel(this.context.rtc);
+    const restart = restartsIce(this.context.rtc);
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
       // Both take a bulk channel: the initiator opens it (the responder adopts it as it arrives).
       if (this.initiator && bulk && hello.bulk === true) path.link.openBulk();
+      if (restart && hello.restart === true) {
+        path.restartable = true;
+        path.signals.allowRestarts();
+      }
       path.ready = true;
       clearTimeout(path.timer);
       clearTimeout(path.relayTimer);
@@ -402,7 +459,7 @@ export class Peer {
       });
       this.closeRelay();
       this.session.activate(channel, hello);
-    }, (detail) => this.directLost(detail)), { bulk });
+    }, (detail) => this.directLost(detail), path), { bulk, restart });
     path.channel = channel;
     if (path.link.bulk.isOpen) channel.attachBulk(path.link.bulk);
     if (!this.initiator) this.reachable(channel);
@@ -412,8 +469,8 @@ export class Peer {
    * A relay stream: its channel starts once the two sides' keys are agreed (the transport
    * opens). The responder's stream is then reachable at once, as a link is when it opens.
    */
-  private createRelay(sid: string): Path & { transport: RelayTransport } {
-    let path: (Path & { transport: RelayTransport }) | undefined;
+  private createRelay(sid: string): RelayPath {
+    let path: (RelayPath) | undefined;
     const isCurrent = (): boolean => path !== undefined && this.relay === path && this.phase !== 'closed';
     const lost = (detail: string): void => {
       if (!isCurrent()) return;
@@ -428,7 +485,15 @@ export class Peer {
           const current = path;
           const channel: PeerChannel = new PeerChannel(transport, this.session, this.context.tunables, this.handlers((hello) => {
             current.ready = true;
-            if (this.direct?.ready !== true) this.session.activate(channel, hello);
+            current.hello = hello;
+            if (this.direct?.ready === true) return;
+            // The relay came before a silent link came back: messages take the relay, and the
+            // link is replaced later (a direct attempt with backoff), not revived under it.
+            if (this.direct?.suspended === true) {
+              this.closeDirect();
+              if (this.initiator) this.retryDirect(1_000);
+            }
+            this.session.activate(channel, hello);
           }, lost));
           current.channel = channel;
           // The responder lists the peer before its own hello leaves (the initiator lists it once
@@ -445,7 +510,7 @@ export class Peer {
         violation: (reason) => this.events.violation(reason),
       },
     );
-    path = { sid, transport, channel: undefined, ready: false };
+    path = { sid, transport, channel: undefined, ready: false, hello: undefined };
     return path;
   }
 
@@ -456,7 +521,7 @@ export class Peer {
   }
 
   /** Handlers of one stream: `onHello` makes it ready (and, normally, the one messages take); the path is known before the peer is listed. */
-  private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void): ChannelHandlers {
+  private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void, direct?: DirectPath): ChannelHandlers {
     return {
       hello: (hello) => {
         if (this.phase === 'closed') return;
@@ -467,7 +532,14 @@ export class Peer {
       bye: () => this.giveUp('bye', 'said goodbye'),
       silent: () => {
         this.silentLoss = true;
+        if (direct?.ready === true) return this.suspendDirect(direct);
         lost(`nothing heard for ${this.context.tunables.livenessTimeoutMs} ms`);
+      },
+      // Half the liveness period without a packet: if this host's network changed, the connection
+      // to the service may be dead too, unnoticed; checking it now saves waiting for its ping.
+      quiet: () => this.context.signaling.verify(this.id, () => this.context.logger.warn({ peerId: this.id }, 'the signaling service did not answer after a link went quiet: reconnecting to it')),
+      revived: () => {
+        if (direct !== undefined) this.directRevived(direct);
       },
       broken: (reason) => this.broken(reason, lost),
       violation: (reason) => this.events.violation(reason),
@@ -484,12 +556,92 @@ export class Peer {
   }
 
   private directLost(detail: string, timedOut = false): void {
+    if (this.direct?.suspended === true) {
+      // A silent link kept for a restart closed (its failure counted when it went silent): the repair it stood for comes now.
+      this.context.logger.debug({ peerId: this.id, detail }, 'a silent direct link closed');
+      this.closeDirect();
+      if (this.initiator) this.retryDirect(0);
+      return;
+    }
     const readyAt = this.direct?.readyAt;
     this.closeDirect();
+    this.fallBackToRelay();
     const next = afterDirectLoss({ failures: this.failures, upForMs: readyAt === undefined ? undefined : Date.now() - readyAt, timedOut });
     this.failures = next.failures;
     if (next.startRelay) this.startRelay();
     this.pathLost(`direct: ${detail}`);
+  }
+
+  /**
+   * The direct stream went silent: the path is lost (the relay takes over where it can, and
+   * the repair starts) but the link is kept while no other path is ready, so that if the
+   * network comes back (or an ICE restart finds the new one), the stream carries on with
+   * nothing rebuilt or resent: what was in flight on it arrives.
+   */
+  private suspendDirect(path: DirectPath): void {
+    if (this.direct !== path || this.phase === 'closed') return;
+    const readyAt = path.readyAt;
+    path.ready = false;
+    path.suspended = true;
+    path.stopRouteWatch?.();
+    path.stopRouteWatch = undefined;
+    const next = afterDirectLoss({ failures: this.failures, upForMs: readyAt === undefined ? undefined : Date.now() - readyAt, timedOut: false });
+    this.failures = next.failures;
+    if (next.startRelay) this.startRelay();
+    this.fallBackToRelay();
+    if (!this.initiator && path.restartable) path.link.requestRestart();
+    this.pathLost(`direct: nothing heard for ${Math.round(path.channel?.livenessMs ?? this.context.tunables.livenessTimeoutMs)} ms (the link is kept while it is repaired)`);
+  }
+
+  /** A silent link's stream heard again (the network came back, or an ICE restart found a path): it carries messages again. */
+  private directRevived(path: DirectPath): void {
+    if (this.direct !== path || !path.suspended || this.phase === 'closed') return;
+    path.suspended = false;
+    path.restartFailed = false;
+    path.ready = true;
+    path.readyAt = Date.now();
+    clearTimeout(path.restartTimer);
+    path.restartTimer = undefined;
+    clearTimeout(this.retryTimer);
+    path.stopRouteWatch = watchRoute(path.link, (route) => {
+      if (this.direct === path) this.events.route(route);
+    });
+    this.closeRelay(); // started beside it, not ready yet (a ready one would have replaced the link)
+    this.context.logger.info({ peerId: this.id }, 'the direct link is heard again: it carries on, nothing rebuilt or resent');
+    this.pathChanged();
+    this.reachable();
+  }
+
+  /**
+   * Restarts ICE on `path`'s link (the initiator's) instead of replacing it; whether it did (or
+   * one is under way), so that no new link is made. A restart that was answered and did not
+   * bring the link back within RESTART_TIMEOUT_MS lets the next repair replace the link; one
+   * not answered is sent again (the peer could not be reached through the service either).
+   */
+  private restartDirect(path: DirectPath, fresh: boolean): boolean {
+    if (!path.restartable || !this.initiator || this.quiet || this.phase === 'closed' || path.restartFailed) return false;
+    if (!this.context.signaling.connected) return true; // no repair can start now; the link is kept for when the service is back
+    if (path.restartTimer !== undefined && !fresh) return true;
+    if (path.link.restartIce() === 'new') path.signals.restarted();
+    this.context.logger.info({ peerId: this.id }, 'restarting ICE on the direct link');
+    clearTimeout(path.restartTimer);
+    path.restartTimer = setTimeout(() => {
+      path.restartTimer = undefined;
+      if (this.direct !== path || !path.suspended) return;
+      if (path.signals.restartAnswered) path.restartFailed = true;
+      this.offer();
+    }, RESTART_TIMEOUT_MS);
+    return true;
+  }
+
+  /**
+   * The direct link stopped carrying messages: if the relay is ready (its hello came while the
+   * link still carried them, so the session stayed on the link), messages take it now.
+   */
+  private fallBackToRelay(): void {
+    const relay = this.relay;
+    if (relay?.ready !== true || relay.channel === undefined || relay.hello === undefined || this.direct?.ready === true) return;
+    if (!this.session.writesTo(relay.channel)) this.session.activate(relay.channel, relay.hello);
   }
 
   /** A path went away: give up, or repair and wait. */
@@ -609,6 +761,7 @@ export class Peer {
     this.direct = undefined;
     clearTimeout(path.timer);
     clearTimeout(path.relayTimer);
+    clearTimeout(path.restartTimer);
     path.stopRouteWatch?.();
     path.release?.();
     path.channel?.close();

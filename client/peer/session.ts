@@ -301,6 +301,11 @@ export class PeerSession {
   }
 
   /** `writer` is gone: messages wait for the next stream. */
+  /** Whether messages are written to `writer` now. */
+  writesTo(writer: SessionWriter): boolean {
+    return this.active === writer;
+  }
+
   deactivate(writer: SessionWriter): void {
     if (this.active !== writer) return;
     this.active = undefined;

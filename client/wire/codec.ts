@@ -49,6 +49,12 @@ export interface Hello {
    */
   bulk?: true;
   /**
+   * On a direct link: the sender's WebRTC stack restarts ICE (a browser's, @roamhq/wrtc; not
+   * node-datachannel). When both hellos say so, a link that goes silent is restarted in place
+   * rather than replaced. Absent otherwise.
+   */
+  restart?: true;
+  /**
    * Messages of the peer's that the sender holds in part from a stream that ended: [lane, id,
    * bytes held]. The peer resumes each from there instead of from its first byte. Absent when none.
    */
@@ -138,6 +144,7 @@ function encodeHello(hello: Hello): Uint8Array {
       delivered,
       base,
       ...(hello.bulk === true ? { bulk: true } : {}),
+      ...(hello.restart === true ? { restart: true } : {}),
       ...(hello.partial !== undefined && hello.partial.length > 0 ? { partial: hello.partial } : {}),
     }),
   );
@@ -162,6 +169,7 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   if (!isPair(delivered) || !isPair(base)) return 'hello record has no valid delivered/base ids';
   const hello: Hello = { limits: { maxJsonBytes, maxAttachmentBytes }, epoch, peerEpoch, delivered: [delivered[0], delivered[1]], base: [base[0], base[1]] };
   if (fields['bulk'] === true) hello.bulk = true;
+  if (fields['restart'] === true) hello.restart = true;
   const partial = fields['partial'];
   if (partial !== undefined) {
     const valid =

@@ -108,7 +108,13 @@ function describePath(p: RemoteParticipant): object {
 }
 
 async function startRoommesh(): Promise<void> {
-  const quiet = { debug() {}, info() {}, warn: (f: object, m: string) => process.stderr.write(`warn ${m} ${JSON.stringify(f)}\n`), error: (f: object, m: string) => process.stderr.write(`error ${m} ${JSON.stringify(f)}\n`) };
+  // Repairs worth counting in a report: an ICE restart, a silent link heard again, the service checked and reconnected.
+  const repairs: Record<string, string> = {
+    'restarting ICE on the direct link': 'ice-restart',
+    'the direct link is heard again: it carries on, nothing rebuilt or resent': 'link-revived',
+    'rejoined the room after reconnecting': 'service-back',
+  };
+  const quiet = { debug() {}, info: (_f: object, m: string) => void (repairs[m] === undefined ? undefined : say('repair', { what: repairs[m] })), warn: (f: object, m: string) => process.stderr.write(`warn ${m} ${JSON.stringify(f)}\n`), error: (f: object, m: string) => process.stderr.write(`error ${m} ${JSON.stringify(f)}\n`) };
   room = new RoomClient({
     url: config.url ?? '',
     room: config.room ?? 'lab',

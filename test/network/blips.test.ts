@@ -56,6 +56,8 @@ interface Figures {
   /** The longest wait of a message sent during the phase (the slower direction). */
   maxLatencyMs: number;
   removedReasons: string[];
+  /** What each side said it did meanwhile (its repairs, path changes and log lines), for reading a slow recovery. */
+  timeline: string[];
 }
 
 const figures: Figures[] = [];
@@ -166,6 +168,11 @@ describe.skipIf(unavailable !== undefined)('blips (network lab): loss of UDP or 
             afterRestoreMs: Math.max(ab.afterRestore, ba.afterRestore),
             maxLatencyMs: Math.max(ab.maxLatency, ba.maxLatency),
             removedReasons: [...failedA, ...failedB].filter((e) => Number(e['at']) >= start && Number(e['at']) < end).map((e) => String(e['message'])).slice(0, 3),
+            timeline: [...a.events.map((e) => ['a', e] as const), ...b.events.map((e) => ['b', e] as const)]
+              .filter(([, e]) => ['repair', 'path', 'log'].includes(e.event) && e.t >= start && e.t < Math.min(next, end + 10_000))
+              .sort(([, x], [, y]) => x.t - y.t)
+              .slice(0, 24)
+              .map(([side, e]) => `${side} +${e.t - start} ms ${e.event}: ${String(e['what'] ?? e['m'] ?? JSON.stringify(e['path'] ?? e['kind'] ?? ''))}`),
           });
         });
         // Whatever arrived, arrived once and in order, on both sides.

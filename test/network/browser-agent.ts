@@ -35,7 +35,7 @@ const PAGE_AGENT = `void (async () => {
   const latencies = [];
   const arrivals = [];
   let peer;
-  const room = new RoomClient({ url: ${JSON.stringify(config.url)}, room: ${JSON.stringify(config.room)}, name: ${JSON.stringify(config.name)}, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  const room = new RoomClient({ url: ${JSON.stringify(config.url)}, room: ${JSON.stringify(config.room)}, name: ${JSON.stringify(config.name)}, logger: { debug() {}, info: (f, m) => say('log', { level: 'info', m }), warn: (f, m) => say('log', { level: 'warn', m }), error: (f, m) => say('log', { level: 'error', m }) } });
   const describe = (p) => ({ link: p.link, path: p.path });
   room.messaging.on('message', (m) => {
     const body = m.message;

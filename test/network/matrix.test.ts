@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RtcStackName } from '../../client/index.js';
 import { turnCredentials } from '../../signaling/turn-credentials.js';
 import { Lab, SERVICE_ADDRESS, labUnavailable, type Host, type NatKind } from './lab.js';
-import { SETTLE_S, measure, rawPair, serialQueue, spawnAgent, spawnBrowser, type CellFigures } from './pair.js';
+import { SETTLE_S, measure, rawPair, repairs, serialQueue, spawnAgent, spawnBrowser, type CellFigures } from './pair.js';
 import { startCoturn } from './turn.js';
 import { startService, type IceKind } from './service.js';
 
@@ -156,8 +156,8 @@ describe.skipIf(unavailable !== undefined)('the NAT traversal matrix (network la
         const from = b.events.length;
         b.tell({ cmd: 'report' });
         const report = await b.next('report', 10_000, from);
-        results.push({ cell: 'a host changes its address (cone / cone, STUN)', party: `roommesh, ${stack}`, figures: `${String(report['received'])}/200 delivered, in order: ${String(report['inOrder'])}, p50 / p99 ${String(report['p50'])} / ${String(report['p99'])} ms, path changes ${a.events.filter((e) => e.event === 'path').length}` });
-        expect([stack, report['received'], report['duplicates'], report['inOrder']]).toEqual([stack, 200, 0, true]);
+        results.push({ cell: 'a host changes its address (cone / cone, STUN)', party: `roommesh, ${stack}`, figures: `${String(report['received'])}/200 delivered, in order: ${String(report['inOrder'])}, p50 / p99 ${String(report['p50'])} / ${String(report['p99'])} ms, path changes ${a.events.filter((e) => e.event === 'path').length}, ${repairs(a, b)}` });
+        expect([stack, report['received'], report['duplicates'], report['inOrder']], `the moving host's log: ${a.stderr.slice(-1500)}`).toEqual([stack, 200, 0, true]);
       }
     } finally {
       lab.destroy();

@@ -175,3 +175,14 @@ export async function measure(a: Agent, b: Agent, seconds: number, serial: Seria
     mbPerSecond: Number(bulk['mbPerSecond']),
   };
 }
+
+/** The repairs two agents reported (ICE restarts, silent links heard again, service reconnections), in words for a report. */
+export function repairs(...agents: Agent[]): string {
+  return agents
+    .map((agent) => {
+      const counts = new Map<string, number>();
+      for (const e of agent.events) if (e.event === 'repair') counts.set(String(e['what']), (counts.get(String(e['what'])) ?? 0) + 1);
+      return `${agent.name}: ${counts.size === 0 ? 'no repairs' : [...counts].map(([what, n]) => `${what} ×${n}`).join(', ')}`;
+    })
+    .join('; ');
+}

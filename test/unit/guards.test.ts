@@ -130,6 +130,34 @@ describe('peer guard', () => {
     expect(verdicts.filter((v) => typeof v === 'object')).toHaveLength(1); // reported once, then dropped quietly
   });
 
+  it('takes ICE restarts on a session only once both ends said they restart: bounded offers, an answer per restart made, bounded requests, fresh candidates', () => {
+    const responder = new SessionSignals(false);
+    expect([responder.admit('offer'), responder.admit('offer')]).toEqual(['take', 'drop']); // no restarts agreed yet
+    responder.allowRestarts();
+    const offers = Array.from({ length: HOSTILE.restarts + 2 }, () => responder.admit('offer'));
+    // The first offer was taken before; HOSTILE.restarts - 1 more restarts fit, then one violation and quiet drops.
+    expect(offers.filter((v) => v === 'take')).toHaveLength(HOSTILE.restarts);
+    expect(offers.filter((v) => typeof v === 'object')).toHaveLength(1);
+    expect(responder.admit('renegotiate')).toBe('drop'); // only the initiator is asked for a restart
+    const candidates = Array.from({ length: HOSTILE.candidates * (HOSTILE.restarts + 1) + 1 }, () => responder.admit('candidate'));
+    expect(candidates.filter((v) => v === 'take')).toHaveLength(HOSTILE.candidates * (HOSTILE.restarts + 1));
+
+    const initiator = new SessionSignals(true);
+    expect(initiator.admit('answer')).toBe('take');
+    expect(initiator.admit('renegotiate')).toBe('drop'); // not agreed yet
+    initiator.restarted(); // not agreed: no answer is due
+    expect(initiator.admit('answer')).toBe('drop');
+    initiator.allowRestarts();
+    expect(initiator.restartAnswered).toBe(true);
+    initiator.restarted();
+    expect(initiator.restartAnswered).toBe(false);
+    expect([initiator.admit('answer'), initiator.admit('answer')]).toEqual(['take', 'drop']); // one answer per restart made
+    expect(initiator.restartAnswered).toBe(true);
+    const requests = Array.from({ length: HOSTILE.restarts + 2 }, () => initiator.admit('renegotiate'));
+    expect(requests.filter((v) => v === 'take')).toHaveLength(HOSTILE.restarts);
+    expect(requests.filter((v) => typeof v === 'object')).toHaveLength(1);
+  });
+
   it('calls a peer hostile past 24 new sessions or 3 broken streams a minute, and forgives older ones', () => {
     const guard = new PeerGuard();
     const sessions = Array.from({ length: HOSTILE.sessions + 1 }, (_, i) => guard.sessionStarted('link', i * 1000));

@@ -19,6 +19,7 @@ function fakeContext(): { context: PeerContext; keyFramesFor: string[]; logged: 
     },
     signal() {},
     isPresent: async () => true,
+    verify() {},
     relay: (_to: string, sid: string, frame: Uint8Array, done: (ok: boolean, reason: string) => void) => {
       if (frame[0] === 0x01) keyFramesFor.push(sid); // a key frame opens every stream this side takes part in
       done(true, '');
