@@ -16,6 +16,7 @@ import type { RtcImplementation } from '../options.js';
 import type { CandidateType, Route } from '../participant.js';
 import { BULK_CHANNEL_LABEL } from '../wire/codec.js';
 import { starvedRecently } from './starvation.js';
+import { restartsIce, takesBulkChannel } from '../rtc.js';
 
 /** For this long after the process stood still, a send asks the stack whether the channel is still open. */
 const STALL_CHECK_MS = 5_000;
@@ -105,6 +106,10 @@ const MAX_RESTART_SIGNALS = 64;
 const LOCAL_FAILURES = new Set(['ERR_WEBRTC_SUPPORT', 'ERR_PC_CONSTRUCTOR', 'ERR_CREATE_OFFER', 'ERR_CREATE_ANSWER', 'ERR_SET_LOCAL_DESCRIPTION']);
 
 export class PeerLink {
+  /** Its stack restarts ICE in place (a browser's, @roamhq/wrtc): the stream's hello says so. */
+  readonly restartsIce: boolean;
+  /** Its stack takes a second data channel for bulk messages (rtc.ts says which): the hello says so. */
+  readonly takesBulk: boolean;
   private readonly peer: SimplePeer.Instance;
   private closed = false;
   /** A getStats() call under way (selectedRoute), which the close waits for. */
@@ -121,6 +126,8 @@ export class PeerLink {
   private restarting = false;
 
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
+    this.restartsIce = restartsIce(options.rtc);
+    this.takesBulk = takesBulkChannel(options.rtc);
     const own = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
     this.nativeDrainEvent = typeof own === 'function' && options.rtc.RTCPeerConnection === own;
     this.peer = new SimplePeer({
@@ -177,6 +184,7 @@ export class PeerLink {
       },
       send: (packet) => {
         if (!this.bulk.isOpen) return;
+        if (starvedRecently(STALL_CHECK_MS) && this.bulkChannel?.readyState !== 'open') return this.finish(`the bulk channel is ${String(this.bulkChannel?.readyState)} after this process stood still`);
         try {
           this.bulkChannel?.send(packet);
         } catch (error) {
@@ -417,3 +425,14 @@ export class PeerLink {
     if (notify) this.handlers.close(reason, local);
   }
 }
+
+/** A link as a Peer drives it: a PeerLink, or a fake one in tests. */
+export type Link = Pick<
+  PeerLink,
+  'restartsIce' | 'takesBulk' | 'isOpen' | 'bufferedAmount' | 'maxMessageSize' | 'bulk' | 'signal' | 'send' | 'close' | 'openBulk' | 'restartIce' | 'requestRestart' | 'whenDrained' | 'selectedRoute' | 'breakConnection'
+>;
+
+/** Makes a link: `openLink` (a PeerLink) unless a test gives another. */
+export type LinkFactory = (options: PeerLinkOptions, handlers: PeerLinkHandlers) => Link;
+
+export const openLink: LinkFactory = (options, handlers) => new PeerLink(options, handlers);

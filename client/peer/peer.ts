@@ -18,14 +18,14 @@ import type { Limiter } from './limiter.js';
 import type { Logger, RtcImplementation, Tunables } from '../options.js';
 import type { LinkKind, Route } from '../participant.js';
 import { PeerChannel, type ChannelHandlers } from './channel.js';
-import { PeerLink } from './link.js';
+import { openLink, type Link, type LinkFactory } from './link.js';
 import { afterDirectLoss, afterPathLoss, nextPhase, type PeerPhase, type PeerPhaseEvent } from './repair.js';
 import { watchRoute } from './route-watch.js';
-import { restartsIce, takesBulkChannel } from '../rtc.js';
 import { starvedRecently } from './starvation.js';
 import { PeerSession, type SessionEvents } from './session.js';
 import { RelayTransport, type RelaySender } from './relay-transport.js';
 import { PeerGuard, SessionSignals } from './guard.js';
+import { LinkRestarts } from './restarts.js';
 import type { Hello } from '../wire/codec.js';
 
 /** `hostile`: the peer broke the rules past what repairs explain (guard.ts); it is not linked again for a while. */
@@ -73,6 +73,8 @@ export interface PeerContext {
   othersHeardWithin(ms: number): boolean;
   /** How errors name the remote participant (by name, with its id). */
   describe(): string;
+  /** Makes direct links (tests give fakes); PeerLinks by default. */
+  links?: LinkFactory;
 }
 
 interface Path {
@@ -82,7 +84,7 @@ interface Path {
 }
 
 interface DirectPath extends Path {
-  link: PeerLink;
+  link: Link;
   /** The signals this session still takes. */
   signals: SessionSignals;
   release: (() => void) | undefined;
@@ -100,10 +102,8 @@ interface DirectPath extends Path {
    * it may come back by itself (the network returned) or through an ICE restart.
    */
   suspended: boolean;
-  /** An ICE restart is under way (the initiator's); when it fires, the restart had its chance. */
-  restartTimer: ReturnType<typeof setTimeout> | undefined;
-  /** A restart was answered and the link stayed silent: the next repair replaces the link. */
-  restartFailed: boolean;
+  /** Its ICE restarts while it is silent (the initiator's). */
+  restarts: LinkRestarts;
 }
 
 interface RelayPath extends Path {
@@ -126,13 +126,6 @@ export function randomSid(): string {
  * seconds (docs/performance.md, "Measurements behind the code").
  */
 const SLOT_AFTER_GATHERING_MS = 250;
-
-/**
- * How long an ICE restart has to bring a silent link back (new candidates checked, then SCTP's
- * retransmission) before the link is replaced, if the restart was answered; if not, the offer
- * is sent again (the peer could not be reached through the service either).
- */
-const RESTART_TIMEOUT_MS = 3_000;
 
 /** How many closed relay streams a peer remembers, to drop their late frames quietly. */
 const RETIRED_RELAYS = 8;
@@ -367,7 +360,7 @@ export class Peer {
     const { tunables } = this.context;
     let path: DirectPath | undefined;
     const isCurrent = (): boolean => this.phase !== 'closed' && path !== undefined && this.direct === path;
-    const link = new PeerLink(
+    const link = (this.context.links ?? openLink)(
       { initiator, rtc: this.context.rtc, config: this.context.rtcConfig },
       {
         signal: (data) => {
@@ -406,6 +399,7 @@ export class Peer {
         },
       },
     );
+    const signals = new SessionSignals(initiator);
     path = {
       sid,
       link,
@@ -415,11 +409,13 @@ export class Peer {
       timer: undefined,
       readyAt: undefined,
       stopRouteWatch: undefined,
-      signals: new SessionSignals(initiator),
+      signals,
       restartable: false,
       suspended: false,
-      restartTimer: undefined,
-      restartFailed: false,
+      // A restart that had its time with the link still silent: the next repair (a new link, or the restart sent again).
+      restarts: new LinkRestarts(link, signals, () => {
+        if (isCurrent() && path?.suspended === true) this.offer();
+      }),
     };
     if (initiator) {
       path.timer = setTimeout(() => {
@@ -441,8 +437,8 @@ export class Peer {
     if (path.channel !== undefined) return;
     path.release?.();
     path.release = undefined;
-    const bulk = takesBulkChannel(this.context.rtc);
-    const restart = restartsIce(this.context.rtc);
+    const bulk = path.link.takesBulk;
+    const restart = path.link.restartsIce;
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
       // Both take a bulk channel: the initiator opens it (the responder adopts it as it arrives).
       if (this.initiator && bulk && hello.bulk === true) path.link.openBulk();
@@ -490,10 +486,10 @@ export class Peer {
             // The relay came before a silent link came back: messages take the relay, and the
             // link is replaced later (a direct attempt with backoff), not revived under it.
             if (this.direct?.suspended === true) {
-              this.closeDirect();
+              this.closeDirect(); // (which moves messages here)
               if (this.initiator) this.retryDirect(1_000);
             }
-            this.session.activate(channel, hello);
+            if (!this.session.writesTo(channel)) this.session.activate(channel, hello);
           }, lost));
           current.channel = channel;
           // The responder lists the peer before its own hello leaves (the initiator lists it once
@@ -565,7 +561,6 @@ export class Peer {
     }
     const readyAt = this.direct?.readyAt;
     this.closeDirect();
-    this.fallBackToRelay();
     const next = afterDirectLoss({ failures: this.failures, upForMs: readyAt === undefined ? undefined : Date.now() - readyAt, timedOut });
     this.failures = next.failures;
     if (next.startRelay) this.startRelay();
@@ -597,11 +592,9 @@ export class Peer {
   private directRevived(path: DirectPath): void {
     if (this.direct !== path || !path.suspended || this.phase === 'closed') return;
     path.suspended = false;
-    path.restartFailed = false;
+    path.restarts.stop();
     path.ready = true;
     path.readyAt = Date.now();
-    clearTimeout(path.restartTimer);
-    path.restartTimer = undefined;
     clearTimeout(this.retryTimer);
     path.stopRouteWatch = watchRoute(path.link, (route) => {
       if (this.direct === path) this.events.route(route);
@@ -613,35 +606,30 @@ export class Peer {
   }
 
   /**
-   * Restarts ICE on `path`'s link (the initiator's) instead of replacing it; whether it did (or
-   * one is under way), so that no new link is made. A restart that was answered and did not
-   * bring the link back within RESTART_TIMEOUT_MS lets the next repair replace the link; one
-   * not answered is sent again (the peer could not be reached through the service either).
+   * Restarts ICE on `path`'s link (the initiator's) instead of replacing it (restarts.ts says
+   * when it is replaced after all); whether it did, or one is under way, so that no new link is
+   * made. `fresh`: now, even if one is under way (the peer just came back to the service).
    */
   private restartDirect(path: DirectPath, fresh: boolean): boolean {
-    if (!path.restartable || !this.initiator || this.quiet || this.phase === 'closed' || path.restartFailed) return false;
+    if (!path.restartable || !this.initiator || this.quiet || this.phase === 'closed' || path.restarts.failed) return false;
     if (!this.context.signaling.connected) return true; // no repair can start now; the link is kept for when the service is back
-    if (path.restartTimer !== undefined && !fresh) return true;
-    if (path.link.restartIce() === 'new') path.signals.restarted();
+    if (path.restarts.underWay && !fresh) return true;
     this.context.logger.info({ peerId: this.id }, 'restarting ICE on the direct link');
-    clearTimeout(path.restartTimer);
-    path.restartTimer = setTimeout(() => {
-      path.restartTimer = undefined;
-      if (this.direct !== path || !path.suspended) return;
-      if (path.signals.restartAnswered) path.restartFailed = true;
-      this.offer();
-    }, RESTART_TIMEOUT_MS);
+    path.restarts.start();
     return true;
   }
 
   /**
-   * The direct link stopped carrying messages: if the relay is ready (its hello came while the
-   * link still carried them, so the session stayed on the link), messages take it now.
+   * The direct link stopped carrying messages (silent, closed, or replaced by a new offer): if
+   * the relay is ready (its hello came while the link still carried them, so the session stayed
+   * on the link), messages take it now.
    */
   private fallBackToRelay(): void {
     const relay = this.relay;
-    if (relay?.ready !== true || relay.channel === undefined || relay.hello === undefined || this.direct?.ready === true) return;
-    if (!this.session.writesTo(relay.channel)) this.session.activate(relay.channel, relay.hello);
+    if (this.phase === 'closed' || relay?.ready !== true || relay.channel === undefined || relay.hello === undefined || this.direct?.ready === true) return;
+    if (this.session.writesTo(relay.channel)) return;
+    this.session.activate(relay.channel, relay.hello);
+    this.pathChanged();
   }
 
   /** A path went away: give up, or repair and wait. */
@@ -761,11 +749,12 @@ export class Peer {
     this.direct = undefined;
     clearTimeout(path.timer);
     clearTimeout(path.relayTimer);
-    clearTimeout(path.restartTimer);
+    path.restarts.stop();
     path.stopRouteWatch?.();
     path.release?.();
     path.channel?.close();
     path.link.close();
+    this.fallBackToRelay();
   }
 
   private closeRelay(): void {

@@ -8,14 +8,14 @@
  * readings). A pair that changes later is seen when the link is next rebuilt.
  */
 import type { Route } from '../participant.js';
-import type { PeerLink } from './link.js';
+import type { Link } from './link.js';
 
 /** How often a direct link's route is read, and for how long (while ICE may still be settling on a pair). */
 export const ROUTE_READ_MS = 2_000;
 export const ROUTE_SETTLING_MS = 10_000;
 
 /** Starts reading `link`'s route, reporting each reading; returns the function that stops it. */
-export function watchRoute(link: PeerLink, report: (route: Route) => void): () => void {
+export function watchRoute(link: Pick<Link, 'selectedRoute'>, report: (route: Route) => void): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const started = Date.now();

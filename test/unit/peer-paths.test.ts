@@ -1,0 +1,335 @@
+/**
+ * Two Peers on fakes: fake links (no WebRTC) between two sites whose UDP can be cut, and a fake
+ * service that carries signals and relayed frames (the relay's sealing is real: WebCrypto). The
+ * fake links are reliable as SCTP is: what is sent while the path is down arrives once it is
+ * back. What a silent link does: kept and heard again with nothing rebuilt; restarted in place
+ * when its candidate pair died (an address change); and, when the relay's hello came while the
+ * link still carried messages, the messages take the relay when the link dies.
+ *
+ * Timers are real but short (heartbeats every 100 ms, liveness 400 ms).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { RoomError } from '../../client/index.js';
+import { DEFAULTS, type Tunables } from '../../client/options.js';
+import type { Link, LinkFactory, PeerLinkHandlers, PeerLinkOptions } from '../../client/peer/link.js';
+import { Limiter } from '../../client/peer/limiter.js';
+import { Peer, type PeerContext } from '../../client/peer/peer.js';
+import { encodeHeader } from '../../client/wire/codec.js';
+import type { SignalData } from '../../protocol/signaling.js';
+import { until } from '../helpers.js';
+
+const TUNABLES: Tunables = {
+  ...DEFAULTS,
+  heartbeatIntervalMs: 100,
+  livenessTimeoutMs: 400,
+  probeTimeoutMs: 200,
+  directTimeoutMs: 1_500,
+  relayAfterMs: 300,
+  connectTimeoutMs: 10_000,
+};
+
+/** The two sites' network: UDP between them, and each side's service connection. */
+class Net {
+  udp = true;
+  service = true;
+  readonly links: FakeLink[] = [];
+  private nextId = 0;
+
+  register(link: FakeLink): number {
+    this.links.push(link);
+    return this.nextId++;
+  }
+
+  find(id: number): FakeLink | undefined {
+    return this.links.find((l) => l.id === id);
+  }
+
+  /** UDP is back: every link whose pair still works delivers what waited. */
+  setUdp(up: boolean): void {
+    this.udp = up;
+    if (up) for (const link of this.links) link.flush();
+  }
+}
+
+/**
+ * A link as a Peer sees one. Its offer and answer carry the link's id; a restart offer asks the
+ * answering link to gather anew, which mends a dead candidate pair (`pairDead`: an address
+ * change). Packets wait while the pair cannot carry them, and then arrive, in order.
+ */
+class FakeLink implements Link {
+  readonly id: number;
+  readonly restartsIce: boolean;
+  readonly takesBulk = false;
+  readonly maxMessageSize = 65_536;
+  readonly bufferedAmount = 0;
+  readonly bulk = { isOpen: false, bufferedAmount: 0, maxMessageSize: undefined, send() {}, whenDrained: () => undefined };
+  partner: FakeLink | undefined;
+  pairDead = false;
+  restarts = 0;
+  private opened = false;
+  private closed = false;
+  private negotiating = false;
+  private lastOffer: SignalData | undefined;
+  private readonly waiting: Uint8Array[] = [];
+
+  constructor(
+    private readonly net: Net,
+    private readonly initiator: boolean,
+    private readonly handlers: PeerLinkHandlers,
+    restarts: boolean,
+  ) {
+    this.id = net.register(this);
+    this.restartsIce = restarts;
+    if (initiator) setTimeout(() => this.offer(''), 0);
+  }
+
+  get isOpen(): boolean {
+    return this.opened && !this.closed;
+  }
+
+  private offer(kind: string): void {
+    if (this.closed) return;
+    this.negotiating = true;
+    this.lastOffer = { type: 'offer', sdp: `fake ${this.id}${kind}` };
+    this.handlers.signal(this.lastOffer);
+  }
+
+  signal(data: SignalData): void {
+    if (this.closed) return;
+    if (data.type === 'offer') {
+      const [, id, restart] = data.sdp.split(' ');
+      this.partner = this.net.find(Number(id));
+      if (restart === 'restart') this.pairDead = false; // gathered anew: the new pair works
+      this.handlers.signal({ type: 'answer', sdp: `fake ${this.id}` });
+      this.tryOpen();
+    } else if (data.type === 'answer') {
+      this.partner = this.net.find(Number(data.sdp.split(' ')[1]));
+      this.negotiating = false;
+      if (this.restarts > 0) this.pairDead = false;
+      this.tryOpen();
+      this.partner?.tryOpen();
+      this.flush();
+      this.partner?.flush();
+    }
+  }
+
+  private get carries(): boolean {
+    const partner = this.partner;
+    return partner !== undefined && !partner.closed && this.net.udp && !this.pairDead && !partner.pairDead;
+  }
+
+  tryOpen(): void {
+    if (this.opened || this.closed || !this.carries || this.partner?.partner !== this) return;
+    this.opened = true;
+    setTimeout(() => {
+      if (!this.closed) this.handlers.open();
+    }, 0);
+  }
+
+  send(packet: Uint8Array): void {
+    if (!this.isOpen) return;
+    this.waiting.push(packet.slice());
+    this.flush();
+  }
+
+  /** Delivers what waited, if the pair carries now (SCTP's retransmission, in effect). */
+  flush(): void {
+    if (!this.carries || this.waiting.length === 0) return;
+    const partner = this.partner as FakeLink;
+    for (const packet of this.waiting.splice(0)) setTimeout(() => partner.receive(packet), 0);
+  }
+
+  private receive(packet: Uint8Array): void {
+    if (!this.closed) this.handlers.data(packet);
+  }
+
+  restartIce(): 'new' | 'again' | 'none' {
+    if (this.closed) return 'none';
+    if (this.negotiating && this.lastOffer !== undefined) {
+      this.handlers.signal(this.lastOffer);
+      return 'again';
+    }
+    this.restarts++;
+    this.offer(' restart');
+    return 'new';
+  }
+
+  requestRestart(): void {
+    if (!this.closed) this.handlers.signal({ type: 'renegotiate', renegotiate: true });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const partner = this.partner;
+    // A close reaches the peer only over a path that carries.
+    if (partner !== undefined && this.net.udp && !this.pairDead) setTimeout(() => partner.remoteClosed(), 0);
+  }
+
+  private remoteClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.close('closed by peer', false);
+  }
+
+  openBulk(): void {}
+  whenDrained(): undefined {
+    return undefined;
+  }
+  selectedRoute(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+  breakConnection(): boolean {
+    return false;
+  }
+}
+
+interface Side {
+  peer: Peer;
+  /** Message numbers delivered to this side, in order. */
+  got: number[];
+  paths: string[];
+  closed: string[];
+  links(): FakeLink[];
+  send(n: number): Promise<void>;
+}
+
+/** Two peers, `a` (the initiator) and `b`, on one Net; each side's tunables may differ. */
+function pair(net: Net, options: { restarts?: boolean; relay?: boolean; tunables?: [Partial<Tunables>, Partial<Tunables>] } = {}): [Side, Side] {
+  const sides: Side[] = [];
+  const peers: Peer[] = [];
+  const made: FakeLink[][] = [[], []];
+  for (const [i, self, other] of [[0, 'a', 'b'], [1, 'b', 'a']] as const) {
+    const links: LinkFactory = (linkOptions: PeerLinkOptions, handlers: PeerLinkHandlers) => {
+      const link = new FakeLink(net, linkOptions.initiator, handlers, options.restarts ?? true);
+      made[i]?.push(link);
+      return link;
+    };
+    const noop = (): void => {};
+    const context: PeerContext = {
+      rtc: {} as PeerContext['rtc'],
+      rtcConfig: { iceServers: [] },
+      tunables: { ...TUNABLES, ...(options.tunables?.[i] ?? {}) },
+      logger: { debug: noop, info: noop, warn: noop, error: noop },
+      relayAllowed: options.relay ?? true,
+      limiter: new Limiter(4, 2_000),
+      signaling: {
+        get connected() {
+          return net.service;
+        },
+        signal: ({ sid, data }) => {
+          if (net.service) setTimeout(() => peers[1 - i]?.handleSignal({ from: self, sid, data }), 0);
+        },
+        relay: (_to, sid, frame, done) => {
+          if (!net.service) return done(false, 'not connected');
+          const copy = frame.slice();
+          setTimeout(() => peers[1 - i]?.handleRelay(sid, copy), 0);
+          done(true, '');
+        },
+        isPresent: async () => true,
+        verify() {},
+      },
+      localId: self,
+      relayFrameBytes: () => 60_000,
+      describe: () => `participant ${other}`,
+      othersHeardWithin: () => false,
+      links,
+    };
+    const side: Side = {
+      peer: undefined as unknown as Peer,
+      got: [],
+      paths: [],
+      closed: [],
+      links: () => made[i] ?? [],
+      send: (n) => side.peer.session.send(encodeHeader({ type: 't', message: { n }, broadcast: false }), new Uint8Array(0)),
+    };
+    side.peer = new Peer(other, self === 'a', context, {
+      open() {},
+      confirmed() {},
+      closed: (reason, detail) => void side.closed.push(`${reason}: ${detail}`),
+      path: (kind) => void side.paths.push(kind),
+      route() {},
+      message: (message) => void side.got.push(Number(message.message['n'])),
+      progress() {},
+      aborted() {},
+      refused() {},
+      violation() {},
+    });
+    peers.push(side.peer);
+    sides.push(side);
+  }
+  return [sides[0] as Side, sides[1] as Side];
+}
+
+let live: Side[] = [];
+afterEach(() => {
+  for (const side of live) side.peer.dispose(new RoomError('CLOSED', 'test over'));
+  live = [];
+});
+
+/** Sends 1..n from each side, one every 20 ms; resolves when every send has. */
+async function traffic(sides: Side[], from: number, to: number): Promise<void> {
+  const sends: Array<Promise<void>> = [];
+  for (let n = from; n <= to; n++) {
+    for (const side of sides) sends.push(side.send(n));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await Promise.all(sends);
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('Peer: a silent direct link', () => {
+  it('is kept while UDP is cut with the relay off, and carries on when UDP is back: no new link, no restart, every message once and in order', async () => {
+    const net = new Net();
+    const [a, b] = (live = pair(net, { relay: false }));
+    await until(() => a.paths.includes('direct') && b.paths.includes('direct'), 'both sides on the direct link', 5_000);
+    await traffic([a, b], 1, 10);
+    net.setUdp(false);
+    const during = traffic([a, b], 11, 40); // 600 ms of sends while the link is silent
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // past the liveness period (400 ms)
+    net.setUdp(true);
+    await during;
+    expect([a.got, b.got]).toEqual([range(1, 40), range(1, 40)]);
+    expect([a.links().length, b.links().length, a.closed, b.closed]).toEqual([1, 1, [], []]);
+    // The same link carried on: the path was never anything but direct.
+    expect([...new Set([...a.paths, ...b.paths])]).toEqual(['direct']);
+  });
+
+  it('whose candidate pair died (an address change) is restarted in place: the same link, one restart, nothing lost', async () => {
+    const net = new Net();
+    const [a, b] = (live = pair(net, { relay: false }));
+    await until(() => a.paths.includes('direct') && b.paths.includes('direct'), 'both sides on the direct link', 5_000);
+    await traffic([a, b], 1, 10);
+    const [link] = a.links();
+    if (link === undefined) throw new Error('no link');
+    link.pairDead = true; // the old pair is gone for good: only new candidates (a restart) mend it
+    await traffic([a, b], 11, 60);
+    expect([a.got, b.got]).toEqual([range(1, 60), range(1, 60)]);
+    expect([a.links().length, b.links().length, link.restarts >= 1, a.closed, b.closed]).toEqual([1, 1, true, [], []]);
+  });
+
+  it('on a stack that cannot restart ICE, a dead pair is replaced by a new link, and nothing is lost', async () => {
+    const net = new Net();
+    const [a, b] = (live = pair(net, { relay: false, restarts: false }));
+    await until(() => a.paths.includes('direct') && b.paths.includes('direct'), 'both sides on the direct link', 5_000);
+    const [link] = a.links();
+    if (link === undefined) throw new Error('no link');
+    link.pairDead = true;
+    await traffic([a, b], 1, 60);
+    expect([a.got, b.got]).toEqual([range(1, 60), range(1, 60)]);
+    expect([link.restarts, a.links().length >= 2, a.closed, b.closed]).toEqual([0, true, [], []]);
+  });
+
+  it('hands messages to the relay when it dies, even if the relay\'s hello came while the link still carried them', async () => {
+    const net = new Net();
+    // b notices the silence well after a has started the relay and its hello has reached b.
+    const [a, b] = (live = pair(net, { tunables: [{}, { livenessTimeoutMs: 1_500 }] }));
+    await until(() => a.paths.includes('direct') && b.paths.includes('direct'), 'both sides on the direct link', 5_000);
+    await traffic([a, b], 1, 5);
+    net.setUdp(false); // for good: only the relay can carry messages from now on
+    await traffic([a, b], 6, 40);
+    expect([a.got, b.got]).toEqual([range(1, 40), range(1, 40)]);
+    expect([a.paths.at(-1), b.paths.at(-1), a.closed, b.closed]).toEqual(['relayed', 'relayed', [], []]);
+  });
+});
