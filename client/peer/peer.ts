@@ -19,7 +19,7 @@ import type { Logger, RtcImplementation, Tunables } from '../options.js';
 import type { LinkKind, Route } from '../participant.js';
 import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { openLink, type Link, type LinkFactory } from './link.js';
-import { afterDirectLoss, afterPathLoss, nextPhase, type PeerPhase, type PeerPhaseEvent } from './repair.js';
+import { afterDirectLoss, afterPathLoss, nextPhase, relayRetryAfter, type PeerPhase, type PeerPhaseEvent } from './repair.js';
 import { watchRoute } from './route-watch.js';
 import { starvedRecently } from './starvation.js';
 import { PeerSession, type SessionEvents } from './session.js';
@@ -139,6 +139,9 @@ export class Peer {
   private listed = false;
   private failures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Relay streams failed in a row with the service up, and the timer of the next (the initiator's). */
+  private relayFailures = 0;
+  private relayRetry: ReturnType<typeof setTimeout> | undefined;
   private giveUpTimer: ReturnType<typeof setTimeout> | undefined;
   private attempting = false;
   /** The service says this participant's connection dropped; it stays only while a link answers. */
@@ -303,6 +306,7 @@ export class Peer {
   quiesce(): void {
     this.quiet = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.relayRetry);
   }
 
   /** Says goodbye on the stream in use (direct preferred, as messages are). */
@@ -325,6 +329,7 @@ export class Peer {
     if (this.phase === 'closed') return;
     this.to('end');
     clearTimeout(this.retryTimer);
+    clearTimeout(this.relayRetry);
     clearTimeout(this.giveUpTimer);
     this.closeDirect();
     this.closeRelay();
@@ -472,6 +477,7 @@ export class Peer {
       if (!isCurrent()) return;
       this.closeRelay();
       this.pathLost(`relay: ${detail}`);
+      this.relayAgain();
     };
     const transport = new RelayTransport(
       { sender: this.context.signaling, to: this.id, sid, localId: this.context.localId, maxFrameBytes: this.context.relayFrameBytes() },
@@ -482,6 +488,7 @@ export class Peer {
           const channel: PeerChannel = new PeerChannel(transport, this.session, this.context.tunables, this.handlers((hello) => {
             current.ready = true;
             current.hello = hello;
+            this.relayFailures = 0;
             if (this.direct?.ready === true) return;
             // The relay came before a silent link came back: messages take the relay, and the
             // link is replaced later (a direct attempt with backoff), not revived under it.
@@ -508,6 +515,15 @@ export class Peer {
     );
     path = { sid, transport, channel: undefined, ready: false, hello: undefined };
     return path;
+  }
+
+  /** The relay stream failed with the service up: the initiator begins another (repair.ts, relayRetryAfter). */
+  private relayAgain(): void {
+    if (!this.initiator || this.phase === 'closed' || this.away || this.direct?.ready === true || !this.context.signaling.connected) return;
+    clearTimeout(this.relayRetry);
+    this.relayRetry = setTimeout(() => {
+      if (this.phase !== 'closed' && this.direct?.ready !== true) this.startRelay();
+    }, relayRetryAfter(++this.relayFailures));
   }
 
   private startRelay(): void {

@@ -88,6 +88,14 @@ export type PathLossPlan =
    */
   | { action: 'wait-for-service' };
 
+/**
+ * After the relay stream failed `failures` times in a row while the service is up (it refused a
+ * frame, the stream could not be sealed, it went silent): when the initiator begins another. At
+ * once, then 1 s doubling to 8 s. Waiting for the next direct attempt instead (its backoff grows
+ * to 30 s) let a relayed pair be given up at `connectTimeoutMs` with the service there all along.
+ */
+export const relayRetryAfter = (failures: number): number => (failures <= 1 ? 0 : Math.min(8_000, 1000 * 2 ** (failures - 2)));
+
 /** The initiator's next direct attempt after `failures` in a row: at once after the first, then backing off from 1 s, doubling to 30 s. */
 const retryAfter = (failures: number): number => (failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 2)));
 

@@ -32,6 +32,8 @@ const TUNABLES: Tunables = {
 class Net {
   udp = true;
   service = true;
+  /** Relayed frames the service refuses next (as over its rate limit), each ending the relay stream that sent it. */
+  refuseRelay = 0;
   readonly links: FakeLink[] = [];
   private nextId = 0;
 
@@ -222,6 +224,10 @@ function pair(net: Net, options: { restarts?: boolean; relay?: boolean; tunables
         },
         relay: (_to, sid, frame, done) => {
           if (!net.service) return done(false, 'not connected');
+          if (net.refuseRelay > 0) {
+            net.refuseRelay--;
+            return done(false, 'refused');
+          }
           const copy = frame.slice();
           setTimeout(() => peers[1 - i]?.handleRelay(sid, copy), 0);
           done(true, '');
@@ -331,5 +337,22 @@ describe('Peer: a silent direct link', () => {
     await traffic([a, b], 6, 40);
     expect([a.got, b.got]).toEqual([range(1, 40), range(1, 40)]);
     expect([a.paths.at(-1), b.paths.at(-1), a.closed, b.closed]).toEqual(['relayed', 'relayed', [], []]);
+  });
+});
+
+describe('Peer: a relayed pair', () => {
+  it('whose relay stream fails with the service up begins another at once, instead of waiting for a direct attempt whose backoff outlasts connectTimeoutMs', async () => {
+    const net = new Net();
+    net.udp = false; // no direct link ever opens: the pair lives on the relay, and its direct attempts back off
+    const quick: Partial<Tunables> = { directTimeoutMs: 500, relayAfterMs: 100, connectTimeoutMs: 2_000 };
+    const [a, b] = (live = pair(net, { tunables: [quick, quick] }));
+    await until(() => a.paths.includes('relayed') && b.paths.includes('relayed'), 'both sides on the relay', 5_000);
+    // Long enough for three failed direct attempts in a row: the next one is 2 s away, and would
+    // time out 0.5 s later, past connectTimeoutMs (2 s) after the relay fails.
+    await traffic([a, b], 1, 200);
+    net.refuseRelay = 1;
+    await traffic([a, b], 201, 260);
+    expect([a.got.length, b.got.length, a.got.at(-1), b.got.at(-1)]).toEqual([260, 260, 260, 260]);
+    expect([a.closed, b.closed]).toEqual([[], []]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PEER_TRANSITIONS, STABLE_LINK_MS, afterDirectLoss, afterPathLoss, nextPhase, type PeerPhase, type PeerPhaseEvent } from '../../client/peer/repair.js';
+import { PEER_TRANSITIONS, STABLE_LINK_MS, afterDirectLoss, afterPathLoss, nextPhase, relayRetryAfter, type PeerPhase, type PeerPhaseEvent } from '../../client/peer/repair.js';
 
 describe('repair rules', () => {
   it('counts failures in a row, forgiving a link that stayed up, and falls back to the relay on the second, on a timeout, or when a link that was up dies', () => {
@@ -31,6 +31,10 @@ describe('repair rules', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 20].map((failures) => afterPathLoss({ ...lost, failures }))).toEqual(
       [0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000].map((retryInMs) => ({ action: 'repair', retryInMs })),
     );
+  });
+
+  it('begins another relay stream at once after one fails, then backs off from 1 s to 8 s, well inside connectTimeoutMs', () => {
+    expect([1, 2, 3, 4, 5, 6, 20].map(relayRetryAfter)).toEqual([0, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
   });
 
   it('moves a peer between its phases by one table: closed is final, a hello links, connecting never comes back (property)', () => {
