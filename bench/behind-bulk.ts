@@ -3,9 +3,10 @@
  * sends a small message every 10 ms, first alone, then while a 64 MiB attachment flows the same
  * way on the same pair. Reports the small messages' one-way latency (p50, p99, max) in both cases.
  * Beside it, in the same run, a raw simple-peer pair doing the same on its one data channel
- * (64 KiB chunks paced below 1 MiB buffered): the ratio is roommesh's cost. In Node a link keeps
- * to one data channel (client/rtc.ts, takesBulkChannel), so small messages wait behind what is
- * buffered of the attachment there, as in the raw pair.
+ * (64 KiB chunks paced below 1 MiB buffered): the ratio is roommesh's cost. On @roamhq/wrtc the
+ * attachment takes the link's bulk channel and small messages do not wait behind it; on
+ * node-datachannel a link keeps to one data channel (client/rtc.ts, takesBulkChannel), so they
+ * wait behind what is buffered of the attachment there, as in the raw pair.
  *   npm run bench:behind-bulk [-- --stack=node-datachannel]
  */
 import SimplePeer from 'simple-peer';

@@ -94,13 +94,12 @@ function browserStack(): RtcImplementation | undefined {
 }
 
 /**
- * Stacks whose links take a second data channel for bulk messages: the browser's own only.
- * - node-datachannel (libdatachannel's usrsctp) sends an association's streams first in, first
- *   out: a small message on a second channel waited behind the bulk one's queue, longer than
- *   behind one channel's buffer (bench:behind-bulk, 2026-12-07: p99 353 ms against 75 ms).
- * - @roamhq/wrtc interleaves them (p99 41 ms against 55, p50 5 against 30). It is off there until
- *   measured again: stop-and-continue tests failed with it, though the cause found (a heartbeat
- *   sent on a channel closed during the stop: link.ts) struck without it as well.
+ * Stacks whose links take a second data channel for bulk messages: the browser's own, and
+ * @roamhq/wrtc, which interleaves an association's streams (bench:behind-bulk, 2026-12-07: small
+ * messages beside a 64 MiB attachment, p99 41 ms with it against 55 without). Not
+ * node-datachannel: libdatachannel's usrsctp sends the streams first in, first out, so a small
+ * message on a second channel waited behind the bulk one's queue, longer than behind one
+ * channel's buffer (p99 353 ms against 75 ms).
  */
 const BULK_CHANNEL = new WeakSet<object>();
 
@@ -119,20 +118,22 @@ export const restartsIce = (rtc: RtcImplementation): boolean => ICE_RESTART.has(
 
 /** Resolves the `rtc` option to a stack simple-peer can drive (adapted unless it is the browser's own). */
 export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImplementation> {
-  if (typeof choice === 'string') return restarting(adaptStack(await named(choice)), choice === '@roamhq/wrtc');
+  if (typeof choice === 'string') return capable(adaptStack(await named(choice)), choice === '@roamhq/wrtc');
   if (choice !== undefined) return adaptStack(choice);
   const browser = browserStack();
   if (browser === undefined) {
     const stack = await installed();
-    return restarting(adaptStack(stack.rtc), stack.name === '@roamhq/wrtc');
+    return capable(adaptStack(stack.rtc), stack.name === '@roamhq/wrtc');
   }
-  BULK_CHANNEL.add(browser);
-  ICE_RESTART.add(browser);
-  return browser;
+  return capable(browser, true);
 }
 
-const restarting = (rtc: RtcImplementation, restarts: boolean): RtcImplementation => {
-  if (restarts) ICE_RESTART.add(rtc);
+/** Marks `rtc` as a stack that restarts ICE and takes a bulk channel (a browser's, @roamhq/wrtc), if it is. */
+const capable = (rtc: RtcImplementation, yes: boolean): RtcImplementation => {
+  if (yes) {
+    ICE_RESTART.add(rtc);
+    BULK_CHANNEL.add(rtc);
+  }
   return rtc;
 };
 
