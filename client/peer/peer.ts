@@ -11,121 +11,34 @@
  *   initiator starts a relay stream through the service (unless `relay: false`).
  * - With no path for `connectTimeoutMs`, or none possible (the service is gone too), the
  *   participant is given up: `closed`.
+ *
+ * A path's own workings are apart: direct-path.ts (a link, its timers, kept while silent),
+ * relay-path.ts (a sealed relay stream); the rules, as pure functions, in repair.ts and
+ * restarts.ts. What the Peer is given and tells: peer-context.ts.
  */
 import { RoomError } from '../../protocol/errors.js';
-import type { SignalEnvelope, SignalRequest } from '../../protocol/signaling.js';
-import type { Limiter } from './limiter.js';
-import type { Logger, RtcImplementation, Tunables } from '../options.js';
-import type { LinkKind, Route } from '../participant.js';
-import { PeerChannel, type ChannelHandlers } from './channel.js';
-import { openLink, type Link, type LinkFactory } from './link.js';
-import { afterDirectLoss, afterPathLoss, nextPhase, relayRetryAfter, type PeerPhase, type PeerPhaseEvent } from './repair.js';
-import { watchRoute } from './route-watch.js';
-import { starvedRecently } from './starvation.js';
-import { PeerSession, type SessionEvents } from './session.js';
-import { RelayTransport, type RelaySender } from './relay-transport.js';
-import { PeerGuard, SessionSignals } from './guard.js';
-import { LinkRestarts } from './restarts.js';
+import type { SignalEnvelope } from '../../protocol/signaling.js';
+import type { LinkKind } from '../participant.js';
 import type { Hello } from '../wire/codec.js';
+import { PeerChannel, type ChannelHandlers } from './channel.js';
+import { closeDirectPath, directReady, openDirectPath, reviveDirect, suspendDirect, type DirectPath } from './direct-path.js';
+import { PeerGuard } from './guard.js';
+import type { LinkCloseReason, PeerContext, PeerEvents } from './peer-context.js';
+import { closeRelayPath, openRelayPath, type RelayPath } from './relay-path.js';
+import { afterDirectLoss, afterPathLoss, nextPhase, relayRetryAfter, type PeerPhase, type PeerPhaseEvent } from './repair.js';
+import { PeerSession } from './session.js';
+import { starvedRecently } from './starvation.js';
 
-/** `hostile`: the peer broke the rules past what repairs explain (guard.ts); it is not linked again for a while. */
-export type LinkCloseReason = 'bye' | 'failed' | 'timeout' | 'hostile';
-
-/** What a peer reports; the session's own events (message, refused, violation) go straight to the same handlers. */
-export interface PeerEvents extends SessionEvents {
-  /** A message to this participant can now be delivered (first path up). */
-  open(): void;
-  /** …and this participant lists us too (for a responder: its probe through the first path came back). */
-  confirmed(): void;
-  /** Given up; never called after `dispose()`. */
-  closed(reason: LinkCloseReason, detail: string): void;
-  /** The path messages take changed. */
-  path(kind: LinkKind): void;
-  /** The direct link's selected candidate pair, read now and then while it is up. */
-  route(route: Route): void;
-}
+export type { LinkCloseReason, PeerContext, PeerEvents, PeerSignaling } from './peer-context.js';
 
 /** How long a responder waits to hear that its hello arrived before it counts the pair as confirmed anyway. */
 const CONFIRM_TIMEOUT_MS = 3_000;
-
-/** What a peer needs of the signaling client. */
-export interface PeerSignaling extends RelaySender {
-  signal(request: SignalRequest): void;
-  /** Whether the service still has this participant; undefined when it cannot say. */
-  isPresent(id: string): Promise<boolean | undefined>;
-  /** A link to `id` went quiet: check that our own connection to the service still answers (and reconnect if not). */
-  verify(id: string, dead?: () => void): void;
-}
-
-export interface PeerContext {
-  rtc: RtcImplementation;
-  rtcConfig: Record<string, unknown> & { iceServers: unknown[] };
-  tunables: Tunables;
-  logger: Logger;
-  relayAllowed: boolean;
-  limiter: Limiter;
-  signaling: PeerSignaling;
-  /** This participant's id (it names the direction of a relay stream's keys). */
-  localId: string;
-  /** The largest frame the service relays (from the payload limit it announced). */
-  relayFrameBytes(): number;
-  /** Whether some other participant's direct link was heard from within `ms` (this side's network works). */
-  othersHeardWithin(ms: number): boolean;
-  /** How errors name the remote participant (by name, with its id). */
-  describe(): string;
-  /** Makes direct links (tests give fakes); PeerLinks by default. */
-  links?: LinkFactory;
-}
-
-interface Path {
-  sid: string;
-  channel: PeerChannel | undefined;
-  ready: boolean;
-}
-
-interface DirectPath extends Path {
-  link: Link;
-  /** The signals this session still takes. */
-  signals: SessionSignals;
-  release: (() => void) | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the peer's hello arrived on it. */
-  readyAt: number | undefined;
-  /** Stops reading its route (set once it is ready). */
-  stopRouteWatch: (() => void) | undefined;
-  /** Opens the relay beside a direct attempt that is slow (the initiator's). */
-  relayTimer?: ReturnType<typeof setTimeout> | undefined;
-  /** Both hellos said their stacks restart ICE. */
-  restartable: boolean;
-  /**
-   * Its stream went silent and the link is kept (not `ready`): while no other path is ready,
-   * it may come back by itself (the network returned) or through an ICE restart.
-   */
-  suspended: boolean;
-  /** Its ICE restarts while it is silent (the initiator's). */
-  restarts: LinkRestarts;
-}
-
-interface RelayPath extends Path {
-  transport: RelayTransport;
-  /** The peer's hello on it: kept to make it the stream messages take, if it came while a direct link still carried them. */
-  hello: Hello | undefined;
-}
 
 export function randomSid(): string {
   const bytes = new Uint8Array(9);
   globalThis.crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
-
-/**
- * An initiator keeps its negotiation slot this long after its own gathering completes, unless
- * its link opens first (an honest link opens soon after gathering): honest links keep the
- * limiter's old rule (a slot until the link opens), while a peer that never answers frees its
- * slot soon. Holding slots to the 2 s cap let a few stalled sybils keep a newcomer waiting
- * seconds (docs/performance.md, "Measurements behind the code").
- */
-const SLOT_AFTER_GATHERING_MS = 250;
 
 /** How many closed relay streams a peer remembers, to drop their late frames quietly. */
 const RETIRED_RELAYS = 8;
@@ -362,80 +275,20 @@ export class Peer {
   }
 
   private createDirect(sid: string, initiator: boolean, release: (() => void) | undefined): DirectPath {
-    const { tunables } = this.context;
-    let path: DirectPath | undefined;
-    const isCurrent = (): boolean => this.phase !== 'closed' && path !== undefined && this.direct === path;
-    const link = (this.context.links ?? openLink)(
-      { initiator, rtc: this.context.rtc, config: this.context.rtcConfig },
+    return openDirectPath(
+      { to: this.id, sid, initiator, release, first: !this.listed, context: this.context },
       {
-        signal: (data) => {
-          if (isCurrent()) this.context.signaling.signal({ to: this.id, sid, data });
-        },
-        open: () => {
-          if (isCurrent()) this.directOpened(path as DirectPath);
-          else path?.channel?.kick();
-        },
-        data: (bytes) => {
-          if (!isCurrent() || path === undefined) return;
-          // The responder's `connect` can trail the first data by tens of ms: data proves the link is open.
-          if (path.channel === undefined) this.directOpened(path);
-          path.channel?.receive(bytes);
-        },
-        close: (reason, local) => {
-          if (!isCurrent()) return;
-          if (local) this.context.logger.warn({ peerId: this.id, detail: reason }, 'a direct link could not be opened: this side\'s WebRTC stack failed');
-          this.directLost(reason);
-        },
-        broken: (reason) => {
-          if (isCurrent()) this.broken(reason, (detail) => this.directLost(detail));
-        },
-        // The slot limits concurrent negotiations; waiting long for a peer that may never answer needs none.
-        gathered: () => {
-          const release = path?.release;
-          if (release !== undefined) setTimeout(release, SLOT_AFTER_GATHERING_MS);
-        },
-        bulkOpen: () => {
-          if (isCurrent()) path?.channel?.attachBulk(link.bulk);
-        },
-        bulkData: (bytes) => {
-          if (!isCurrent() || path === undefined) return;
-          if (path.channel === undefined) this.directOpened(path);
-          path.channel?.receiveBulk(bytes);
+        current: (path) => this.phase !== 'closed' && this.direct === path,
+        opened: (path) => this.directOpened(path),
+        lost: (_path, detail, timedOut) => this.directLost(detail, timedOut),
+        broken: (_path, reason) => this.broken(reason, (detail) => this.directLost(detail)),
+        slow: () => this.startRelay(),
+        // A restart that had its time with the link still silent: the next repair (a new link, or the restart sent again).
+        restartExpired: (path) => {
+          if (path.suspended) this.offer();
         },
       },
     );
-    const signals = new SessionSignals(initiator);
-    path = {
-      sid,
-      link,
-      channel: undefined,
-      ready: false,
-      release,
-      timer: undefined,
-      readyAt: undefined,
-      stopRouteWatch: undefined,
-      signals,
-      restartable: false,
-      suspended: false,
-      // A restart that had its time with the link still silent: the next repair (a new link, or the restart sent again).
-      restarts: new LinkRestarts(link, signals, () => {
-        if (isCurrent() && path?.suspended === true) this.offer();
-      }),
-    };
-    if (initiator) {
-      path.timer = setTimeout(() => {
-        if (isCurrent() && path?.ready !== true) this.directLost(`no direct link within ${tunables.directTimeoutMs} ms`, true);
-      }, tunables.directTimeoutMs);
-      // Make before break, while the pair has never had a path: a first direct link slow to open gets
-      // the relay beside it, and replaces it when it opens. (Repairs keep their rule: the relay after
-      // a second failure in a row.)
-      if (!this.listed) {
-        path.relayTimer = setTimeout(() => {
-          if (isCurrent() && path?.ready !== true) this.startRelay();
-        }, Math.min(tunables.relayAfterMs, tunables.directTimeoutMs));
-      }
-    }
-    return path;
   }
 
   private directOpened(path: DirectPath): void {
@@ -451,11 +304,7 @@ export class Peer {
         path.restartable = true;
         path.signals.allowRestarts();
       }
-      path.ready = true;
-      clearTimeout(path.timer);
-      clearTimeout(path.relayTimer);
-      path.readyAt = Date.now();
-      path.stopRouteWatch ??= watchRoute(path.link, (route) => {
+      directReady(path, (route) => {
         if (this.direct === path) this.events.route(route);
       });
       this.closeRelay();
@@ -471,50 +320,45 @@ export class Peer {
    * opens). The responder's stream is then reachable at once, as a link is when it opens.
    */
   private createRelay(sid: string): RelayPath {
-    let path: (RelayPath) | undefined;
-    const isCurrent = (): boolean => path !== undefined && this.relay === path && this.phase !== 'closed';
-    const lost = (detail: string): void => {
-      if (!isCurrent()) return;
-      this.closeRelay();
-      this.pathLost(`relay: ${detail}`);
-      this.relayAgain();
-    };
-    const transport = new RelayTransport(
-      { sender: this.context.signaling, to: this.id, sid, localId: this.context.localId, maxFrameBytes: this.context.relayFrameBytes() },
+    return openRelayPath(
+      { to: this.id, sid, context: this.context },
       {
-        open: () => {
-          if (!isCurrent() || path === undefined) return;
-          const current = path;
-          const channel: PeerChannel = new PeerChannel(transport, this.session, this.context.tunables, this.handlers((hello) => {
-            current.ready = true;
-            current.hello = hello;
-            this.relayFailures = 0;
-            if (this.direct?.ready === true) return;
-            // The relay came before a silent link came back: messages take the relay, and the
-            // link is replaced later (a direct attempt with backoff), not revived under it.
-            if (this.direct?.suspended === true) {
-              this.closeDirect(); // (which moves messages here)
-              if (this.initiator) this.retryDirect(1_000);
-            }
-            if (!this.session.writesTo(channel)) this.session.activate(channel, hello);
-          }, lost));
-          current.channel = channel;
-          // The responder lists the peer before its own hello leaves (the initiator lists it once
-          // that hello arrives, so both agree), and with no direct link the path is this one.
-          if (!this.initiator) {
-            if (this.direct?.ready !== true) this.setPath('relayed');
-            this.reachable(channel);
-          }
-        },
-        packet: (packet) => {
-          if (isCurrent()) path?.channel?.receive(packet);
-        },
-        failed: (reason) => lost(`the service refused to relay, or the stream could not be sealed: ${reason}`),
+        current: (path) => this.relay === path && this.phase !== 'closed',
+        opened: (path) => this.relayOpened(path),
+        lost: (path, detail) => this.relayLost(path, detail),
         violation: (reason) => this.events.violation(reason),
       },
     );
-    path = { sid, transport, channel: undefined, ready: false, hello: undefined };
-    return path;
+  }
+
+  private relayOpened(path: RelayPath): void {
+    const channel: PeerChannel = new PeerChannel(path.transport, this.session, this.context.tunables, this.handlers((hello) => {
+      path.ready = true;
+      path.hello = hello;
+      this.relayFailures = 0;
+      if (this.direct?.ready === true) return;
+      // The relay came before a silent link came back: messages take the relay, and the
+      // link is replaced later (a direct attempt with backoff), not revived under it.
+      if (this.direct?.suspended === true) {
+        this.closeDirect(); // (which moves messages here)
+        if (this.initiator) this.retryDirect(1_000);
+      }
+      if (!this.session.writesTo(channel)) this.session.activate(channel, hello);
+    }, (detail) => this.relayLost(path, detail)));
+    path.channel = channel;
+    // The responder lists the peer before its own hello leaves (the initiator lists it once
+    // that hello arrives, so both agree), and with no direct link the path is this one.
+    if (!this.initiator) {
+      if (this.direct?.ready !== true) this.setPath('relayed');
+      this.reachable(channel);
+    }
+  }
+
+  private relayLost(path: RelayPath, detail: string): void {
+    if (this.relay !== path || this.phase === 'closed') return;
+    this.closeRelay();
+    this.pathLost(`relay: ${detail}`);
+    this.relayAgain();
   }
 
   /** The relay stream failed with the service up: the initiator begins another (repair.ts, relayRetryAfter). */
@@ -544,7 +388,7 @@ export class Peer {
       bye: () => this.giveUp('bye', 'said goodbye'),
       silent: () => {
         this.silentLoss = true;
-        if (direct?.ready === true) return this.suspendDirect(direct);
+        if (direct?.ready === true) return this.directSilent(direct);
         lost(`nothing heard for ${this.context.tunables.livenessTimeoutMs} ms`);
       },
       // Half the liveness period without a packet: if this host's network changed, the connection
@@ -589,13 +433,10 @@ export class Peer {
    * network comes back (or an ICE restart finds the new one), the stream carries on with
    * nothing rebuilt or resent: what was in flight on it arrives.
    */
-  private suspendDirect(path: DirectPath): void {
+  private directSilent(path: DirectPath): void {
     if (this.direct !== path || this.phase === 'closed') return;
     const readyAt = path.readyAt;
-    path.ready = false;
-    path.suspended = true;
-    path.stopRouteWatch?.();
-    path.stopRouteWatch = undefined;
+    suspendDirect(path);
     const next = afterDirectLoss({ failures: this.failures, upForMs: readyAt === undefined ? undefined : Date.now() - readyAt, timedOut: false });
     this.failures = next.failures;
     if (next.startRelay) this.startRelay();
@@ -607,14 +448,10 @@ export class Peer {
   /** A silent link's stream heard again (the network came back, or an ICE restart found a path): it carries messages again. */
   private directRevived(path: DirectPath): void {
     if (this.direct !== path || !path.suspended || this.phase === 'closed') return;
-    path.suspended = false;
-    path.restarts.stop();
-    path.ready = true;
-    path.readyAt = Date.now();
-    clearTimeout(this.retryTimer);
-    path.stopRouteWatch = watchRoute(path.link, (route) => {
+    reviveDirect(path, (route) => {
       if (this.direct === path) this.events.route(route);
     });
+    clearTimeout(this.retryTimer);
     this.closeRelay(); // started beside it, not ready yet (a ready one would have replaced the link)
     this.context.logger.info({ peerId: this.id }, 'the direct link is heard again: it carries on, nothing rebuilt or resent');
     this.pathChanged();
@@ -763,13 +600,7 @@ export class Peer {
     const path = this.direct;
     if (path === undefined) return;
     this.direct = undefined;
-    clearTimeout(path.timer);
-    clearTimeout(path.relayTimer);
-    path.restarts.stop();
-    path.stopRouteWatch?.();
-    path.release?.();
-    path.channel?.close();
-    path.link.close();
+    closeDirectPath(path);
     this.fallBackToRelay();
   }
 
@@ -779,7 +610,6 @@ export class Peer {
     this.relay = undefined;
     this.retiredRelays.push(path.sid);
     if (this.retiredRelays.length > RETIRED_RELAYS) this.retiredRelays.shift();
-    path.transport.close();
-    path.channel?.close();
+    closeRelayPath(path);
   }
 }
