@@ -8,6 +8,7 @@
  *
  * Timers are real but short (heartbeats every 100 ms, liveness 400 ms).
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoomError } from '../../client/index.js';
 import { DEFAULTS, type Tunables } from '../../client/options.js';
@@ -355,4 +356,55 @@ describe('Peer: a relayed pair', () => {
     expect([a.got.length, b.got.length, a.got.at(-1), b.got.at(-1)]).toEqual([260, 260, 260, 260]);
     expect([a.closed, b.closed]).toEqual([[], []]);
   });
+});
+
+/** What may happen to the pair's network for a while, shorter than connectTimeoutMs. */
+type Fault = { kind: 'udp' | 'service'; ms: number } | { kind: 'pair' };
+
+const fault: fc.Arbitrary<Fault> = fc.oneof(
+  fc.record({ kind: fc.constant('udp' as const), ms: fc.integer({ min: 200, max: 1_500 }) }),
+  fc.record({ kind: fc.constant('service' as const), ms: fc.integer({ min: 200, max: 1_500 }) }),
+  fc.record({ kind: fc.constant('pair' as const) }),
+);
+
+describe('Peer: any faults shorter than connectTimeoutMs (property)', () => {
+  it('UDP cuts, service outages and dead candidate pairs, on stacks that restart ICE or not, with the relay or without, either side noticing first: every message arrives once and in order, and neither side gives the other up', async () => {
+    await fc.assert(
+      // b may notice a silence later than a (its liveness period longer: a slower path measured, say).
+      fc.asyncProperty(fc.array(fault, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.boolean(), fc.integer({ min: 400, max: 1_500 }), async (faults, restarts, relay, bLiveness) => {
+        const net = new Net();
+        const [a, b] = (live = pair(net, { restarts, relay, tunables: [{}, { livenessTimeoutMs: bLiveness }] }));
+        try {
+          await until(() => a.paths.length > 0 && b.paths.length > 0, 'both sides on a path', 5_000);
+          let sent = 0;
+          for (const f of faults) {
+            const sends = traffic([a, b], sent + 1, sent + 15); // 300 ms of sends from each side, beginning with the fault
+            sent += 15;
+            if (f.kind === 'pair') {
+              const link = a.links().at(-1);
+              if (link !== undefined) link.pairDead = true; // for good: only a restart or a new link mends it
+            } else if (f.kind === 'udp') {
+              net.setUdp(false);
+              await new Promise((resolve) => setTimeout(resolve, f.ms));
+              net.setUdp(true);
+            } else {
+              // Both service connections drop (the Peers are told, as the mesh tells them), then resume.
+              net.service = false;
+              for (const side of [a, b]) side.peer.signalingLost();
+              await new Promise((resolve) => setTimeout(resolve, f.ms));
+              net.service = true;
+              for (const side of [a, b]) side.peer.markBack();
+            }
+            await sends;
+          }
+          expect([a.got, b.got]).toEqual([range(1, sent), range(1, sent)]);
+          expect([a.closed, b.closed]).toEqual([[], []]);
+        } finally {
+          for (const side of [a, b]) side.peer.dispose(new RoomError('CLOSED', 'run over'));
+          live = [];
+        }
+      }),
+      { numRuns: Number(process.env['PROPERTY_RUNS'] ?? 16), seed: Number(process.env['PROPERTY_SEED'] ?? 20261207), endOnFailure: true },
+    );
+  }, 180_000);
 });
