@@ -60,6 +60,8 @@ export class Lab {
   readonly service: string;
   private readonly sites: Site[] = [];
   private ports = 0;
+  /** The last host number given to a host that moved (each move gets a number of its own). */
+  private moved = 99;
 
   constructor() {
     try {
@@ -142,7 +144,9 @@ export class Lab {
 
   /** Gives `host` a new address in its site (its old one is gone), as when a laptop changes networks. */
   changeAddress(host: Host): string {
-    const next = `198.19.${host.site.index}.${100 + Math.floor(Math.random() * 100)}`;
+    // A number no host of the lab has had: two hosts that moved to one address (a random pick did,
+    // now and then) took each other's traffic, and one of them never reached the service again.
+    const next = `198.19.${host.site.index}.${++this.moved}`;
     run(['ip', 'netns', 'exec', host.ns, 'sysctl', '-qw', 'net.ipv4.conf.eth0.promote_secondaries=1']);
     run(['ip', '-n', host.ns, 'addr', 'add', `${next}/24`, 'dev', 'eth0']);
     run(['ip', '-n', host.ns, 'addr', 'del', `${host.address}/24`, 'dev', 'eth0']);
