@@ -283,9 +283,11 @@ export class Peer {
         lost: (_path, detail, timedOut) => this.directLost(detail, timedOut),
         broken: (_path, reason) => this.broken(reason, (detail) => this.directLost(detail)),
         slow: () => this.startRelay(),
-        // A restart that had its time with the link still silent: the next repair (a new link, or the restart sent again).
+        // A restart that had its time with the link still silent: the next repair (a new link, or the
+        // restart sent again). One the peer asked for while the link still worked here counts for nothing.
         restartExpired: (path) => {
           if (path.suspended) this.offer();
+          else path.restarts.stop();
         },
       },
     );

@@ -15,6 +15,7 @@ import { DEFAULTS, type Tunables } from '../../client/options.js';
 import type { Link, LinkFactory, PeerLinkHandlers, PeerLinkOptions } from '../../client/peer/link.js';
 import { Limiter } from '../../client/peer/limiter.js';
 import { Peer, type PeerContext } from '../../client/peer/peer.js';
+import { RESTART_TIMEOUT_MS } from '../../client/peer/restarts.js';
 import { encodeHeader } from '../../client/wire/codec.js';
 import type { SignalData } from '../../protocol/signaling.js';
 import { until } from '../helpers.js';
@@ -314,6 +315,22 @@ describe('Peer: a silent direct link', () => {
     await traffic([a, b], 11, 60);
     expect([a.got, b.got]).toEqual([range(1, 60), range(1, 60)]);
     expect([a.links().length, b.links().length, link.restarts >= 1, a.closed, b.closed]).toEqual([1, 1, true, [], []]);
+  });
+
+  it('a restart the responder asked for while the link still worked here does not make the next silence skip its restart', async () => {
+    const net = new Net();
+    const [a, b] = (live = pair(net, { relay: false }));
+    await until(() => a.paths.includes('direct') && b.paths.includes('direct'), 'both sides on the direct link', 5_000);
+    const [link] = a.links();
+    const [theirs] = b.links();
+    if (link === undefined || theirs === undefined) throw new Error('no link');
+    theirs.requestRestart(); // b went silent on its side (a one-way failure, say): a restarts a link that works for it
+    await until(() => link.restarts === 1, 'a restarting on request', 5_000);
+    await new Promise((resolve) => setTimeout(resolve, RESTART_TIMEOUT_MS + 200)); // answered, never silent here
+    link.pairDead = true;
+    await traffic([a, b], 1, 60);
+    expect([a.got, b.got]).toEqual([range(1, 60), range(1, 60)]);
+    expect([a.links().length, link.restarts]).toEqual([1, 2]); // restarted again in place, not replaced
   });
 
   it('on a stack that cannot restart ICE, a dead pair is replaced by a new link, and nothing is lost', async () => {
