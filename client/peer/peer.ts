@@ -442,8 +442,10 @@ export class Peer {
     const next = afterDirectLoss({ failures: this.failures, upForMs: readyAt === undefined ? undefined : Date.now() - readyAt, timedOut: false });
     this.failures = next.failures;
     if (next.startRelay) this.startRelay();
-    this.fallBackToRelay();
-    if (!this.initiator && path.restartable) path.link.requestRestart();
+    // The relay is ready already (its hello came while the link still carried messages): messages
+    // take it, and the link is not kept (a link heard again later would find them elsewhere).
+    if (this.relay?.ready === true) this.closeDirect();
+    else if (!this.initiator && path.restartable) path.link.requestRestart();
     this.pathLost(`direct: nothing heard for ${Math.round(path.channel?.livenessMs ?? this.context.tunables.livenessTimeoutMs)} ms (the link is kept while it is repaired)`);
   }
 
