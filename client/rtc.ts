@@ -94,46 +94,40 @@ function browserStack(): RtcImplementation | undefined {
 }
 
 /**
- * Stacks whose links take a second data channel for bulk messages: the browser's own, and
- * @roamhq/wrtc, which interleaves an association's streams (bench:behind-bulk, 2026-12-07: small
- * messages beside a 64 MiB attachment, p99 41 ms with it against 55 without). Not
- * node-datachannel: libdatachannel's usrsctp sends the streams first in, first out, so a small
- * message on a second channel waited behind the bulk one's queue, longer than behind one
- * channel's buffer (p99 353 ms against 75 ms).
+ * Stacks on libwebrtc: the browser's own, and @roamhq/wrtc. Not node-datachannel, nor a stack
+ * the user passes in (unknown: the conservative choice). Only these:
+ * - take a second data channel for bulk messages: libwebrtc interleaves an association's streams
+ *   (bench:behind-bulk, 2026-12-07: small messages beside a 64 MiB attachment, p99 41 ms with it
+ *   against 55 without), where libdatachannel's usrsctp sends them first in, first out, so a small
+ *   message on a second channel waited behind the bulk one's queue, longer than behind one
+ *   channel's buffer (p99 353 ms against 75 ms);
+ * - restart ICE on a live connection (an offer with `iceRestart`): libdatachannel keeps its ICE
+ *   credentials (its renegotiated offer carries the same ufrag, and `restartIce()` throws "Not
+ *   implemented").
  */
-const BULK_CHANNEL = new WeakSet<object>();
+const LIBWEBRTC = new WeakSet<object>();
 
 /** Whether links on `rtc` take a second data channel for bulk messages. */
-export const takesBulkChannel = (rtc: RtcImplementation): boolean => BULK_CHANNEL.has(rtc);
-
-/**
- * Stacks that restart ICE on a live connection (an offer with `iceRestart`): the browsers' and
- * @roamhq/wrtc. node-datachannel does not: libdatachannel keeps its ICE credentials (its
- * renegotiated offer carries the same ufrag, and `restartIce()` throws "Not implemented").
- */
-const ICE_RESTART = new WeakSet<object>();
+export const takesBulkChannel = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
 
 /** Whether links on `rtc` can restart ICE in place. */
-export const restartsIce = (rtc: RtcImplementation): boolean => ICE_RESTART.has(rtc);
+export const restartsIce = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
 
 /** Resolves the `rtc` option to a stack simple-peer can drive (adapted unless it is the browser's own). */
 export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImplementation> {
-  if (typeof choice === 'string') return capable(adaptStack(await named(choice)), choice === '@roamhq/wrtc');
+  if (typeof choice === 'string') return onLibwebrtc(adaptStack(await named(choice)), choice === '@roamhq/wrtc');
   if (choice !== undefined) return adaptStack(choice);
   const browser = browserStack();
   if (browser === undefined) {
     const stack = await installed();
-    return capable(adaptStack(stack.rtc), stack.name === '@roamhq/wrtc');
+    return onLibwebrtc(adaptStack(stack.rtc), stack.name === '@roamhq/wrtc');
   }
-  return capable(browser, true);
+  return onLibwebrtc(browser, true);
 }
 
-/** Marks `rtc` as a stack that restarts ICE and takes a bulk channel (a browser's, @roamhq/wrtc), if it is. */
-const capable = (rtc: RtcImplementation, yes: boolean): RtcImplementation => {
-  if (yes) {
-    ICE_RESTART.add(rtc);
-    BULK_CHANNEL.add(rtc);
-  }
+/** Notes `rtc` as a libwebrtc stack, if it is one. */
+const onLibwebrtc = (rtc: RtcImplementation, yes: boolean): RtcImplementation => {
+  if (yes) LIBWEBRTC.add(rtc);
   return rtc;
 };
 

@@ -32,8 +32,6 @@ export interface DirectPath {
   stopRouteWatch: (() => void) | undefined;
   /** Opens the relay beside a first link that is slow (the initiator's). */
   relayTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Both hellos said their stacks restart ICE. */
-  restartable: boolean;
   /**
    * Its stream went silent and the link is kept (not `ready`): while no other path is ready,
    * it may come back by itself (the network returned) or through an ICE restart.
@@ -136,7 +134,6 @@ export function openDirectPath(options: DirectPathOptions, events: DirectPathEve
     stopRouteWatch: undefined,
     relayTimer: undefined,
     signals,
-    restartable: false,
     suspended: false,
     restarts: new LinkRestarts(link, signals, () => {
       if (isCurrent()) events.restartExpired(made);

@@ -49,6 +49,11 @@ export class SessionSignals {
     this.restartsAllowed = true;
   }
 
+  /** Whether both ends said they restart ICE on this link. */
+  get restartable(): boolean {
+    return this.restartsAllowed;
+  }
+
   /** The initiator restarted ICE: one more answer is due. */
   restarted(): void {
     if (this.initiator && this.restartsAllowed) this.offersMade = Math.min(this.offersMade + 1, 1 + HOSTILE.restarts);

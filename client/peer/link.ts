@@ -184,7 +184,7 @@ export class PeerLink {
       },
       send: (packet) => {
         if (!this.bulk.isOpen) return;
-        if (starvedRecently(STALL_CHECK_MS) && this.bulkChannel?.readyState !== 'open') return this.finish(`the bulk channel is ${String(this.bulkChannel?.readyState)} after this process stood still`);
+        if (this.closedWhileStalled(this.bulkChannel, 'bulk channel')) return;
         try {
           this.bulkChannel?.send(packet);
         } catch (error) {
@@ -381,13 +381,7 @@ export class PeerLink {
 
   send(packet: Uint8Array): void {
     if (!this.isOpen) return;
-    // After this process stood still (SIGSTOP, a blocked loop, a suspended laptop), the channel may
-    // have closed without its event having reached us yet: ask the stack before sending, since
-    // @roamhq/wrtc crashes (SIGSEGV) sending on such a channel. A native call, so only then.
-    if (starvedRecently(STALL_CHECK_MS)) {
-      const state = (this.peer as unknown as { _channel?: { readyState?: string } | null })._channel?.readyState;
-      if (state !== 'open') return this.finish(`the data channel is ${String(state)} after this process stood still`);
-    }
+    if (this.closedWhileStalled((this.peer as unknown as { _channel?: { readyState?: string } | null })._channel, 'data channel')) return;
     try {
       this.peer.send(packet);
     } catch (error) {
@@ -397,6 +391,18 @@ export class PeerLink {
 
   close(): void {
     this.finish('closed locally', false);
+  }
+
+  /**
+   * After this process stood still (SIGSTOP, a blocked loop, a suspended laptop), a channel may
+   * have closed without its event having reached us yet: asks the stack before a send, since
+   * @roamhq/wrtc crashes (SIGSEGV) sending on such a channel, and finishes the link if it did. A
+   * native call, so only then.
+   */
+  private closedWhileStalled(channel: { readyState?: string } | null | undefined, which: string): boolean {
+    if (!starvedRecently(STALL_CHECK_MS) || channel?.readyState === 'open') return false;
+    this.finish(`the ${which} is ${String(channel?.readyState)} after this process stood still`);
+    return true;
   }
 
   /** Fault injection: closes the RTCPeerConnection underneath, as a failing network would; the link then finishes on its own events. */

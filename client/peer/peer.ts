@@ -198,7 +198,7 @@ export class Peer {
     const suspended = this.direct?.suspended === true ? this.direct : undefined;
     // A silent link kept meanwhile is restarted first: the initiator sends its restart offer (again,
     // as one sent while the peer was away was lost), the responder asks for one.
-    if (!this.initiator) return suspended?.restartable === true ? suspended.link.requestRestart() : undefined;
+    if (!this.initiator) return suspended?.signals.restartable === true ? suspended.link.requestRestart() : undefined;
     // Messages wait: relay at once (a relay stream begun while it was away is begun again: its
     // keys went to its old connection), and repair the direct link beside it.
     if (this.relay?.ready !== true) this.closeRelay();
@@ -302,10 +302,7 @@ export class Peer {
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
       // Both take a bulk channel: the initiator opens it (the responder adopts it as it arrives).
       if (this.initiator && bulk && hello.bulk === true) path.link.openBulk();
-      if (restart && hello.restart === true) {
-        path.restartable = true;
-        path.signals.allowRestarts();
-      }
+      if (restart && hello.restart === true) path.signals.allowRestarts();
       directReady(path, (route) => {
         if (this.direct === path) this.events.route(route);
       });
@@ -423,10 +420,15 @@ export class Peer {
     }
     const readyAt = this.direct?.readyAt;
     this.closeDirect();
+    this.countDirectLoss(readyAt, timedOut);
+    this.pathLost(`direct: ${detail}`);
+  }
+
+  /** A direct link that was ready at `readyAt` (or never) is lost: one more failure in a row, and the relay if repair.ts says so. */
+  private countDirectLoss(readyAt: number | undefined, timedOut: boolean): void {
     const next = afterDirectLoss({ failures: this.failures, upForMs: readyAt === undefined ? undefined : Date.now() - readyAt, timedOut });
     this.failures = next.failures;
     if (next.startRelay) this.startRelay();
-    this.pathLost(`direct: ${detail}`);
   }
 
   /**
@@ -437,15 +439,12 @@ export class Peer {
    */
   private directSilent(path: DirectPath): void {
     if (this.direct !== path || this.phase === 'closed') return;
-    const readyAt = path.readyAt;
     suspendDirect(path);
-    const next = afterDirectLoss({ failures: this.failures, upForMs: readyAt === undefined ? undefined : Date.now() - readyAt, timedOut: false });
-    this.failures = next.failures;
-    if (next.startRelay) this.startRelay();
+    this.countDirectLoss(path.readyAt, false);
     // The relay is ready already (its hello came while the link still carried messages): messages
     // take it, and the link is not kept (a link heard again later would find them elsewhere).
     if (this.relay?.ready === true) this.closeDirect();
-    else if (!this.initiator && path.restartable) path.link.requestRestart();
+    else if (!this.initiator && path.signals.restartable) path.link.requestRestart();
     this.pathLost(`direct: nothing heard for ${Math.round(path.channel?.livenessMs ?? this.context.tunables.livenessTimeoutMs)} ms (the link is kept while it is repaired)`);
   }
 
@@ -468,7 +467,7 @@ export class Peer {
    * made. `fresh`: now, even if one is under way (the peer just came back to the service).
    */
   private restartDirect(path: DirectPath, fresh: boolean): boolean {
-    if (!path.restartable || !this.initiator || this.quiet || this.phase === 'closed' || path.restarts.failed) return false;
+    if (!path.signals.restartable || !this.initiator || this.quiet || this.phase === 'closed' || path.restarts.failed) return false;
     if (!this.context.signaling.connected) return true; // no repair can start now; the link is kept for when the service is back
     if (path.restarts.underWay && !fresh) return true;
     this.context.logger.info({ peerId: this.id }, 'restarting ICE on the direct link');
