@@ -7,11 +7,10 @@
  *   - everything for 30 s, past connectTimeoutMs: a clear give-up, and a re-link once it is back.
  * The figures of each phase go to test-artifacts/network/blips.{json,md} before anything is asserted.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RtcStackName } from '../../client/index.js';
 import { Lab, labUnavailable, type Host } from './lab.js';
-import { spawnAgent, spawnBrowser, type Agent, type Event } from './pair.js';
+import { spawnAgent, spawnBrowser, writeReport, type Agent, type Event } from './pair.js';
 import { startService } from './service.js';
 import { startCoturn } from './turn.js';
 
@@ -64,15 +63,12 @@ const figures: Figures[] = [];
 
 afterAll(() => {
   if (figures.length === 0) return;
-  mkdirSync('test-artifacts/network', { recursive: true });
-  writeFileSync('test-artifacts/network/blips.json', `${JSON.stringify({ date: new Date().toISOString(), figures }, null, 2)}\n`);
-  const table = [
-    '| party | event | failed sends | churn events | delivered | messages flow again after (ms) | after the network is back (ms) | longest wait (ms) |',
-    '|---|---|---|---|---|---|---|---|',
-    ...figures.map((f) => `| ${f.party} | ${f.phase} | ${f.failed} | ${f.churn} | ${f.delivered}/${f.sent} | ${Math.round(f.flowingAgainMs)} | ${Math.round(f.afterRestoreMs)} | ${Math.round(f.maxLatencyMs)} |`),
-  ].join('\n');
-  writeFileSync('test-artifacts/network/blips.md', `${table}\n`);
-  console.log(table);
+  writeReport(
+    'blips',
+    { figures },
+    ['party', 'event', 'failed sends', 'churn events', 'delivered', 'messages flow again after (ms)', 'after the network is back (ms)', 'longest wait (ms)'],
+    figures.map((f) => `| ${f.party} | ${f.phase} | ${f.failed} | ${f.churn} | ${f.delivered}/${f.sent} | ${Math.round(f.flowingAgainMs)} | ${Math.round(f.afterRestoreMs)} | ${Math.round(f.maxLatencyMs)} |`),
+  );
 });
 
 type Arrival = [n: number, sentAt: number, arrivedAt: number];

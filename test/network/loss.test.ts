@@ -6,11 +6,10 @@
  * they stream. Every roommesh message arrives once and in order, and no send fails; throughput
  * and latency are reported against the raw pairs, in test-artifacts/network/loss.{json,md}.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RtcStackName } from '../../client/index.js';
 import { Lab, SERVICE_ADDRESS, labUnavailable, type Host } from './lab.js';
-import { rawPair, serialQueue, spawnAgent, type Agent } from './pair.js';
+import { rawPair, serialQueue, spawnAgent, writeReport, type Agent } from './pair.js';
 import { startService } from './service.js';
 import { startCoturn } from './turn.js';
 
@@ -35,15 +34,12 @@ const rows: Row[] = [];
 
 afterAll(() => {
   if (rows.length === 0) return;
-  mkdirSync('test-artifacts/network', { recursive: true });
-  writeFileSync('test-artifacts/network/loss.json', `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
-  const table = [
-    '| party | condition | delivered | p50 / p99 (ms) | 8 MiB (MB/s) | failed sends |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.party} | ${r.condition} | ${r.delivered} | ${r.p50} / ${r.p99} | ${r.mbPerSecond === undefined ? '' : r.mbPerSecond.toFixed(1)} | ${r.failed} |`),
-  ].join('\n');
-  writeFileSync('test-artifacts/network/loss.md', `${table}\n`);
-  console.log(table);
+  writeReport(
+    'loss',
+    { rows },
+    ['party', 'condition', 'delivered', 'p50 / p99 (ms)', '8 MiB (MB/s)', 'failed sends'],
+    rows.map((r) => `| ${r.party} | ${r.condition} | ${r.delivered} | ${r.p50} / ${r.p99} | ${r.mbPerSecond === undefined ? '' : r.mbPerSecond.toFixed(1)} | ${r.failed} |`),
+  );
 });
 
 type Arrival = [n: number, sentAt: number, arrivedAt: number];

@@ -5,12 +5,11 @@
  * on a steady network it does not change (ROOMMESH_LAB_STEADY_S, default 60 s). The figures of
  * each cell are written to test-artifacts/network/matrix.{json,md}.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RtcStackName } from '../../client/index.js';
 import { turnCredentials } from '../../signaling/turn-credentials.js';
 import { Lab, SERVICE_ADDRESS, labUnavailable, type Host, type NatKind } from './lab.js';
-import { SETTLE_S, measure, rawPair, repairs, serialQueue, spawnAgent, spawnBrowser, type CellFigures } from './pair.js';
+import { SETTLE_S, measure, rawPair, repairs, serialQueue, spawnAgent, spawnBrowser, writeReport, type CellFigures } from './pair.js';
 import { startCoturn } from './turn.js';
 import { startService, type IceKind } from './service.js';
 
@@ -53,19 +52,16 @@ const results: Array<{ cell: string; party: string; figures: CellFigures | strin
 
 afterAll(() => {
   if (results.length === 0) return;
-  mkdirSync('test-artifacts/network', { recursive: true });
-  writeFileSync('test-artifacts/network/matrix.json', `${JSON.stringify({ date: new Date().toISOString(), steadySeconds: STEADY_S, results }, null, 2)}\n`);
   const row = ({ cell, party, figures }: (typeof results)[number]): string =>
     typeof figures === 'string'
       ? `| ${cell} | ${party} | ${figures} | | | | | |`
       : `| ${cell} | ${party} | ${figures.path} | ${Math.round(figures.firstMs)} | ${figures.settling} / ${figures.changes} | ${figures.mbPerSecond.toFixed(1)} | ${figures.p50} / ${figures.p99} | ${figures.received}/${figures.sent}${figures.inOrder && figures.duplicates === 0 ? '' : ' (order or duplicates!)'} |`;
-  const table = [
-    `| network | party | path | enable → first message (ms) | path changes: settling ${SETTLE_S} s / steady ${STEADY_S} s | 8 MiB (MB/s) | p50 / p99 (ms) | delivered |`,
-    '|---|---|---|---|---|---|---|---|',
-    ...results.map(row),
-  ].join('\n');
-  writeFileSync('test-artifacts/network/matrix.md', `${table}\n`);
-  console.log(table);
+  writeReport(
+    'matrix',
+    { steadySeconds: STEADY_S, results },
+    ['network', 'party', 'path', 'enable → first message (ms)', `path changes: settling ${SETTLE_S} s / steady ${STEADY_S} s`, '8 MiB (MB/s)', 'p50 / p99 (ms)', 'delivered'],
+    results.map(row),
+  );
 });
 
 describe.skipIf(unavailable !== undefined)('the NAT traversal matrix (network lab)', () => {

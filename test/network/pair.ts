@@ -5,6 +5,7 @@
  * latency, bulk throughput).
  */
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { RtcStackName } from '../../client/index.js';
 import type { Host, Lab } from './lab.js';
@@ -185,4 +186,13 @@ export function repairs(...agents: Agent[]): string {
       return `${agent.name}: ${counts.size === 0 ? 'no repairs' : [...counts].map(([what, n]) => `${what} ×${n}`).join(', ')}`;
     })
     .join('; ');
+}
+
+/** Writes a lab test's figures to test-artifacts/network/`name`.json (with the date) and .md (a table of `header` and `rows`), and prints the table. */
+export function writeReport(name: string, data: object, header: readonly string[], rows: readonly string[]): void {
+  mkdirSync('test-artifacts/network', { recursive: true });
+  writeFileSync(`test-artifacts/network/${name}.json`, `${JSON.stringify({ date: new Date().toISOString(), ...data }, null, 2)}\n`);
+  const table = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows].join('\n');
+  writeFileSync(`test-artifacts/network/${name}.md`, `${table}\n`);
+  console.log(table);
 }
