@@ -11,6 +11,7 @@ export type { MessagingEvents } from './messaging-context.js';
 export type {
   BroadcastMessageOptions,
   BroadcastOutcome,
+  Delivery,
   IncomingMessage,
   IncomingOf,
   IncomingAbortReason,

@@ -7,6 +7,9 @@
 import type { RoomError } from '../protocol/errors.js';
 import type { JsonObject, JsonValue } from '../protocol/json.js';
 import type { RemoteParticipant } from './participant.js';
+import type { Delivery } from './wire/codec.js';
+
+export type { Delivery } from './wire/codec.js';
 
 /**
  * `T` as JSON carries it: every property JSON cannot carry (functions, bigint, symbols,
@@ -50,6 +53,8 @@ export interface ReceivedMessage<K extends string = string, T = JsonObject> {
   broadcast: boolean;
   /** Names this message among its sender's: the `messageId` its `incoming_progress` events carried. */
   messageId: string;
+  /** How the sender sent it: `reliable`, or a datagram (`unordered`, `lossy`, `latest`). */
+  delivery: Delivery;
 }
 
 /** Every message of map `M` that can arrive, as a union narrowed by `type`. */
@@ -73,6 +78,14 @@ export interface OutgoingOptions<K extends string, T> {
   onProgress?: ((progress: SendProgress) => void) | undefined;
   /** Aborting stops a message not yet fully written: the recipient gets none of it, and the send rejects with ABORTED. */
   signal?: AbortSignal | undefined;
+  /**
+   * How it travels (README, "Cursors and game state"): `reliable` (the default, or the type's
+   * `setDelivery`), once and in order, resolving on the recipient's receipt; `unordered`, reliable
+   * but delivered as it arrives; `lossy`, sent at most once, resolving when written; `latest`, as
+   * lossy, and only the newest unsent value per recipient and type is kept. The last three carry
+   * at most 16,000 bytes of JSON and attachment (MESSAGE_TOO_LARGE).
+   */
+  delivery?: Delivery | undefined;
 }
 
 export interface SendMessageOptions<K extends string = string, T = JsonObject> extends OutgoingOptions<K, T> {
@@ -170,8 +183,8 @@ export interface MessagesOptions<K extends string = string> {
 
 /** The option names each call takes; any other key is refused with INVALID_ARGUMENT. */
 export const OPTION_KEYS = {
-  sendMessage: ['to', 'type', 'message', 'attachment', 'onProgress', 'signal', 'ignoreOffline'],
-  broadcastMessage: ['type', 'message', 'attachment', 'onProgress', 'signal'],
+  sendMessage: ['to', 'type', 'message', 'attachment', 'onProgress', 'signal', 'ignoreOffline', 'delivery'],
+  broadcastMessage: ['type', 'message', 'attachment', 'onProgress', 'signal', 'delivery'],
   request: ['to', 'type', 'message', 'attachment', 'timeoutMs', 'signal'],
   reply: ['message', 'attachment'],
   messages: ['type', 'signal'],

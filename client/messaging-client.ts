@@ -36,9 +36,9 @@ import { LocalParticipant, RemoteParticipant } from './participant.js';
 import { Requests } from './requests.js';
 import { resolveRtc } from './rtc.js';
 import type { SendControl } from './peer/session.js';
-import { attachmentBytes, checkControls, checkKeys, checkMessageBody, checkType, describeValue, isPlainObject } from './validate.js';
+import { attachmentBytes, checkControls, checkKeys, checkMessageBody, checkType, describeValue, isDelivery, isPlainObject } from './validate.js';
 import { ViolationLog } from './violation-log.js';
-import { encodeHeader, type MessageHeader } from './wire/codec.js';
+import { DELIVERIES, MAX_DATAGRAM_BYTES, encodeHeader, type Delivery, type MessageHeader } from './wire/codec.js';
 import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
 
 
@@ -68,13 +68,15 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   private readonly transfers = new IncomingTransfers();
   /** The ends of open `messages()` iterations. */
   private readonly streamEnds = new Set<() => void>();
+  /** How each type is sent when a send names no `delivery` (setDelivery). */
+  private readonly deliveries = new Map<string, Delivery>();
 
   /** @internal */
   constructor(private readonly context: MessagingContext) {
     super();
     this.violations = new ViolationLog(context.logger);
     this.presence = new Presence(context.tunables.hostileBanMs);
-    this.requests = new Requests({ send: (peerId, header, attachment) => this.deliverTo(peerId, header, attachment, {}), logger: context.logger, describe: (id) => this.presence.describe(id) });
+    this.requests = new Requests({ send: (peerId, header, attachment) => this.deliverTo(peerId, header, attachment, {}, 'reliable', ''), logger: context.logger, describe: (id) => this.presence.describe(id) });
     const { presence } = this;
     presence.on('participant_added', (p) => this.emit('participant_added', p));
     presence.on('participant_removed', (p) => {
@@ -194,10 +196,11 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
    */
   async sendMessage<K extends MessageType<M>, T extends object = never>(options: SendMessageOptions<K, OutgoingBody<M, K, T>>): Promise<void> {
     const checked = this.checkCall(options, 'sendMessage', OPTION_KEYS.sendMessage);
-    const { header, attachment } = this.prepare(checked, { broadcast: false });
+    const delivery = this.deliveryOf(checked);
+    const { header, attachment } = this.prepare(checked, { broadcast: false }, delivery);
     try {
       const id = this.present(this.recipient(checked.to));
-      await this.deliverTo(id, header, attachment, this.sendControl(checked, header.length + attachment.length));
+      await this.deliverTo(id, header, attachment, this.sendControl(checked, header.length + attachment.length), delivery, checked['type'] as string);
     } catch (error) {
       if (checked['ignoreOffline'] === true && error instanceof RoomError && OFFLINE.has(error.code)) return;
       throw error;
@@ -221,7 +224,8 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   /** Sends to every participant in the presence list (never back to this one); resolves with each recipient's outcome. */
   async broadcastMessage<K extends MessageType<M>, T extends object = never>(options: BroadcastMessageOptions<K, OutgoingBody<M, K, T>>): Promise<BroadcastOutcome[]> {
     const checked = this.checkCall(options, 'broadcastMessage', OPTION_KEYS.broadcastMessage);
-    const { header, attachment } = this.prepare(checked, { broadcast: true });
+    const delivery = this.deliveryOf(checked);
+    const { header, attachment } = this.prepare(checked, { broadcast: true }, delivery);
     this.assertEnabled();
     if (checked.signal?.aborted === true) throw new RoomError('ABORTED', 'the broadcast was aborted before it started');
     const recipients = this.presence.list();
@@ -241,7 +245,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
           };
         }
         try {
-          await this.deliverTo(participant.id, header, attachment, control);
+          await this.deliverTo(participant.id, header, attachment, control, delivery, checked['type'] as string);
           return { participantId: participant.id, participant, ok: true };
         } catch (error) {
           const roomError = error instanceof RoomError ? error : new RoomError('PARTICIPANT_LEFT', String(error), { cause: error });
@@ -264,7 +268,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
     const timeoutMs = (checked['timeoutMs'] as number | undefined) ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (checked.signal?.aborted === true) throw new RoomError('ABORTED', 'the request was aborted before it was sent');
     const reply = this.requests.open(id, number, checked.type as string, timeoutMs, checked.signal);
-    this.deliverTo(id, header, attachment, { signal: checked.signal }).catch((error: unknown) => {
+    this.deliverTo(id, header, attachment, { signal: checked.signal }, 'reliable', '').catch((error: unknown) => {
       this.requests.fail(id, number, error instanceof RoomError ? error : new RoomError('PARTICIPANT_LEFT', String(error), { cause: error }));
     });
     return reply as Promise<Reply<ReplyBody<R, K>>>;
@@ -401,7 +405,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   private deliver(peerId: string, message: AssembledMessage): void {
     const from = this.presence.get(peerId);
     if (from === undefined) return;
-    this.transfers.finished(peerId, `${message.lane}:${message.id}`);
+    if (message.delivery === undefined) this.transfers.finished(peerId, `${message.lane}:${message.id}`);
     if (message.request !== undefined) return this.requests.handleRequest(from, message);
     if (message.replyTo !== undefined) return this.requests.handleReply(from, message);
     this.emit('message', {
@@ -411,7 +415,8 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
       message: message.message as JsonObject,
       attachment: message.attachment,
       broadcast: message.broadcast,
-      messageId: `${message.lane}:${message.id}`,
+      messageId: message.delivery === undefined ? `${message.lane}:${message.id}` : `${message.delivery === 'unordered' ? 'u' : 'd'}:${message.id}`,
+      delivery: message.delivery ?? 'reliable',
     } as IncomingMessage<M>);
   }
 
@@ -470,13 +475,33 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
     );
   }
 
-  /** Hands an encoded message to the session with `id`; resolves on its receipt. */
-  private deliverTo(id: string, header: Uint8Array, attachment: Uint8Array, control: SendControl): Promise<void> {
+  /**
+   * Sets how messages of `type` travel when a send names no `delivery` (README, "Cursors and
+   * game state"); `'reliable'` restores the default. Requests and replies are always reliable.
+   */
+  setDelivery<K extends MessageType<M>>(type: K, delivery: Delivery): void {
+    const problem = checkType(type) ?? (isDelivery(delivery) ? undefined : new RoomError('INVALID_ARGUMENT', `setDelivery: \`delivery\` must be one of ${DELIVERIES.map((d) => `'${d}'`).join(', ')}, not ${describeValue(delivery)}`));
+    if (problem !== undefined) throw problem;
+    if (delivery === 'reliable') this.deliveries.delete(type);
+    else this.deliveries.set(type, delivery);
+  }
+
+  /** How a send travels: its own `delivery`, else its type's (setDelivery), else reliable. */
+  private deliveryOf(options: Checked): Delivery {
+    const given = options['delivery'] as Delivery | undefined;
+    return given ?? (typeof options['type'] === 'string' ? this.deliveries.get(options['type']) : undefined) ?? 'reliable';
+  }
+
+  /** Hands an encoded message to the session with `id`; resolves on its receipt (or, for a datagram, as its `delivery` says). */
+  private deliverTo(id: string, header: Uint8Array, attachment: Uint8Array, control: SendControl, delivery: Delivery, type: string): Promise<void> {
     const session = this.mesh?.session(id);
     if (session === undefined) {
       return Promise.reject(this.presence.get(id) === undefined ? new RoomError('PARTICIPANT_NOT_FOUND', `${this.presence.describe(id)} is not in this room's presence list`) : new RoomError('PARTICIPANT_LEFT', `${this.presence.describe(id)} has no open link`));
     }
-    return session.send(header, attachment, control);
+    if (delivery === 'reliable') return session.send(header, attachment, control);
+    const size = header.length + attachment.length;
+    const { onProgress } = control;
+    return session.sendDatagram(delivery, type, header, attachment, { signal: control.signal, onWritten: onProgress === undefined ? undefined : () => queueMicrotask(() => onProgress(size, size)) });
   }
 
   private sendControl(options: Checked, size: number): SendControl {
@@ -485,7 +510,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   }
 
   /** Validates a message's type, body and attachment and encodes them once (a broadcast shares the bytes among recipients). */
-  private prepare(options: Checked, fields: Pick<MessageHeader, 'broadcast' | 'request'>): { header: Uint8Array; attachment: Uint8Array } {
+  private prepare(options: Checked, fields: Pick<MessageHeader, 'broadcast' | 'request'>, delivery: Delivery = 'reliable'): { header: Uint8Array; attachment: Uint8Array } {
     const { type, message, attachment } = options;
     const problem = checkType(type) ?? checkMessageBody(message);
     if (problem !== undefined) throw problem;
@@ -500,6 +525,9 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
     }
     const bytes = attachmentBytes(attachment);
     if (bytes instanceof RoomError) throw bytes;
+    if (delivery !== 'reliable' && header.length + bytes.length > MAX_DATAGRAM_BYTES) {
+      throw new RoomError('MESSAGE_TOO_LARGE', `a ${delivery} message travels whole in one packet: at most ${MAX_DATAGRAM_BYTES} bytes of JSON and attachment together, and this one has ${header.length + bytes.length}; send it reliable`);
+    }
     return { header, attachment: bytes };
   }
 }

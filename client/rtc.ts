@@ -96,7 +96,7 @@ function browserStack(): RtcImplementation | undefined {
 /**
  * Stacks on libwebrtc: the browser's own, and @roamhq/wrtc. Not node-datachannel, nor a stack
  * the user passes in (unknown: the conservative choice). Only these:
- * - take a second data channel for bulk messages: libwebrtc interleaves an association's streams
+ * - take data channels besides simple-peer's (bulk, and the two for datagrams): libwebrtc interleaves an association's streams
  *   (bench:behind-bulk, 2026-12-07: small messages beside a 64 MiB attachment, p99 41 ms with it
  *   against 55 without), where libdatachannel's usrsctp sends them first in, first out, so a small
  *   message on a second channel waited behind the bulk one's queue, longer than behind one
@@ -107,8 +107,8 @@ function browserStack(): RtcImplementation | undefined {
  */
 const LIBWEBRTC = new WeakSet<object>();
 
-/** Whether links on `rtc` take a second data channel for bulk messages. */
-export const takesBulkChannel = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
+/** Whether links on `rtc` take data channels besides simple-peer's: for bulk messages, and for datagrams. */
+export const takesExtraChannels = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
 
 /** Whether links on `rtc` can restart ICE in place. */
 export const restartsIce = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);

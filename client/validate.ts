@@ -6,7 +6,7 @@
 import { RoomError } from '../protocol/errors.js';
 import { MAX_ATTRIBUTE_KEY_CHARS } from '../protocol/limits.js';
 import { nearestName } from '../protocol/suggest.js';
-import { MAX_TYPE_LENGTH } from './wire/codec.js';
+import { DELIVERIES, MAX_TYPE_LENGTH, type Delivery } from './wire/codec.js';
 
 /** Where `value` stops being plain JSON (a path and a reason), or undefined if it is. */
 export function findNonJson(value: unknown, path = '$', seen = new Set<object>()): string | undefined {
@@ -102,7 +102,8 @@ export function checkKeys(options: Record<string, unknown>, allowed: readonly st
 
 /** Checks the optional controls a call may take: a progress callback, an AbortSignal, a flag, a timeout. */
 export function checkControls(options: Record<string, unknown>, call: string): RoomError | undefined {
-  const { onProgress, signal, ignoreOffline, timeoutMs } = options;
+  const { onProgress, signal, ignoreOffline, timeoutMs, delivery } = options;
+  if (delivery !== undefined && !isDelivery(delivery)) return new RoomError('INVALID_ARGUMENT', `${call}: \`delivery\` must be one of ${DELIVERIES.map((d) => `'${d}'`).join(', ')}, not ${describeValue(delivery)}`);
   if (onProgress !== undefined && typeof onProgress !== 'function') return new RoomError('INVALID_ARGUMENT', `${call}: \`onProgress\` must be a function`);
   if (signal !== undefined && !isAbortSignal(signal)) return new RoomError('INVALID_ARGUMENT', `${call}: \`signal\` must be an AbortSignal (new AbortController().signal)`);
   if (ignoreOffline !== undefined && typeof ignoreOffline !== 'boolean') return new RoomError('INVALID_ARGUMENT', `${call}: \`ignoreOffline\` must be a boolean`);
@@ -111,6 +112,8 @@ export function checkControls(options: Record<string, unknown>, call: string): R
   }
   return undefined;
 }
+
+export const isDelivery = (value: unknown): value is Delivery => typeof value === 'string' && (DELIVERIES as readonly string[]).includes(value);
 
 export function isAbortSignal(value: unknown): value is AbortSignal {
   return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function';

@@ -8,11 +8,16 @@
  * go there, paced on their own, and control records and small messages never wait behind
  * them. The lane moves only while none of its messages is under way, and bulk packets that
  * arrive before the peer's hello wait for it (the two channels keep no order between them).
+ *
+ * It may gain datagram channels too (`attachDatagrams`): unordered messages on one, lossy and
+ * latest ones on the other, each paced on its own with small marks (a latest value waits in the
+ * session, where a newer one can replace it, rather than in a channel's buffer). Without them,
+ * datagrams go first in the stream's own packets, after control records.
  */
 import type { ErrorPayload } from '../../protocol/errors.js';
 import type { Tunables } from '../options.js';
 import type { PeerSession, SessionWriter } from './session.js';
-import { MAX_PACKET_BYTES, decodePacket, type Hello, type Lane, type WireRecord } from '../wire/codec.js';
+import { MAX_PACKET_BYTES, PACKET_HEADER_BYTES, channelOf, decodePacket, encodePacket, type DatagramChannel, type Hello, type Lane, type OutgoingRecord, type WireRecord } from '../wire/codec.js';
 import { Outbox, type Lanes } from '../wire/outbox.js';
 import { Pacer, type PacerSink } from '../wire/pacer.js';
 import { Reassembler } from '../wire/reassembler.js';
@@ -53,14 +58,22 @@ const FALLBACK_MAX_MESSAGE_BYTES = 65_536;
 /** How often an idle stream's heartbeat is a probe, whose pong gives a round-trip sample. */
 const RTT_SAMPLE_MS = 5_000;
 
-/** Bulk-channel bytes held until the peer's hello arrives on the control channel; past this the stream breaks. */
+/** Bulk- and datagram-channel bytes held until the peer's hello arrives on the control channel; past this the stream breaks. */
 const MAX_EARLY_BULK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A datagram channel's pacing marks: a few packets at most wait in its buffer, so that a latest
+ * value is replaced in the session rather than queued stale behind older ones.
+ */
+export const DATAGRAM_WATER_MARKS = { high: 4 * 1024, low: 1024 } as const;
 
 export interface ChannelOptions {
   /** This stream can take a bulk channel (a direct link): the hello says so. */
   bulk?: boolean;
   /** This stream's link can restart ICE (a direct link on a stack that does): the hello says so. */
   restart?: boolean;
+  /** This stream can take datagram channels (a direct link): the hello says so. */
+  datagrams?: boolean;
 }
 
 /**
@@ -98,8 +111,10 @@ export class PeerChannel implements SessionWriter {
   /** The bulk channel's own outbox and pacer, once attached; `bulkLane`: lane 1 goes there now. */
   private bulk: { outbox: Outbox; pacer: Pacer } | undefined;
   private bulkLane = false;
-  /** Bulk packets that came before the peer's hello. */
-  private earlyBulk: Uint8Array[] = [];
+  /** Datagram channels attached, each with its pacer. */
+  private readonly datagramPacers = new Map<DatagramChannel, Pacer>();
+  /** Bulk and datagram packets that came before the peer's hello, with the channel each came on. */
+  private earlyBulk: Array<[DatagramChannel | 'bulk', Uint8Array]> = [];
   private earlyBulkBytes = 0;
 
   /** Starts the stream; its first packet is a hello. */
@@ -116,8 +131,11 @@ export class PeerChannel implements SessionWriter {
     this.reassembler.adopt(partial);
     if (options.bulk === true) hello.bulk = true;
     if (options.restart === true) hello.restart = true;
+    if (options.datagrams === true) hello.datagrams = true;
     this.outbox.addHello(hello);
-    this.pacer = this.pace(transport, (max) => this.outbox.nextPacket(max, this.lanes, this.onWritten, this.bulkLane ? 0 : undefined));
+    this.pacer = this.pace(transport, (max) =>
+      this.outbox.nextPacket(max, this.lanes, this.onWritten, this.bulkLane ? 0 : undefined, this.lanes === undefined ? undefined : (records, room) => this.sharedDatagrams(records, room, max)),
+    );
     this.pacer.kick();
     // Any packet proves the peer alive; an idle stream probes, and the pong measures the round
     // trip. Checking twice per interval bounds detection at the liveness timeout (livenessTimeoutMs,
@@ -171,7 +189,7 @@ export class PeerChannel implements SessionWriter {
   private readonly livenessFloorMs: number;
 
   /** A pacer writing `next` packets to `transport`. */
-  private pace(transport: ChannelTransport, next: (max: number) => Uint8Array | null): Pacer {
+  private pace(transport: ChannelTransport, next: (max: number) => Uint8Array | null, marks = transport.waterMarks): Pacer {
     const { tunables } = this;
     const sink: PacerSink = {
       get isOpen() {
@@ -185,8 +203,8 @@ export class PeerChannel implements SessionWriter {
       whenDrained: (low, drained) => transport.whenDrained?.(low, drained),
     };
     return new Pacer(sink, { nextPacket: next }, {
-      highWaterMark: transport.waterMarks?.high ?? tunables.highWaterMarkBytes,
-      lowWaterMark: transport.waterMarks?.low ?? tunables.lowWaterMarkBytes,
+      highWaterMark: marks?.high ?? tunables.highWaterMarkBytes,
+      lowWaterMark: marks?.low ?? tunables.lowWaterMarkBytes,
       pollIntervalMs: tunables.pollIntervalMs,
     });
   }
@@ -199,6 +217,46 @@ export class PeerChannel implements SessionWriter {
     this.moveBulkLane();
   }
 
+  /** Datagrams of the channels not attached go in the stream's own packets. */
+  private sharedDatagrams(records: OutgoingRecord[], room: number, max: number): number {
+    const own = this.datagramPacers;
+    if (own.size === 2) return room;
+    const channel = own.has('lossy') ? 'unordered' : own.has('unordered') ? 'lossy' : undefined;
+    return this.session.fillDatagrams(records, room, max - PACKET_HEADER_BYTES, channel);
+  }
+
+  /** A datagram channel of the link opened: the datagrams it is for go there from now on. */
+  attachDatagrams(channel: DatagramChannel, transport: ChannelTransport): void {
+    if (this.closed || this.datagramPacers.has(channel)) return;
+    const pacer = this.pace(transport, (max) => {
+      if (this.lanes === undefined) return null;
+      const records: OutgoingRecord[] = [];
+      this.session.fillDatagrams(records, max - PACKET_HEADER_BYTES, max - PACKET_HEADER_BYTES, channel);
+      return records.length === 0 ? null : encodePacket(records);
+    }, DATAGRAM_WATER_MARKS);
+    this.datagramPacers.set(channel, pacer);
+    pacer.kick();
+  }
+
+  /** A packet on a datagram channel: datagram records of that channel's modes only. */
+  receiveDatagrams(channel: DatagramChannel, packet: Uint8Array): void {
+    if (this.closed) return;
+    this.heard();
+    if (!this.helloSeen) return this.holdEarly(channel, packet);
+    const decoded = decodePacket(packet);
+    if (!decoded.ok) return this.violation(decoded.reason);
+    if (decoded.records.some((r) => r.kind !== 'datagram' || channelOf(r.mode) !== channel)) {
+      return this.violation(`a record other than a ${channel} datagram on the ${channel} channel`);
+    }
+    this.handle(decoded.records);
+  }
+
+  private holdEarly(channel: DatagramChannel | 'bulk', packet: Uint8Array): void {
+    this.earlyBulkBytes += packet.length;
+    if (this.earlyBulkBytes > MAX_EARLY_BULK_BYTES) return this.break(`more than ${MAX_EARLY_BULK_BYTES} bytes on the bulk and datagram channels before the hello`);
+    this.earlyBulk.push([channel, packet.slice()]);
+  }
+
   private moveBulkLane(): void {
     if (this.bulk === undefined || this.bulkLane || this.session.bulkInFlight) return;
     this.bulkLane = true;
@@ -209,12 +267,7 @@ export class PeerChannel implements SessionWriter {
   receiveBulk(packet: Uint8Array): void {
     if (this.closed) return;
     this.heard();
-    if (!this.helloSeen) {
-      this.earlyBulkBytes += packet.length;
-      if (this.earlyBulkBytes > MAX_EARLY_BULK_BYTES) return this.break(`more than ${MAX_EARLY_BULK_BYTES} bytes on the bulk channel before the hello`);
-      this.earlyBulk.push(packet.slice());
-      return;
-    }
+    if (!this.helloSeen) return this.holdEarly('bulk', packet);
     const decoded = decodePacket(packet);
     if (!decoded.ok) return this.violation(decoded.reason);
     if (decoded.records.some((r) => !((r.kind === 'head' || r.kind === 'chunk' || r.kind === 'cancel') && r.lane === 1))) {
@@ -253,6 +306,7 @@ export class PeerChannel implements SessionWriter {
     this.moveBulkLane();
     this.pacer.kick();
     this.bulk?.pacer.kick();
+    for (const pacer of this.datagramPacers.values()) pacer.kick();
   }
 
   receipt(lane: Lane, id: number): void {
@@ -315,7 +369,10 @@ export class PeerChannel implements SessionWriter {
     if (this.helloSeen && this.earlyBulk.length > 0) {
       const early = this.earlyBulk.splice(0);
       this.earlyBulkBytes = 0;
-      for (const held of early) this.receiveBulk(held);
+      for (const [channel, held] of early) {
+        if (channel === 'bulk') this.receiveBulk(held);
+        else this.receiveDatagrams(channel, held);
+      }
     }
   }
 
@@ -373,6 +430,16 @@ export class PeerChannel implements SessionWriter {
           this.heartbeatProbeAt = undefined;
           for (const waiter of [...this.pongWaiters]) waiter(true);
           break;
+        case 'datagram':
+          this.session.incomingDatagram(record);
+          if (record.mode === 'unordered') {
+            this.outbox.addDatagramReceipt(record.id);
+            this.kick();
+          }
+          break;
+        case 'datagram-receipts':
+          this.session.datagramReceipts(record.ids);
+          break;
         case 'ping':
           break;
         case 'bye':
@@ -413,6 +480,7 @@ export class PeerChannel implements SessionWriter {
     this.pacer.stop();
     this.bulk?.pacer.stop();
     this.bulk?.outbox.clear();
+    for (const pacer of this.datagramPacers.values()) pacer.stop();
     this.earlyBulk = [];
     clearInterval(this.heartbeat);
     clearTimeout(this.probeTimer);
@@ -444,3 +512,4 @@ export class PeerChannel implements SessionWriter {
     this.handlers.broken(reason);
   }
 }
+

@@ -120,6 +120,14 @@ export function openDirectPath(options: DirectPathOptions, events: DirectPathEve
         if (path.channel === undefined) events.opened(path);
         path.channel?.receiveBulk(bytes);
       },
+      datagramsOpen: (channel) => {
+        if (isCurrent()) path?.channel?.attachDatagrams(channel, link.datagrams[channel]);
+      },
+      datagramData: (channel, bytes) => {
+        if (path === undefined || !isCurrent()) return;
+        if (path.channel === undefined) events.opened(path);
+        path.channel?.receiveDatagrams(channel, bytes);
+      },
     },
   );
   const signals = new SessionSignals(initiator);

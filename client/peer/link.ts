@@ -9,14 +9,24 @@
  * both hellos say the peers take it, a second one for bulk messages (`bulk`, label
  * BULK_CHANNEL_LABEL), opened by the initiator after the connection is up: its own SCTP
  * stream, so that heartbeats, receipts and small messages never wait behind an attachment.
+ * Likewise two datagram channels (DATAGRAM_CHANNELS: unordered; unordered without retransmission)
+ * once both hellos say `datagrams`.
  */
 import SimplePeer from 'simple-peer';
 import type { SignalData } from '../../protocol/signaling.js';
 import type { RtcImplementation } from '../options.js';
 import type { CandidateType, Route } from '../participant.js';
-import { BULK_CHANNEL_LABEL } from '../wire/codec.js';
+import { BULK_CHANNEL_LABEL, DATAGRAM_CHANNELS, type DatagramChannel } from '../wire/codec.js';
 import { starvedRecently } from './starvation.js';
-import { restartsIce, takesBulkChannel } from '../rtc.js';
+import { restartsIce, takesExtraChannels } from '../rtc.js';
+
+/** The data channels a link may add to simple-peer's, by what they carry. */
+type Extra = 'bulk' | DatagramChannel;
+const EXTRA_CHANNELS: Record<Extra, { label: string; init: { ordered: boolean; maxRetransmits?: number } }> = {
+  bulk: { label: BULK_CHANNEL_LABEL, init: { ordered: true } },
+  ...DATAGRAM_CHANNELS,
+};
+const EXTRA_BY_LABEL = new Map(Object.entries(EXTRA_CHANNELS).map(([extra, { label }]) => [label, extra as Extra]));
 
 /** For this long after the process stood still, a send asks the stack whether the channel is still open. */
 const STALL_CHECK_MS = 5_000;
@@ -44,6 +54,10 @@ export interface PeerLinkHandlers {
   bulkOpen(): void;
   /** A message on the bulk channel. */
   bulkData(bytes: Uint8Array): void;
+  /** A datagram channel is open (`datagrams[channel]` can send). */
+  datagramsOpen(channel: DatagramChannel): void;
+  /** A message on a datagram channel. */
+  datagramData(channel: DatagramChannel, bytes: Uint8Array): void;
 }
 
 /** The bulk channel, as the stream writes to it. */
@@ -94,7 +108,7 @@ interface SimplePeerInternals {
   _pc?: {
     sctp?: { maxMessageSize?: number } | null;
     ondatachannel: ((event: DataChannelEvent) => void) | null;
-    createDataChannel(label: string, init: { ordered: boolean }): RawChannel;
+    createDataChannel(label: string, init: { ordered: boolean; maxRetransmits?: number }): RawChannel;
   } | null;
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
 }
@@ -108,8 +122,8 @@ const LOCAL_FAILURES = new Set(['ERR_WEBRTC_SUPPORT', 'ERR_PC_CONSTRUCTOR', 'ERR
 export class PeerLink {
   /** Its stack restarts ICE in place (a browser's, @roamhq/wrtc): the stream's hello says so. */
   readonly restartsIce: boolean;
-  /** Its stack takes a second data channel for bulk messages (rtc.ts says which): the hello says so. */
-  readonly takesBulk: boolean;
+  /** Its stack takes data channels besides simple-peer's, for bulk messages and datagrams (rtc.ts says which): the hello says so. */
+  readonly takesChannels: boolean;
   private readonly peer: SimplePeer.Instance;
   private closed = false;
   /** A getStats() call under way (selectedRoute), which the close waits for. */
@@ -118,16 +132,16 @@ export class PeerLink {
   private opened = false;
   /** The runtime's own WebRTC (a browser's), whose `bufferedamountlow` event can be relied on; @roamhq/wrtc has none. */
   private readonly nativeDrainEvent: boolean;
-  /** The second data channel, for bulk messages, once opened (by the initiator) or adopted (by the responder). */
-  private bulkChannel: RawChannel | undefined;
-  private bulkIsOpen = false;
+  /** The channels besides simple-peer's (bulk, datagrams), once opened (by the initiator) or adopted (by the responder), and which of them are open. */
+  private readonly extras = new Map<Extra, RawChannel>();
+  private readonly extrasOpen = new Set<Extra>();
   /** The signals of the last ICE restart (its offer, then its candidates), sent again if the restart must be repeated unanswered. */
   private restartSignals: SignalData[] | undefined;
   private restarting = false;
 
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
     this.restartsIce = restartsIce(options.rtc);
-    this.takesBulk = takesBulkChannel(options.rtc);
+    this.takesChannels = takesExtraChannels(options.rtc);
     const own = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
     this.nativeDrainEvent = typeof own === 'function' && options.rtc.RTCPeerConnection === own;
     this.peer = new SimplePeer({
@@ -171,35 +185,43 @@ export class PeerLink {
     this.peer.on('close', () => this.finish('closed by peer'));
     this.peer.once('_iceComplete', () => handlers.gathered()); // simple-peer's own event: the null candidate, or its 5 s timer
     this.guardDataChannels(options.initiator);
+    this.bulk = this.transport('bulk');
+    this.datagrams = { unordered: this.transport('unordered'), lossy: this.transport('lossy') };
+  }
+
+  /** One of the extra channels as a transport, usable once it is open. */
+  private transport(extra: Extra): BulkTransport {
     const link = this;
-    this.bulk = {
+    const name = `${extra} channel`;
+    return {
       get isOpen(): boolean {
-        return link.bulkIsOpen && !link.closed;
+        return link.extrasOpen.has(extra) && !link.closed;
       },
       get bufferedAmount(): number {
-        return link.bulkChannel?.bufferedAmount ?? 0;
+        return link.extras.get(extra)?.bufferedAmount ?? 0;
       },
       get maxMessageSize(): number | undefined {
         return link.maxMessageSize;
       },
       send: (packet) => {
-        if (!this.bulk.isOpen) return;
-        if (this.closedWhileStalled(this.bulkChannel, 'bulk channel')) return;
+        if (!this.extrasOpen.has(extra) || this.closed) return;
+        const channel = this.extras.get(extra);
+        if (this.closedWhileStalled(channel, name)) return;
         try {
-          this.bulkChannel?.send(packet);
+          channel?.send(packet);
         } catch (error) {
-          this.finish(`send failed on the bulk channel: ${(error as Error).message}`);
+          this.finish(`send failed on the ${name}: ${(error as Error).message}`);
         }
       },
-      whenDrained: (low, drained) => this.drainEvent(this.bulkChannel, low, drained),
+      whenDrained: (low, drained) => this.drainEvent(this.extras.get(extra), low, drained),
     };
   }
 
   /**
-   * A link carries simple-peer's data channel (the initiator's) and at most one bulk channel,
-   * which the initiator opens. simple-peer would make any channel the peer opens later its own
-   * (and keep reading the old one), so any other channel, or any channel opened towards the
-   * initiator, closes the link as a protocol violation.
+   * A link carries simple-peer's data channel (the initiator's) and at most one of each extra
+   * channel (bulk, datagrams), which the initiator opens. simple-peer would make any channel the
+   * peer opens later its own (and keep reading the old one), so any other channel, a second of
+   * a kind, or any channel opened towards the initiator, closes the link as a protocol violation.
    */
   private guardDataChannels(initiator: boolean): void {
     const pc = (this.peer as unknown as SimplePeerInternals)._pc;
@@ -208,7 +230,8 @@ export class PeerLink {
     let channels = initiator ? 1 : 0;
     pc.ondatachannel = (event) => {
       const channel = event.channel;
-      if (!initiator && channels === 1 && this.bulkChannel === undefined && channel?.label === BULK_CHANNEL_LABEL) return this.adoptBulk(channel);
+      const extra = channel == null ? undefined : EXTRA_BY_LABEL.get(channel.label);
+      if (!initiator && channels === 1 && extra !== undefined && channel != null && !this.extras.has(extra)) return this.adopt(extra, channel);
       if (++channels === 1 && accept !== null) return accept(event);
       try {
         event.channel?.close();
@@ -236,39 +259,54 @@ export class PeerLink {
 
   /** Opens the bulk channel (the initiator, once the peer's hello says it takes one). */
   openBulk(): void {
+    this.open('bulk');
+  }
+
+  /** Opens the datagram channels (the initiator, once the peer's hello says it takes them). */
+  openDatagrams(): void {
+    this.open('unordered');
+    this.open('lossy');
+  }
+
+  private open(extra: Extra): void {
     const pc = (this.peer as unknown as SimplePeerInternals)._pc;
-    if (this.closed || pc == null || this.bulkChannel !== undefined) return;
+    if (this.closed || pc == null || this.extras.has(extra)) return;
+    const { label, init } = EXTRA_CHANNELS[extra];
     try {
-      this.adoptBulk(pc.createDataChannel(BULK_CHANNEL_LABEL, { ordered: true }));
+      this.adopt(extra, pc.createDataChannel(label, { ...init }));
     } catch (error) {
-      this.finish(`could not open the bulk channel: ${(error as Error).message}`);
+      this.finish(`could not open the ${extra} channel: ${(error as Error).message}`);
     }
   }
 
-  private adoptBulk(channel: RawChannel): void {
-    this.bulkChannel = channel;
+  private adopt(extra: Extra, channel: RawChannel): void {
+    this.extras.set(extra, channel);
     channel.binaryType = 'arraybuffer';
     const opened = (): void => {
-      if (this.bulkIsOpen || this.closed) return;
-      this.bulkIsOpen = true;
-      this.handlers.bulkOpen();
+      if (this.extrasOpen.has(extra) || this.closed) return;
+      this.extrasOpen.add(extra);
+      if (extra === 'bulk') this.handlers.bulkOpen();
+      else this.handlers.datagramsOpen(extra);
     };
     channel.onopen = opened;
     channel.onmessage = ({ data }) => {
       if (this.closed) return;
       const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
-      if (bytes === undefined) return this.finish('the bulk channel carried text', false), this.handlers.broken('the bulk channel carried text');
+      if (bytes === undefined) return this.finish(`the ${extra} channel carried text`, false), this.handlers.broken(`the ${extra} channel carried text`);
       opened(); // data proves it open (its open event can trail the first message)
-      this.handlers.bulkData(bytes);
+      if (extra === 'bulk') this.handlers.bulkData(bytes);
+      else this.handlers.datagramData(extra, bytes);
     };
-    // A bulk channel that ends while the link lives takes the link with it: what it carried is resent on the next.
-    channel.onclose = () => this.finish('the bulk channel closed');
-    channel.onerror = () => this.finish('the bulk channel failed');
+    // A channel that ends while the link lives takes the link with it: what it carried is resent on the next.
+    channel.onclose = () => this.finish(`the ${extra} channel closed`);
+    channel.onerror = () => this.finish(`the ${extra} channel failed`);
     if (channel.readyState === 'open') opened();
   }
 
   /** The bulk channel as a transport (a channel.ts ChannelTransport), usable once `bulkOpen` was told. */
   readonly bulk: BulkTransport;
+  /** The datagram channels as transports, each usable once `datagramsOpen` told of it. */
+  readonly datagrams: Record<DatagramChannel, BulkTransport>;
 
 
   /** The largest message the connection accepts, once negotiated (undefined where the implementation does not say). */
@@ -435,7 +473,23 @@ export class PeerLink {
 /** A link as a Peer drives it: a PeerLink, or a fake one in tests. */
 export type Link = Pick<
   PeerLink,
-  'restartsIce' | 'takesBulk' | 'isOpen' | 'bufferedAmount' | 'maxMessageSize' | 'bulk' | 'signal' | 'send' | 'close' | 'openBulk' | 'restartIce' | 'requestRestart' | 'whenDrained' | 'selectedRoute' | 'breakConnection'
+  | 'restartsIce'
+  | 'takesChannels'
+  | 'isOpen'
+  | 'bufferedAmount'
+  | 'maxMessageSize'
+  | 'bulk'
+  | 'datagrams'
+  | 'signal'
+  | 'send'
+  | 'close'
+  | 'openBulk'
+  | 'openDatagrams'
+  | 'restartIce'
+  | 'requestRestart'
+  | 'whenDrained'
+  | 'selectedRoute'
+  | 'breakConnection'
 >;
 
 /** Makes a link: `openLink` (a PeerLink) unless a test gives another. */

@@ -297,20 +297,22 @@ export class Peer {
     if (path.channel !== undefined) return;
     path.release?.();
     path.release = undefined;
-    const bulk = path.link.takesBulk;
+    const extra = path.link.takesChannels;
     const restart = path.link.restartsIce;
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
-      // Both take a bulk channel: the initiator opens it (the responder adopts it as it arrives).
-      if (this.initiator && bulk && hello.bulk === true) path.link.openBulk();
+      // Both take the bulk or datagram channels: the initiator opens them (the responder adopts them as they arrive).
+      if (this.initiator && extra && hello.bulk === true) path.link.openBulk();
+      if (this.initiator && extra && hello.datagrams === true) path.link.openDatagrams();
       if (restart && hello.restart === true) path.signals.allowRestarts();
       directReady(path, (route) => {
         if (this.direct === path) this.events.route(route);
       });
       this.closeRelay();
       this.session.activate(channel, hello);
-    }, (detail) => this.directLost(detail), path), { bulk, restart });
+    }, (detail) => this.directLost(detail), path), { bulk: extra, datagrams: extra, restart });
     path.channel = channel;
     if (path.link.bulk.isOpen) channel.attachBulk(path.link.bulk);
+    for (const kind of ['unordered', 'lossy'] as const) if (path.link.datagrams[kind].isOpen) channel.attachDatagrams(kind, path.link.datagrams[kind]);
     if (!this.initiator) this.reachable(channel);
   }
 

@@ -15,7 +15,8 @@
  */
 import { RoomError, toRoomError, type ErrorPayload } from '../../protocol/errors.js';
 import type { Tunables } from '../options.js';
-import { LANES, MAX_HELLO_PARTIALS, type Hello, type Lane, type PeerLimits } from '../wire/codec.js';
+import { LANES, MAX_DATAGRAM_BYTES, MAX_HELLO_PARTIALS, decodeHeader, type DatagramChannel, type DatagramMode, type Hello, type Lane, type OutgoingRecord, type PeerLimits, type WireRecord } from '../wire/codec.js';
+import { DatagramFilter, Datagrams, type DatagramControl } from '../wire/datagrams.js';
 import { Lanes, type OutgoingMessage } from '../wire/outbox.js';
 import type { AssembledMessage, IncomingProgress, PartialMessage } from '../wire/reassembler.js';
 
@@ -103,6 +104,9 @@ export class PeerSession {
   peerLimits: PeerLimits;
   /** The peer's messages held in part when their stream ended, until a new stream takes them over (openStream). */
   private parked: PartialMessage[] = [];
+  /** Unordered, lossy and latest messages to the peer; `filter`, which of the peer's are delivered. */
+  readonly datagrams = new Datagrams();
+  private readonly filter = new DatagramFilter();
 
   constructor(private readonly tunables: Tunables, private readonly events: SessionEvents) {
     this.peerLimits = { maxJsonBytes: tunables.maxJsonBytes, maxAttachmentBytes: tunables.maxAttachmentBytes };
@@ -141,6 +145,7 @@ export class PeerSession {
       epoch: this.epoch,
       peerEpoch: this.peerEpoch ?? '',
       base: [this.base(0), this.base(1)],
+      ...(this.datagrams.unorderedBase > 0 ? { unorderedBase: this.datagrams.unorderedBase } : {}),
     };
   }
 
@@ -172,7 +177,68 @@ export class PeerSession {
 
   /** Bytes of messages waiting for their receipts. */
   get queuedBytes(): number {
-    return this.queued;
+    return this.queued + this.datagrams.unreceiptedBytes;
+  }
+
+  /**
+   * Sends a datagram (an unordered, lossy or latest message: docs/protocol.md, "Delivery modes").
+   * An unordered one resolves on its receipt; a lossy or latest one once written to the path,
+   * dropped (the lossy queue overflowed) or superseded (a newer latest value of its type).
+   */
+  sendDatagram(mode: DatagramMode, type: string, header: Uint8Array, attachment: Uint8Array, control: DatagramControl = {}): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const { maxJsonBytes, maxAttachmentBytes } = this.peerLimits;
+    const size = header.length + attachment.length;
+    if (header.length > maxJsonBytes || attachment.length > maxAttachmentBytes || size > MAX_DATAGRAM_BYTES) {
+      return Promise.reject(
+        new RoomError('MESSAGE_TOO_LARGE', `a ${mode} message carries at most ${MAX_DATAGRAM_BYTES} bytes of JSON and attachment together (one packet), and the recipient at most ${maxJsonBytes} of JSON; this one has ${header.length} and ${attachment.length}: send it reliable`),
+      );
+    }
+    if (mode === 'unordered' && this.queuedBytes > 0 && this.queuedBytes + size > this.tunables.maxQueuedBytes) {
+      return Promise.reject(new RoomError('QUEUE_FULL', `${this.queuedBytes} bytes already wait for this recipient's receipts (maxQueuedBytes ${this.tunables.maxQueuedBytes}); await earlier sends before sending more`));
+    }
+    const sent = this.datagrams.add(mode, type, header, attachment, control);
+    this.active?.kick();
+    return sent;
+  }
+
+  /** Datagram records for one packet of the active stream (those of `channel` only, when given); returns the room left. */
+  fillDatagrams(records: OutgoingRecord[], room: number, maxRoom: number, channel?: DatagramChannel): number {
+    const left = this.datagrams.fill(records, room, maxRoom, Date.now(), channel);
+    if (this.datagrams.awaitingReceipts) this.startSweep();
+    return left;
+  }
+
+  /**
+   * A datagram of the peer's arrived: delivered unless it is a resend of an unordered one
+   * delivered before, or a latest value older than one delivered. An unordered one is receipted
+   * either way (the stream does it), a malformed one too (so that it is not resent), after a violation.
+   */
+  incomingDatagram(record: Extract<WireRecord, { kind: 'datagram' }>): void {
+    const header = decodeHeader(record.bytes.subarray(0, record.jsonLength));
+    if (typeof header === 'string' || header.request !== undefined || header.replyTo !== undefined) {
+      return this.events.violation(`datagram ${record.mode}:${record.id}: ${typeof header === 'string' ? header : 'a request or reply may not be a datagram'}`);
+    }
+    const attachmentLength = record.bytes.length - record.jsonLength;
+    if (record.jsonLength > this.tunables.maxJsonBytes || attachmentLength > this.tunables.maxAttachmentBytes) {
+      return this.events.violation(`datagram ${record.mode}:${record.id} is over this participant's limits`);
+    }
+    if (record.mode === 'unordered' ? !this.filter.unordered(record.id) : record.mode === 'latest' && !this.filter.latest(header.type, record.id)) return;
+    this.events.message({
+      lane: 0,
+      id: record.id,
+      delivery: record.mode,
+      type: header.type,
+      message: header.message,
+      attachment: attachmentLength > 0 ? record.bytes.slice(record.jsonLength) : undefined,
+      broadcast: header.broadcast,
+    });
+  }
+
+  /** Receipts for our unordered datagrams. */
+  datagramReceipts(ids: readonly number[]): void {
+    const neverSent = this.datagrams.receipts(ids);
+    if (neverSent > 0) this.events.violation(`receipts for ${neverSent} unordered message(s) never sent`);
   }
 
   send(header: Uint8Array, attachment: Uint8Array, control: SendControl = {}): Promise<void> {
@@ -268,6 +334,10 @@ export class PeerSession {
           }
         }
       }
+      if (this.peerEpoch !== undefined) {
+        this.datagrams.peerRestarted(new RoomError('PARTICIPANT_LEFT', 'the recipient restarted its side of the link (it had given this participant up) before confirming this unordered message, which may or may not have been delivered'));
+      }
+      this.filter.reset();
       this.peerEpoch = hello.epoch;
       for (const lane of LANES) this.refusedIds[lane].clear(); // a new peer session numbers afresh
       this.parked = [];
@@ -297,6 +367,8 @@ export class PeerSession {
       }
     }
     this.lanes.rewind(unsent);
+    this.filter.settledUpTo(hello.unorderedBase ?? 0);
+    this.datagrams.rewind();
     writer.kick();
   }
 
@@ -375,10 +447,13 @@ export class PeerSession {
     if (p === undefined) return;
     p.writtenAt = Date.now();
     p.complete = true;
-    if (this.sweepTimer === undefined) {
-      const every = Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4));
-      this.sweepTimer = setInterval(() => this.sweep(), every);
-    }
+    this.startSweep();
+  }
+
+  private startSweep(): void {
+    if (this.sweepTimer !== undefined || this.failure !== undefined) return;
+    const every = Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4));
+    this.sweepTimer = setInterval(() => this.sweep(), every);
   }
 
   /** Ends the session: every message not yet receipted rejects with `error`. Idempotent. */
@@ -390,6 +465,7 @@ export class PeerSession {
     this.active = undefined;
     clearInterval(this.sweepTimer);
     this.lanes.rewind([]);
+    this.datagrams.fail(error);
     for (const lane of LANES) {
       const pending = [...this.pending[lane].values()];
       this.pending[lane].clear();
@@ -413,7 +489,7 @@ export class PeerSession {
     this.pending[lane].delete(id);
     this.queued -= p.message.header.length + p.message.attachment.length;
     p.release?.();
-    if (this.pending[0].size + this.pending[1].size === 0) {
+    if (this.pending[0].size + this.pending[1].size === 0 && !this.datagrams.awaitingReceipts) {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
     }
@@ -432,6 +508,11 @@ export class PeerSession {
         p.settled = true;
         p.reject(new RoomError('TIMEOUT', `no receipt within ${this.tunables.receiptTimeoutMs} ms; the recipient may be overloaded (the message stays queued and may still arrive)`));
       }
+    }
+    this.datagrams.sweep(deadline, this.tunables.receiptTimeoutMs);
+    if (this.pending[0].size + this.pending[1].size === 0 && !this.datagrams.awaitingReceipts) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
     }
   }
 

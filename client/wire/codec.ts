@@ -24,7 +24,28 @@ const isLane = (n: number): n is Lane => n === 0 || n === 1;
 export const MAX_PACKET_BYTES = 262_144;
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
-const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8, pong: 9, cancel: 10 } as const;
+const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8, pong: 9, cancel: 10, datagram: 11, 'datagram-receipts': 12 } as const;
+
+/**
+ * How a message travels (docs/protocol.md, "Delivery modes"). `reliable` messages use the lanes;
+ * the other three are datagrams, each whole in one record of one packet:
+ * - `unordered`: reliable (receipted, resent on a new path, deduplicated), delivered as it arrives;
+ * - `lossy`: sent at most once, never resent, no receipt;
+ * - `latest`: as lossy, and the sender keeps only the newest unsent value per type, the receiver
+ *   drops one older than the newest it delivered of that type.
+ */
+export type Delivery = 'reliable' | 'unordered' | 'lossy' | 'latest';
+export const DELIVERIES: readonly Delivery[] = ['reliable', 'unordered', 'lossy', 'latest'];
+export type DatagramMode = Exclude<Delivery, 'reliable'>;
+const MODE_CODE = { unordered: 1, lossy: 2, latest: 3 } as const satisfies Record<DatagramMode, number>;
+const MODE_OF: Record<number, DatagramMode | undefined> = { 1: 'unordered', 2: 'lossy', 3: 'latest' };
+export const DATAGRAM_FIXED_BYTES = 9;
+/**
+ * The most JSON and attachment bytes a datagram (an unordered, lossy or latest message) may
+ * carry: it travels whole in one packet, and a lossy one is lost whole if any of its SCTP
+ * chunks is (16 KiB spans ~14 of them). LiveKit's lossy packets stop at the same size.
+ */
+export const MAX_DATAGRAM_BYTES = 16_000;
 
 /** What a receiver accepts, announced in its hello so that senders can refuse early. */
 export interface PeerLimits {
@@ -55,6 +76,14 @@ export interface Hello {
    */
   restart?: true;
   /**
+   * On a direct link: the sender takes the two datagram channels (DATAGRAM_CHANNELS), which
+   * carry unordered, lossy and latest messages apart from the ordered ones. Absent from older
+   * peers' hellos and from stacks without them: datagrams then share the first channel.
+   */
+  datagrams?: true;
+  /** The last unordered datagram id the sender will never send again (all before were receipted). Absent when 0. */
+  unorderedBase?: number;
+  /**
    * Messages of the peer's that the sender holds in part from a stream that ended: [lane, id,
    * bytes held]. The peer resumes each from there instead of from its first byte. Absent when none.
    */
@@ -67,6 +96,15 @@ export const MAX_HELLO_PARTIALS = 64;
 /** The label of a direct link's second data channel, for bulk messages (lane 1). */
 export const BULK_CHANNEL_LABEL = 'roommesh-bulk';
 
+/** The labels of a direct link's datagram channels: unordered and reliable; unordered with no retransmission (lossy and latest). */
+export const DATAGRAM_CHANNELS = {
+  unordered: { label: 'roommesh-unordered', init: { ordered: false } },
+  lossy: { label: 'roommesh-lossy', init: { ordered: false, maxRetransmits: 0 } },
+} as const;
+export type DatagramChannel = keyof typeof DATAGRAM_CHANNELS;
+/** The channel a datagram of `mode` takes. */
+export const channelOf = (mode: DatagramMode): DatagramChannel => (mode === 'unordered' ? 'unordered' : 'lossy');
+
 /**
  * The records of the wire, once. `Bytes` is how a head or chunk holds its message bytes: one
  * view of the packet when decoded, several parts (JSON header, attachment) when encoded.
@@ -78,6 +116,10 @@ export type RecordOf<Bytes> =
   | { kind: 'reject'; lane: Lane; id: number; error: ErrorPayload }
   /** The sender gave message `lane:id` up before its last byte (an abort): discard it; it counts as handled. */
   | { kind: 'cancel'; lane: Lane; id: number }
+  /** A whole message sent as a datagram: `id` numbers unordered ones (receipted) apart from lossy and latest ones (not). */
+  | ({ kind: 'datagram'; mode: DatagramMode; id: number; jsonLength: number } & Bytes)
+  /** Unordered datagrams delivered (or delivered before). */
+  | { kind: 'datagram-receipts'; ids: number[] }
   | { kind: 'bye' }
   | { kind: 'hello'; hello: Hello }
   | { kind: 'ping' }
@@ -123,6 +165,10 @@ export function recordBodyLength(record: OutgoingRecord): number {
       return 5 + encodeError(record.error).length;
     case 'cancel':
       return 5;
+    case 'datagram':
+      return DATAGRAM_FIXED_BYTES + partsLength(record.parts);
+    case 'datagram-receipts':
+      return 4 * record.ids.length;
     case 'bye':
     case 'ping':
     case 'probe':
@@ -145,6 +191,8 @@ function encodeHello(hello: Hello): Uint8Array {
       base,
       ...(hello.bulk === true ? { bulk: true } : {}),
       ...(hello.restart === true ? { restart: true } : {}),
+      ...(hello.datagrams === true ? { datagrams: true } : {}),
+      ...(hello.unorderedBase !== undefined && hello.unorderedBase > 0 ? { unorderedBase: hello.unorderedBase } : {}),
       ...(hello.partial !== undefined && hello.partial.length > 0 ? { partial: hello.partial } : {}),
     }),
   );
@@ -170,6 +218,12 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   const hello: Hello = { limits: { maxJsonBytes, maxAttachmentBytes }, epoch, peerEpoch, delivered: [delivered[0], delivered[1]], base: [base[0], base[1]] };
   if (fields['bulk'] === true) hello.bulk = true;
   if (fields['restart'] === true) hello.restart = true;
+  if (fields['datagrams'] === true) hello.datagrams = true;
+  const unorderedBase = fields['unorderedBase'];
+  if (unorderedBase !== undefined) {
+    if (!isCount(unorderedBase)) return 'hello record has an invalid unorderedBase';
+    hello.unorderedBase = unorderedBase;
+  }
   const partial = fields['partial'];
   if (partial !== undefined) {
     const valid =
@@ -230,6 +284,16 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
         view.setUint8(at, record.lane);
         view.setUint32(at + 1, record.id);
         at += 5;
+        break;
+      case 'datagram':
+        view.setUint8(at, MODE_CODE[record.mode]);
+        view.setUint32(at + 1, record.id);
+        view.setUint32(at + 5, record.jsonLength);
+        at += DATAGRAM_FIXED_BYTES;
+        for (const part of record.parts) { packet.set(part, at); at += part.length; }
+        break;
+      case 'datagram-receipts':
+        for (const id of record.ids) { view.setUint32(at, id); at += 4; }
         break;
       case 'bye':
       case 'ping':
@@ -316,6 +380,24 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
         if (!isLane(lane)) return { ok: false, reason: `cancel record names lane ${lane}` };
         records.push({ kind: 'cancel', lane, id: view.getUint32(at + 1) });
         break;
+      case KIND.datagram: {
+        if (length < DATAGRAM_FIXED_BYTES + 1) return { ok: false, reason: 'datagram record too short' };
+        const mode = MODE_OF[lane];
+        if (mode === undefined) return { ok: false, reason: `datagram record names mode ${lane}` };
+        const jsonLength = view.getUint32(at + 5);
+        const id = view.getUint32(at + 1);
+        if (jsonLength < 1 || jsonLength > length - DATAGRAM_FIXED_BYTES) return { ok: false, reason: `datagram record declares ${jsonLength} JSON bytes in ${length - DATAGRAM_FIXED_BYTES}` };
+        if (id < 1) return { ok: false, reason: 'datagram record has id 0' };
+        records.push({ kind: 'datagram', mode, id, jsonLength, bytes: body.subarray(DATAGRAM_FIXED_BYTES) });
+        break;
+      }
+      case KIND['datagram-receipts']: {
+        if (length % 4 !== 0) return { ok: false, reason: 'datagram-receipts record length is not a multiple of 4' };
+        const ids: number[] = [];
+        for (let i = 0; i < length; i += 4) ids.push(view.getUint32(at + i));
+        records.push({ kind: 'datagram-receipts', ids });
+        break;
+      }
       case KIND.bye:
         records.push({ kind: 'bye' });
         break;

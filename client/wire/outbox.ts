@@ -222,6 +222,8 @@ export class Lanes {
 
 export class Outbox {
   private readonly receipts: [number[], number[]] = [[], []];
+  /** Receipts for the peer's unordered datagrams. */
+  private datagramReceipts: number[] = [];
   private readonly control: OutgoingRecord[] = [];
   /**
    * Packets are built here and handed out as views. Data channels copy on send(), and a
@@ -231,6 +233,10 @@ export class Outbox {
 
   addReceipt(lane: Lane, id: number): void {
     this.receipts[lane].push(id);
+  }
+
+  addDatagramReceipt(id: number): void {
+    this.datagramReceipts.push(id);
   }
 
   addReject(lane: Lane, id: number, error: ErrorPayload): void {
@@ -262,16 +268,23 @@ export class Outbox {
 
   /** Nothing of this outbox's own waits (the lanes are the session's). */
   get isEmpty(): boolean {
-    return this.receipts[0].length === 0 && this.receipts[1].length === 0 && this.control.length === 0;
+    return this.receipts[0].length === 0 && this.receipts[1].length === 0 && this.datagramReceipts.length === 0 && this.control.length === 0;
   }
 
   /**
    * The next packet of at most `maxBytes`, or null when nothing waits: control records and
-   * receipts first, then message bytes from `lanes` (when this outbox may carry messages).
+   * receipts first, then datagrams (`datagrams` appends their records for the room it is given,
+   * returning the room left), then message bytes from `lanes` (when this outbox may carry messages).
    * `onWritten` is told each message whose last byte went into this packet. The packet is
    * a view of a buffer reused by the next call: send (or copy) it before asking for another.
    */
-  nextPacket(maxBytes: number, lanes: Lanes | undefined, onWritten: (lane: Lane, id: number) => void, only?: Lane): Uint8Array | null {
+  nextPacket(
+    maxBytes: number,
+    lanes: Lanes | undefined,
+    onWritten: (lane: Lane, id: number) => void,
+    only?: Lane,
+    datagrams?: (records: OutgoingRecord[], room: number) => number,
+  ): Uint8Array | null {
     const records: OutgoingRecord[] = [];
     let room = maxBytes - PACKET_HEADER_BYTES;
     while (this.control.length > 0) {
@@ -290,6 +303,12 @@ export class Outbox {
       records.push(record);
       room -= RECORD_HEADER_BYTES + recordBodyLength(record);
     }
+    const acks = Math.min(this.datagramReceipts.length, Math.floor((room - RECORD_HEADER_BYTES) / 4));
+    if (acks > 0) {
+      records.push({ kind: 'datagram-receipts', ids: this.datagramReceipts.splice(0, acks) });
+      room -= RECORD_HEADER_BYTES + 4 * acks;
+    }
+    if (datagrams !== undefined) room = datagrams(records, room);
     const completed: Array<[Lane, number]> = [];
     if (lanes !== undefined) lanes.fill(records, room, completed, only);
     if (records.length === 0) return null;
@@ -302,6 +321,7 @@ export class Outbox {
   clear(): void {
     this.receipts[0].length = 0;
     this.receipts[1].length = 0;
+    this.datagramReceipts = [];
     this.control.length = 0;
   }
 }

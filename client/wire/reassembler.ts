@@ -9,7 +9,7 @@
  * reassembler to take over (`adopt`), so that the sender can resume rather than start again.
  */
 import type { ErrorPayload } from '../../protocol/errors.js';
-import { decodeHeader, type Lane, type MessageHeader, type WireRecord } from './codec.js';
+import { decodeHeader, type DatagramMode, type Lane, type MessageHeader, type WireRecord } from './codec.js';
 
 export interface ReassemblyLimits {
   maxJsonBytes: number;
@@ -23,6 +23,8 @@ export interface ReassemblyLimits {
 export interface AssembledMessage {
   lane: Lane;
   id: number;
+  /** How it was sent, when not `reliable` (a datagram: `id` is then in its own numbering, `lane` meaningless). */
+  delivery?: DatagramMode;
   type: string;
   message: Record<string, unknown>;
   attachment: Uint8Array | undefined;

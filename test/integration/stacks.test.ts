@@ -68,6 +68,8 @@ describe('WebRTC stacks', () => {
       broken: () => {},
       bulkOpen: () => {},
       bulkData: () => {},
+      datagramsOpen: () => {},
+      datagramData: () => {},
     });
     const config = { iceServers: [] };
     const links: PeerLink[] = [];
@@ -103,6 +105,8 @@ describe('WebRTC stacks', () => {
       broken: () => {},
       bulkOpen: () => void bulkOpened.add(side),
       bulkData: (bytes: Uint8Array) => void got[side].push(bytes[0] ?? -1),
+      datagramsOpen: () => {},
+      datagramData: () => {},
     });
     const config = { iceServers: [] };
     const links: PeerLink[] = [];

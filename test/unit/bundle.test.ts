@@ -28,7 +28,8 @@ describe('the browser bundle', () => {
     for (const stub of stubs) expect(output?.inputs[stub]?.bytesInOutput ?? 0).toBeLessThan(64); // an empty module wrapper, no code
     // 225 KiB until the blip, presence, bulk-channel and resume work of 2026-12-07 (+9.9 KiB); 240 until the same
     // day's ICE restarts, silent links kept, relay fallback and service check (+5.5 KiB; +1.3 KiB gzipped).
-    expect(output?.bytes).toBeLessThan(248 * 1024);
+    // 248 until delivery modes (unordered, lossy, latest: their queues, filter, records and channels; +12.3 KiB).
+    expect(output?.bytes).toBeLessThan(260 * 1024);
     // The README states the size; it must be this build's.
     const stated = /one ESM file of ([\d.]+) KiB minified/.exec(readFileSync('README.md', 'utf8'))?.[1];
     expect(stated, 'the README states the bundle size as this build has it').toBe(((output?.bytes ?? 0) / 1024).toFixed(1));

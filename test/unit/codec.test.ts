@@ -16,6 +16,7 @@ const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 // Golden vectors: the byte layout in docs/protocol.md. A change here is a wire-format change.
 const HELLO_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[3,4],"base":[0,1]}';
 const HELLO_PARTIAL_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"f","delivered":[3,4],"base":[0,1],"bulk":true,"partial":[[1,5,1024]]}';
+const HELLO_DATAGRAMS_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[3,4],"base":[0,1],"datagrams":true,"unorderedBase":7}';
 const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = [
   {
     name: 'head with a whole message',
@@ -47,6 +48,24 @@ const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = 
   { name: 'probe', records: [{ kind: 'probe' }], hex: '02 08 00000000' },
   { name: 'cancel', records: [{ kind: 'cancel', lane: 1, id: 3 }], hex: '02 0a 00000005 01 00000003' },
   { name: 'pong', records: [{ kind: 'pong' }], hex: '02 09 00000000' },
+  {
+    name: 'a latest datagram',
+    records: [{ kind: 'datagram', mode: 'latest', id: 9, jsonLength: 2, parts: [bytes(0x7b, 0x7d), bytes(0xff)] }],
+    hex: '02 0b 0000000c 03 00000009 00000002 7b7d ff',
+  },
+  {
+    name: 'an unordered datagram and datagram receipts',
+    records: [
+      { kind: 'datagram', mode: 'unordered', id: 1, jsonLength: 2, parts: [bytes(0x7b, 0x7d)] },
+      { kind: 'datagram-receipts', ids: [4, 5] },
+    ],
+    hex: '02 0b 0000000b 01 00000001 00000002 7b7d 0c 00000008 00000004 00000005',
+  },
+  {
+    name: 'hello with datagram channels and an unordered base',
+    records: [{ kind: 'hello', hello: { limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 }, epoch: 'e', peerEpoch: '', delivered: [3, 4], base: [0, 1], datagrams: true, unorderedBase: 7 } }],
+    hex: '02 06 00000086' + hex(new TextEncoder().encode(HELLO_DATAGRAMS_JSON)),
+  },
   {
     name: 'coalesced receipts and bye',
     records: [{ kind: 'receipts', lane: 1, ids: [9] }, { kind: 'bye' }],
@@ -106,6 +125,12 @@ describe('wire codec', () => {
     ['a cancel of the wrong length', '02 0a 00000004 01 000000', /cancel record is not 5 bytes/],
     ['a cancel in a lane that does not exist', '02 0a 00000005 05 00000003', /lane 5/],
     ['a hello without limits', '02 06 00000002 7b7d', /no valid limits/],
+    ['a datagram of an unknown mode', '02 0b 0000000a 04 00000001 00000001 7b', /mode 4/],
+    ['a datagram declaring more JSON than it carries', '02 0b 0000000a 02 00000001 00000002 7b', /declares 2 JSON bytes in 1/],
+    ['a datagram with id 0', '02 0b 0000000a 02 00000000 00000001 7b', /id 0/],
+    ['a datagram with no JSON', '02 0b 00000009 02 00000001 00000000', /too short/],
+    ['datagram receipts not a multiple of 4', '02 0c 00000003 000001', /multiple of 4/],
+    ['a hello with a negative unorderedBase', '02 06 00000076' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[0,0],"base":[0,0],"unorderedBase":-1}')), /unorderedBase/],
     ['a hello with a malformed partial message', '02 06 00000077' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[0,0],"base":[0,0],"partial":[[2,1,1]]}')), /malformed partial/],
     ['a hello without epochs', '02 06 00000029' + hex(new TextEncoder().encode('{"maxJsonBytes":1,"maxAttachmentBytes":2}')), /no valid epochs/],
   ];

@@ -63,10 +63,11 @@ class Net {
 class FakeLink implements Link {
   readonly id: number;
   readonly restartsIce: boolean;
-  readonly takesBulk = false;
+  readonly takesChannels = false;
   readonly maxMessageSize = 65_536;
   readonly bufferedAmount = 0;
   readonly bulk = { isOpen: false, bufferedAmount: 0, maxMessageSize: undefined, send() {}, whenDrained: () => undefined };
+  readonly datagrams = { unordered: this.bulk, lossy: this.bulk };
   partner: FakeLink | undefined;
   pairDead = false;
   restarts = 0;
@@ -177,6 +178,7 @@ class FakeLink implements Link {
   }
 
   openBulk(): void {}
+  openDatagrams(): void {}
   whenDrained(): undefined {
     return undefined;
   }

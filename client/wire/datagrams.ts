@@ -1,0 +1,330 @@
+/**
+ * Datagrams: messages sent `unordered`, `lossy` or `latest` (docs/protocol.md, "Delivery
+ * modes"), each whole in one record of one packet. Two parts, both pure (no timers, no channel):
+ * - `Datagrams`, the sending half, owned by the session with one participant: the newest unsent
+ *   value per type of `latest`, a short queue of `lossy` ones (the oldest dropped past it), and
+ *   the `unordered` ones until their receipts (written again on a new path).
+ * - `DatagramFilter`, the receiving half: unordered ones delivered once each, latest ones never
+ *   older than the newest delivered of their type.
+ */
+import { RoomError } from '../../protocol/errors.js';
+import { DATAGRAM_FIXED_BYTES, RECORD_HEADER_BYTES, type DatagramChannel, type DatagramMode, type OutgoingRecord } from './codec.js';
+
+/** Lossy datagrams waiting for room, per participant; past this the oldest is dropped (it is lossy). */
+export const MAX_QUEUED_LOSSY = 64;
+/** Latest-value types tracked per participant, on either side; past this the least recently sent is forgotten. */
+export const MAX_LATEST_TYPES = 1024;
+/** Unordered ids a receiver remembers above its floor (those before were all delivered). */
+const MAX_UNORDERED_AHEAD = 65_536;
+
+export interface DatagramControl {
+  signal?: AbortSignal | undefined;
+  onWritten?: (() => void) | undefined;
+}
+
+interface Entry {
+  mode: DatagramMode;
+  type: string;
+  id: number;
+  header: Uint8Array;
+  attachment: Uint8Array;
+  resolve(): void;
+  reject(error: RoomError): void;
+  release: (() => void) | undefined;
+  onWritten: (() => void) | undefined;
+  /** When its last write went out (unordered ones, awaiting their receipts); `complete`: it was written on some stream. */
+  writtenAt: number | undefined;
+  complete: boolean;
+  settled: boolean;
+}
+
+/** What became of the datagrams sent to one participant, for stats and benchmarks. */
+export interface DatagramCounts {
+  /** Written to a path (an unordered one each time it is written). */
+  written: number;
+  /** Latest values replaced by a newer one of their type before they were written. */
+  superseded: number;
+  /** Lossy or latest ones dropped unwritten: the lossy queue overflowed, or one did not fit the path's packets. */
+  dropped: number;
+}
+
+const size = (e: Entry): number => e.header.length + e.attachment.length;
+
+export class Datagrams {
+  private nextUnordered = 1;
+  private nextUnreliable = 1;
+  private readonly latest = new Map<string, Entry>();
+  private lossy: Entry[] = [];
+  /** Unordered datagrams not yet receipted, by id; `toWrite`, those not written on the current stream. */
+  private readonly unordered = new Map<number, Entry>();
+  private toWrite: Entry[] = [];
+  readonly counts: DatagramCounts = { written: 0, superseded: 0, dropped: 0 };
+
+  /** Queues a datagram; the promise settles as its mode says (docs). */
+  add(mode: DatagramMode, type: string, header: Uint8Array, attachment: Uint8Array, control: DatagramControl = {}): Promise<void> {
+    if (control.signal?.aborted === true) return Promise.reject(abortedDatagram());
+    return new Promise<void>((resolve, reject) => {
+      const id = mode === 'unordered' ? this.nextUnordered++ : this.nextUnreliable++;
+      const entry: Entry = { mode, type, id, header, attachment, resolve, reject, release: undefined, onWritten: control.onWritten, writtenAt: undefined, complete: false, settled: false };
+      const { signal } = control;
+      if (signal !== undefined) {
+        const onAbort = (): void => this.abort(entry);
+        signal.addEventListener('abort', onAbort, { once: true });
+        entry.release = () => signal.removeEventListener('abort', onAbort);
+      }
+      if (mode === 'unordered') {
+        this.unordered.set(id, entry);
+        this.toWrite.push(entry);
+      } else if (mode === 'latest') {
+        const older = this.latest.get(type);
+        this.latest.delete(type); // re-inserted last: the map stays in order of sending
+        if (older !== undefined) {
+          this.counts.superseded++;
+          this.done(older);
+        }
+        this.latest.set(type, entry);
+        if (this.latest.size > MAX_LATEST_TYPES) this.drop(this.latest.values().next().value as Entry);
+      } else {
+        this.lossy.push(entry);
+        if (this.lossy.length > MAX_QUEUED_LOSSY) this.drop(this.lossy[0] as Entry);
+      }
+    });
+  }
+
+  /** Whether nothing waits to be written. */
+  get isEmpty(): boolean {
+    return this.latest.size === 0 && this.lossy.length === 0 && this.toWrite.length === 0;
+  }
+
+  /** Whether datagrams for `channel` wait to be written. */
+  waiting(channel: DatagramChannel): boolean {
+    return channel === 'unordered' ? this.toWrite.length > 0 : this.latest.size > 0 || this.lossy.length > 0;
+  }
+
+  /** Bytes of unordered datagrams awaiting their receipts (they count against maxQueuedBytes like any message). */
+  get unreceiptedBytes(): number {
+    let bytes = 0;
+    for (const e of this.unordered.values()) bytes += size(e);
+    return bytes;
+  }
+
+  /**
+   * Appends datagram records for up to `room` bytes, latest ones first, then lossy, then
+   * unordered (only those of `channel`, when given); returns the room left. One that could not
+   * fit even an empty packet of `maxRoom` bytes is given up: a lossy or latest one dropped, an
+   * unordered one rejected with MESSAGE_TOO_LARGE.
+   */
+  fill(records: OutgoingRecord[], room: number, maxRoom: number, now: number, channel?: DatagramChannel): number {
+    const fits = (e: Entry): 'yes' | 'later' | 'never' => {
+      const bytes = RECORD_HEADER_BYTES + DATAGRAM_FIXED_BYTES + size(e);
+      return bytes <= room ? 'yes' : bytes <= maxRoom ? 'later' : 'never';
+    };
+    const take = (e: Entry): void => {
+      records.push({ kind: 'datagram', mode: e.mode, id: e.id, jsonLength: e.header.length, parts: [e.header, e.attachment] });
+      room -= RECORD_HEADER_BYTES + DATAGRAM_FIXED_BYTES + size(e);
+      this.counts.written++;
+      e.onWritten?.();
+    };
+    if (channel === undefined || channel === 'lossy') {
+      for (const e of [...this.latest.values()]) {
+        const fit = fits(e);
+        if (fit === 'later') continue;
+        this.latest.delete(e.type);
+        if (fit === 'never') this.drop(e);
+        else take(e), this.done(e);
+      }
+      while (this.lossy.length > 0) {
+        const e = this.lossy[0] as Entry;
+        const fit = fits(e);
+        if (fit === 'later') break;
+        if (fit === 'never') this.drop(e);
+        else this.lossy.shift(), take(e), this.done(e);
+      }
+    }
+    if (channel === undefined || channel === 'unordered') {
+      while (this.toWrite.length > 0) {
+        const e = this.toWrite[0] as Entry;
+        const fit = fits(e);
+        if (fit === 'later') break;
+        this.toWrite.shift();
+        if (fit === 'never') {
+          this.unordered.delete(e.id);
+          e.release?.();
+          if (!e.settled) e.reject(new RoomError('MESSAGE_TOO_LARGE', `an unordered message of ${size(e)} bytes does not fit one packet of this path (${maxRoom - RECORD_HEADER_BYTES - DATAGRAM_FIXED_BYTES} bytes: a relay through a service with a small payload limit); send it reliable`));
+          continue;
+        }
+        take(e);
+        e.writtenAt = now;
+        e.complete = true;
+      }
+    }
+    return room;
+  }
+
+  /** Receipts for unordered datagrams: each settles. Returns how many name ids never sent (a violation). */
+  receipts(ids: readonly number[]): number {
+    let neverSent = 0;
+    for (const id of ids) {
+      const e = this.unordered.get(id);
+      if (e === undefined) {
+        if (id >= this.nextUnordered || id < 1) neverSent++;
+        continue;
+      }
+      this.unordered.delete(id);
+      const at = this.toWrite.indexOf(e);
+      if (at !== -1) this.toWrite.splice(at, 1);
+      this.done(e);
+    }
+    return neverSent;
+  }
+
+  /** The last unordered id below every one still awaiting its receipt: a hello's `unorderedBase`. */
+  get unorderedBase(): number {
+    for (const id of this.unordered.keys()) return id - 1;
+    return this.nextUnordered - 1;
+  }
+
+  /** A new stream: every unordered datagram not receipted is written again (the receiver drops what it has). */
+  rewind(): void {
+    this.toWrite = [...this.unordered.values()];
+    for (const e of this.toWrite) e.writtenAt = undefined;
+  }
+
+  /**
+   * The peer restarted its session: an unordered datagram already written may have been
+   * delivered to the old one, so it fails (PARTICIPANT_LEFT) rather than risk arriving twice.
+   */
+  peerRestarted(error: RoomError): void {
+    for (const e of [...this.unordered.values()]) {
+      if (!e.complete) continue;
+      this.unordered.delete(e.id);
+      e.release?.();
+      if (!e.settled) e.reject(error);
+      e.settled = true;
+    }
+    this.toWrite = [...this.unordered.values()];
+  }
+
+  /** Unordered datagrams written before `deadline` and still without a receipt: their sends reject with TIMEOUT (they stay pending). */
+  sweep(deadline: number, timeoutMs: number): void {
+    for (const e of this.unordered.values()) {
+      if (e.settled || e.writtenAt === undefined || e.writtenAt > deadline) continue;
+      e.settled = true;
+      e.release?.();
+      e.reject(new RoomError('TIMEOUT', `no receipt within ${timeoutMs} ms for an unordered message; it stays queued and may still arrive`));
+    }
+  }
+
+  /** Whether unordered datagrams await their receipts (the session's sweep then runs). */
+  get awaitingReceipts(): boolean {
+    return this.unordered.size > 0;
+  }
+
+  /** Every datagram not yet settled rejects with `error`. */
+  fail(error: RoomError): void {
+    const all = [...this.latest.values(), ...this.lossy, ...this.unordered.values()];
+    this.latest.clear();
+    this.lossy = [];
+    this.unordered.clear();
+    this.toWrite = [];
+    for (const e of all) {
+      e.release?.();
+      if (!e.settled) e.reject(error);
+      e.settled = true;
+    }
+  }
+
+  private abort(e: Entry): void {
+    if (e.settled) return;
+    if (e.mode === 'unordered') {
+      if (e.complete || !this.toWrite.includes(e)) return; // written: too late
+      this.toWrite.splice(this.toWrite.indexOf(e), 1);
+      this.unordered.delete(e.id); // the receiver never saw its id: its dedupe skips it at the next hello's base
+    } else if (e.mode === 'latest') {
+      if (this.latest.get(e.type) !== e) return;
+      this.latest.delete(e.type);
+    } else {
+      const at = this.lossy.indexOf(e);
+      if (at === -1) return;
+      this.lossy.splice(at, 1);
+    }
+    e.settled = true;
+    e.release?.();
+    e.reject(abortedDatagram());
+  }
+
+  /** A lossy or latest datagram given up unwritten: its send resolves (loss is its contract), counted. */
+  private drop(e: Entry): void {
+    if (e.mode === 'latest') {
+      if (this.latest.get(e.type) === e) this.latest.delete(e.type);
+    } else {
+      const at = this.lossy.indexOf(e);
+      if (at !== -1) this.lossy.splice(at, 1);
+    }
+    this.counts.dropped++;
+    this.done(e);
+  }
+
+  private done(e: Entry): void {
+    if (e.settled) return;
+    e.settled = true;
+    e.release?.();
+    e.resolve();
+  }
+}
+
+const abortedDatagram = (): RoomError => new RoomError('ABORTED', 'the send was aborted (its AbortSignal fired) before the message was written; the recipient got none of it');
+
+/** The receiving half: which arriving datagrams are delivered. */
+export class DatagramFilter {
+  /** Every unordered id up to here was delivered; `ahead`, those delivered beyond it. */
+  private floor = 0;
+  private readonly ahead = new Set<number>();
+  /** The newest latest-value id delivered per type, in order of arrival. */
+  private readonly newest = new Map<string, number>();
+
+  /** The peer's session is new: nothing of the old one's numbering applies. */
+  reset(): void {
+    this.floor = 0;
+    this.ahead.clear();
+    this.newest.clear();
+  }
+
+  /** The peer's hello: it will never send an unordered id at or below `base` again. */
+  settledUpTo(base: number): void {
+    if (base <= this.floor) return;
+    this.floor = base;
+    for (const id of this.ahead) if (id <= base) this.ahead.delete(id);
+    this.absorb();
+  }
+
+  /** An unordered datagram: true to deliver it, false for a resend of one delivered (receipted again either way). */
+  unordered(id: number): boolean {
+    if (id <= this.floor || this.ahead.has(id)) return false;
+    this.ahead.add(id);
+    this.absorb();
+    // Only a peer skipping ids can push this far: what it skipped is lost, nothing else.
+    while (this.ahead.size > MAX_UNORDERED_AHEAD) {
+      let lowest = Infinity;
+      for (const ahead of this.ahead) lowest = Math.min(lowest, ahead);
+      this.floor = lowest;
+      this.ahead.delete(lowest);
+      this.absorb();
+    }
+    return true;
+  }
+
+  /** A latest-value datagram of `type`: true unless one sent after it was delivered already. */
+  latest(type: string, id: number): boolean {
+    const newest = this.newest.get(type);
+    if (newest !== undefined && id <= newest) return false;
+    this.newest.delete(type);
+    this.newest.set(type, id);
+    if (this.newest.size > MAX_LATEST_TYPES) this.newest.delete(this.newest.keys().next().value as string);
+    return true;
+  }
+
+  private absorb(): void {
+    while (this.ahead.delete(this.floor + 1)) this.floor++;
+  }
+}
