@@ -41,6 +41,7 @@ export type {
 export { LocalParticipant, RemoteParticipant } from './participant.js';
 export type { CandidateType, LinkKind, ParticipantPath, Route } from './participant.js';
 export { DEFAULTS } from './options.js';
+export type { DatagramCounts } from './wire/datagrams.js';
 export type { Logger, RoomClientOptions, RtcImplementation, RtcStackName, Tunables } from './options.js';
 export { ERROR_CODES, RoomError } from '../protocol/errors.js';
 export type { ErrorCode } from '../protocol/errors.js';

@@ -16,6 +16,7 @@ import type { LinkKind, Route } from './participant.js';
 import { Peer, type LinkCloseReason, type PeerSignaling } from './peer/peer.js';
 import type { PeerSession } from './peer/session.js';
 import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
+import type { DatagramCounts } from './wire/datagrams.js';
 
 export type { LinkCloseReason } from './peer/peer.js';
 
@@ -75,6 +76,8 @@ const EARLY_SIGNALS = { perPeer: 32, maxAgeMs: 10_000, maxPeers: 64 } as const;
 
 export class Mesh {
   private readonly peers = new Map<string, Peer>();
+  /** Datagram counts of peers gone, so that the totals cover this mesh's whole life. */
+  private readonly retired: DatagramCounts = { written: 0, superseded: 0, dropped: 0 };
   private readonly early = new Map<string, { since: number; signals: SignalEnvelope[] }>();
   /** The service's pushes for the mesh, subscribed to directly for as long as it lives. */
   private readonly unsubscribe: Array<() => void>;
@@ -124,7 +127,7 @@ export class Mesh {
         confirmed: () => events.confirmed(peerId),
         closed: (reason, detail) => {
           if (!mine()) return;
-          this.peers.delete(peerId);
+          this.forget(peerId);
           events.closed(peerId, reason, detail);
         },
         path: (kind) => events.path(peerId, kind),
@@ -204,8 +207,22 @@ export class Mesh {
   remove(peerId: string, error: RoomError): void {
     this.early.delete(peerId);
     const peer = this.peers.get(peerId);
-    this.peers.delete(peerId);
+    this.forget(peerId);
     peer?.dispose(error);
+  }
+
+  private forget(peerId: string): void {
+    const peer = this.peers.get(peerId);
+    if (peer === undefined) return;
+    this.peers.delete(peerId);
+    for (const key of ['written', 'superseded', 'dropped'] as const) this.retired[key] += peer.session.datagrams.counts[key];
+  }
+
+  /** What became of the datagrams sent over this mesh's life (wire/datagrams.ts). */
+  datagramCounts(): DatagramCounts {
+    const total = { ...this.retired };
+    for (const peer of this.peers.values()) for (const key of ['written', 'superseded', 'dropped'] as const) total[key] += peer.session.datagrams.counts[key];
+    return total;
   }
 
   /** Test hook: breaks the direct link to `peerId` as a network failure would. */

@@ -40,6 +40,7 @@ import { attachmentBytes, checkControls, checkKeys, checkMessageBody, checkType,
 import { ViolationLog } from './violation-log.js';
 import { DELIVERIES, MAX_DATAGRAM_BYTES, encodeHeader, type Delivery, type MessageHeader } from './wire/codec.js';
 import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
+import type { DatagramCounts } from './wire/datagrams.js';
 
 
 type State = 'disabled' | 'enabling' | 'enabled' | 'disabling';
@@ -167,9 +168,11 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   /**
    * Participants listed, how many of them are relayed; bytes of sends awaiting receipts and
    * bytes held for unfinished incoming messages; and since this client was created, frames
-   * dropped because a peer broke the protocol, and peers cut off as hostile.
+   * dropped because a peer broke the protocol, and peers cut off as hostile; and, since messaging
+   * was enabled, what became of the lossy and latest messages sent (`datagrams`: written to a path
+   * (unordered ones each time), superseded by a newer latest value, dropped unwritten).
    */
-  stats(): { participants: number; relayed: number; queuedOutgoingBytes: number; pendingIncomingBytes: number; droppedFrames: number; hostilePeers: number } {
+  stats(): { participants: number; relayed: number; queuedOutgoingBytes: number; pendingIncomingBytes: number; droppedFrames: number; hostilePeers: number; datagrams: DatagramCounts } {
     let relayed = 0;
     for (const participant of this.presence.list()) if (participant.link === 'relayed') relayed++;
     const bytes = this.mesh?.bytes() ?? { outgoing: 0, incoming: 0 };
@@ -180,6 +183,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
       pendingIncomingBytes: bytes.incoming,
       droppedFrames: this.droppedFrames,
       hostilePeers: this.hostilePeers,
+      datagrams: this.mesh?.datagramCounts() ?? { written: 0, superseded: 0, dropped: 0 },
     };
   }
 

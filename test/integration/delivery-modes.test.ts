@@ -70,6 +70,7 @@ describe.each(PAIRS)('delivery modes (%s)', (_name, a, b) => {
       expect(seqs.length, `${type}: coalesced, not 200 deliveries`).toBeLessThan(200);
     }
     expect(got.every((m) => m.delivery === 'latest')).toBe(true);
+    expect(alice.messaging.stats().datagrams.superseded, 'the values replaced before they were written').toBe(400 - got.length);
   });
 
   it('refuses a datagram over 16,000 bytes with MESSAGE_TOO_LARGE, and an unknown mode with INVALID_ARGUMENT', async () => {
