@@ -61,6 +61,7 @@ async function run(mode: Delivery, seconds: number, to: string | undefined, samp
   const supersededBefore = sender?.superseded() ?? 0;
   let failed = 0;
   let seq = 0;
+  const cpu = process.cpuUsage();
   const start = Date.now();
   const sends: Array<Promise<unknown>> = [];
   // One timer for both: a frame sends this participant's cursor and samples what it holds.
@@ -75,13 +76,18 @@ async function run(mode: Delivery, seconds: number, to: string | undefined, samp
       for (const [from, held] of newest) if (sampleFrom === undefined || from === sampleFrom) samples.push(now - held.at);
     }, FRAME_MS);
   });
+  const used = process.cpuUsage(cpu);
   await Promise.race([Promise.all(sends), new Promise((resolve) => setTimeout(resolve, 2000))]);
-  say('done', { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length, received, sent: seq, superseded: (sender?.superseded() ?? 0) - supersededBefore, failed });
+  say('done', { cpuMs: (used.user + used.system) / 1000, p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length, received, sent: seq, superseded: (sender?.superseded() ?? 0) - supersededBefore, failed });
 }
 
 async function command(line: string): Promise<void> {
   const cmd = JSON.parse(line) as Record<string, unknown>;
-  if (cmd['cmd'] === 'signal') return raw?.signal(cmd['data'] as SimplePeer.SignalData);
+  if (cmd['cmd'] === 'signal') {
+    // The peer's offer can come before this side's stack has loaded: held until then.
+    if (raw === undefined) return void early.push(cmd['data'] as SimplePeer.SignalData);
+    return raw.signal(cmd['data'] as SimplePeer.SignalData);
+  }
   if (cmd['cmd'] === 'stop') {
     await room?.close();
     raw?.destroy();
@@ -100,7 +106,7 @@ let room: RoomClient | undefined;
 
 async function startRoommesh(): Promise<void> {
   const silent = { debug() {}, info() {}, warn: (f: object, m: string) => process.stderr.write(`warn ${m} ${JSON.stringify(f)}\n`), error: (f: object, m: string) => process.stderr.write(`error ${m} ${JSON.stringify(f)}\n`) };
-  room = new RoomClient({ url: config.url ?? '', room: config.room ?? 'cursors', name: config.name, rtc: '@roamhq/wrtc', logger: silent });
+  room = new RoomClient({ url: config.url ?? '', room: config.room ?? 'cursors', name: config.name, rtc: '@roamhq/wrtc', logger: silent, ...(JSON.parse(process.env['CURSOR_CLIENT_OPTIONS'] ?? '{}') as object) });
   const messaging = room.messaging;
   messaging.on('message', (m) => onCursor(m.from.name ?? m.fromParticipantId, m.message));
   messaging.on('participant_added', (p) => say('present', { name: p.name, count: messaging.getParticipants().length }));
@@ -121,6 +127,7 @@ async function startRoommesh(): Promise<void> {
 
 // ---- raw simple-peer -------------------------------------------------------------------------
 let raw: SimplePeer.Instance | undefined;
+const early: SimplePeer.SignalData[] = [];
 
 async function startRaw(): Promise<void> {
   const rtc = await resolveRtc('@roamhq/wrtc');
@@ -132,6 +139,7 @@ async function startRaw(): Promise<void> {
     channelConfig: config.unreliable === true ? { ordered: false, maxRetransmits: 0 } : { ordered: true },
   });
   raw = peer;
+  for (const signal of early.splice(0)) peer.signal(signal);
   peer.on('signal', (data: SimplePeer.SignalData) => say('signal', { data }));
   peer.on('error', (error: Error) => say('raw-error', { message: error.message }));
   peer.on('data', (data: Uint8Array) => {

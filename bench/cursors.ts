@@ -13,6 +13,7 @@
  * (`maxRetransmits: 0`), runs the same stream beside the pair as the stack's own baseline.
  * Writes test-artifacts/bench/cursors.{json,md}.
  */
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Lab, SERVICE_ADDRESS, labUnavailable, type Host, type Site } from '../test/network/lab.js';
 import { Agent, type Event } from '../test/network/pair.js';
@@ -24,6 +25,9 @@ const SECONDS = Number(process.env['CURSOR_SECONDS'] ?? 10);
 const BULK_BYTES = 64 * 1024 * 1024;
 const LOSS_PER_ROUTER = 2.5;
 const ROOM_SIZE = Number(process.env['CURSOR_ROOM'] ?? 8);
+/** Which conditions and parties to run (all by default): e.g. CURSOR_CONDITIONS=bulk CURSOR_PARTIES=pair. */
+const CONDITIONS = (process.env['CURSOR_CONDITIONS'] ?? 'clean,loss,bulk').split(',') as Array<'clean' | 'loss' | 'bulk'>;
+const PARTIES = (process.env['CURSOR_PARTIES'] ?? 'pair,raw,room').split(',');
 
 interface Row {
   party: string;
@@ -35,6 +39,8 @@ interface Row {
   sent: number;
   superseded: number;
   failed: number;
+  /** The participants' processes' CPU time over the run, in cores (the machine has os.availableParallelism()). */
+  cores: number;
   bulkMs?: number;
 }
 
@@ -45,7 +51,7 @@ function spawn(lab: Lab, host: Host, config: Record<string, unknown> & { name: s
 const last = (agent: Agent, name: string, timeoutMs: number): Promise<Event> => agent.next(name, timeoutMs, agent.events.length);
 
 /** Every receiver's figures of one run, merged: ages pooled by their percentiles' worst (p99) and median of medians. */
-function merge(reports: Event[]): Pick<Row, 'p50' | 'p99' | 'received' | 'sent' | 'superseded' | 'failed'> {
+function merge(reports: Event[]): Pick<Row, 'p50' | 'p99' | 'received' | 'sent' | 'superseded' | 'failed' | 'cores'> {
   const num = (e: Event, k: string): number => Number(e[k]);
   const p50s = reports.map((r) => num(r, 'p50')).sort((a, b) => a - b);
   return {
@@ -55,6 +61,7 @@ function merge(reports: Event[]): Pick<Row, 'p50' | 'p99' | 'received' | 'sent' 
     sent: reports.reduce((s, r) => s + num(r, 'sent'), 0),
     superseded: reports.reduce((s, r) => s + num(r, 'superseded'), 0),
     failed: reports.reduce((s, r) => s + num(r, 'failed'), 0),
+    cores: Math.round((reports.reduce((s, r) => s + num(r, 'cpuMs'), 0) / (SECONDS * 1000)) * 100) / 100,
   };
 }
 
@@ -71,6 +78,7 @@ async function runOnce(agents: Agent[], mode: string, bulk: boolean, pair: boole
   });
   const reports = await Promise.all(waits);
   const figures = merge(receivers.map((r) => reports[agents.indexOf(r)] as Event));
+  figures.cores = merge(reports).cores;
   const sender = pair ? [reports[0] as Event] : reports;
   // A broadcast cursor is one send and as many deliveries as there are others.
   figures.sent = sender.reduce((s, r) => s + Number(r['sent']), 0) * (pair ? 1 : agents.length - 1);
@@ -95,7 +103,11 @@ async function rawPair(lab: Lab, a: Host, b: Host, unreliable: boolean, ice: obj
       seen = from.events.length;
     });
   }
-  await Promise.all(agents.map((agent) => agent.next('enabled', 30_000)));
+  try {
+    await Promise.all(agents.map((agent) => agent.next('enabled', 30_000)));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the other side: ${JSON.stringify(agents[1]?.events.map((e) => e.event))} ${agents[1]?.stderr ?? ''}`);
+  }
   return agents;
 }
 
@@ -115,13 +127,13 @@ async function main(): Promise<void> {
     // The pair, and the raw pairs beside it (on the same two sites' second hosts, one at a time).
     const pair = [spawn(lab, host(0, 0), { kind: 'roommesh', name: 'a', url, room: 'pair' }), spawn(lab, host(1, 0), { kind: 'roommesh', name: 'b', url, room: 'pair' })];
     await Promise.all(pair.map((agent) => agent.next('present', 30_000)));
-    for (const condition of ['clean', 'loss', 'bulk'] as const) {
+    for (const condition of PARTIES.includes('pair') ? CONDITIONS : []) {
       setLoss(sites, condition === 'loss');
       for (const mode of ['reliable', 'latest']) {
         rows.push({ party: 'roommesh, pair', condition, mode, ...(await runOnce(pair, mode, condition === 'bulk', true)) });
         process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
       }
-      for (const unreliable of [false, true]) {
+      for (const unreliable of PARTIES.includes('raw') ? [false, true] : []) {
         if (condition === 'bulk' && unreliable) continue; // an attachment on a channel that drops: not a thing an application does
         const agents = await rawPair(lab, host(0, 1), host(1, 1), unreliable, ice);
         rows.push({ party: `raw simple-peer, one ${unreliable ? 'unreliable' : 'reliable'} channel`, condition, mode: unreliable ? 'maxRetransmits 0' : 'ordered', ...(await runOnce(agents, 'reliable', condition === 'bulk', true)) });
@@ -133,9 +145,10 @@ async function main(): Promise<void> {
     for (const agent of pair) agent.tell({ cmd: 'stop' });
 
     // The room: one participant per site.
+    if (!PARTIES.includes('room')) return void writeTable(rows);
     const room = sites.map((_, i) => spawn(lab, host(i, 0), { kind: 'roommesh', name: `p${i}`, url, room: 'room' }));
     await Promise.all(room.map((agent) => agent.next('present', 60_000, 0, (e) => Number(e['count']) === ROOM_SIZE - 1)));
-    for (const condition of ['clean', 'loss', 'bulk'] as const) {
+    for (const condition of CONDITIONS) {
       setLoss(sites, condition === 'loss');
       for (const mode of ['reliable', 'latest']) {
         rows.push({ party: `roommesh, room of ${ROOM_SIZE}`, condition, mode, ...(await runOnce(room, mode, condition === 'bulk', false)) });
@@ -147,13 +160,17 @@ async function main(): Promise<void> {
   } finally {
     lab.destroy();
   }
-  const header = ['party', 'condition', 'mode', 'age p50 (ms)', 'age p99 (ms)', 'received / sent to', 'superseded', 'failed sends', '64 MiB (s)'];
+  writeTable(rows);
+}
+
+function writeTable(rows: Row[]): void {
+  const header = ['party', 'condition', 'mode', 'age p50 (ms)', 'age p99 (ms)', 'received / sent to', 'superseded', 'failed sends', 'CPU (cores)', '64 MiB (s)'];
   const table = [
     `| ${header.join(' | ')} |`,
     `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.party} | ${r.condition} | ${r.mode} | ${r.p50} | ${r.p99} | ${r.received} / ${r.sent} | ${r.superseded} | ${r.failed} | ${r.bulkMs === undefined ? '' : (r.bulkMs / 1000).toFixed(1)} |`),
+    ...rows.map((r) => `| ${r.party} | ${r.condition} | ${r.mode} | ${r.p50} | ${r.p99} | ${r.received} / ${r.sent} | ${r.superseded} | ${r.failed} | ${r.cores} | ${r.bulkMs === undefined ? '' : (r.bulkMs / 1000).toFixed(1)} |`),
   ].join('\n');
-  const note = `60 Hz cursors for ${SECONDS} s per cell; ages of the newest cursor held, sampled every frame; loss ${LOSS_PER_ROUTER} % per router (~5 % per path); ${new Date().toISOString().slice(0, 10)}, this machine.`;
+  const note = `60 Hz cursors for ${SECONDS} s per cell; ages of the newest cursor held, sampled every frame; loss ${LOSS_PER_ROUTER} % per router (~5 % per path); CPU: the participants' processes, in cores of this machine's ${availableParallelism()}; ${new Date().toISOString().slice(0, 10)}.`;
   writeResult('cursors.json', JSON.stringify({ seconds: SECONDS, rows }, null, 2));
   console.log(`${writeResult('cursors.md', `${note}\n\n${table}\n`)}\n\n${table}`);
 }

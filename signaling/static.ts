@@ -41,6 +41,7 @@ const FILES: Record<string, { file: string | undefined; type: string }> = {
   '/demo.js': { file: join(root, 'demo/demo.js'), type: 'text/javascript; charset=utf-8' },
   '/demo.css': { file: join(root, 'demo/demo.css'), type: 'text/css; charset=utf-8' },
   '/mesh.js': { file: join(root, 'demo/mesh.js'), type: 'text/javascript; charset=utf-8' },
+  '/cursors.js': { file: join(root, 'demo/cursors.js'), type: 'text/javascript; charset=utf-8' },
   '/roommesh.js': { file: bundle('roommesh.js'), type: 'text/javascript; charset=utf-8' },
   '/roommesh.js.map': { file: bundle('roommesh.js.map'), type: 'application/json' },
 };

@@ -301,8 +301,9 @@ export class Peer {
     const restart = path.link.restartsIce;
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
       // Both take the bulk or datagram channels: the initiator opens them (the responder adopts them as they arrive).
-      if (this.initiator && extra && hello.bulk === true) path.link.openBulk();
+      // Datagram channels first: libwebrtc retries channels' held sends in the order they were made (channel.ts, BULK_PACING).
       if (this.initiator && extra && hello.datagrams === true) path.link.openDatagrams();
+      if (this.initiator && extra && hello.bulk === true) path.link.openBulk();
       if (restart && hello.restart === true) path.signals.allowRestarts();
       directReady(path, (route) => {
         if (this.direct === path) this.events.route(route);

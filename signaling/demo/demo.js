@@ -1,6 +1,7 @@
 // The demo room page: the same roommesh client a Node agent uses, in the browser.
 import { RoomClient } from '/roommesh.js';
 import { drawMesh, viaTurn } from '/mesh.js';
+import { isCursor, startCursors } from '/cursors.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -12,6 +13,8 @@ const PING = 'roommesh-demo:ping';
 
 let room;
 let pinger;
+/** Stops the live cursors (started once in the room). */
+let stopCursors = () => {};
 /** Set while the service is lost (open links keep working): the header says so until it is back. */
 let serviceLost = false;
 /** id → the last round trip to that participant, in ms. */
@@ -220,6 +223,7 @@ async function join(event) {
     line?.status(ended[reason] ?? 'not received');
   });
   messaging.on('message', (m) => {
+    if (isCursor(m.type)) return; // drawn by cursors.js
     // A file whose progress was shown: its line gives way to the message itself.
     incoming.get(m.messageId)?.item.remove();
     incoming.delete(m.messageId);
@@ -250,6 +254,7 @@ async function join(event) {
   $('join-panel').hidden = true;
   $('room-panel').hidden = false;
   renderParticipants();
+  stopCursors = startCursors(messaging, $('room-panel'), nameOf);
   clearInterval(pinger);
   pinger = setInterval(() => void measure(), PING_EVERY_MS);
   void measure();
@@ -309,6 +314,8 @@ async function send(event) {
 
 async function leave() {
   clearInterval(pinger);
+  stopCursors();
+  stopCursors = () => {};
   serviceLost = false;
   await room?.close();
   rtts.clear();

@@ -74,6 +74,16 @@ describe('the demo room page, as a person uses it', () => {
       expect(await alice.locator('#mesh g.node').count()).toBe(3);
       await expect.poll(() => alice.locator('#participants li', { hasText: 'agent' }).innerText()).toMatch(/direct · \d+\.\d ms/);
 
+      // Live cursors: bob's pointer over the room shows on alice's page, named, where bob put it (as a fraction of the panel), and nothing in the chat.
+      const lines = await alice.locator('#messages li').count();
+      const box = (await bob.locator('#room-panel').boundingBox())!;
+      await bob.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.5);
+      await bob.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.25, { steps: 5 });
+      const cursor = alice.locator('.cursors .cursor', { hasText: 'bob' });
+      await cursor.waitFor({ timeout: 5_000 });
+      await expect.poll(() => cursor.evaluate((e) => [(e as HTMLElement).style.left, (e as HTMLElement).style.top].map((v) => Math.round(parseFloat(v))))).toEqual([75, 25]);
+      expect(await alice.locator('#messages li').count()).toBe(lines);
+
       // A program's message without text shows its type and JSON; an attachment named by `name` keeps that name.
       const { RoomClient } = await import('../../client/index.js');
       const script = new RoomClient({ url, room: 'demo', name: 'script', iceServers: [] });

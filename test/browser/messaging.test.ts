@@ -9,6 +9,7 @@ import {
   linkChangesOnForcedRelay,
   progressToTheEnd,
   requestsAndReplies,
+  everyDeliveryMode,
 } from '../shared/scenarios.js';
 import { startServer, withTimeout } from '../helpers.js';
 import { BROWSERS, useBrowser, type BrowserName } from './browsers.js';
@@ -121,7 +122,7 @@ describe.each(BROWSERS)('browsers and Node in one room (real %s, real @roamhq/wr
     }
   });
 
-  it('runs the API scenarios between a page and Node: progress, 64 MiB aborted each way, requests, link changes, messages() ending', async () => {
+  it('runs the API scenarios between a page and Node: progress, 64 MiB aborted each way, requests, every delivery mode each way, link changes, messages() ending', async () => {
     const { url } = await startServer();
     const page = new PageDriver(`${name}:pia`, await newPage());
     const node = new NodeDriver('node:nils');
@@ -136,6 +137,8 @@ describe.each(BROWSERS)('browsers and Node in one room (real %s, real @roamhq/wr
       await abortMidTransfer(nils, pia);
       await requestsAndReplies(pia, nils);
       await requestsAndReplies(nils, pia);
+      await everyDeliveryMode(pia, nils);
+      await everyDeliveryMode(nils, pia);
       await linkChangesOnForcedRelay(nils, pia);
       await iteratorEndsOnDisable(pia, nils);
     } finally {

@@ -3,13 +3,14 @@
  * browser bundle (`/roommesh.js`, served by the service) through page.evaluate. The
  * in-page half is installed once per page and keeps its state on `window.__driver`.
  */
+import type { Delivery } from '../../client/index.js';
 import type { BrowserPage } from './browsers.js';
 import { SLOW_HANDLER_MS, type AttachmentSpec, type Driver, type IncomingReport, type JoinOptions, type ProgressReport, type ReceivedSummary, type RequestOutcome } from '../shared/driver.js';
 
 /** Runs inside the page: it must be self-contained (no imports, no closures over test code); `slowMs` is SLOW_HANDLER_MS. */
 function installInPage(slowMs: number): void {
   const { RoomClient } = (window as unknown as { __roommesh: typeof import('../../client/index.js') }).__roommesh;
-  type Summary = { from: string; type: string; message: Record<string, unknown>; broadcast: boolean; attachment: { size: number; sha256: string } | null };
+  type Summary = { from: string; type: string; message: Record<string, unknown>; broadcast: boolean; attachment: { size: number; sha256: string } | null; delivery: string };
   const bytes = (spec: { size: number; seed: number }): Uint8Array => {
     const out = new Uint8Array(spec.size);
     let x = spec.seed >>> 0 || 1;
@@ -58,7 +59,7 @@ function installInPage(slowMs: number): void {
           void state.room?.messaging.sendMessage({ to: m.from, type: 'echoed', message: m.message }).catch(() => undefined);
           return;
         }
-        const entry: Summary = { from: m.from.name ?? m.fromParticipantId, type: m.type, message: m.message, broadcast: m.broadcast, attachment: null };
+        const entry: Summary = { from: m.from.name ?? m.fromParticipantId, type: m.type, message: m.message, broadcast: m.broadcast, attachment: null, delivery: m.delivery };
         state.received.push(entry);
         if (m.attachment !== undefined) {
           const attachment = m.attachment;
@@ -141,13 +142,13 @@ function installInPage(slowMs: number): void {
     async disable() {
       await messaging().disable();
     },
-    async send(toName: string, type: string, message: Record<string, never>, spec?: { size: number; seed: number }) {
+    async send(toName: string, type: string, message: Record<string, never>, spec?: { size: number; seed: number }, delivery?: Delivery) {
       const to = state.room?.messaging.getParticipantByName(toName);
       if (to === undefined) throw new Error(`no participant named ${toName}`);
-      await state.room?.messaging.sendMessage({ to, type, message, ...(spec ? { attachment: bytes(spec) } : {}) });
+      await state.room?.messaging.sendMessage({ to, type, message, ...(spec ? { attachment: bytes(spec) } : {}), ...(delivery ? { delivery } : {}) });
     },
-    async broadcast(type: string, message: Record<string, never>, spec?: { size: number; seed: number }) {
-      const outcomes = (await state.room?.messaging.broadcastMessage({ type, message, ...(spec ? { attachment: bytes(spec) } : {}) })) ?? [];
+    async broadcast(type: string, message: Record<string, never>, spec?: { size: number; seed: number }, delivery?: Delivery) {
+      const outcomes = (await state.room?.messaging.broadcastMessage({ type, message, ...(spec ? { attachment: bytes(spec) } : {}), ...(delivery ? { delivery } : {}) })) ?? [];
       return outcomes.map((o) => ({ name: o.participant.name ?? o.participantId, ok: o.ok }));
     },
     async close() {
@@ -212,8 +213,8 @@ interface InPage {
   disable(): Promise<void>;
   received(): Promise<ReceivedSummary[]>;
   join(url: string, room: string, name: string, relayOnly: boolean): Promise<void>;
-  send(toName: string, type: string, message: Record<string, unknown>, spec?: AttachmentSpec): Promise<void>;
-  broadcast(type: string, message: Record<string, unknown>, spec?: AttachmentSpec): Promise<Array<{ name: string; ok: boolean }>>;
+  send(toName: string, type: string, message: Record<string, unknown>, spec?: AttachmentSpec, delivery?: Delivery): Promise<void>;
+  broadcast(type: string, message: Record<string, unknown>, spec?: AttachmentSpec, delivery?: Delivery): Promise<Array<{ name: string; ok: boolean }>>;
   close(): Promise<void>;
 }
 type WithDriver = { __driver: InPage };
@@ -249,12 +250,12 @@ export class PageDriver implements Driver {
     await this.page.waitFor((w) => JSON.stringify((window as unknown as WithDriver).__driver.names()) === w, wanted, timeoutMs);
   }
 
-  send(toName: string, type: string, message: Record<string, unknown>, attachment?: AttachmentSpec): Promise<void> {
-    return this.page.evaluate(([to, t, m, a]) => (window as unknown as WithDriver).__driver.send(to, t, m, a ?? undefined), [toName, type, message, attachment ?? null] as const);
+  send(toName: string, type: string, message: Record<string, unknown>, attachment?: AttachmentSpec, delivery?: Delivery): Promise<void> {
+    return this.page.evaluate(([to, t, m, a, d]) => (window as unknown as WithDriver).__driver.send(to, t, m, a ?? undefined, d ?? undefined), [toName, type, message, attachment ?? null, delivery ?? null] as const);
   }
 
-  broadcast(type: string, message: Record<string, unknown>, attachment?: AttachmentSpec) {
-    return this.page.evaluate(([t, m, a]) => (window as unknown as WithDriver).__driver.broadcast(t, m, a ?? undefined), [type, message, attachment ?? null] as const);
+  broadcast(type: string, message: Record<string, unknown>, attachment?: AttachmentSpec, delivery?: Delivery) {
+    return this.page.evaluate(([t, m, a, d]) => (window as unknown as WithDriver).__driver.broadcast(t, m, a ?? undefined, d ?? undefined), [type, message, attachment ?? null, delivery ?? null] as const);
   }
 
   async waitForMessages(count: number, timeoutMs: number): Promise<ReceivedSummary[]> {

@@ -2,6 +2,7 @@ import { afterEach, describe, it } from 'vitest';
 import type { RtcStackName } from '../../client/index.js';
 import { NodeDriver } from '../shared/node-driver.js';
 import {
+  everyDeliveryMode,
   abortMidTransfer,
   exchangeEverything,
   iteratorEndsOnDisable,
@@ -36,7 +37,7 @@ describe.each(ROOMS)('the shared messaging suite, in Node, on %s', (_, stacks) =
     await exchangeEverything(participants);
   });
 
-  it('two Node participants: progress, a 64 MiB send aborted midway, requests and replies, link changes, messages() ending', async () => {
+  it('two Node participants: progress, a 64 MiB send aborted midway, requests and replies, every delivery mode, link changes, messages() ending', async () => {
     const { url } = await startServer();
     const [ada, bea] = ['ada', 'bea'].map((name, i) => {
       const stack = stacks[i] ?? '@roamhq/wrtc';
@@ -48,6 +49,8 @@ describe.each(ROOMS)('the shared messaging suite, in Node, on %s', (_, stacks) =
     await progressToTheEnd(ada, bea);
     await abortMidTransfer(ada, bea);
     await requestsAndReplies(bea, ada);
+    await everyDeliveryMode(ada, bea);
+    await everyDeliveryMode(bea, ada);
     await linkChangesOnForcedRelay(ada, bea);
     await iteratorEndsOnDisable(bea, ada);
   });

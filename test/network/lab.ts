@@ -132,9 +132,9 @@ export class Lab {
     return host;
   }
 
-  /** Drops `percent` of the site's forwarded packets, both ways (0: none). */
+  /** Drops `percent` of the site's forwarded packets, both ways (0: none; to a tenth of a percent). */
   setLoss(site: Site, percent: number): void {
-    this.impair(site, percent > 0 ? `numgen random mod 100 < ${percent} drop` : undefined);
+    this.impair(site, percent > 0 ? `numgen random mod 1000 < ${Math.round(percent * 10)} drop` : undefined);
   }
 
   /** Cuts the site off (all traffic, or UDP only), or restores it. */

@@ -3,6 +3,8 @@
  * in this process (node-driver.ts) or in a Chromium page (browser/page-driver.ts). Every
  * argument and result is plain JSON, so it can cross into a page.
  */
+import type { Delivery } from '../../client/index.js';
+
 export interface AttachmentSpec {
   size: number;
   seed: number;
@@ -14,6 +16,8 @@ export interface ReceivedSummary {
   message: Record<string, unknown>;
   broadcast: boolean;
   attachment: { size: number; sha256: string } | null;
+  /** How it was sent: 'reliable', 'unordered', 'lossy' or 'latest'. */
+  delivery: string;
 }
 
 /** How a driver's participant joins: `relayOnly` allows no direct link (relay-only ICE, no TURN), so every pair goes through the service's relay. */
@@ -68,8 +72,8 @@ export interface Driver {
   presence(): Promise<string[]>;
   /** Resolves once the presence list is exactly `names`. */
   waitForPresence(names: string[], timeoutMs: number): Promise<void>;
-  send(toName: string, type: string, message: Record<string, unknown>, attachment?: AttachmentSpec): Promise<void>;
-  broadcast(type: string, message: Record<string, unknown>, attachment?: AttachmentSpec): Promise<Array<{ name: string; ok: boolean }>>;
+  send(toName: string, type: string, message: Record<string, unknown>, attachment?: AttachmentSpec, delivery?: Delivery): Promise<void>;
+  broadcast(type: string, message: Record<string, unknown>, attachment?: AttachmentSpec, delivery?: Delivery): Promise<Array<{ name: string; ok: boolean }>>;
   /** Everything received so far, once there are at least `count` messages. */
   waitForMessages(count: number, timeoutMs: number): Promise<ReceivedSummary[]>;
   /** Sends an attachment with onProgress; aborts it once `abortAtBytes` are written (null: never). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RoomClient, type ReceivedMessage, type RtcStackName } from '../../client/index.js';
+import { RoomClient, type Delivery, type ReceivedMessage, type RtcStackName } from '../../client/index.js';
 import { breakLink, withTimeout } from '../helpers.js';
 import {
   SLOW_HANDLER_MS,
@@ -21,6 +21,7 @@ const summarize = (m: ReceivedMessage): ReceivedSummary => ({
   message: m.message,
   broadcast: m.broadcast,
   attachment: m.attachment === undefined ? null : { size: m.attachment.length, sha256: createHash('sha256').update(m.attachment).digest('hex') },
+  delivery: m.delivery,
 });
 
 /** A participant in this process, on one Node WebRTC stack. Messages of type `echo` are answered with `echoed`. */
@@ -94,14 +95,14 @@ export class NodeDriver implements Driver {
     return this.until(async () => JSON.stringify(await this.presence()) === wanted, timeoutMs, `${this.label} presence ${wanted}`);
   }
 
-  async send(toName: string, type: string, message: Record<string, unknown>, attachment?: AttachmentSpec): Promise<void> {
+  async send(toName: string, type: string, message: Record<string, unknown>, attachment?: AttachmentSpec, delivery?: Delivery): Promise<void> {
     const to = this.client.messaging.getParticipantByName(toName);
     if (to === undefined) throw new Error(`${this.label} sees no ${toName}`);
-    await this.client.messaging.sendMessage({ to, type, message: message as never, ...(attachment ? { attachment: attachmentBytes(attachment) } : {}) });
+    await this.client.messaging.sendMessage({ to, type, message: message as never, ...(attachment ? { attachment: attachmentBytes(attachment) } : {}), ...(delivery ? { delivery } : {}) });
   }
 
-  async broadcast(type: string, message: Record<string, unknown>, attachment?: AttachmentSpec) {
-    const outcomes = await this.client.messaging.broadcastMessage({ type, message: message as never, ...(attachment ? { attachment: attachmentBytes(attachment) } : {}) });
+  async broadcast(type: string, message: Record<string, unknown>, attachment?: AttachmentSpec, delivery?: Delivery) {
+    const outcomes = await this.client.messaging.broadcastMessage({ type, message: message as never, ...(attachment ? { attachment: attachmentBytes(attachment) } : {}), ...(delivery ? { delivery } : {}) });
     return outcomes.map((o) => ({ name: o.participant.name ?? o.participantId, ok: o.ok }));
   }
 

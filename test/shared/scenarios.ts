@@ -170,3 +170,29 @@ async function linksSettled(driver: Driver, name: string, label: string, timeout
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Every delivery mode, each way: a message of each mode with an attachment arrives once, intact,
+ * saying how it was sent; a broadcast of each datagram mode too; and twenty unordered messages
+ * arrive once each.
+ */
+export async function everyDeliveryMode(sender: Participant, receiver: Participant): Promise<void> {
+  const modes = ['reliable', 'unordered', 'lossy', 'latest'] as const;
+  const before = (await receiver.driver.waitForMessages(0, 1_000)).length;
+  for (const [i, delivery] of modes.entries()) {
+    await sender.driver.send(receiver.name, `mode-${delivery}`, { i }, { size: 4_000 + i, seed: 40 + i }, delivery);
+  }
+  for (const delivery of modes.slice(1)) {
+    const outcomes = await sender.driver.broadcast(`all-${delivery}`, {}, undefined, delivery);
+    expect(outcomes.every((o) => o.ok), `${sender.driver.label} broadcast ${delivery}`).toBe(true);
+  }
+  for (let seq = 0; seq < 20; seq++) await sender.driver.send(receiver.name, 'unordered-seq', { seq }, undefined, 'unordered');
+  const got = (await receiver.driver.waitForMessages(before + modes.length + 3 + 20, 10_000)).slice(before);
+  const byType = (type: string): typeof got => got.filter((m) => m.type === type);
+  for (const [i, delivery] of modes.entries()) {
+    const [m, ...more] = byType(`mode-${delivery}`);
+    expect([m?.delivery, m?.from, m?.attachment?.sha256, more.length], `${receiver.driver.label} got ${delivery}`).toEqual([delivery, sender.name, sha256({ size: 4_000 + i, seed: 40 + i }), 0]);
+  }
+  for (const delivery of modes.slice(1)) expect(byType(`all-${delivery}`).map((m) => [m.delivery, m.broadcast]), `${receiver.driver.label} broadcast ${delivery}`).toEqual([[delivery, true]]);
+  expect(byType('unordered-seq').map((m) => m.message['seq'] as number).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+}
