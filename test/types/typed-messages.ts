@@ -72,8 +72,20 @@ export async function typedRoom(room: RoomClient<Messages>, to: string): Promise
   // @ts-expect-error a field of the wrong type
   await room.messaging.broadcastMessage({ type: 'chat', message: { text: 5, thread: null } });
 
+  // Delivery modes: per send, or per declared type.
+  room.messaging.setDelivery('chat', 'unordered');
+  await room.messaging.sendMessage({ to, type: 'chat', message: { text: 'hi', thread: null }, delivery: 'latest' });
+  // @ts-expect-error a type the map does not declare
+  room.messaging.setDelivery('photo', 'latest');
+  // @ts-expect-error no such delivery mode
+  room.messaging.setDelivery('chat', 'fast');
+  // @ts-expect-error no such delivery mode
+  await room.messaging.broadcastMessage({ type: 'chat', message: { text: 'hi', thread: null }, delivery: 'fast' });
+
   // Receivers narrow by type.
   room.messaging.on('message', (m) => {
+    const delivery: 'reliable' | 'unordered' | 'lossy' | 'latest' = m.delivery;
+    void delivery;
     if (m.type === 'chat') {
       const text: string = m.message.text;
       void text;

@@ -16,11 +16,13 @@ const TUNABLES: Tunables = { ...DEFAULTS, livenessTimeoutMs: 600_000, heartbeatI
 /** One side of the pair: its session, what it delivered, and how its sends ended. */
 class Side {
   readonly delivered: Array<[number, number]> = [];
+  /** Datagrams delivered: their mode and number. */
+  readonly datagrams: Array<[string, number]> = [];
   /** Messages that arrived again after a rewind (dropped by the session, receipted again). */
   duplicates = 0;
   readonly violations: string[] = [];
   readonly session = new PeerSession(TUNABLES, {
-    message: (m) => void this.delivered.push([m.lane, Number(m.message['n'])]),
+    message: (m) => void (m.delivery === undefined ? this.delivered.push([m.lane, Number(m.message['n'])]) : this.datagrams.push([m.delivery, Number(m.message['n'])])),
     refused: () => {},
     progress: () => {},
     aborted: (p) => void this.aborts.push(`${p.lane}:${p.id}`),
@@ -323,5 +325,59 @@ describe('PeerSession across streams', () => {
     );
     expect(resent).toBeGreaterThan(0); // the runs did make the receiver drop resends
     expect(abortedSends).toBeGreaterThan(0); // and some sends were aborted in time
+  });
+});
+
+describe('datagrams on a stream that backs up (the relay when it is slow, a shared channel behind an attachment)', () => {
+  const SLOW: Tunables = { ...TUNABLES, highWaterMarkBytes: 3000, lowWaterMarkBytes: 1000 };
+  /** Moves packets until `done` holds: a paced stream resumes on its poll timer once its queue drains. */
+  async function deliverUntil(stream: Stream, done: () => boolean, label: string): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`not within 5 s: ${label}`);
+      await stream.deliver();
+      await new Promise((resolve) => setTimeout(resolve, SLOW.pollIntervalMs));
+    }
+  }
+  const header = (n: number, type = 'cursor'): Uint8Array => encodeHeader({ type, message: { n }, broadcast: false });
+
+  it('keeps only the newest latest value per type and the newest 64 lossy ones while the stream cannot take them, and delivers those', async () => {
+    const sides: [Side, Side] = [new Side(), new Side()];
+    const stream = new Stream(sides, SLOW);
+    await stream.deliver();
+    sides[0].send(0, 20_000); // a reliable message fills the stream past its high mark: the pacer waits
+    await settle();
+    const sends: Array<Promise<void>> = [];
+    for (let n = 1; n <= 100; n++) {
+      sends.push(sides[0].session.sendDatagram('latest', 'cursor', header(n), new Uint8Array(0)));
+      sends.push(sides[0].session.sendDatagram('lossy', 'tick', header(n, 'tick'), new Uint8Array(0)));
+    }
+    await Promise.all(sends.filter((_, i) => i % 2 === 0).slice(0, 99)); // 99 latest values superseded: resolved already
+    expect(sides[0].session.datagrams.counts).toMatchObject({ superseded: 99, dropped: 36 });
+    await deliverUntil(stream, () => sides[1].datagrams.length === 65 && sides[1].delivered.length === 1, 'the newest cursor, 64 lossy ticks and the reliable message');
+    await Promise.all(sends);
+    const latest = sides[1].datagrams.filter(([mode]) => mode === 'latest').map(([, n]) => n);
+    const lossy = sides[1].datagrams.filter(([mode]) => mode === 'lossy').map(([, n]) => n);
+    expect(latest).toEqual([100]);
+    expect(lossy).toEqual(Array.from({ length: 64 }, (_, i) => 37 + i));
+    expect(sides[1].delivered).toEqual([[1, 0]]); // the 20 KB message, in the bulk lane
+    stream.break();
+  });
+
+  it('delivers each unordered message once across a stream broken under it, and settles every send', async () => {
+    const sides: [Side, Side] = [new Side(), new Side()];
+    let stream = new Stream(sides, SLOW);
+    await stream.deliver();
+    const outcomes: string[] = [];
+    for (let n = 1; n <= 30; n++) sides[0].session.sendDatagram('unordered', 'u', header(n, 'u'), new Uint8Array(200)).then(() => outcomes.push('ok'), (e: Error) => outcomes.push(e.message));
+    await stream.deliver(3); // some arrive, their receipts do not
+    stream.break();
+    stream = new Stream(sides, SLOW);
+    await deliverUntil(stream, () => outcomes.length === 30, 'all 30 unordered sends settled');
+    const got = sides[1].datagrams.map(([, n]) => n);
+    expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(outcomes).toEqual(Array(30).fill('ok'));
+    expect(sides[0].violations.concat(sides[1].violations)).toEqual([]);
+    stream.break();
   });
 });
