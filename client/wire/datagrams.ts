@@ -55,8 +55,13 @@ export class Datagrams {
   private nextUnreliable = 1;
   private readonly latest = new Map<string, Entry>();
   private lossy: Entry[] = [];
-  /** Unordered datagrams not yet receipted, by id; `toWrite`, those not written on the current stream. */
-  private readonly unordered = new Map<number, Entry>();
+  /**
+   * Unordered datagrams not yet receipted, in the order sent; `numbered`, those written at least
+   * once, by id (ids are given at the first write, so that one aborted or refused before it leaves
+   * no gap in the numbering); `toWrite`, those not written on the current stream.
+   */
+  private readonly unordered = new Set<Entry>();
+  private readonly numbered = new Map<number, Entry>();
   private toWrite: Entry[] = [];
   readonly counts: DatagramCounts = { written: 0, superseded: 0, dropped: 0 };
 
@@ -64,7 +69,7 @@ export class Datagrams {
   add(mode: DatagramMode, type: string, header: Uint8Array, attachment: Uint8Array, control: DatagramControl = {}): Promise<void> {
     if (control.signal?.aborted === true) return Promise.reject(abortedDatagram());
     return new Promise<void>((resolve, reject) => {
-      const id = mode === 'unordered' ? this.nextUnordered++ : this.nextUnreliable++;
+      const id = mode === 'unordered' ? 0 : this.nextUnreliable++;
       const entry: Entry = { mode, type, id, header, attachment, resolve, reject, release: undefined, onWritten: control.onWritten, writtenAt: undefined, complete: false, settled: false };
       const { signal } = control;
       if (signal !== undefined) {
@@ -73,7 +78,7 @@ export class Datagrams {
         entry.release = () => signal.removeEventListener('abort', onAbort);
       }
       if (mode === 'unordered') {
-        this.unordered.set(id, entry);
+        this.unordered.add(entry);
         this.toWrite.push(entry);
       } else if (mode === 'latest') {
         const older = this.latest.get(type);
@@ -104,7 +109,7 @@ export class Datagrams {
   /** Bytes of unordered datagrams awaiting their receipts (they count against maxQueuedBytes like any message). */
   get unreceiptedBytes(): number {
     let bytes = 0;
-    for (const e of this.unordered.values()) bytes += size(e);
+    for (const e of this.unordered) bytes += size(e);
     return bytes;
   }
 
@@ -120,6 +125,10 @@ export class Datagrams {
       return bytes <= room ? 'yes' : bytes <= maxRoom ? 'later' : 'never';
     };
     const take = (e: Entry): void => {
+      if (e.mode === 'unordered' && e.id === 0) {
+        e.id = this.nextUnordered++;
+        this.numbered.set(e.id, e);
+      }
       records.push({ kind: 'datagram', mode: e.mode, id: e.id, jsonLength: e.header.length, parts: [e.header, e.attachment] });
       room -= RECORD_HEADER_BYTES + DATAGRAM_FIXED_BYTES + size(e);
       this.counts.written++;
@@ -148,7 +157,7 @@ export class Datagrams {
         if (fit === 'later') break;
         this.toWrite.shift();
         if (fit === 'never') {
-          this.unordered.delete(e.id);
+          this.forget(e);
           e.release?.();
           if (!e.settled) e.reject(new RoomError('MESSAGE_TOO_LARGE', `an unordered message of ${size(e)} bytes does not fit one packet of this path (${maxRoom - RECORD_HEADER_BYTES - DATAGRAM_FIXED_BYTES} bytes: a relay through a service with a small payload limit); send it reliable`));
           continue;
@@ -165,12 +174,12 @@ export class Datagrams {
   receipts(ids: readonly number[]): number {
     let neverSent = 0;
     for (const id of ids) {
-      const e = this.unordered.get(id);
+      const e = this.numbered.get(id);
       if (e === undefined) {
         if (id >= this.nextUnordered || id < 1) neverSent++;
         continue;
       }
-      this.unordered.delete(id);
+      this.forget(e);
       const at = this.toWrite.indexOf(e);
       if (at !== -1) this.toWrite.splice(at, 1);
       this.done(e);
@@ -180,13 +189,13 @@ export class Datagrams {
 
   /** The last unordered id below every one still awaiting its receipt: a hello's `unorderedBase`. */
   get unorderedBase(): number {
-    for (const id of this.unordered.keys()) return id - 1;
+    for (const id of this.numbered.keys()) return id - 1; // given in increasing order: the first is the lowest
     return this.nextUnordered - 1;
   }
 
   /** A new stream: every unordered datagram not receipted is written again (the receiver drops what it has). */
   rewind(): void {
-    this.toWrite = [...this.unordered.values()];
+    this.toWrite = [...this.unordered];
     for (const e of this.toWrite) e.writtenAt = undefined;
   }
 
@@ -195,19 +204,19 @@ export class Datagrams {
    * delivered to the old one, so it fails (PARTICIPANT_LEFT) rather than risk arriving twice.
    */
   peerRestarted(error: RoomError): void {
-    for (const e of [...this.unordered.values()]) {
+    for (const e of [...this.unordered]) {
       if (!e.complete) continue;
-      this.unordered.delete(e.id);
+      this.forget(e);
       e.release?.();
       if (!e.settled) e.reject(error);
       e.settled = true;
     }
-    this.toWrite = [...this.unordered.values()];
+    this.toWrite = [...this.unordered];
   }
 
   /** Unordered datagrams written before `deadline` and still without a receipt: their sends reject with TIMEOUT (they stay pending). */
   sweep(deadline: number, timeoutMs: number): void {
-    for (const e of this.unordered.values()) {
+    for (const e of this.unordered) {
       if (e.settled || e.writtenAt === undefined || e.writtenAt > deadline) continue;
       e.settled = true;
       e.release?.();
@@ -222,10 +231,11 @@ export class Datagrams {
 
   /** Every datagram not yet settled rejects with `error`. */
   fail(error: RoomError): void {
-    const all = [...this.latest.values(), ...this.lossy, ...this.unordered.values()];
+    const all = [...this.latest.values(), ...this.lossy, ...this.unordered];
     this.latest.clear();
     this.lossy = [];
     this.unordered.clear();
+    this.numbered.clear();
     this.toWrite = [];
     for (const e of all) {
       e.release?.();
@@ -239,7 +249,7 @@ export class Datagrams {
     if (e.mode === 'unordered') {
       if (e.complete || !this.toWrite.includes(e)) return; // written: too late
       this.toWrite.splice(this.toWrite.indexOf(e), 1);
-      this.unordered.delete(e.id); // the receiver never saw its id: its dedupe skips it at the next hello's base
+      this.forget(e); // never written: it had no id yet
     } else if (e.mode === 'latest') {
       if (this.latest.get(e.type) !== e) return;
       this.latest.delete(e.type);
@@ -263,6 +273,12 @@ export class Datagrams {
     }
     this.counts.dropped++;
     this.done(e);
+  }
+
+  /** An unordered datagram is no longer pending. */
+  private forget(e: Entry): void {
+    this.unordered.delete(e);
+    this.numbered.delete(e.id);
   }
 
   private done(e: Entry): void {

@@ -129,6 +129,17 @@ describe('Datagrams (the sending half)', () => {
     expect(await watch(queue.add('lossy', 'x', header('z'), NONE, { signal: aborted.signal })).state()).toBe('ABORTED');
   });
 
+  it('numbers unordered datagrams as they are first written: one aborted before that leaves no gap for the receiver to wait on', async () => {
+    const queue = new Datagrams();
+    const controller = new AbortController();
+    const aborted = watch(queue.add('unordered', 'x', header('a'), NONE, { signal: controller.signal }));
+    void queue.add('unordered', 'x', header('b'), NONE);
+    controller.abort();
+    expect(await aborted.state()).toBe('ABORTED');
+    expect(flush(queue, 'unordered').map((r) => [r.id, texts([r])[0]])).toEqual([[1, 'b']]);
+    expect(queue.unorderedBase).toBe(0);
+  });
+
   it('a peer that restarted its session: written unordered ones fail (they may have arrived), unwritten ones go', async () => {
     const queue = new Datagrams();
     const written = watch(queue.add('unordered', 'x', header('w'), NONE));
