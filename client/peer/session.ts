@@ -15,7 +15,7 @@
  */
 import { RoomError, toRoomError, type ErrorPayload } from '../../protocol/errors.js';
 import type { Tunables } from '../options.js';
-import { LANES, MAX_DATAGRAM_BYTES, MAX_HELLO_PARTIALS, decodeHeader, type DatagramChannel, type DatagramMode, type Hello, type Lane, type OutgoingRecord, type PeerLimits, type WireRecord } from '../wire/codec.js';
+import { LANES, MAX_DATAGRAM_BYTES, MAX_HELLO_PARTIALS, type DatagramChannel, type DatagramMode, type Hello, type Lane, type OutgoingRecord, type PeerLimits, type WireRecord } from '../wire/codec.js';
 import { DatagramFilter, Datagrams, type DatagramControl } from '../wire/datagrams.js';
 import { Lanes, type OutgoingMessage } from '../wire/outbox.js';
 import type { AssembledMessage, IncomingProgress, PartialMessage } from '../wire/reassembler.js';
@@ -215,24 +215,9 @@ export class PeerSession {
    * either way (the stream does it), a malformed one too (so that it is not resent), after a violation.
    */
   incomingDatagram(record: Extract<WireRecord, { kind: 'datagram' }>): void {
-    const header = decodeHeader(record.bytes.subarray(0, record.jsonLength));
-    if (typeof header === 'string' || header.request !== undefined || header.replyTo !== undefined) {
-      return this.events.violation(`datagram ${record.mode}:${record.id}: ${typeof header === 'string' ? header : 'a request or reply may not be a datagram'}`);
-    }
-    const attachmentLength = record.bytes.length - record.jsonLength;
-    if (record.jsonLength > this.tunables.maxJsonBytes || attachmentLength > this.tunables.maxAttachmentBytes) {
-      return this.events.violation(`datagram ${record.mode}:${record.id} is over this participant's limits`);
-    }
-    if (record.mode === 'unordered' ? !this.filter.unordered(record.id) : record.mode === 'latest' && !this.filter.latest(header.type, record.id)) return;
-    this.events.message({
-      lane: 0,
-      id: record.id,
-      delivery: record.mode,
-      type: header.type,
-      message: header.message,
-      attachment: attachmentLength > 0 ? record.bytes.slice(record.jsonLength) : undefined,
-      broadcast: header.broadcast,
-    });
+    const verdict = this.filter.accept(record, this.tunables);
+    if (typeof verdict === 'string') this.events.violation(verdict);
+    else if (verdict !== undefined) this.events.message(verdict);
   }
 
   /** Receipts for our unordered datagrams. */

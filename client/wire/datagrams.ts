@@ -8,7 +8,8 @@
  *   older than the newest delivered of their type.
  */
 import { RoomError } from '../../protocol/errors.js';
-import { DATAGRAM_FIXED_BYTES, RECORD_HEADER_BYTES, type DatagramChannel, type DatagramMode, type OutgoingRecord } from './codec.js';
+import { DATAGRAM_FIXED_BYTES, RECORD_HEADER_BYTES, decodeHeader, type DatagramChannel, type DatagramMode, type OutgoingRecord, type PeerLimits, type WireRecord } from './codec.js';
+import type { AssembledMessage } from './reassembler.js';
 
 /** Lossy datagrams waiting for room, per participant; past this the oldest is dropped (it is lossy). */
 export const MAX_QUEUED_LOSSY = 64;
@@ -314,7 +315,32 @@ export class DatagramFilter {
     this.absorb();
   }
 
-  /** An unordered datagram: true to deliver it, false for a resend of one delivered (receipted again either way). */
+  /**
+   * A datagram of the peer's: the message to deliver; undefined to drop it (a resend of an
+   * unordered one delivered before, or a latest value older than one delivered); or why it is
+   * malformed (a violation). The stream receipts an unordered one whatever this says, so that
+   * it is not sent again.
+   */
+  accept(record: Extract<WireRecord, { kind: 'datagram' }>, limits: PeerLimits): AssembledMessage | string | undefined {
+    const header = decodeHeader(record.bytes.subarray(0, record.jsonLength));
+    if (typeof header === 'string' || header.request !== undefined || header.replyTo !== undefined) {
+      return `datagram ${record.mode}:${record.id}: ${typeof header === 'string' ? header : 'a request or reply may not be a datagram'}`;
+    }
+    const attachmentLength = record.bytes.length - record.jsonLength;
+    if (record.jsonLength > limits.maxJsonBytes || attachmentLength > limits.maxAttachmentBytes) return `datagram ${record.mode}:${record.id} is over this participant's limits`;
+    if (record.mode === 'unordered' ? !this.unordered(record.id) : record.mode === 'latest' && !this.latest(header.type, record.id)) return undefined;
+    return {
+      lane: 0,
+      id: record.id,
+      delivery: record.mode,
+      type: header.type,
+      message: header.message,
+      attachment: attachmentLength > 0 ? record.bytes.slice(record.jsonLength) : undefined,
+      broadcast: header.broadcast,
+    };
+  }
+
+  /** An unordered datagram: true to deliver it, false for a resend of one delivered. */
   unordered(id: number): boolean {
     if (id <= this.floor || this.ahead.has(id)) return false;
     this.ahead.add(id);

@@ -194,6 +194,20 @@ describe('DatagramFilter (the receiving half)', () => {
     expect(filter.latest('cursor', 9)).toBe(true);
   });
 
+  it('refuses what a peer may not send as a datagram: a bad header, a request, more than this side accepts', () => {
+    const filter = new DatagramFilter();
+    const record = (json: string, mode: 'lossy' | 'unordered' = 'lossy', attachment = 0): Datagram => {
+      const bytes = new Uint8Array([...enc.encode(json), ...new Uint8Array(attachment)]);
+      return { kind: 'datagram', mode, id: 1, jsonLength: json.length, bytes };
+    };
+    const limits = { maxJsonBytes: 100, maxAttachmentBytes: 10 };
+    expect(filter.accept(record('not json'), limits)).toMatch(/not UTF-8 JSON/);
+    expect(filter.accept(record('{"t":"x","m":{},"q":1}'), limits)).toMatch(/request or reply/);
+    expect(filter.accept(record('{"t":"x","m":{}}', 'lossy', 11), limits)).toMatch(/over this participant's limits/);
+    expect(filter.accept(record('{"t":"x","m":{"a":1}}', 'unordered', 10), limits)).toMatchObject({ type: 'x', message: { a: 1 }, delivery: 'unordered', id: 1 });
+    expect(filter.accept(record('{"t":"x","m":{"a":1}}', 'unordered'), limits)).toBeUndefined(); // the same id again
+  });
+
   it('stays bounded against a peer that skips ids', () => {
     const filter = new DatagramFilter();
     for (let id = 2; id < 200_000; id += 2) filter.unordered(id);
