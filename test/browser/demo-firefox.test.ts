@@ -33,8 +33,11 @@ describe('the demo room page in Firefox', () => {
     const { url } = await startServer();
     const otto = new RoomClient({ url, room: 'ff', name: 'otto', iceServers: [], logger: { debug() {}, info() {}, warn() {}, error() {} } });
     const got: ReceivedMessage[] = [];
+    /** The page's live cursors (its pointer moves as the test clicks): `latest` broadcasts, apart from what is sent to otto. */
+    const cursors: ReceivedMessage[] = [];
     const arrivals = new Set<() => void>();
     otto.messaging.on('message', (m) => {
+      if (m.type === 'roommesh-demo:cursor') return void cursors.push(m);
       got.push(m);
       for (const wake of arrivals) wake();
     });
@@ -99,6 +102,7 @@ describe('the demo room page in Firefox', () => {
       expect(widths.select).toBeGreaterThan(200);
       await small.screenshot({ path: `${ARTIFACTS}/demo-room-firefox-phone.png`, fullPage: true });
       await small.close();
+      expect(cursors.every((c) => c.delivery === 'latest' && c.broadcast), 'the page sends its cursor as a latest broadcast').toBe(true);
       expect(errors).toEqual([]);
     } finally {
       await page.close();
