@@ -12,7 +12,7 @@
  */
 import SimplePeer from 'simple-peer';
 import { createInterface } from 'node:readline';
-import { RoomClient, type Delivery, type RemoteParticipant } from '../client/index.js';
+import { RoomClient, type Delivery, type RemoteParticipant, type RtcStackName } from '../client/index.js';
 import { resolveRtc } from '../client/rtc.js';
 
 interface Config {
@@ -23,6 +23,8 @@ interface Config {
   /** Raw: whether this side offers, and its channel's configuration. */
   initiator?: boolean;
   unreliable?: boolean;
+  /** The Node stack (default @roamhq/wrtc). */
+  stack?: RtcStackName;
   iceServers?: object[];
 }
 
@@ -106,7 +108,7 @@ let room: RoomClient | undefined;
 
 async function startRoommesh(): Promise<void> {
   const silent = { debug() {}, info() {}, warn: (f: object, m: string) => process.stderr.write(`warn ${m} ${JSON.stringify(f)}\n`), error: (f: object, m: string) => process.stderr.write(`error ${m} ${JSON.stringify(f)}\n`) };
-  room = new RoomClient({ url: config.url ?? '', room: config.room ?? 'cursors', name: config.name, rtc: '@roamhq/wrtc', logger: silent, ...(JSON.parse(process.env['CURSOR_CLIENT_OPTIONS'] ?? '{}') as object) });
+  room = new RoomClient({ url: config.url ?? '', room: config.room ?? 'cursors', name: config.name, rtc: config.stack ?? '@roamhq/wrtc', logger: silent, ...(JSON.parse(process.env['CURSOR_CLIENT_OPTIONS'] ?? '{}') as object) });
   const messaging = room.messaging;
   messaging.on('message', (m) => onCursor(m.from.name ?? m.fromParticipantId, m.message));
   messaging.on('participant_added', (p) => say('present', { name: p.name, count: messaging.getParticipants().length }));
@@ -130,7 +132,7 @@ let raw: SimplePeer.Instance | undefined;
 const early: SimplePeer.SignalData[] = [];
 
 async function startRaw(): Promise<void> {
-  const rtc = await resolveRtc('@roamhq/wrtc');
+  const rtc = await resolveRtc(config.stack ?? '@roamhq/wrtc');
   const peer = new SimplePeer({
     initiator: config.initiator === true,
     wrtc: rtc as SimplePeer.Options['wrtc'],

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:cursors` (root: it builds a network lab): a 60 Hz cursor stream, `reliable`
  * against `latest`, on a pair and in a room of 8, each participant its own process on
- * @roamhq/wrtc behind its own cone NAT (test/network/lab.ts), in three conditions:
+ * @roamhq/wrtc (or CURSOR_STACK) behind its own cone NAT (test/network/lab.ts), in three conditions:
  * - clean: the lab's links as they are;
  * - loss: every site's router drops 2.5 % of packets both ways (a path between two sites crosses
  *   two routers: ~5 % each way);
@@ -28,6 +28,8 @@ const ROOM_SIZE = Number(process.env['CURSOR_ROOM'] ?? 8);
 /** Which conditions and parties to run (all by default): e.g. CURSOR_CONDITIONS=bulk CURSOR_PARTIES=pair. */
 const CONDITIONS = (process.env['CURSOR_CONDITIONS'] ?? 'clean,loss,bulk').split(',') as Array<'clean' | 'loss' | 'bulk'>;
 const PARTIES = (process.env['CURSOR_PARTIES'] ?? 'pair,raw,room').split(',');
+/** The Node stack every participant runs on: @roamhq/wrtc by default, or CURSOR_STACK=node-datachannel. */
+const STACK = process.env['CURSOR_STACK'] ?? '@roamhq/wrtc';
 
 interface Row {
   party: string;
@@ -45,7 +47,7 @@ interface Row {
 }
 
 function spawn(lab: Lab, host: Host, config: Record<string, unknown> & { name: string }): Agent {
-  return new Agent(config.name, lab.spawn(host.ns, process.execPath, ['--import', 'tsx', 'bench/cursor-agent.ts', JSON.stringify(config)]));
+  return new Agent(config.name, lab.spawn(host.ns, process.execPath, ['--import', 'tsx', 'bench/cursor-agent.ts', JSON.stringify({ stack: STACK, ...config })]));
 }
 
 const last = (agent: Agent, name: string, timeoutMs: number): Promise<Event> => agent.next(name, timeoutMs, agent.events.length);
@@ -170,7 +172,7 @@ function writeTable(rows: Row[]): void {
     `|${header.map(() => '---').join('|')}|`,
     ...rows.map((r) => `| ${r.party} | ${r.condition} | ${r.mode} | ${r.p50} | ${r.p99} | ${r.received} / ${r.sent} | ${r.superseded} | ${r.failed} | ${r.cores} | ${r.bulkMs === undefined ? '' : (r.bulkMs / 1000).toFixed(1)} |`),
   ].join('\n');
-  const note = `60 Hz cursors for ${SECONDS} s per cell; ages of the newest cursor held, sampled every frame; loss ${LOSS_PER_ROUTER} % per router (~5 % per path); CPU: the participants' processes, in cores of this machine's ${availableParallelism()}; ${new Date().toISOString().slice(0, 10)}.`;
+  const note = `${STACK}; 60 Hz cursors for ${SECONDS} s per cell; ages of the newest cursor held, sampled every frame; loss ${LOSS_PER_ROUTER} % per router (~5 % per path); CPU: the participants' processes, in cores of this machine's ${availableParallelism()}; ${new Date().toISOString().slice(0, 10)}.`;
   writeResult('cursors.json', JSON.stringify({ seconds: SECONDS, rows }, null, 2));
   console.log(`${writeResult('cursors.md', `${note}\n\n${table}\n`)}\n\n${table}`);
 }

@@ -96,7 +96,7 @@ function browserStack(): RtcImplementation | undefined {
 /**
  * Stacks on libwebrtc: the browser's own, and @roamhq/wrtc. Not node-datachannel, nor a stack
  * the user passes in (unknown: the conservative choice). Only these:
- * - take data channels besides simple-peer's (bulk, and the two for datagrams): libwebrtc interleaves an association's streams
+ * - take a bulk channel besides simple-peer's: libwebrtc interleaves an association's streams
  *   (bench:behind-bulk, 2026-12-07: small messages beside a 64 MiB attachment, p99 41 ms with it
  *   against 55 without), where libdatachannel's usrsctp sends them first in, first out, so a small
  *   message on a second channel waited behind the bulk one's queue, longer than behind one
@@ -107,23 +107,41 @@ function browserStack(): RtcImplementation | undefined {
  */
 const LIBWEBRTC = new WeakSet<object>();
 
-/** Whether links on `rtc` take data channels besides simple-peer's: for bulk messages, and for datagrams. */
+/** Whether links on `rtc` take a data channel for bulk messages besides simple-peer's. */
 export const takesExtraChannels = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
+
+/**
+ * node-datachannel as resolved here. It takes the two datagram channels, though not the bulk
+ * one: its first-in-first-out sending holds a cursor behind the attachment's buffered bytes on
+ * either channel alike (bench:cursors, 2026-12-07, p99 96-145 ms with the datagram channels or
+ * without), but under 5 % loss a cursor on a channel without retransmission does not wait for
+ * the ordered channel's (p99 32-33 ms with them, 65-97 without).
+ */
+const NODE_DATACHANNEL = new WeakSet<object>();
+
+/** Whether links on `rtc` take the two datagram channels besides simple-peer's. */
+export const takesDatagramChannels = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc) || NODE_DATACHANNEL.has(rtc);
 
 /** Whether links on `rtc` can restart ICE in place. */
 export const restartsIce = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
 
 /** Resolves the `rtc` option to a stack simple-peer can drive (adapted unless it is the browser's own). */
 export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImplementation> {
-  if (typeof choice === 'string') return onLibwebrtc(adaptStack(await named(choice)), choice === '@roamhq/wrtc');
+  if (typeof choice === 'string') return ndcDatagrams(onLibwebrtc(adaptStack(await named(choice)), choice === '@roamhq/wrtc'), choice);
   if (choice !== undefined) return adaptStack(choice);
   const browser = browserStack();
   if (browser === undefined) {
     const stack = await installed();
-    return onLibwebrtc(adaptStack(stack.rtc), stack.name === '@roamhq/wrtc');
+    return ndcDatagrams(onLibwebrtc(adaptStack(stack.rtc), stack.name === '@roamhq/wrtc'), stack.name);
   }
   return onLibwebrtc(browser, true);
 }
+
+/** Notes `rtc` as node-datachannel, if it is. */
+const ndcDatagrams = (rtc: RtcImplementation, name: RtcStackName): RtcImplementation => {
+  if (name === 'node-datachannel') NODE_DATACHANNEL.add(rtc);
+  return rtc;
+};
 
 /** Notes `rtc` as a libwebrtc stack, if it is one. */
 const onLibwebrtc = (rtc: RtcImplementation, yes: boolean): RtcImplementation => {

@@ -18,7 +18,7 @@ import type { RtcImplementation } from '../options.js';
 import type { CandidateType, Route } from '../participant.js';
 import { BULK_CHANNEL_LABEL, DATAGRAM_CHANNELS, type DatagramChannel } from '../wire/codec.js';
 import { starvedRecently } from './starvation.js';
-import { restartsIce, takesExtraChannels } from '../rtc.js';
+import { restartsIce, takesDatagramChannels, takesExtraChannels } from '../rtc.js';
 
 /** The data channels a link may add to simple-peer's, by what they carry. */
 type Extra = 'bulk' | DatagramChannel;
@@ -124,6 +124,8 @@ export class PeerLink {
   readonly restartsIce: boolean;
   /** Its stack takes data channels besides simple-peer's, for bulk messages and datagrams (rtc.ts says which): the hello says so. */
   readonly takesChannels: boolean;
+  /** Its stack takes the two datagram channels (rtc.ts says which): the hello says so. */
+  readonly takesDatagrams: boolean;
   private readonly peer: SimplePeer.Instance;
   private closed = false;
   /** A getStats() call under way (selectedRoute), which the close waits for. */
@@ -142,6 +144,7 @@ export class PeerLink {
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
     this.restartsIce = restartsIce(options.rtc);
     this.takesChannels = takesExtraChannels(options.rtc);
+    this.takesDatagrams = takesDatagramChannels(options.rtc);
     const own = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
     this.nativeDrainEvent = typeof own === 'function' && options.rtc.RTCPeerConnection === own;
     this.peer = new SimplePeer({
@@ -475,6 +478,7 @@ export type Link = Pick<
   PeerLink,
   | 'restartsIce'
   | 'takesChannels'
+  | 'takesDatagrams'
   | 'isOpen'
   | 'bufferedAmount'
   | 'maxMessageSize'

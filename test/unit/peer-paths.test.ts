@@ -64,6 +64,7 @@ class FakeLink implements Link {
   readonly id: number;
   readonly restartsIce: boolean;
   readonly takesChannels = false;
+  readonly takesDatagrams = false;
   readonly maxMessageSize = 65_536;
   readonly bufferedAmount = 0;
   readonly bulk = { isOpen: false, bufferedAmount: 0, maxMessageSize: undefined, send() {}, whenDrained: () => undefined };
