@@ -64,6 +64,8 @@ export class Datagrams {
   private readonly unordered = new Set<Entry>();
   private readonly numbered = new Map<number, Entry>();
   private toWrite: Entry[] = [];
+  /** Bytes of `unordered`. */
+  private unorderedBytes = 0;
   readonly counts: DatagramCounts = { written: 0, superseded: 0, dropped: 0 };
 
   /** Queues a datagram; the promise settles as its mode says (docs). */
@@ -80,6 +82,7 @@ export class Datagrams {
       }
       if (mode === 'unordered') {
         this.unordered.add(entry);
+        this.unorderedBytes += size(entry);
         this.toWrite.push(entry);
       } else if (mode === 'latest') {
         const older = this.latest.get(type);
@@ -97,21 +100,9 @@ export class Datagrams {
     });
   }
 
-  /** Whether nothing waits to be written. */
-  get isEmpty(): boolean {
-    return this.latest.size === 0 && this.lossy.length === 0 && this.toWrite.length === 0;
-  }
-
-  /** Whether datagrams for `channel` wait to be written. */
-  waiting(channel: DatagramChannel): boolean {
-    return channel === 'unordered' ? this.toWrite.length > 0 : this.latest.size > 0 || this.lossy.length > 0;
-  }
-
   /** Bytes of unordered datagrams awaiting their receipts (they count against maxQueuedBytes like any message). */
   get unreceiptedBytes(): number {
-    let bytes = 0;
-    for (const e of this.unordered) bytes += size(e);
-    return bytes;
+    return this.unorderedBytes;
   }
 
   /**
@@ -161,6 +152,7 @@ export class Datagrams {
           this.forget(e);
           e.release?.();
           if (!e.settled) e.reject(new RoomError('MESSAGE_TOO_LARGE', `an unordered message of ${size(e)} bytes does not fit one packet of this path (${maxRoom - RECORD_HEADER_BYTES - DATAGRAM_FIXED_BYTES} bytes: a relay through a service with a small payload limit); send it reliable`));
+          e.settled = true;
           continue;
         }
         take(e);
@@ -237,6 +229,7 @@ export class Datagrams {
     this.lossy = [];
     this.unordered.clear();
     this.numbered.clear();
+    this.unorderedBytes = 0;
     this.toWrite = [];
     for (const e of all) {
       e.release?.();
@@ -278,7 +271,7 @@ export class Datagrams {
 
   /** An unordered datagram is no longer pending. */
   private forget(e: Entry): void {
-    this.unordered.delete(e);
+    if (this.unordered.delete(e)) this.unorderedBytes -= size(e);
     this.numbered.delete(e.id);
   }
 
