@@ -108,7 +108,7 @@ function browserStack(): RtcImplementation | undefined {
 const LIBWEBRTC = new WeakSet<object>();
 
 /** Whether links on `rtc` take a data channel for bulk messages besides simple-peer's. */
-export const takesExtraChannels = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
+export const takesBulkChannel = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
 
 /**
  * node-datachannel as resolved here. It takes the two datagram channels, though not the bulk

@@ -18,7 +18,7 @@ import type { RtcImplementation } from '../options.js';
 import type { CandidateType, Route } from '../participant.js';
 import { BULK_CHANNEL_LABEL, DATAGRAM_CHANNELS, type DatagramChannel } from '../wire/codec.js';
 import { starvedRecently } from './starvation.js';
-import { restartsIce, takesDatagramChannels, takesExtraChannels } from '../rtc.js';
+import { restartsIce, takesDatagramChannels, takesBulkChannel } from '../rtc.js';
 
 /** The data channels a link may add to simple-peer's, by what they carry. */
 type Extra = 'bulk' | DatagramChannel;
@@ -60,8 +60,8 @@ export interface PeerLinkHandlers {
   datagramData(channel: DatagramChannel, bytes: Uint8Array): void;
 }
 
-/** The bulk channel, as the stream writes to it. */
-export interface BulkTransport {
+/** A channel besides simple-peer's (the bulk one, a datagram one), as the stream writes to it. */
+export interface ExtraTransport {
   readonly isOpen: boolean;
   readonly bufferedAmount: number;
   readonly maxMessageSize: number | undefined;
@@ -122,8 +122,8 @@ const LOCAL_FAILURES = new Set(['ERR_WEBRTC_SUPPORT', 'ERR_PC_CONSTRUCTOR', 'ERR
 export class PeerLink {
   /** Its stack restarts ICE in place (a browser's, @roamhq/wrtc): the stream's hello says so. */
   readonly restartsIce: boolean;
-  /** Its stack takes data channels besides simple-peer's, for bulk messages and datagrams (rtc.ts says which): the hello says so. */
-  readonly takesChannels: boolean;
+  /** Its stack takes a second data channel for bulk messages (rtc.ts says which): the hello says so. */
+  readonly takesBulk: boolean;
   /** Its stack takes the two datagram channels (rtc.ts says which): the hello says so. */
   readonly takesDatagrams: boolean;
   private readonly peer: SimplePeer.Instance;
@@ -143,7 +143,7 @@ export class PeerLink {
 
   constructor(options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
     this.restartsIce = restartsIce(options.rtc);
-    this.takesChannels = takesExtraChannels(options.rtc);
+    this.takesBulk = takesBulkChannel(options.rtc);
     this.takesDatagrams = takesDatagramChannels(options.rtc);
     const own = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
     this.nativeDrainEvent = typeof own === 'function' && options.rtc.RTCPeerConnection === own;
@@ -193,7 +193,7 @@ export class PeerLink {
   }
 
   /** One of the extra channels as a transport, usable once it is open. */
-  private transport(extra: Extra): BulkTransport {
+  private transport(extra: Extra): ExtraTransport {
     const link = this;
     const name = `${extra} channel`;
     return {
@@ -307,9 +307,9 @@ export class PeerLink {
   }
 
   /** The bulk channel as a transport (a channel.ts ChannelTransport), usable once `bulkOpen` was told. */
-  readonly bulk: BulkTransport;
+  readonly bulk: ExtraTransport;
   /** The datagram channels as transports, each usable once `datagramsOpen` told of it. */
-  readonly datagrams: Record<DatagramChannel, BulkTransport>;
+  readonly datagrams: Record<DatagramChannel, ExtraTransport>;
 
 
   /** The largest message the connection accepts, once negotiated (undefined where the implementation does not say). */
@@ -477,7 +477,7 @@ export class PeerLink {
 export type Link = Pick<
   PeerLink,
   | 'restartsIce'
-  | 'takesChannels'
+  | 'takesBulk'
   | 'takesDatagrams'
   | 'isOpen'
   | 'bufferedAmount'

@@ -297,21 +297,21 @@ export class Peer {
     if (path.channel !== undefined) return;
     path.release?.();
     path.release = undefined;
-    const extra = path.link.takesChannels;
+    const bulk = path.link.takesBulk;
     const datagrams = path.link.takesDatagrams;
     const restart = path.link.restartsIce;
     const channel = new PeerChannel(path.link, this.session, this.context.tunables, this.handlers((hello) => {
       // Both take the bulk or datagram channels: the initiator opens them (the responder adopts them as they arrive).
       // Datagram channels first: libwebrtc retries channels' held sends in the order they were made (channel.ts, BULK_PACING).
       if (this.initiator && datagrams && hello.datagrams === true) path.link.openDatagrams();
-      if (this.initiator && extra && hello.bulk === true) path.link.openBulk();
+      if (this.initiator && bulk && hello.bulk === true) path.link.openBulk();
       if (restart && hello.restart === true) path.signals.allowRestarts();
       directReady(path, (route) => {
         if (this.direct === path) this.events.route(route);
       });
       this.closeRelay();
       this.session.activate(channel, hello);
-    }, (detail) => this.directLost(detail), path), { bulk: extra, datagrams, restart });
+    }, (detail) => this.directLost(detail), path), { bulk, datagrams, restart });
     path.channel = channel;
     if (path.link.bulk.isOpen) channel.attachBulk(path.link.bulk);
     for (const kind of ['unordered', 'lossy'] as const) if (path.link.datagrams[kind].isOpen) channel.attachDatagrams(kind, path.link.datagrams[kind]);

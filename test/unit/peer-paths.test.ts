@@ -63,7 +63,7 @@ class Net {
 class FakeLink implements Link {
   readonly id: number;
   readonly restartsIce: boolean;
-  readonly takesChannels = false;
+  readonly takesBulk = false;
   readonly takesDatagrams = false;
   readonly maxMessageSize = 65_536;
   readonly bufferedAmount = 0;
