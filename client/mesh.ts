@@ -16,7 +16,7 @@ import type { LinkKind, Route } from './participant.js';
 import { Peer, type LinkCloseReason, type PeerSignaling } from './peer/peer.js';
 import type { PeerSession } from './peer/session.js';
 import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
-import type { DatagramCounts } from './wire/datagrams.js';
+import { addCounts, type DatagramCounts } from './wire/datagrams.js';
 
 export type { LinkCloseReason } from './peer/peer.js';
 
@@ -215,13 +215,13 @@ export class Mesh {
     const peer = this.peers.get(peerId);
     if (peer === undefined) return;
     this.peers.delete(peerId);
-    for (const key of ['written', 'superseded', 'dropped'] as const) this.retired[key] += peer.session.datagrams.counts[key];
+    addCounts(this.retired, peer.session.datagrams.counts);
   }
 
   /** What became of the datagrams sent over this mesh's life (wire/datagrams.ts). */
   datagramCounts(): DatagramCounts {
     const total = { ...this.retired };
-    for (const peer of this.peers.values()) for (const key of ['written', 'superseded', 'dropped'] as const) total[key] += peer.session.datagrams.counts[key];
+    for (const peer of this.peers.values()) addCounts(total, peer.session.datagrams.counts);
     return total;
   }
 

@@ -127,25 +127,20 @@ export const restartsIce = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rt
 
 /** Resolves the `rtc` option to a stack simple-peer can drive (adapted unless it is the browser's own). */
 export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImplementation> {
-  if (typeof choice === 'string') return ndcDatagrams(onLibwebrtc(adaptStack(await named(choice)), choice === '@roamhq/wrtc'), choice);
+  if (typeof choice === 'string') return known(adaptStack(await named(choice)), choice);
   if (choice !== undefined) return adaptStack(choice);
   const browser = browserStack();
   if (browser === undefined) {
     const stack = await installed();
-    return ndcDatagrams(onLibwebrtc(adaptStack(stack.rtc), stack.name === '@roamhq/wrtc'), stack.name);
+    return known(adaptStack(stack.rtc), stack.name);
   }
-  return onLibwebrtc(browser, true);
+  return known(browser, 'browser');
 }
 
-/** Notes `rtc` as node-datachannel, if it is. */
-const ndcDatagrams = (rtc: RtcImplementation, name: RtcStackName): RtcImplementation => {
-  if (name === 'node-datachannel') NODE_DATACHANNEL.add(rtc);
-  return rtc;
-};
-
-/** Notes `rtc` as a libwebrtc stack, if it is one. */
-const onLibwebrtc = (rtc: RtcImplementation, yes: boolean): RtcImplementation => {
-  if (yes) LIBWEBRTC.add(rtc);
+/** Notes which stack `rtc` is, for what its links take (the sets above). */
+const known = (rtc: RtcImplementation, name: RtcStackName | 'browser'): RtcImplementation => {
+  if (name === 'browser' || name === '@roamhq/wrtc') LIBWEBRTC.add(rtc);
+  else if (name === 'node-datachannel') NODE_DATACHANNEL.add(rtc);
   return rtc;
 };
 

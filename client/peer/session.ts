@@ -187,19 +187,35 @@ export class PeerSession {
    */
   sendDatagram(mode: DatagramMode, type: string, header: Uint8Array, attachment: Uint8Array, control: DatagramControl = {}): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    const { maxJsonBytes, maxAttachmentBytes } = this.peerLimits;
     const size = header.length + attachment.length;
-    if (header.length > maxJsonBytes || attachment.length > maxAttachmentBytes || size > MAX_DATAGRAM_BYTES) {
-      return Promise.reject(
-        new RoomError('MESSAGE_TOO_LARGE', `a ${mode} message carries at most ${MAX_DATAGRAM_BYTES} bytes of JSON and attachment together (one packet), and the recipient at most ${maxJsonBytes} of JSON; this one has ${header.length} and ${attachment.length}: send it reliable`),
-      );
+    if (size > MAX_DATAGRAM_BYTES) {
+      return Promise.reject(new RoomError('MESSAGE_TOO_LARGE', `a ${mode} message carries at most ${MAX_DATAGRAM_BYTES} bytes of JSON and attachment together (one packet); this one has ${size}: send it reliable`));
     }
-    if (mode === 'unordered' && this.queuedBytes > 0 && this.queuedBytes + size > this.tunables.maxQueuedBytes) {
-      return Promise.reject(new RoomError('QUEUE_FULL', `${this.queuedBytes} bytes already wait for this recipient's receipts (maxQueuedBytes ${this.tunables.maxQueuedBytes}); await earlier sends before sending more`));
-    }
+    const refusal = this.refusal(header, attachment, mode === 'unordered');
+    if (refusal !== undefined) return Promise.reject(refusal);
     const sent = this.datagrams.add(mode, type, header, attachment, control);
     this.active?.kick();
     return sent;
+  }
+
+  /**
+   * Why a message cannot be taken: it is over what the recipient accepts, or (`awaitsReceipt`)
+   * the bytes already waiting for this recipient's receipts, reliable and unordered alike, would
+   * pass maxQueuedBytes with it.
+   */
+  private refusal(header: Uint8Array, attachment: Uint8Array, awaitsReceipt: boolean): RoomError | undefined {
+    const { maxJsonBytes, maxAttachmentBytes } = this.peerLimits;
+    if (header.length > maxJsonBytes || attachment.length > maxAttachmentBytes) {
+      return new RoomError(
+        'MESSAGE_TOO_LARGE',
+        `the recipient accepts at most ${maxJsonBytes} bytes of JSON and ${maxAttachmentBytes} bytes of attachment; this message has ${header.length} and ${attachment.length}`,
+      );
+    }
+    const queued = this.queuedBytes;
+    if (awaitsReceipt && queued > 0 && queued + header.length + attachment.length > this.tunables.maxQueuedBytes) {
+      return new RoomError('QUEUE_FULL', `${queued} bytes already wait for this recipient's receipts (maxQueuedBytes ${this.tunables.maxQueuedBytes}); await earlier sends before sending more`);
+    }
+    return undefined;
   }
 
   /** Datagram records for one packet of the active stream (those of `channel` only, when given); returns the room left. */
@@ -230,21 +246,9 @@ export class PeerSession {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const { signal, onProgress } = control;
     if (signal?.aborted === true) return Promise.reject(abortedError());
-    const { maxJsonBytes, maxAttachmentBytes } = this.peerLimits;
-    if (header.length > maxJsonBytes || attachment.length > maxAttachmentBytes) {
-      return Promise.reject(
-        new RoomError(
-          'MESSAGE_TOO_LARGE',
-          `the recipient accepts at most ${maxJsonBytes} bytes of JSON and ${maxAttachmentBytes} bytes of attachment; this message has ${header.length} and ${attachment.length}`,
-        ),
-      );
-    }
+    const refusal = this.refusal(header, attachment, true);
+    if (refusal !== undefined) return Promise.reject(refusal);
     const size = header.length + attachment.length;
-    if (this.queued > 0 && this.queued + size > this.tunables.maxQueuedBytes) {
-      return Promise.reject(
-        new RoomError('QUEUE_FULL', `${this.queued} bytes already wait for this recipient's receipts (maxQueuedBytes ${this.tunables.maxQueuedBytes}); await earlier sends before sending more`),
-      );
-    }
     const lane: Lane = size > this.tunables.bulkThresholdBytes ? 1 : 0;
     const id = this.nextId[lane]++;
     const message: OutgoingMessage = { lane, id, header, attachment };

@@ -147,9 +147,12 @@ function encodeError(error: ErrorPayload): Uint8Array {
   return encoder.encode(JSON.stringify({ code: error.code, message: error.message.slice(0, MAX_ERROR_MESSAGE_CHARS) }));
 }
 
-/** How many receipt ids fit in one receipts record within `room` bytes (record header included). */
-export function receiptsThatFit(room: number): number {
-  return Math.max(0, Math.floor((room - RECORD_HEADER_BYTES - 1) / 4));
+/**
+ * How many receipt ids fit in one receipts record within `room` bytes (record header included),
+ * after `fixed` bytes of its own (a receipts record's lane; none for datagram receipts).
+ */
+export function receiptsThatFit(room: number, fixed = 1): number {
+  return Math.max(0, Math.floor((room - RECORD_HEADER_BYTES - fixed) / 4));
 }
 
 /** Body length of a record, without its 5-byte record header. */
@@ -236,6 +239,15 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   return { kind: 'hello', hello };
 }
 
+/** Copies `parts` into `packet` from `at`; returns where they end. */
+function putParts(packet: Uint8Array, parts: Uint8Array[], at: number): number {
+  for (const part of parts) {
+    packet.set(part, at);
+    at += part.length;
+  }
+  return at;
+}
+
 /**
  * Encodes `records` into a new buffer, or into `into` when it is large enough (the result is
  * then a view of it, valid until `into` is reused).
@@ -258,14 +270,14 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
         view.setUint32(at + 5, record.jsonLength);
         view.setUint32(at + 9, record.attachmentLength);
         at += HEAD_FIXED_BYTES;
-        for (const part of record.parts) { packet.set(part, at); at += part.length; }
+        at = putParts(packet, record.parts, at);
         break;
       case 'chunk':
         view.setUint8(at, record.lane);
         view.setUint32(at + 1, record.id);
         view.setUint32(at + 5, record.offset);
         at += CHUNK_FIXED_BYTES;
-        for (const part of record.parts) { packet.set(part, at); at += part.length; }
+        at = putParts(packet, record.parts, at);
         break;
       case 'receipts':
         view.setUint8(at, record.lane);
@@ -290,7 +302,7 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
         view.setUint32(at + 1, record.id);
         view.setUint32(at + 5, record.jsonLength);
         at += DATAGRAM_FIXED_BYTES;
-        for (const part of record.parts) { packet.set(part, at); at += part.length; }
+        at = putParts(packet, record.parts, at);
         break;
       case 'datagram-receipts':
         for (const id of record.ids) { view.setUint32(at, id); at += 4; }

@@ -51,6 +51,13 @@ export interface DatagramCounts {
 
 const size = (e: Entry): number => e.header.length + e.attachment.length;
 
+/** Adds `counts` into `total`. */
+export function addCounts(total: DatagramCounts, counts: DatagramCounts): void {
+  total.written += counts.written;
+  total.superseded += counts.superseded;
+  total.dropped += counts.dropped;
+}
+
 export class Datagrams {
   private nextUnordered = 1;
   private nextUnreliable = 1;
@@ -150,9 +157,7 @@ export class Datagrams {
         this.toWrite.shift();
         if (fit === 'never') {
           this.forget(e);
-          e.release?.();
-          if (!e.settled) e.reject(new RoomError('MESSAGE_TOO_LARGE', `an unordered message of ${size(e)} bytes does not fit one packet of this path (${maxRoom - RECORD_HEADER_BYTES - DATAGRAM_FIXED_BYTES} bytes: a relay through a service with a small payload limit); send it reliable`));
-          e.settled = true;
+          this.refuse(e, new RoomError('MESSAGE_TOO_LARGE', `an unordered message of ${size(e)} bytes does not fit one packet of this path (${maxRoom - RECORD_HEADER_BYTES - DATAGRAM_FIXED_BYTES} bytes: a relay through a service with a small payload limit); send it reliable`));
           continue;
         }
         take(e);
@@ -200,9 +205,7 @@ export class Datagrams {
     for (const e of [...this.unordered]) {
       if (!e.complete) continue;
       this.forget(e);
-      e.release?.();
-      if (!e.settled) e.reject(error);
-      e.settled = true;
+      this.refuse(e, error);
     }
     this.toWrite = [...this.unordered];
   }
@@ -210,10 +213,8 @@ export class Datagrams {
   /** Unordered datagrams written before `deadline` and still without a receipt: their sends reject with TIMEOUT (they stay pending). */
   sweep(deadline: number, timeoutMs: number): void {
     for (const e of this.unordered) {
-      if (e.settled || e.writtenAt === undefined || e.writtenAt > deadline) continue;
-      e.settled = true;
-      e.release?.();
-      e.reject(new RoomError('TIMEOUT', `no receipt within ${timeoutMs} ms for an unordered message; it stays queued and may still arrive`));
+      if (e.writtenAt === undefined || e.writtenAt > deadline) continue;
+      this.refuse(e, new RoomError('TIMEOUT', `no receipt within ${timeoutMs} ms for an unordered message; it stays queued and may still arrive`));
     }
   }
 
@@ -231,11 +232,7 @@ export class Datagrams {
     this.numbered.clear();
     this.unorderedBytes = 0;
     this.toWrite = [];
-    for (const e of all) {
-      e.release?.();
-      if (!e.settled) e.reject(error);
-      e.settled = true;
-    }
+    for (const e of all) this.refuse(e, error);
   }
 
   private abort(e: Entry): void {
@@ -244,29 +241,23 @@ export class Datagrams {
       if (e.complete || !this.toWrite.includes(e)) return; // written: too late
       this.toWrite.splice(this.toWrite.indexOf(e), 1);
       this.forget(e); // never written: it had no id yet
-    } else if (e.mode === 'latest') {
-      if (this.latest.get(e.type) !== e) return;
-      this.latest.delete(e.type);
-    } else {
-      const at = this.lossy.indexOf(e);
-      if (at === -1) return;
-      this.lossy.splice(at, 1);
-    }
-    e.settled = true;
-    e.release?.();
-    e.reject(abortedDatagram());
+    } else if (!this.unqueue(e)) return;
+    this.refuse(e, abortedDatagram());
   }
 
   /** A lossy or latest datagram given up unwritten: its send resolves (loss is its contract), counted. */
   private drop(e: Entry): void {
-    if (e.mode === 'latest') {
-      if (this.latest.get(e.type) === e) this.latest.delete(e.type);
-    } else {
-      const at = this.lossy.indexOf(e);
-      if (at !== -1) this.lossy.splice(at, 1);
-    }
+    this.unqueue(e);
     this.counts.dropped++;
     this.done(e);
+  }
+
+  /** Takes a lossy or latest datagram out of its queue, if it is still there. */
+  private unqueue(e: Entry): boolean {
+    if (e.mode === 'latest') return this.latest.get(e.type) === e && this.latest.delete(e.type);
+    const at = this.lossy.indexOf(e);
+    if (at !== -1) this.lossy.splice(at, 1);
+    return at !== -1;
   }
 
   /** An unordered datagram is no longer pending. */
@@ -275,11 +266,20 @@ export class Datagrams {
     this.numbered.delete(e.id);
   }
 
+  /** The send resolves (once). */
   private done(e: Entry): void {
     if (e.settled) return;
     e.settled = true;
     e.release?.();
     e.resolve();
+  }
+
+  /** The send rejects with `error` (once). */
+  private refuse(e: Entry, error: RoomError): void {
+    if (e.settled) return;
+    e.settled = true;
+    e.release?.();
+    e.reject(error);
   }
 }
 

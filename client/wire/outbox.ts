@@ -303,7 +303,7 @@ export class Outbox {
       records.push(record);
       room -= RECORD_HEADER_BYTES + recordBodyLength(record);
     }
-    const acks = Math.min(this.datagramReceipts.length, Math.floor((room - RECORD_HEADER_BYTES) / 4));
+    const acks = Math.min(this.datagramReceipts.length, receiptsThatFit(room, 0));
     if (acks > 0) {
       records.push({ kind: 'datagram-receipts', ids: this.datagramReceipts.splice(0, acks) });
       room -= RECORD_HEADER_BYTES + 4 * acks;
