@@ -12,6 +12,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RoomClient } from '../client/index.js';
+import { idle } from './idle.js';
 import { isStack, rawRtc, type Stack } from './stack.js';
 
 type Command = Record<string, unknown> & { type: string };
@@ -34,11 +35,12 @@ if (role === 'rm') {
   let received = 0;
   on(async (c) => {
     if (c.type === 'join') {
+      const baseRss = process.memoryUsage().rss;
       const warn = (fields: object, message: string): void => void process.stderr.write(`[${String(c.name)}] ${message} ${JSON.stringify(fields)}\n`);
       room = new RoomClient({ url: String(c.url), room: String(c.room), name: String(c.name), rtc: stack, iceServers: [], logger: { debug() {}, info() {}, warn, error: warn } });
       const want = Number(c.peers);
       const check = (): void => {
-        if (room && room.messaging.getParticipants().length === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
+        if (room && room.messaging.getParticipants().length === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss, baseRss });
       };
       room.messaging.on('participant_added', check);
       room.messaging.on('message', (m) => {
@@ -80,6 +82,7 @@ if (role === 'raw') {
   let received = 0;
   let bytes = 0;
   let closing = false;
+  let baseRss: number | undefined;
   /**
    * A pair whose connection fails before it opens is made again: the initiator creates a new
    * peer and offers, and a second offer to a peer that never opened replaces it.
@@ -94,7 +97,7 @@ if (role === 'raw') {
     peer.on('connect', () => {
       pair.up = true;
       connected++;
-      if (connected === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss });
+      if (connected === want) send({ type: 'complete', at: now(), rss: process.memoryUsage().rss, baseRss });
     });
     peer.on('data', (data: Uint8Array) => {
       if (echo) return peer.send(data);
@@ -111,6 +114,7 @@ if (role === 'raw') {
   const echoes = new Map<string, boolean>();
   on((c) => {
     if (c.type === 'peer') {
+      baseRss ??= process.memoryUsage().rss;
       const remote = String(c.remote);
       want = Number(c.want);
       echoes.set(remote, Boolean(c.echo));
@@ -185,5 +189,10 @@ if (role === 'relay') {
     }
   });
 }
+
+// Every role: its idle cost on request (bench/idle.ts).
+process.on('message', (c: Command) => {
+  if (c.type === 'idle') void idle(Number(c['ms'])).then(send);
+});
 
 send({ type: 'started', role });

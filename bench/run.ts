@@ -13,37 +13,26 @@ import SimplePeer from 'simple-peer';
 import { io as connect } from 'socket.io-client';
 import { RoomClient } from '../client/index.js';
 import { createSignalingServer } from '../signaling/index.js';
+import { existsSync } from 'node:fs';
+import { CHROMIUM } from '../test/browser/chromium.js';
+import { browserRows, browserTable, type BrowserRow } from './browser.js';
+import { bundleSizes } from './bundles.js';
+import { QUICK, REPS, closeAll, expectAt, measureRoom, party, repeat, type Room, type SettledCost } from './drive.js';
+import { startBroker, trysteroMesh, trysteroOneToOne, trysteroRoom, type Broker } from './trystero.js';
 import { epoch, spawnParty, type Party } from './party.js';
 import { writeReport, type Figure, type Row, type Value } from './report.js';
 import { SHORT, rawRtc, stacksFromArgs, type Stack } from './stack.js';
-import { figure, median, repeat as repeatFigure } from './stats.js';
+import { figure, median } from './stats.js';
 
-const QUICK = process.argv.includes('--quick');
 /** `--only=relay` (or rm, raw, fan, mesh, local): run just that part, for profiling; writes no report. */
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-const REPS = QUICK ? 3 : 5;
 const STACKS = stacksFromArgs(process.argv);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-const repeat = (once: () => Promise<number>, reps = REPS): Promise<Figure> => repeatFigure(once, reps);
 
-const parties: Party[] = [];
-async function party(script: string, args: string[], label: string): Promise<Party> {
-  const p = await spawnParty(script, args, label);
-  parties.push(p);
-  return p;
-}
-async function closeAll(): Promise<void> {
-  await Promise.all(parties.splice(0).map((p) => p.close()));
-}
 
 const CHILD = 'bench/child.ts';
 
-/** Tells a receiving party how much to count, and waits until it is counting (IPC and the data path race otherwise). */
-async function expectAt(receiver: Party, count: number): Promise<void> {
-  receiver.send({ type: 'expect', count });
-  await receiver.next('expecting');
-}
 const payload = (size: number): Uint8Array => new Uint8Array(size).fill(0x61);
 
 // ---------------------------------------------------------------- roommesh, 1:1
@@ -220,25 +209,10 @@ async function relayOneToOne() {
 }
 
 // ---------------------------------------------------------------- broadcast fan-out
-// Both sides form the full mesh of `participants` processes (a room), then participant 0
-// broadcasts a probe; the figure is the time until the last receiver has it.
+// Both sides form the full mesh of `participants` processes (a room), left idle for its cost,
+// then participant 0 broadcasts a probe; the figure is the time until the last receiver has it.
 
-async function fanOut(members: Party[]): Promise<Figure> {
-  const [sender, ...receivers] = members;
-  if (sender === undefined) throw new Error('no sender');
-  let seq = 0;
-  return repeat(async () => {
-    const times: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      sender.send({ type: 'broadcast', seq: ++seq });
-      const [{ at: sentAt }, got] = await Promise.all([sender.next('sent'), Promise.all(receivers.map((r) => r.next('got')))]);
-      times.push(Math.max(...got.map((g) => Number(g['at']))) - Number(sentAt));
-    }
-    return median(times);
-  });
-}
-
-async function roommeshFanOut(stack: Stack, participants: number): Promise<Figure | string> {
+async function roommeshFanOut(stack: Stack, participants: number): Promise<Room> {
   const server = await createSignalingServer({ port: 0, logLevel: 'silent' });
   try {
     const members = await Promise.all(Array.from({ length: participants }, (_, i) => party(CHILD, ['rm', stack], `rm-${i}`)));
@@ -246,31 +220,23 @@ async function roommeshFanOut(stack: Stack, participants: number): Promise<Figur
       m.send({ type: 'join', url: server.url, room: 'fan', name: `p${i}`, peers: participants - 1 });
       await m.next('enabled');
     }
-    const failure = await formed(members);
-    return failure ?? (await fanOut(members));
+    return await measureRoom(members);
   } finally {
     await closeAll();
     await server.close();
   }
 }
 
-async function rawFanOut(stack: Stack, participants: number): Promise<Figure | string> {
+async function rawFanOut(stack: Stack, participants: number): Promise<Room> {
   try {
     const { members, link } = await rawMeshOf(stack, participants);
     link();
-    const failure = await formed(members);
-    return failure ?? (await fanOut(members));
+    return await measureRoom(members);
   } finally {
     await closeAll();
   }
 }
 
-/** Waits until every member reports its mesh complete; a description of what is missing if some never do. */
-async function formed(members: Party[], timeoutMs = 60_000): Promise<string | undefined> {
-  const done = await Promise.all(members.map((m) => m.next('complete', timeoutMs).then(() => true, () => false)));
-  const missing = done.filter((ok) => !ok).length;
-  return missing === 0 ? undefined : `incomplete: ${missing} of ${members.length} never saw everyone`;
-}
 
 // ---------------------------------------------------------------- mesh formation, one process per participant
 async function roommeshMesh(stack: Stack, n: number): Promise<Figure | string> {
@@ -367,7 +333,13 @@ async function spreadRoom(stack: Stack, total: number, processes: number): Promi
 
 // ---------------------------------------------------------------- main
 type PerStack<T> = Partial<Record<Stack, T>>;
-type Pair = { rm: Value; raw: Value };
+type Pair = { rm: Value; raw: Value; ty?: Value };
+/** roommesh, Trystero (or why it did not run) and raw, on one stack. */
+type Trio<T> = { rm: T; ty: T | string; raw: T };
+const fanOf = (room: Room): Value => (typeof room === 'string' ? room : room.fan);
+const costOf = (room: Room, key: keyof SettledCost): Value => (typeof room === 'string' ? room : room.cost[key]);
+const part = <K extends string>(x: Record<K, Value> | string, key: K): Value => (typeof x === 'string' ? x : x[key]);
+const trio = <T>(t: Trio<T> | undefined, value: (x: T | string) => Value): Pair | undefined => t && { rm: value(t.rm), ty: value(t.ty), raw: value(t.raw) };
 
 /** Runs `measure` for each stack in turn (roommesh, then raw, on the same stack). */
 async function perStack<T>(label: string, log: (text: string) => void, measure: (stack: Stack) => Promise<T>): Promise<PerStack<T>> {
@@ -393,19 +365,63 @@ async function main(): Promise<void> {
       mesh: async () => ({ rm: await roommeshMesh(first, 8), raw: await rawMesh(first, 8) }),
       local: async () => ({ rm: await localMesh(first, 'rm', 16), raw: await localMesh(first, 'raw', 16) }),
       room50: () => spreadRoom(first, 50, 5),
+      ty: async () => {
+        const broker = await startBroker();
+        if (typeof broker === 'string') return broker;
+        try {
+          return { one: await trysteroOneToOne(broker, first), room: await trysteroRoom(broker, first, 4), mesh: await trysteroMesh(broker, first, 4) };
+        } finally {
+          await broker.close();
+        }
+      },
+      bundles: bundleSizes,
+      browser: async () => {
+        const broker = await startBroker();
+        if (typeof broker === 'string') return broker;
+        try {
+          return browserTable(await browserRows(broker.url, REPS, QUICK), 'Chromium');
+        } finally {
+          await broker.close();
+        }
+      },
     };
     const part = parts[ONLY];
     if (part === undefined) throw new Error(`--only takes one of ${Object.keys(parts).join(', ')}`);
     console.log(JSON.stringify(await part(), null, 1));
     return;
   }
-  const one = await perStack('1:1', log, async (stack) => ({ rm: await roommeshOneToOne(stack), raw: await rawOneToOne(stack) }));
+  // Trystero signals through a private mosquitto; without one its cells say why.
+  const broker = await startBroker();
+  const noBroker = typeof broker === 'string' ? broker : undefined;
+  if (noBroker !== undefined) log(`Trystero skipped: ${noBroker}`);
+  const tyOr = <T>(measure: (b: Broker) => Promise<T>): Promise<T | string> => (typeof broker === 'string' ? Promise.resolve(broker) : measure(broker));
+  const one = await perStack('1:1', log, async (stack) => ({
+    rm: await roommeshOneToOne(stack),
+    ty: await tyOr((b) => trysteroOneToOne(b, stack)),
+    raw: await rawOneToOne(stack),
+  }));
   log('1:1 Socket.IO relay…');
   const relay = await relayOneToOne();
-  const fan: Record<number, PerStack<Pair>> = {};
-  for (const n of [4, 8]) fan[n] = await perStack(`broadcast fan-out, ${n} participants`, log, async (stack) => ({ rm: await roommeshFanOut(stack, n), raw: await rawFanOut(stack, n) }));
-  const mesh: Record<number, PerStack<Pair>> = {};
-  for (const n of QUICK ? [4, 8] : [4, 8, 16]) mesh[n] = await perStack(`mesh formation, ${n} processes`, log, async (stack) => ({ rm: await roommeshMesh(stack, n), raw: await rawMesh(stack, n) }));
+  const fan: Record<number, PerStack<Trio<Room>>> = {};
+  for (const n of [4, 8]) {
+    fan[n] = await perStack(`broadcast fan-out and idle cost, ${n} participants`, log, async (stack) => ({
+      rm: await roommeshFanOut(stack, n),
+      ty: await tyOr((b) => trysteroRoom(b, stack, n)),
+      raw: await rawFanOut(stack, n),
+    }));
+  }
+  const mesh: Record<number, PerStack<Trio<Value>>> = {};
+  for (const n of QUICK ? [4, 8] : [4, 8, 16]) {
+    mesh[n] = await perStack(`mesh formation, ${n} processes`, log, async (stack) => ({
+      rm: await roommeshMesh(stack, n),
+      ty: await tyOr((b) => trysteroMesh(b, stack, n)),
+      raw: await rawMesh(stack, n),
+    }));
+  }
+  log('Chromium: roommesh and Trystero, two pages…');
+  const browser = await tyOr<BrowserRow[] | string>((b) => (existsSync(CHROMIUM) ? browserRows(b.url, REPS, QUICK) : Promise.resolve(`no ${CHROMIUM}: apt-get install chromium`)));
+  if (typeof broker !== 'string') await broker.close();
+  const bundles = await bundleSizes();
   const local = await perStack('16 in one process', log, async (stack) => ({ rm: await localMesh(stack, 'rm', 16), raw: await localMesh(stack, 'raw', 16) }));
   const room50 = await perStack('a room of 50, 5 processes of 10', log, (stack) => spreadRoom(stack, 50, 5));
   // The stack that can: a 32-participant mesh in one process (992 connections).
@@ -416,7 +432,6 @@ async function main(): Promise<void> {
     small: { '@roamhq/wrtc': 8, 'node-datachannel': 0.7 },
     bulk: { '@roamhq/wrtc': 0.95, 'node-datachannel': 0.95 },
     fan8: { '@roamhq/wrtc': 1.3, 'node-datachannel': 1.3 },
-    mesh: { '@roamhq/wrtc': 1.2, 'node-datachannel': 1.2 },
   };
   const row = (scenario: string, unit: string, better: Row['better'], pick: (stack: Stack) => Pair | undefined, goal?: PerStack<number>, relayValue?: Value): Row => {
     const stacks: Row['stacks'] = {};
@@ -429,11 +444,15 @@ async function main(): Promise<void> {
     return { scenario, unit, better, stacks, ...(relayValue === undefined ? {} : { relay: relayValue }) };
   };
   const rows: Row[] = [
-    row('round trip, awaited send ~100 B', 'ms', 'lower', (s) => one[s] && { rm: one[s].rm.rtt, raw: one[s].raw.rtt }, goals['rtt'], relay.rtt),
-    row('small messages one way', 'msgs/s', 'higher', (s) => one[s] && { rm: one[s].rm.small, raw: one[s].raw.small }, goals['small'], relay.small),
-    row('attachment 32 MiB (raw: its best chunk)', 'MB/s', 'higher', (s) => one[s] && { rm: one[s].rm.bulk, raw: one[s].raw.bulk }, goals['bulk'], relay.bulk),
-    ...[4, 8].map((n) => row(`broadcast to all, ${n} participants (last receiver)`, 'ms', 'lower', (s) => fan[n]?.[s], n === 8 ? goals['fan8'] : undefined)),
-    ...Object.keys(mesh).map((n) => row(`mesh formation, ${n} processes`, 'ms', 'lower', (s) => mesh[Number(n)]?.[s], Number(n) <= 8 ? goals['mesh'] : undefined)),
+    row('round trip, awaited send ~100 B', 'ms', 'lower', (s) => one[s] && { rm: one[s].rm.rtt, ty: part(one[s].ty, 'rtt'), raw: one[s].raw.rtt }, goals['rtt'], relay.rtt),
+    row('small messages one way', 'msgs/s', 'higher', (s) => one[s] && { rm: one[s].rm.small, ty: part(one[s].ty, 'small'), raw: one[s].raw.small }, goals['small'], relay.small),
+    row('attachment 32 MiB (raw: its best chunk)', 'MB/s', 'higher', (s) => one[s] && { rm: one[s].rm.bulk, ty: part(one[s].ty, 'bulk'), raw: one[s].raw.bulk }, goals['bulk'], relay.bulk),
+    ...[4, 8].map((n) => row(`broadcast to all, ${n} participants (last receiver)`, 'ms', 'lower', (s) => trio<Room>(fan[n]?.[s], fanOf), n === 8 ? goals['fan8'] : undefined)),
+    ...Object.keys(mesh).map((n) => row(`mesh formation, ${n} processes`, 'ms', 'lower', (s) => trio(mesh[Number(n)]?.[s], (v) => v))),
+    row('memory per linked peer, 8 processes (median process)', 'MiB', 'lower', (s) => trio(fan[8]?.[s], (r) => costOf(r, 'memoryPerPeerMiB'))),
+    row('idle CPU, 8 processes (median process)', '% of a core', 'lower', (s) => trio(fan[8]?.[s], (r) => costOf(r, 'idleCpuPercent'))),
+    row('browser bundle, minified', 'KiB', 'lower', (s) => (s === STACKS[0] ? bundles.minified : undefined)),
+    row('browser bundle, gzipped', 'KiB', 'lower', (s) => (s === STACKS[0] ? bundles.gzipped : undefined)),
     row('mesh formation, a room of 50 (5 processes of 10)', 'ms', 'lower', (s) => (room50[s] === undefined ? undefined : { rm: room50[s], raw: undefined })),
     ...localRows('16 in one process', local),
     ...localRows('32 in one process', big),
@@ -447,7 +466,9 @@ async function main(): Promise<void> {
     local,
     big,
     room50,
-  });
+    versions: { trystero: '@trystero-p2p/mqtt 0.25.4 (MQTT strategy), private mosquitto on 127.0.0.1' },
+    browser,
+  }, typeof browser === 'string' ? `Chromium: ${browser}` : browserTable(browser, 'Chromium'));
   log('done');
 
   function localRows(label: string, results: PerStack<{ rm: Record<string, unknown>; raw: Record<string, unknown> } | undefined>): Row[] {
