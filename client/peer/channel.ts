@@ -22,6 +22,7 @@ import { Outbox, type Lanes } from '../wire/outbox.js';
 import { Pacer, type PacerSink } from '../wire/pacer.js';
 import { Reassembler } from '../wire/reassembler.js';
 import { noteStarved } from './starvation.js';
+import { every } from './ticker.js';
 
 export interface ChannelTransport {
   readonly isOpen: boolean;
@@ -100,7 +101,8 @@ export class PeerChannel implements SessionWriter {
   private readonly outbox = new Outbox();
   private readonly reassembler: Reassembler;
   private readonly pacer: Pacer;
-  private readonly heartbeat: ReturnType<typeof setInterval>;
+  /** Stops the heartbeat (ticker.ts: shared with every stream of this period). */
+  private readonly stopHeartbeat: () => void;
   private lastHeard = Date.now();
   /** Where the current silence stands: told `quiet`, then `silent` (reset by any packet). */
   private silence: 'none' | 'quiet' | 'silent' = 'none';
@@ -153,13 +155,12 @@ export class PeerChannel implements SessionWriter {
     // time, not ticks: a background tab's timers run late. A tick that comes far too late means
     // this process was starved (a blocked event loop, an overloaded machine, a throttled tab):
     // the peer's packets may be waiting unread, so it gets a fresh window rather than the blame.
-    const every = tunables.heartbeatIntervalMs / 2;
+    const period = tunables.heartbeatIntervalMs / 2;
     let lastTick = Date.now();
     let lastBeat = lastTick;
     let lastProbe = lastTick - RTT_SAMPLE_MS; // the first heartbeat probes
-    this.heartbeat = setInterval(() => {
-      const now = Date.now();
-      if (now - lastTick > every + tunables.livenessTimeoutMs / 2) {
+    this.stopHeartbeat = every(period, (now) => {
+      if (now - lastTick > period + tunables.livenessTimeoutMs / 2) {
         this.lastHeard = now;
         noteStarved(now);
         lastTick = now;
@@ -192,7 +193,7 @@ export class PeerChannel implements SessionWriter {
         } else this.outbox.addPing();
         this.pacer.kick();
       }
-    }, every);
+    });
     this.livenessFloorMs = tunables.livenessTimeoutMs;
   }
 
@@ -492,7 +493,7 @@ export class PeerChannel implements SessionWriter {
     this.bulk?.outbox.clear();
     for (const pacer of this.datagramPacers.values()) pacer.stop();
     this.earlyBulk = [];
-    clearInterval(this.heartbeat);
+    this.stopHeartbeat();
     clearTimeout(this.probeTimer);
     for (const waiter of [...this.pongWaiters]) waiter(false);
     this.outbox.clear();

@@ -19,6 +19,7 @@ import { LANES, MAX_DATAGRAM_BYTES, MAX_HELLO_PARTIALS, type DatagramChannel, ty
 import { DatagramFilter, Datagrams, type DatagramControl } from '../wire/datagrams.js';
 import { Lanes, type OutgoingMessage } from '../wire/outbox.js';
 import type { AssembledMessage, IncomingProgress, PartialMessage } from '../wire/reassembler.js';
+import { every } from './ticker.js';
 
 interface Pending {
   message: OutgoingMessage;
@@ -98,7 +99,8 @@ export class PeerSession {
   private peerEpoch: string | undefined;
   private active: SessionWriter | undefined;
   private queued = 0;
-  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  /** Stops the receipt sweep (ticker.ts), while it runs. */
+  private sweepTimer: (() => void) | undefined;
   private failure: RoomError | undefined;
   /** What the peer accepts, from its hello; until then, our own limits are assumed. */
   peerLimits: PeerLimits;
@@ -441,8 +443,7 @@ export class PeerSession {
 
   private startSweep(): void {
     if (this.sweepTimer !== undefined || this.failure !== undefined) return;
-    const every = Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4));
-    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer = every(Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4)), () => this.sweep());
   }
 
   /** Ends the session: every message not yet receipted rejects with `error`. Idempotent. */
@@ -452,7 +453,8 @@ export class PeerSession {
     this.parked = [];
     this.active?.detach();
     this.active = undefined;
-    clearInterval(this.sweepTimer);
+    this.sweepTimer?.();
+    this.sweepTimer = undefined;
     this.lanes.rewind([]);
     this.datagrams.fail(error);
     for (const lane of LANES) {
@@ -479,7 +481,7 @@ export class PeerSession {
     this.queued -= p.message.header.length + p.message.attachment.length;
     p.release?.();
     if (this.pending[0].size + this.pending[1].size === 0 && !this.datagrams.awaitingReceipts) {
-      clearInterval(this.sweepTimer);
+      this.sweepTimer?.();
       this.sweepTimer = undefined;
     }
     return p;
@@ -500,7 +502,7 @@ export class PeerSession {
     }
     this.datagrams.sweep(deadline, this.tunables.receiptTimeoutMs);
     if (this.pending[0].size + this.pending[1].size === 0 && !this.datagrams.awaitingReceipts) {
-      clearInterval(this.sweepTimer);
+      this.sweepTimer?.();
       this.sweepTimer = undefined;
     }
   }

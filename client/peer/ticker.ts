@@ -1,0 +1,58 @@
+/**
+ * Shared periodic ticks: every stream's heartbeat (channel.ts) and every session's receipt
+ * sweep (session.ts) run from one interval per period, not one interval each, so that the
+ * links of a process tick (and send their pings) together. Staggered intervals woke the event
+ * loop once per link per tick, and each wake-up costs more the more links a process holds
+ * (node-datachannel checks every one of its native callbacks on each): 16 participants in one
+ * process on node-datachannel (240 link ends) woke ~900 times a second and idled at 21 % of a
+ * core, against 10 % for raw simple-peer channels pinging once a second from one timer
+ * (docs/performance.md, "Idle cost").
+ */
+
+/** One period's tick: every subscriber, with the time of the tick. */
+type Tick = (now: number) => void;
+
+interface Group {
+  readonly ticks: Set<Tick>;
+  readonly timer: ReturnType<typeof setInterval>;
+  readonly clear: typeof clearInterval;
+}
+
+// Keyed by the setInterval in force when a group was made too: a test's fake timers replace it,
+// and their subscribers get a group of their own rather than joining a real interval.
+const groups = new Map<typeof setInterval, Map<number, Group>>();
+
+/** Calls `tick` every `ms` (with the others of that period) until the returned function is called. */
+export function every(ms: number, tick: Tick): () => void {
+  const schedule = globalThis.setInterval;
+  let byPeriod = groups.get(schedule);
+  if (byPeriod === undefined) groups.set(schedule, (byPeriod = new Map()));
+  let group = byPeriod.get(ms);
+  if (group === undefined) {
+    const ticks = new Set<Tick>();
+    const timer = schedule(() => {
+      const now = Date.now();
+      // A copy: a tick may stop itself or start another, which waits for the next round.
+      for (const each of [...ticks]) {
+        if (!ticks.has(each)) continue;
+        try {
+          each(now);
+        } catch (error) {
+          setTimeout(() => {
+            throw error; // as an interval of its own would have: uncaught, and the others still tick
+          }, 0);
+        }
+      }
+    }, ms);
+    group = { ticks, timer, clear: globalThis.clearInterval };
+    byPeriod.set(ms, group);
+  }
+  const joined = group;
+  joined.ticks.add(tick);
+  return () => {
+    if (!joined.ticks.delete(tick) || joined.ticks.size > 0) return;
+    joined.clear(joined.timer);
+    byPeriod.delete(ms);
+    if (byPeriod.size === 0) groups.delete(schedule);
+  };
+}
