@@ -58,7 +58,8 @@ if (role === 'rm') {
       send({ type: 'expecting' });
     } else if (c.type === 'broadcast') {
       const at = now();
-      await room?.messaging.broadcastMessage({ type: 'probe', message: { seq: Number(c.seq) } });
+      // `lossy`: no receipts (the other parties have no acknowledgement at all), to show what they cost.
+      await room?.messaging.broadcastMessage({ type: 'probe', message: { seq: Number(c.seq) }, ...(c['lossy'] === true ? { delivery: 'lossy' as const } : {}) });
       send({ type: 'sent', at });
     } else if (c.type === 'close') {
       await room?.close();

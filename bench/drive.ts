@@ -28,15 +28,18 @@ export async function expectAt(receiver: Party, count: number): Promise<void> {
   await receiver.next('expecting');
 }
 
-/** Member 0 broadcasts 50 probes per repetition; each figure is the median time until the last receiver has one. */
-export async function fanOut(members: Party[]): Promise<Figure> {
+/**
+ * Member 0 broadcasts 50 probes per repetition; each figure is the median time until the last
+ * receiver has one. `lossy`: roommesh's probes go without receipts (other parties ignore it).
+ */
+export async function fanOut(members: Party[], lossy = false): Promise<Figure> {
   const [sender, ...receivers] = members;
   if (sender === undefined) throw new Error('no sender');
   let seq = 0;
   return repeat(async () => {
     const times: number[] = [];
     for (let i = 0; i < 50; i++) {
-      sender.send({ type: 'broadcast', seq: ++seq });
+      sender.send({ type: 'broadcast', seq: ++seq, lossy });
       const [{ at: sentAt }, got] = await Promise.all([sender.next('sent'), Promise.all(receivers.map((r) => r.next('got')))]);
       times.push(Math.max(...got.map((g) => Number(g['at']))) - Number(sentAt));
     }
@@ -68,12 +71,13 @@ export async function settledCost(members: Party[], reports: Message[], ms = 5_0
   return { memoryPerPeerMiB: figure(memory), idleCpuPercent: figure(idle.map((d) => Number(d['cpuPercent']))) };
 }
 
-/** A room of `members` joining: once formed, its idle cost, then its broadcast fan-out. */
-export type Room = { fan: Figure; cost: SettledCost } | string;
+/** A room of `members` joining: once formed, its idle cost, then its broadcast fan-out (and roommesh's without receipts). */
+export type Room = { fan: Figure; fanLossy: Figure; cost: SettledCost } | string;
 
 export async function measureRoom(members: Party[]): Promise<Room> {
   const reports = await formed(members);
   if (typeof reports === 'string') return reports;
   const cost = await settledCost(members, reports);
-  return { cost, fan: await fanOut(members) };
+  const fan = await fanOut(members);
+  return { cost, fan, fanLossy: await fanOut(members, true) };
 }

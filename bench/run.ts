@@ -448,6 +448,7 @@ async function main(): Promise<void> {
     row('small messages one way', 'msgs/s', 'higher', (s) => one[s] && { rm: one[s].rm.small, ty: part(one[s].ty, 'small'), raw: one[s].raw.small }, goals['small'], relay.small),
     row('attachment 32 MiB (raw: its best chunk)', 'MB/s', 'higher', (s) => one[s] && { rm: one[s].rm.bulk, ty: part(one[s].ty, 'bulk'), raw: one[s].raw.bulk }, goals['bulk'], relay.bulk),
     ...[4, 8].map((n) => row(`broadcast to all, ${n} participants (last receiver)`, 'ms', 'lower', (s) => trio<Room>(fan[n]?.[s], fanOf), n === 8 ? goals['fan8'] : undefined)),
+    row('broadcast to all, 8 participants, roommesh lossy: no receipts (last receiver)', 'ms', 'lower', (s) => trio<Room>(fan[8]?.[s], (r) => (typeof r === 'string' ? r : r.fanLossy))),
     ...Object.keys(mesh).map((n) => row(`mesh formation, ${n} processes`, 'ms', 'lower', (s) => trio(mesh[Number(n)]?.[s], (v) => v))),
     row('memory per linked peer, 8 processes (median process)', 'MiB', 'lower', (s) => trio(fan[8]?.[s], (r) => costOf(r, 'memoryPerPeerMiB'))),
     row('idle CPU, 8 processes (median process)', '% of a core', 'lower', (s) => trio(fan[8]?.[s], (r) => costOf(r, 'idleCpuPercent'))),

@@ -15,7 +15,7 @@ type Tick = (now: number) => void;
 interface Group {
   readonly ticks: Set<Tick>;
   readonly timer: ReturnType<typeof setInterval>;
-  readonly clear: typeof clearInterval;
+  readonly clear: (timer: ReturnType<typeof setInterval>) => void;
 }
 
 // Keyed by the setInterval in force when a group was made too: a test's fake timers replace it,
@@ -30,7 +30,8 @@ export function every(ms: number, tick: Tick): () => void {
   let group = byPeriod.get(ms);
   if (group === undefined) {
     const ticks = new Set<Tick>();
-    const timer = schedule(() => {
+    // Called on globalThis: a browser's timer functions throw "Illegal invocation" on any other `this`.
+    const timer = schedule.call(globalThis, () => {
       const now = Date.now();
       // A copy: a tick may stop itself or start another, which waits for the next round.
       for (const each of [...ticks]) {
@@ -44,7 +45,8 @@ export function every(ms: number, tick: Tick): () => void {
         }
       }
     }, ms);
-    group = { ticks, timer, clear: globalThis.clearInterval };
+    const clear = globalThis.clearInterval;
+    group = { ticks, timer, clear: (t) => clear.call(globalThis, t) };
     byPeriod.set(ms, group);
   }
   const joined = group;

@@ -68,4 +68,23 @@ describe('shared ticks', () => {
     expect(real).toBeGreaterThan(before);
     stopReal();
   });
+
+  it('calls the timer functions on globalThis, as a browser insists ("Illegal invocation" otherwise)', () => {
+    const realSet = globalThis.setInterval;
+    const realClear = globalThis.clearInterval;
+    const strict = <F extends (...args: never[]) => unknown>(f: F) =>
+      function (this: unknown, ...args: Parameters<F>) {
+        if (this !== globalThis && this !== undefined) throw new TypeError('Illegal invocation');
+        return f.apply(globalThis, args);
+      };
+    globalThis.setInterval = strict(realSet) as unknown as typeof setInterval;
+    globalThis.clearInterval = strict(realClear) as unknown as typeof clearInterval;
+    try {
+      const stop = every(1_000, () => {});
+      expect(() => stop()).not.toThrow();
+    } finally {
+      globalThis.setInterval = realSet;
+      globalThis.clearInterval = realClear;
+    }
+  });
 });
