@@ -7,12 +7,12 @@
  * same bytes in binary frames). `iceServers: []` for both. Raw simple-peer has no signaling of
  * its own in a page, so the browser rows compare the two libraries only.
  */
-import { build } from 'esbuild';
 import { connect, type AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { createSignalingServer } from '../signaling/index.js';
 import { launchChromium } from '../test/browser/chromium.js';
+import { bundleTrystero } from './bundles.js';
 import type { Value } from './report.js';
 import { figure, median } from './stats.js';
 
@@ -113,21 +113,6 @@ async function webSocketBridge(brokerUrl: string): Promise<{ url: string; close(
   };
 }
 
-async function trysteroBundle(): Promise<string> {
-  const result = await build({
-    stdin: { contents: "export { joinRoom } from '@trystero-p2p/mqtt';", resolveDir: process.cwd(), loader: 'js' },
-    bundle: true,
-    format: 'iife',
-    globalName: 'Trystero',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]?.text ?? '';
-}
-
 type Lib = 'rm' | 'ty';
 
 /** Two Chromium pages in one browser: formation, round trip, small messages and a 32 MiB attachment for each library. */
@@ -135,7 +120,7 @@ export async function browserRows(brokerUrl: string, reps: number, quick: boolea
   const service = await createSignalingServer({ port: 0, logLevel: 'silent' });
   const bridge = await webSocketBridge(brokerUrl);
   const chromium = await launchChromium();
-  const bundle = await trysteroBundle();
+  const bundle = new TextDecoder().decode(await bundleTrystero('iife'));
   let rooms = 0;
   try {
     const pages = async (context: BrowserContext): Promise<[Page, Page]> => {

@@ -16,20 +16,27 @@ export interface BundleSizes {
 
 const kib = (bytes: number): Value => figure([bytes / 1024]);
 
-export async function bundleSizes(): Promise<BundleSizes> {
-  const roommeshPath = 'client/dist/browser/roommesh.js';
-  const roommesh = existsSync(roommeshPath) ? readFileSync(roommeshPath) : undefined;
-  const trystero = await build({
+/** Trystero's MQTT strategy for browsers, minified, as an app would bundle it: ESM, or a script setting `window.Trystero`. */
+export async function bundleTrystero(format: 'esm' | 'iife'): Promise<Uint8Array> {
+  const result = await build({
     stdin: { contents: "export { joinRoom } from '@trystero-p2p/mqtt';", resolveDir: process.cwd(), loader: 'js' },
     bundle: true,
-    format: 'esm',
+    format,
+    ...(format === 'iife' ? { globalName: 'Trystero' } : {}),
     platform: 'browser',
     target: 'es2022',
     minify: true,
     write: false,
     logLevel: 'silent',
-  }).then(
-    (result) => Buffer.from(result.outputFiles[0]?.contents ?? new Uint8Array()),
+  });
+  return result.outputFiles[0]?.contents ?? new Uint8Array();
+}
+
+export async function bundleSizes(): Promise<BundleSizes> {
+  const roommeshPath = 'client/dist/browser/roommesh.js';
+  const roommesh = existsSync(roommeshPath) ? readFileSync(roommeshPath) : undefined;
+  const trystero = await bundleTrystero('esm').then(
+    (bytes) => Buffer.from(bytes),
     (error: Error) => error.message,
   );
   const raw = readFileSync('node_modules/simple-peer/simplepeer.min.js');

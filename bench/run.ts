@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: roommesh against raw simple-peer data channels and a plain Socket.IO
- * relay, side by side in one run, on loopback with `iceServers: []`. Every party runs in its
+ * `npm run bench`: roommesh against Trystero (bench/trystero.ts), raw simple-peer data channels
+ * and a plain Socket.IO relay, side by side in one run, on loopback with `iceServers: []`; then
+ * roommesh against Trystero in Chromium (bench/browser.ts). Every party runs in its
  * own process (bench/child.ts) except where a scenario says "in one process". Each figure is
  * the median of several repetitions after a warm-up, with its spread (min–max of the
  * repetitions). roommesh and raw simple-peer run on each Node WebRTC stack (bench/stack.ts),
@@ -24,7 +25,7 @@ import { writeReport, type Figure, type Row, type Value } from './report.js';
 import { SHORT, rawRtc, stacksFromArgs, type Stack } from './stack.js';
 import { figure, median } from './stats.js';
 
-/** `--only=relay` (or rm, raw, fan, mesh, local): run just that part, for profiling; writes no report. */
+/** `--only=relay` (or rm, raw, fan, mesh, local, room50, ty, bundles, browser): run just that part, for profiling; writes no report. */
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const STACKS = stacksFromArgs(process.argv);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
