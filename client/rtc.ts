@@ -122,6 +122,17 @@ const NODE_DATACHANNEL = new WeakSet<object>();
 /** Whether links on `rtc` take the two datagram channels besides simple-peer's. */
 export const takesDatagramChannels = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc) || NODE_DATACHANNEL.has(rtc);
 
+/** @roamhq/wrtc as resolved here (also in LIBWEBRTC). */
+const ROAMHQ_WRTC = new WeakSet<object>();
+
+/**
+ * Whether a link's heartbeat on `rtc` may tick with the process's others (client/peer/ticker.ts).
+ * Not on @roamhq/wrtc: it gains nothing there (its idle cost is its own threads), and with every
+ * link's ping sent in one burst its workers crashed natively in two CI runs of two (a vitest
+ * worker gone while many links closed), against none before.
+ */
+export const sharesTicks = (rtc: RtcImplementation): boolean => !ROAMHQ_WRTC.has(rtc);
+
 /** Whether links on `rtc` can restart ICE in place. */
 export const restartsIce = (rtc: RtcImplementation): boolean => LIBWEBRTC.has(rtc);
 
@@ -140,6 +151,7 @@ export async function resolveRtc(choice: RtcChoice | undefined): Promise<RtcImpl
 /** Notes which stack `rtc` is, for what its links take (the sets above). */
 const known = (rtc: RtcImplementation, name: RtcStackName | 'browser'): RtcImplementation => {
   if (name === 'browser' || name === '@roamhq/wrtc') LIBWEBRTC.add(rtc);
+  if (name === '@roamhq/wrtc') ROAMHQ_WRTC.add(rtc);
   else if (name === 'node-datachannel') NODE_DATACHANNEL.add(rtc);
   return rtc;
 };

@@ -85,6 +85,8 @@ export interface ChannelOptions {
   restart?: boolean;
   /** This stream can take datagram channels (a direct link): the hello says so. */
   datagrams?: boolean;
+  /** Its heartbeat ticks on an interval of its own rather than with the process's others (rtc.ts, sharesTicks). */
+  ownTicks?: boolean;
 }
 
 /**
@@ -159,7 +161,7 @@ export class PeerChannel implements SessionWriter {
     let lastTick = Date.now();
     let lastBeat = lastTick;
     let lastProbe = lastTick - RTT_SAMPLE_MS; // the first heartbeat probes
-    this.stopHeartbeat = every(period, (now) => {
+    this.stopHeartbeat = every(period, options.ownTicks === true, (now) => {
       if (now - lastTick > period + tunables.livenessTimeoutMs / 2) {
         this.lastHeard = now;
         noteStarved(now);

@@ -27,6 +27,7 @@ import type { LinkCloseReason, PeerContext, PeerEvents } from './peer-context.js
 import { closeRelayPath, openRelayPath, type RelayPath } from './relay-path.js';
 import { afterDirectLoss, afterPathLoss, nextPhase, relayRetryAfter, type PeerPhase, type PeerPhaseEvent } from './repair.js';
 import { PeerSession } from './session.js';
+import { sharesTicks } from '../rtc.js';
 import { starvedRecently } from './starvation.js';
 
 export type { LinkCloseReason, PeerContext, PeerEvents, PeerSignaling } from './peer-context.js';
@@ -311,7 +312,7 @@ export class Peer {
       });
       this.closeRelay();
       this.session.activate(channel, hello);
-    }, (detail) => this.directLost(detail), path), { bulk, datagrams, restart });
+    }, (detail) => this.directLost(detail), path), { bulk, datagrams, restart, ownTicks: !sharesTicks(this.context.rtc) });
     path.channel = channel;
     if (path.link.bulk.isOpen) channel.attachBulk(path.link.bulk);
     for (const kind of ['unordered', 'lossy'] as const) if (path.link.datagrams[kind].isOpen) channel.attachDatagrams(kind, path.link.datagrams[kind]);

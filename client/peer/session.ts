@@ -443,7 +443,7 @@ export class PeerSession {
 
   private startSweep(): void {
     if (this.sweepTimer !== undefined || this.failure !== undefined) return;
-    this.sweepTimer = every(Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4)), () => this.sweep());
+    this.sweepTimer = every(Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4)), false, () => this.sweep());
   }
 
   /** Ends the session: every message not yet receipted rejects with `error`. Idempotent. */

@@ -6,7 +6,8 @@
  * (node-datachannel checks every one of its native callbacks on each): 16 participants in one
  * process on node-datachannel (240 link ends) woke ~900 times a second and idled at 21 % of a
  * core, against 10 % for raw simple-peer channels pinging once a second from one timer
- * (docs/performance.md, "Idle cost").
+ * (docs/performance.md, "Idle cost"). Links on @roamhq/wrtc keep an interval each (`alone`:
+ * rtc.ts, sharesTicks); the relay's streams and the sweeps share.
  */
 
 /** One period's tick: every subscriber, with the time of the tick. */
@@ -22,8 +23,15 @@ interface Group {
 // and their subscribers get a group of their own rather than joining a real interval.
 const groups = new Map<typeof setInterval, Map<number, Group>>();
 
-/** Calls `tick` every `ms` (with the others of that period) until the returned function is called. */
-export function every(ms: number, tick: Tick): () => void {
+/**
+ * Calls `tick` every `ms`, with the others of that period (or, `alone`, on an interval of its
+ * own), until the returned function is called.
+ */
+export function every(ms: number, alone: boolean, tick: Tick): () => void {
+  if (alone) {
+    const timer = setInterval(() => tick(Date.now()), ms);
+    return () => clearInterval(timer);
+  }
   const schedule = globalThis.setInterval;
   let byPeriod = groups.get(schedule);
   if (byPeriod === undefined) groups.set(schedule, (byPeriod = new Map()));

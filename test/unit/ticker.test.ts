@@ -10,9 +10,9 @@ describe('shared ticks', () => {
   it('runs every subscriber of a period from one interval, in the same tick, until each stops', () => {
     vi.useFakeTimers();
     const seen: Array<[string, number]> = [];
-    const stopA = every(500, (now) => seen.push(['a', now]));
-    const stopB = every(500, (now) => seen.push(['b', now]));
-    const stopC = every(200, () => seen.push(['c', 0]));
+    const stopA = every(500, false, (now) => seen.push(['a', now]));
+    const stopB = every(500, false, (now) => seen.push(['b', now]));
+    const stopC = every(200, false, () => seen.push(['c', 0]));
     expect(vi.getTimerCount()).toBe(2); // one per period, not one per subscriber
     vi.advanceTimersByTime(500);
     expect(seen.filter(([who]) => who !== 'c').map(([who]) => who)).toEqual(['a', 'b']);
@@ -33,16 +33,16 @@ describe('shared ticks', () => {
     vi.useFakeTimers();
     const calls: string[] = [];
     let stopB: () => void = () => {};
-    const stopA = every(100, () => {
+    const stopA = every(100, false, () => {
       calls.push('a');
       stopB();
     });
-    stopB = every(100, () => calls.push('b'));
-    const stopC = every(100, () => {
+    stopB = every(100, false, () => calls.push('b'));
+    const stopC = every(100, false, () => {
       calls.push('c');
       throw new Error('a broken subscriber');
     });
-    const stopD = every(100, () => calls.push('d'));
+    const stopD = every(100, false, () => calls.push('d'));
     vi.advanceTimersByTime(100);
     expect(calls).toEqual(['a', 'c', 'd']);
     stopA();
@@ -55,10 +55,10 @@ describe('shared ticks', () => {
 
   it('keeps subscribers under fake timers apart from those on real ones', async () => {
     let real = 0;
-    const stopReal = every(20, () => real++);
+    const stopReal = every(20, false, () => real++);
     vi.useFakeTimers();
     let fake = 0;
-    const stopFake = every(20, () => fake++);
+    const stopFake = every(20, false, () => fake++);
     vi.advanceTimersByTime(100);
     expect(fake).toBe(5);
     stopFake();
@@ -80,11 +80,28 @@ describe('shared ticks', () => {
     globalThis.setInterval = strict(realSet) as unknown as typeof setInterval;
     globalThis.clearInterval = strict(realClear) as unknown as typeof clearInterval;
     try {
-      const stop = every(1_000, () => {});
+      const stop = every(1_000, false, () => {});
       expect(() => stop()).not.toThrow();
     } finally {
       globalThis.setInterval = realSet;
       globalThis.clearInterval = realClear;
     }
+  });
+
+  it('gives a subscriber that asks to tick alone an interval of its own', () => {
+    vi.useFakeTimers();
+    let shared = 0;
+    let alone = 0;
+    const stopShared = every(100, false, () => shared++);
+    const stopAlone = every(100, true, () => alone++);
+    const stopOther = every(100, false, () => {});
+    expect(vi.getTimerCount()).toBe(2); // the two shared ones on one interval, the lone one on its own
+    vi.advanceTimersByTime(300);
+    expect([shared, alone]).toEqual([3, 3]);
+    stopAlone();
+    expect(vi.getTimerCount()).toBe(1);
+    stopShared();
+    stopOther();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
