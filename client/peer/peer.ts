@@ -19,6 +19,7 @@
 import { RoomError } from '../../protocol/errors.js';
 import type { SignalEnvelope } from '../../protocol/signaling.js';
 import type { LinkKind } from '../participant.js';
+import { sharesTicks } from '../rtc.js';
 import type { Hello } from '../wire/codec.js';
 import { PeerChannel, type ChannelHandlers } from './channel.js';
 import { closeDirectPath, directReady, openDirectPath, reviveDirect, suspendDirect, type DirectPath } from './direct-path.js';
@@ -27,7 +28,6 @@ import type { LinkCloseReason, PeerContext, PeerEvents } from './peer-context.js
 import { closeRelayPath, openRelayPath, type RelayPath } from './relay-path.js';
 import { afterDirectLoss, afterPathLoss, nextPhase, relayRetryAfter, type PeerPhase, type PeerPhaseEvent } from './repair.js';
 import { PeerSession } from './session.js';
-import { sharesTicks } from '../rtc.js';
 import { starvedRecently } from './starvation.js';
 
 export type { LinkCloseReason, PeerContext, PeerEvents, PeerSignaling } from './peer-context.js';

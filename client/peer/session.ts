@@ -446,6 +446,16 @@ export class PeerSession {
     this.sweepTimer = every(Math.max(10, Math.min(1000, this.tunables.receiptTimeoutMs / 4)), false, () => this.sweep());
   }
 
+  private stopSweep(): void {
+    this.sweepTimer?.();
+    this.sweepTimer = undefined;
+  }
+
+  /** Nothing, reliable or unordered, waits for a receipt any more: the sweep stops until the next send. */
+  private stopSweepWhenSettled(): void {
+    if (this.pending[0].size + this.pending[1].size === 0 && !this.datagrams.awaitingReceipts) this.stopSweep();
+  }
+
   /** Ends the session: every message not yet receipted rejects with `error`. Idempotent. */
   fail(error: RoomError): void {
     if (this.failure !== undefined) return;
@@ -453,8 +463,7 @@ export class PeerSession {
     this.parked = [];
     this.active?.detach();
     this.active = undefined;
-    this.sweepTimer?.();
-    this.sweepTimer = undefined;
+    this.stopSweep();
     this.lanes.rewind([]);
     this.datagrams.fail(error);
     for (const lane of LANES) {
@@ -480,10 +489,7 @@ export class PeerSession {
     this.pending[lane].delete(id);
     this.queued -= p.message.header.length + p.message.attachment.length;
     p.release?.();
-    if (this.pending[0].size + this.pending[1].size === 0 && !this.datagrams.awaitingReceipts) {
-      this.sweepTimer?.();
-      this.sweepTimer = undefined;
-    }
+    this.stopSweepWhenSettled();
     return p;
   }
 
@@ -501,10 +507,7 @@ export class PeerSession {
       }
     }
     this.datagrams.sweep(deadline, this.tunables.receiptTimeoutMs);
-    if (this.pending[0].size + this.pending[1].size === 0 && !this.datagrams.awaitingReceipts) {
-      this.sweepTimer?.();
-      this.sweepTimer = undefined;
-    }
+    this.stopSweepWhenSettled();
   }
 
   /** Message `id` was delivered: its send resolves. False if it was not pending (settled before, or never sent). */
