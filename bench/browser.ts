@@ -13,7 +13,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import { createSignalingServer } from '../signaling/index.js';
 import { launchChromium } from '../test/browser/chromium.js';
 import { bundleTrystero } from './bundles.js';
-import type { Value } from './report.js';
+import { cell, versusText, type Value } from './report.js';
 import { figure, median } from './stats.js';
 
 export interface BrowserRow {
@@ -204,16 +204,9 @@ export async function browserRows(brokerUrl: string, reps: number, quick: boolea
 
 /** The browser rows as a markdown table: roommesh, Trystero and their ratio. */
 export function browserTable(rows: BrowserRow[], browser: string): string {
-  const cell = (v: Value): string => (typeof v === 'object' ? `${fmt(v.median)}${v.reps > 1 ? ` (${fmt(v.min)}–${fmt(v.max)})` : ''}` : (v ?? '–'));
-  const lines = rows.map((row) => {
-    const r = typeof row.rm === 'object' && typeof row.ty === 'object' && row.ty.median !== 0 ? row.rm.median / row.ty.median : undefined;
-    const ahead = r === undefined ? '' : (row.better === 'higher' ? r >= 1 : r <= 1) ? ' (ahead)' : ' (behind)';
-    return `| ${row.scenario} | ${row.unit} | ${cell(row.rm)} | ${cell(row.ty)} | ${r === undefined ? '' : `${r.toFixed(2)}×${ahead}`} |`;
-  });
+  const lines = rows.map((row) => `| ${row.scenario} | ${row.unit} | ${cell(row.rm)} | ${cell(row.ty)} | ${versusText(row.rm, row.ty, row.better)} |`);
   return [`${browser}, two pages of one browser:`, '', '| scenario | unit | roommesh | Trystero | rm/Trystero |', '| --- | --- | --- | --- | --- |', ...lines].join('\n');
 }
-
-const fmt = (n: number): string => (n >= 1000 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 
 interface Bench {
   __bench: {

@@ -10,6 +10,7 @@
 import { readdirSync } from 'node:fs';
 import SimplePeer from 'simple-peer';
 import { RoomClient } from '../client/index.js';
+import { idle } from './idle.js';
 import { isStack, rawRtc } from './stack.js';
 
 const send = (message: Record<string, unknown>): void => void process.send?.(message);
@@ -19,13 +20,6 @@ const fds = (): number => readdirSync('/proc/self/fd').length;
 let peakFds = 0;
 const fdTimer = setInterval(() => (peakFds = Math.max(peakFds, fds())), 20);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function idle(ms: number): Promise<number> {
-  const start = process.cpuUsage();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const used = process.cpuUsage(start);
-  return ((used.user + used.system) / 1000 / ms) * 100;
-}
 
 process.on('message', async (command: { type: string }) => {
   if (command.type !== 'go') return;
@@ -73,7 +67,7 @@ process.on('message', async (command: { type: string }) => {
     }
     const formationMs = performance.now() - started;
     const rssPerPeerMiB = (process.memoryUsage().rss - rssBefore) / links / 2 ** 20;
-    const idleCpuPercent = await idle(5_000);
+    const { cpuPercent: idleCpuPercent } = await idle(5_000);
     clearInterval(fdTimer);
     send({ type: 'result', formationMs, rssPerPeerMiB, idleCpuPercent, peakFds });
     await close();

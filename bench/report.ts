@@ -26,7 +26,7 @@ export interface Row {
 
 const isFigure = (value: Value): value is Figure => typeof value === 'object';
 const fmt = (n: number): string => (n >= 1000 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
-const cell = (value: Value): string =>
+export const cell = (value: Value): string =>
   isFigure(value) ? (value.reps > 1 ? `${fmt(value.median)} (${fmt(value.min)}–${fmt(value.max)})` : fmt(value.median)) : (value ?? '–');
 
 const divide = (a: Value, b: Value): number | undefined => (isFigure(a) && isFigure(b) && b.median !== 0 ? a.median / b.median : undefined);
@@ -52,7 +52,15 @@ export function versusTrystero(row: Row, stack: Stack): number | undefined {
 /** Whether roommesh is ahead of Trystero on the row (the goal on every row). */
 export function aheadOfTrystero(row: Row, stack: Stack): boolean | undefined {
   const r = versusTrystero(row, stack);
-  return r === undefined ? undefined : row.better === 'higher' ? r >= 1 : r <= 1;
+  return r === undefined ? undefined : ahead(r, row.better);
+}
+
+const ahead = (ratio: number, better: Row['better']): boolean => (better === 'higher' ? ratio >= 1 : ratio <= 1);
+
+/** `a` ÷ `b` and which is ahead by the row's direction ("0.80× (ahead)"); '' when either is not a figure. */
+export function versusText(a: Value, b: Value, better: Row['better']): string {
+  const r = divide(a, b);
+  return r === undefined ? '' : `${r.toFixed(2)}× ${ahead(r, better) ? '(ahead)' : '(behind)'}`;
 }
 
 type Party = 'rm' | 'ty';
@@ -143,15 +151,13 @@ export function table(rows: Row[], stacks: readonly Stack[]): string {
   const lines = rows.map((row) => {
     const perStack = stacks.flatMap((s) => {
       const r = ratio(row, s);
-      const t = versusTrystero(row, s);
-      const ahead = aheadOfTrystero(row, s);
       return [
         cell(row.stacks[s]?.rm),
         cell(row.stacks[s]?.ty),
         cell(row.stacks[s]?.raw),
         r === undefined ? '' : `${r.toFixed(2)}×`,
         goalText(row, s),
-        t === undefined ? '' : `${t.toFixed(2)}× ${ahead === true ? '(ahead)' : '(behind)'}`,
+        versusText(row.stacks[s]?.rm, row.stacks[s]?.ty, row.better),
       ];
     });
     const q = first === undefined ? undefined : divide(row.stacks[first]?.rm, row.relay);

@@ -10,7 +10,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { QUICK, closeAll, expectAt, measureRoom, party, repeat, type Room } from './drive.js';
-import type { Party } from './party.js';
+import { epoch, type Party } from './party.js';
 import type { Figure } from './report.js';
 import type { Stack } from './stack.js';
 import { median } from './stats.js';
@@ -72,12 +72,20 @@ export async function startBroker(): Promise<Broker | string> {
   };
 }
 
+/** `n` Trystero peers, one process each, not yet in a room. */
+const spawnPeers = (stack: Stack, n: number, label: string): Promise<Party[]> => Promise.all(Array.from({ length: n }, (_, i) => party(PARTY, [stack], `${label}-${i}`)));
+
 let rooms = 0;
+/** Tells `members` to join one fresh room at once, each expecting all the others. */
+function joinOneRoom(broker: Broker, members: Party[]): void {
+  const room = `room-${++rooms}`;
+  for (const m of members) m.send({ type: 'join', broker: broker.url, room, peers: members.length - 1 });
+}
+
 /** `n` Trystero peers joining one fresh room at once (one process each, started beforehand). */
 async function join(broker: Broker, stack: Stack, n: number): Promise<Party[]> {
-  const members = await Promise.all(Array.from({ length: n }, (_, i) => party(PARTY, [stack], `ty-${i}`)));
-  const room = `room-${++rooms}`;
-  for (const m of members) m.send({ type: 'join', broker: broker.url, room, peers: n - 1 });
+  const members = await spawnPeers(stack, n, 'ty');
+  joinOneRoom(broker, members);
   return members;
 }
 
@@ -140,10 +148,9 @@ export async function trysteroMesh(broker: Broker, stack: Stack, n: number): Pro
   const measured = await repeat(
     async () => {
       if (failure !== undefined) return NaN;
-      const members = await Promise.all(Array.from({ length: n }, (_, i) => party(PARTY, [stack], `ty-mesh-${i}`)));
-      const room = `mesh-${++rooms}`;
-      const started = performance.timeOrigin + performance.now();
-      for (const m of members) m.send({ type: 'join', broker: broker.url, room, peers: n - 1 });
+      const members = await spawnPeers(stack, n, 'ty-mesh');
+      const started = epoch();
+      joinOneRoom(broker, members);
       const done = await Promise.all(members.map((m) => m.next('complete', 60_000).then((d) => Number(d['at']), () => NaN)));
       await closeAll();
       if (done.some(Number.isNaN)) failure = `incomplete: ${done.filter(Number.isNaN).length} of ${n} never saw everyone`;
