@@ -7,7 +7,9 @@
 export { RoomClient } from './room-client.js';
 export type { RoomEvents, RoomState } from './room-client.js';
 export { MessagingClient } from './messaging-client.js';
-export type { MessagingEvents } from './messaging-context.js';
+export type { MessagingEvents, PeerAuthenticationFailedEvent } from './messaging-context.js';
+export { generateIdentity, identityFromSecretKey } from './trust/identity.js';
+export type { RoomIdentity } from './trust/identity.js';
 export type {
   BroadcastMessageOptions,
   BroadcastOutcome,

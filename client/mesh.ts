@@ -17,6 +17,7 @@ import { Peer, type LinkCloseReason, type PeerSignaling } from './peer/peer.js';
 import type { PeerSession } from './peer/session.js';
 import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
 import { addCounts, type DatagramCounts } from './wire/datagrams.js';
+import type { Trust } from './trust/trust.js';
 
 export type { LinkCloseReason } from './peer/peer.js';
 
@@ -63,6 +64,10 @@ export interface MeshOptions {
   relayFrameBytes(): number;
   /** How errors name participant `peerId` (by name, with its id). */
   describe(peerId: string): string;
+  /** Who this participant trusts and how its streams prove their ends (trust/trust.ts). */
+  trust: Trust;
+  /** The name the service gives `peerId` (pinned fingerprints are by name). */
+  nameOf(peerId: string): string | undefined;
 }
 
 /** How long goodbyes may take to drain from the channels' buffers before the links close. */
@@ -120,6 +125,7 @@ export class Mesh {
         localId: this.options.localId,
         relayFrameBytes: this.options.relayFrameBytes,
         describe: () => this.options.describe(peerId),
+        auth: () => this.options.trust.forStream(this.options.localId, peerId, () => this.options.nameOf(peerId)),
         othersHeardWithin: (ms) => [...this.peers].some(([id, other]) => id !== peerId && other.heardWithin(ms)),
       },
       {

@@ -41,6 +41,8 @@ import { ViolationLog } from './violation-log.js';
 import { DELIVERIES, MAX_DATAGRAM_BYTES, encodeHeader, type Delivery, type MessageHeader } from './wire/codec.js';
 import type { AssembledMessage, IncomingProgress } from './wire/reassembler.js';
 import type { DatagramCounts } from './wire/datagrams.js';
+import { deriveRoomKey } from './trust/passphrase.js';
+import { Trust } from './trust/trust.js';
 
 
 type State = 'disabled' | 'enabling' | 'enabled' | 'disabling';
@@ -59,6 +61,10 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   private readonly presence: Presence;
   private droppedFrames = 0;
   private hostilePeers = 0;
+  /** Peers that failed authentication since this client was created. */
+  private unauthenticatedPeers = 0;
+  /** The room key from the passphrase (derived once, at the first enable). */
+  private roomKey: Promise<Uint8Array> | undefined;
   private readonly violations: ViolationLog;
   private readonly requests: Requests;
   /** While enabled: the service's presence pushes, subscribed to directly. */
@@ -94,6 +100,11 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
     presence.on('hostile', (id, detail) => {
       this.hostilePeers++;
       context.logger.warn({ peerId: id, detail, banMs: context.tunables.hostileBanMs }, 'participant cut off as hostile');
+    });
+    presence.on('unauthenticated', (id, detail) => {
+      this.unauthenticatedPeers++;
+      context.logger.warn({ peerId: id, detail, banMs: context.tunables.hostileBanMs }, 'participant failed authentication: nothing is delivered to or from it');
+      this.emit('peer_authentication_failed', { participantId: id, name: this.presence.nameOf(id), reason: detail });
     });
     const wanted = (): boolean => this.state === 'enabled' || this.state === 'enabling';
     registerControl(this, {
@@ -168,11 +179,12 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   /**
    * Participants listed, how many of them are relayed; bytes of sends awaiting receipts and
    * bytes held for unfinished incoming messages; and since this client was created, frames
-   * dropped because a peer broke the protocol, and peers cut off as hostile; and, since messaging
+   * dropped because a peer broke the protocol, peers cut off as hostile, and peers that failed
+   * authentication (`unauthenticatedPeers`); and, since messaging
    * was enabled, what became of the lossy and latest messages sent (`datagrams`: written to a path
    * (unordered ones each time), superseded by a newer latest value, dropped unwritten).
    */
-  stats(): { participants: number; relayed: number; queuedOutgoingBytes: number; pendingIncomingBytes: number; droppedFrames: number; hostilePeers: number; datagrams: DatagramCounts } {
+  stats(): { participants: number; relayed: number; queuedOutgoingBytes: number; pendingIncomingBytes: number; droppedFrames: number; hostilePeers: number; unauthenticatedPeers: number; datagrams: DatagramCounts } {
     let relayed = 0;
     for (const participant of this.presence.list()) if (participant.link === 'relayed') relayed++;
     const bytes = this.mesh?.bytes() ?? { outgoing: 0, incoming: 0 };
@@ -183,8 +195,23 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
       pendingIncomingBytes: bytes.incoming,
       droppedFrames: this.droppedFrames,
       hostilePeers: this.hostilePeers,
+      unauthenticatedPeers: this.unauthenticatedPeers,
       datagrams: this.mesh?.datagramCounts() ?? { written: 0, superseded: 0, dropped: 0 },
     };
+  }
+
+  /** Who this participant trusts (trust/trust.ts); the passphrase's key is derived once, at the first enable (PBKDF2: some 100 ms to seconds). */
+  private async trust(): Promise<Trust> {
+    const { passphrase, room, identity, pinned } = this.context;
+    if (passphrase !== undefined) this.roomKey ??= deriveRoomKey(passphrase, room);
+    const roomKey = await this.roomKey;
+    return new Trust({
+      identity,
+      room,
+      pinned,
+      ...(roomKey === undefined ? {} : { roomKey }),
+      authenticated: (peerId, fingerprint) => this.presence.handleAuthenticated(peerId, fingerprint),
+    });
   }
 
   /** Disables messaging: tells the others at once, closes every link. Sends still pending reject with NOT_ENABLED. */
@@ -322,6 +349,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
     this.state = 'enabling';
     try {
       const rtc = await resolveRtc(this.context.rtc);
+      const trust = await this.trust();
       this.mesh = new Mesh({
         rtc,
         rtcConfig: { ...this.context.rtcConfig, iceServers: this.context.iceServers() },
@@ -332,6 +360,8 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
         accepts: (peerId) => !this.presence.isBanned(peerId),
         localId: this.context.localId(),
         describe: (peerId) => this.presence.describe(peerId),
+        trust,
+        nameOf: (peerId) => this.presence.nameOf(peerId),
         relayFrameBytes: () => relayPacketBytesFor(this.context.serviceLimits()?.maxPayloadBytes ?? Number.POSITIVE_INFINITY),
         events: {
           open: (peerId) => this.presence.handleLinkOpened(peerId),
@@ -469,7 +499,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
     this.assertEnabled();
     if (this.presence.get(id) !== undefined) return id;
     const why = this.presence.unreachableBecause(id);
-    if (why !== undefined) throw new RoomError('UNREACHABLE', `${this.presence.describe(id)} is in the room but cannot be reached: ${why}`);
+    if (why !== undefined) throw new RoomError(why.code, `${this.presence.describe(id)} is in the room but cannot be reached: ${why.detail}`);
     if (this.presence.byName(id).length > 0) {
       throw new RoomError('INVALID_MESSAGE', `\`to\` is ${JSON.stringify(id)}, a participant's name, not its id: pass room.messaging.getParticipantByName(${JSON.stringify(id)})`);
     }

@@ -10,6 +10,7 @@ import type { IncomingAbortedEvent, IncomingMessage, IncomingProgressEvent, Unty
 import type { Logger, RtcImplementation, RtcStackName, Tunables } from './options.js';
 import type { RemoteParticipant } from './participant.js';
 import type { SignalClient } from './signal-client.js';
+import type { RoomIdentity } from './trust/identity.js';
 
 export interface MessagingEvents<M extends object = UntypedMessages> {
   message: (message: IncomingMessage<M>) => void;
@@ -30,6 +31,23 @@ export interface MessagingEvents<M extends object = UntypedMessages> {
   error: (error: RoomError, context: { call: 'sendMessageNowait'; type: string; to: string }) => void;
   messaging_enabled: () => void;
   messaging_disabled: () => void;
+  /**
+   * A participant did not prove its identity (code PEER_AUTHENTICATION_FAILED): a stream to it
+   * was not bound to its key (someone in between: the service, or whoever controls the network),
+   * its key is not the one pinned for its name or had before, or it does not know the room
+   * passphrase. Nothing is delivered to or from it; it is not linked again for `hostileBanMs`,
+   * and sends to it reject with PEER_AUTHENTICATION_FAILED.
+   */
+  peer_authentication_failed: (event: PeerAuthenticationFailedEvent) => void;
+}
+
+/** What `peer_authentication_failed` says. */
+export interface PeerAuthenticationFailedEvent {
+  participantId: string;
+  /** Its name as the service gave it. */
+  name: string | undefined;
+  /** Why, for logs and people. */
+  reason: string;
 }
 
 /** What the RoomClient lends its messaging client. */
@@ -47,6 +65,13 @@ export interface MessagingContext {
   logger: Logger;
   /** The local participant's id (set once the room has started). */
   localId(): string;
+  /** The room's name, as this participant asked for it (every stream's binding names it). */
+  room: string;
+  identity: RoomIdentity;
+  /** The room passphrase, when there is one: streams must prove it (trust/passphrase.ts). */
+  passphrase?: string;
+  /** Fingerprints pinned by participant name. */
+  pinned: ReadonlyMap<string, string>;
 }
 
 

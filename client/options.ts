@@ -4,6 +4,7 @@
  */
 import type { JsonValue } from '../protocol/json.js';
 import type { IceServer } from '../protocol/signaling.js';
+import type { RoomIdentity } from './trust/identity.js';
 
 /** A WebRTC implementation simple-peer can be given: @roamhq/wrtc, node-datachannel's polyfill, werift, a browser's globals. */
 export interface RtcImplementation {
@@ -207,6 +208,25 @@ export interface RoomClientOptions extends Partial<Tunables> {
   longPolling?: boolean;
   /** Where the client logs dropped frames and failed links; defaults to warnings on the console. */
   logger?: Logger;
+  /**
+   * This participant's identity key (from `generateIdentity()`, or `identityFromSecretKey()` of
+   * a stored one): every stream it opens is bound to it, and peers see its `fingerprint`.
+   * Default: a fresh one for this RoomClient.
+   */
+  identity?: RoomIdentity;
+  /**
+   * The room passphrase, shared out of band by those who may take part. Every stream must then
+   * prove knowledge of it (a key derived with PBKDF2, 600,000 iterations, never sent anywhere):
+   * a participant without it, or a service standing in between, is refused with
+   * PEER_AUTHENTICATION_FAILED.
+   */
+  passphrase?: string;
+  /**
+   * Fingerprints (`participant.fingerprint`, compared out of band) by participant name: a
+   * participant of that name whose key has another fingerprint is refused with
+   * PEER_AUTHENTICATION_FAILED.
+   */
+  pinnedFingerprints?: Record<string, string>;
 }
 
 /** Every key RoomClientOptions has: any other is refused (a misspelt option would otherwise be ignored). */
@@ -223,6 +243,9 @@ export const ROOM_OPTION_KEYS: readonly string[] = [
   'relay',
   'longPolling',
   'logger',
+  'identity',
+  'passphrase',
+  'pinnedFingerprints',
   ...Object.keys(DEFAULTS),
 ];
 

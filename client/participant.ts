@@ -67,6 +67,7 @@ export class RemoteParticipant extends ParticipantBase {
   private _online = false;
   private _link: LinkKind = 'direct';
   private _route: Route = {};
+  private _fingerprint: string | undefined;
 
   /** @internal */
   constructor(readonly id: string, info: ParticipantInfo) {
@@ -103,9 +104,23 @@ export class RemoteParticipant extends ParticipantBase {
     return changed;
   }
 
+  /**
+   * Its identity key's fingerprint (30 digits in groups of five), once a stream to it proved that
+   * key (before it is listed); undefined before. Compare it out of band with the fingerprint
+   * the other person reads on their own `localParticipant`, or pin it (`pinnedFingerprints`).
+   */
+  get fingerprint(): string | undefined {
+    return this._fingerprint;
+  }
+
   /** @internal */
   _setOnline(online: boolean): void {
     this._online = online;
+  }
+
+  /** @internal */
+  _setFingerprint(fingerprint: string): void {
+    this._fingerprint = fingerprint;
   }
 }
 
@@ -115,7 +130,11 @@ export class LocalParticipant extends ParticipantBase {
   private _id = '';
 
   /** @internal */
-  constructor(private readonly setter: AttributeSetter) {
+  constructor(
+    private readonly setter: AttributeSetter,
+    /** This participant's identity key's fingerprint (30 digits in groups of five): what the others see as its `fingerprint`. */
+    readonly fingerprint: string,
+  ) {
     super();
   }
 

@@ -29,6 +29,8 @@ export interface PresenceEvents {
   drop: (id: string, error: RoomError) => void;
   /** A peer was cut off as hostile (and is banned for `banMs`). */
   hostile: (id: string, detail: string) => void;
+  /** A peer failed authentication (trust/binding.ts): cut off and banned for `banMs` like a hostile one. */
+  unauthenticated: (id: string, detail: string) => void;
 }
 
 /** A participant no path reached within connectTimeoutMs is tried again this long after, doubling up to UNREACHABLE_RETRY_MAX_MS, while it stays in the room. */
@@ -39,6 +41,8 @@ const DEPARTED_OBJECTS = 256;
 
 interface Unreachable {
   detail: string;
+  /** What sends to it reject with. */
+  code: 'UNREACHABLE' | 'PEER_AUTHENTICATION_FAILED';
   /** For a retry: the participant as last announced, attempts so far, the timer. Absent for hostile peers (banned instead). */
   retry?: { info: ParticipantInfo; attempts: number; timer: ReturnType<typeof setTimeout> };
 }
@@ -52,8 +56,10 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   private readonly confirmed = new Set<string>();
   /** Attempts so far to reach each participant that timed out, so that retries back off across attempts. */
   private readonly attempts = new Map<string, number>();
-  /** Peers cut off as hostile, until when: not linked again (nor their signals taken) before then. */
-  private readonly banned = new Map<string, { until: number; detail: string }>();
+  /** Peers cut off as hostile or for failing authentication, until when: not linked again (nor their signals taken) before then. */
+  private readonly banned = new Map<string, { until: number; detail: string; code: Unreachable['code'] }>();
+  /** Fingerprints of the identity keys participants' streams proved, by id (set on their objects too). */
+  private readonly fingerprints = new Map<string, string>();
   /** Waiters for participants whose link opens or fails while `enable()` is in progress. */
   private readonly settleWaiters = new Map<string, () => void>();
 
@@ -75,6 +81,11 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     return participantLabel(id, this.objects.get(id)?.name);
   }
 
+  /** The name the service gives participant `id`, if it is known. */
+  nameOf(id: string): string | undefined {
+    return this.objects.get(id)?.name;
+  }
+
   /** The listed participants named `name`, in the order they were listed. */
   byName(name: string): RemoteParticipant[] {
     return [...this.present.values()].filter((participant) => participant.name === name);
@@ -84,9 +95,10 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     return this.present.size;
   }
 
-  /** Why a known participant cannot be reached, if it cannot. */
-  unreachableBecause(id: string): string | undefined {
-    return this.unreachable.get(id)?.detail;
+  /** Why a known participant cannot be reached, if it cannot, and the code sends to it reject with. */
+  unreachableBecause(id: string): { detail: string; code: Unreachable['code'] } | undefined {
+    const entry = this.unreachable.get(id);
+    return entry === undefined ? undefined : { detail: entry.detail, code: entry.code };
   }
 
   isBanned(id: string): boolean {
@@ -192,9 +204,9 @@ export class Presence extends TypedEmitter<PresenceEvents> {
    */
   handleLinkClosed(id: string, reason: LinkCloseReason, detail: string): void {
     const participant = this.known.get(id);
-    if (reason === 'hostile') {
-      this.banned.set(id, { until: Date.now() + this.banMs, detail });
-      this.emit('hostile', id, detail);
+    if (reason === 'hostile' || reason === 'unauthenticated') {
+      this.banned.set(id, { until: Date.now() + this.banMs, detail, code: reason === 'hostile' ? 'UNREACHABLE' : 'PEER_AUTHENTICATION_FAILED' });
+      this.emit(reason, id, detail);
     }
     this.remove(id, new RoomError('PARTICIPANT_LEFT', `the link to ${this.describe(id)} closed (${detail})`));
     if (reason === 'timeout' && participant !== undefined) {
@@ -206,9 +218,9 @@ export class Presence extends TypedEmitter<PresenceEvents> {
         if (this.unreachable.get(id)?.retry?.timer === timer) this.introduce(info);
       }, delay);
       (timer as { unref?: () => void }).unref?.();
-      this.unreachable.set(id, { detail, retry: { info, attempts, timer } });
+      this.unreachable.set(id, { detail, code: 'UNREACHABLE', retry: { info, attempts, timer } });
     }
-    if (reason === 'hostile') this.unreachable.set(id, { detail: `cut off as hostile: ${detail}` });
+    if (reason === 'hostile' || reason === 'unauthenticated') this.markBanned(id);
   }
 
   /** Forgets everyone (messaging off); returns those who were in the presence list. */
@@ -217,6 +229,7 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     this.present.clear();
     this.known.clear();
     this.objects.clear();
+    this.fingerprints.clear();
     for (const id of [...this.unreachable.keys()]) this.forgetUnreachable(id);
     this.confirmed.clear();
     this.attempts.clear();
@@ -229,16 +242,32 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   private introduce(info: ParticipantInfo): void {
     if (this.isBanned(info.id)) {
       // Still in the room (it came back, or announced itself again), and not linked while banned.
-      this.unreachable.set(info.id, { detail: `cut off as hostile: ${this.banned.get(info.id)?.detail ?? ''}` });
+      this.markBanned(info.id);
       return this.settle(info.id);
     }
     const participant = this.objects.get(info.id) ?? new RemoteParticipant(info.id, info);
     participant._apply(info);
+    const fingerprint = this.fingerprints.get(info.id);
+    if (fingerprint !== undefined) participant._setFingerprint(fingerprint);
     this.objects.delete(info.id); // re-inserted: the most recently seen are kept longest
     this.objects.set(info.id, participant);
     this.known.set(info.id, participant);
     this.forgetUnreachable(info.id);
     this.emit('connect', info.id);
+  }
+
+  /** A banned participant still in the room: unreachable, saying why. */
+  private markBanned(id: string): void {
+    const ban = this.banned.get(id);
+    if (ban === undefined) return;
+    const detail = ban.code === 'PEER_AUTHENTICATION_FAILED' ? `failed authentication: ${ban.detail}` : `cut off as hostile: ${ban.detail}`;
+    this.unreachable.set(id, { detail, code: ban.code });
+  }
+
+  /** A stream to `id` proved its identity key: its fingerprint, before it is listed. */
+  handleAuthenticated(id: string, fingerprint: string): void {
+    this.fingerprints.set(id, fingerprint);
+    this.objects.get(id)?._setFingerprint(fingerprint);
   }
 
   private forgetUnreachable(id: string): void {
@@ -263,7 +292,10 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     // Objects of departed participants are kept (one per id, should it come back), but not without bound.
     for (const old of this.objects.keys()) {
       if (this.objects.size <= this.known.size + DEPARTED_OBJECTS) break;
-      if (!this.known.has(old)) this.objects.delete(old);
+      if (!this.known.has(old)) {
+        this.objects.delete(old);
+        this.fingerprints.delete(old);
+      }
     }
     if (participant !== undefined) {
       participant._setOnline(false);

@@ -14,6 +14,8 @@ import type { UntypedMessages } from './messages.js';
 import { LocalParticipant } from './participant.js';
 import { SignalClient } from './signal-client.js';
 import { checkAttributes, checkKeys, isPlainObject } from './validate.js';
+import { freshIdentity, identityFromSecretKey, type RoomIdentity } from './trust/identity.js';
+import { checkTrustOptions, pinnedFingerprints } from './trust/trust.js';
 
 export type RoomState = 'new' | 'starting' | 'started' | 'closed';
 
@@ -68,6 +70,7 @@ function checkOptions(options: RoomClientOptions): Tunables {
     throw new RoomError('INVALID_ARGUMENT', `option \`rtc\` must be one of ${RTC_STACK_NAMES.map((n) => `'${n}'`).join(', ')}, or an implementation { RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }`);
   }
   if (options.relay !== undefined && typeof options.relay !== 'boolean') throw new RoomError('INVALID_ARGUMENT', 'option `relay` must be a boolean');
+  checkTrustOptions(options);
   if (options.longPolling !== undefined && typeof options.longPolling !== 'boolean') throw new RoomError('INVALID_ARGUMENT', 'option `longPolling` must be a boolean');
   if (tunables.lowWaterMarkBytes > tunables.highWaterMarkBytes) {
     throw new RoomError('INVALID_ARGUMENT', '`lowWaterMarkBytes` must not exceed `highWaterMarkBytes`');
@@ -113,6 +116,8 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
   readonly messaging: MessagingClient<M, R>;
   private readonly control: MessagingControl;
   readonly localParticipant: LocalParticipant;
+  /** This participant's identity key: its streams are bound to it (localParticipant.fingerprint). */
+  private readonly identity: RoomIdentity;
   private _state: RoomState = 'new';
   private signaling: SignalClient | undefined;
   private starting: Promise<void> | undefined;
@@ -137,11 +142,12 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
     const tunables = checkOptions(options);
     this.tunables = tunables;
     this.logger = options.logger ?? consoleLogger;
+    this.identity = options.identity === undefined ? freshIdentity() : identityFromSecretKey(options.identity.secretKey);
     this.localParticipant = new LocalParticipant(async (attributes) => {
       const signaling = this.usableSignaling();
       if (signaling instanceof RoomError) throw signaling;
       return (await signaling.request('attributes:set', { attributes })).participant;
-    });
+    }, this.identity.fingerprint);
     this.messaging = new MessagingClient<M, R>({
       signaling: () => this.usableSignaling(),
       iceServers: () => this.options.iceServers ?? this.iceServers,
@@ -152,6 +158,10 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
       tunables,
       logger: this.logger,
       localId: () => this.localParticipant.id,
+      room: options.room,
+      identity: this.identity,
+      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+      pinned: pinnedFingerprints(options.pinnedFingerprints),
     });
     this.control = messagingControl(this.messaging);
   }

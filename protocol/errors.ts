@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'REQUEST_FAILED',
   'NO_HANDLER',
   'RTC_UNAVAILABLE',
+  'PEER_AUTHENTICATION_FAILED',
 ] as const;
 
 /** A stable code naming what failed: one of ERROR_CODES (the README's error table says when each is used). */

@@ -23,6 +23,8 @@ import { Pacer, type PacerSink } from '../wire/pacer.js';
 import { Reassembler } from '../wire/reassembler.js';
 import { noteStarved } from './starvation.js';
 import { every } from './ticker.js';
+import type { ChannelBinding } from '../trust/binding.js';
+import type { StreamAuth } from '../trust/trust.js';
 
 export interface ChannelTransport {
   readonly isOpen: boolean;
@@ -50,6 +52,8 @@ export interface ChannelHandlers {
   revived?(): void;
   /** The peer broke the protocol beyond what can be dropped; the stream must close. */
   broken(reason: string): void;
+  /** The peer did not prove that this stream ends at its identity key (trust/binding.ts); the stream must close. */
+  unauthenticated(reason: string): void;
   violation(reason: string): void;
 }
 
@@ -87,7 +91,16 @@ export interface ChannelOptions {
   datagrams?: boolean;
   /** Its heartbeat ticks on an interval of its own rather than with the process's others (rtc.ts, sharesTicks). */
   ownTicks?: boolean;
+  /**
+   * The stream's binding (trust/binding.ts): the hello carries its nonce and key, the peer's hello
+   * is answered with an auth record, and the stream is ready only once the peer's auth record
+   * checks out. Every stream a Peer opens has one; only unit tests make streams without.
+   */
+  auth?: { stream: StreamAuth; binding: () => ChannelBinding | string };
 }
+
+/** How long a peer may take to send its auth record after its hello, before it counts as refusing to authenticate. */
+export const AUTH_TIMEOUT_MS = 10_000;
 
 /**
  * Past these, a stream's peer is not merely buggy: the stream closes (`broken`). Dropped
@@ -95,6 +108,9 @@ export interface ChannelOptions {
  * abandoned or refused for want of memory may have made us allocate its whole size.
  */
 export const STREAM_BOUNDS = { violations: 256, abandonedMessages: 16 } as const;
+
+/** What a stream takes before it is ready: the peer's hello and proof, and heartbeats. */
+const UNREADY_RECORDS: ReadonlySet<WireRecord['kind']> = new Set(['hello', 'auth', 'ping', 'probe', 'pong']);
 
 export class PeerChannel implements SessionWriter {
   /** The session's lanes while this is its active stream (attach/detach), and where written messages are reported. */
@@ -116,6 +132,12 @@ export class PeerChannel implements SessionWriter {
   private violations = 0;
   private abandoned = 0;
   private helloSeen = false;
+  /** The peer's hello, held until its auth record proves the stream (when the stream has a binding). */
+  private peerHello: Hello | undefined;
+  /** The stream is ready: the peer's hello is in and, when it has a binding, proved. */
+  private ready = false;
+  private authTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly auth: ChannelOptions['auth'];
   /** Round trips measured by heartbeat probes (RFC 6298's smoothing): liveness and probe timeouts follow them. */
   private srtt: number | undefined;
   private rttvar = 0;
@@ -146,6 +168,8 @@ export class PeerChannel implements SessionWriter {
     if (options.bulk === true) hello.bulk = true;
     if (options.restart === true) hello.restart = true;
     if (options.datagrams === true) hello.datagrams = true;
+    this.auth = options.auth;
+    if (this.auth !== undefined) Object.assign(hello, this.auth.stream.hello());
     this.outbox.addHello(hello);
     this.pacer = this.pace(transport, (max) =>
       this.outbox.nextPacket(max, this.lanes, this.onWritten, this.bulkLane ? 0 : undefined, this.lanes === undefined ? undefined : (records, room) => this.sharedDatagrams(records, room, max)),
@@ -255,7 +279,7 @@ export class PeerChannel implements SessionWriter {
   receiveDatagrams(channel: DatagramChannel, packet: Uint8Array): void {
     if (this.closed) return;
     this.heard();
-    if (!this.helloSeen) return this.holdEarly(channel, packet);
+    if (!this.ready) return this.holdEarly(channel, packet);
     const decoded = decodePacket(packet);
     if (!decoded.ok) return this.violation(decoded.reason);
     if (decoded.records.some((r) => r.kind !== 'datagram' || channelOf(r.mode) !== channel)) {
@@ -266,7 +290,7 @@ export class PeerChannel implements SessionWriter {
 
   private holdEarly(channel: DatagramChannel | 'bulk', packet: Uint8Array): void {
     this.earlyBulkBytes += packet.length;
-    if (this.earlyBulkBytes > MAX_EARLY_BULK_BYTES) return this.break(`more than ${MAX_EARLY_BULK_BYTES} bytes on the bulk and datagram channels before the hello`);
+    if (this.earlyBulkBytes > MAX_EARLY_BULK_BYTES) return this.break(`more than ${MAX_EARLY_BULK_BYTES} bytes on the bulk and datagram channels before the stream was ready`);
     this.earlyBulk.push([channel, packet.slice()]);
   }
 
@@ -280,7 +304,7 @@ export class PeerChannel implements SessionWriter {
   receiveBulk(packet: Uint8Array): void {
     if (this.closed) return;
     this.heard();
-    if (!this.helloSeen) return this.holdEarly('bulk', packet);
+    if (!this.ready) return this.holdEarly('bulk', packet);
     const decoded = decodePacket(packet);
     if (!decoded.ok) return this.violation(decoded.reason);
     if (decoded.records.some((r) => !((r.kind === 'head' || r.kind === 'chunk' || r.kind === 'cancel') && r.lane === 1))) {
@@ -379,7 +403,7 @@ export class PeerChannel implements SessionWriter {
     if (!decoded.ok) return this.violation(decoded.reason);
     if (decoded.unknownRecords > 0) this.violation(`${decoded.unknownRecords} record(s) of unknown kind skipped`);
     this.handle(decoded.records);
-    if (this.helloSeen && this.earlyBulk.length > 0) {
+    if (this.ready && this.earlyBulk.length > 0) {
       const early = this.earlyBulk.splice(0);
       this.earlyBulkBytes = 0;
       for (const [channel, held] of early) {
@@ -392,6 +416,11 @@ export class PeerChannel implements SessionWriter {
   private handle(records: readonly WireRecord[]): void {
     for (const record of records) {
       if (this.closed) return;
+      // Until the stream is ready (the peer's hello in and proved), only its hello, its proof and heartbeats count.
+      if (!this.ready && !UNREADY_RECORDS.has(record.kind)) {
+        this.violation(`a ${record.kind} record before the stream was ready`);
+        continue;
+      }
       switch (record.kind) {
         case 'head':
         case 'chunk':
@@ -432,7 +461,14 @@ export class PeerChannel implements SessionWriter {
           this.helloSeen = true;
           // A peer that restarted its session will not resume what its old one had begun.
           if (!this.session.knowsEpoch(record.hello.epoch)) this.reassembler.dropResumed();
-          this.handlers.hello(record.hello);
+          if (this.auth === undefined) {
+            this.becomeReady(record.hello);
+            break;
+          }
+          this.answerHello(record.hello);
+          break;
+        case 'auth':
+          this.checkAuth(record.body);
           break;
         case 'probe':
           this.outbox.addPong();
@@ -460,6 +496,38 @@ export class PeerChannel implements SessionWriter {
           return;
       }
     }
+  }
+
+  /** The peer's hello is in: our proof goes out, and the peer has AUTH_TIMEOUT_MS to send its own. */
+  private answerHello(hello: Hello): void {
+    const auth = this.auth;
+    if (auth === undefined) return;
+    const answer = auth.stream.answer(hello, auth.binding());
+    if (typeof answer === 'string') return this.unauthenticated(answer);
+    this.peerHello = hello;
+    this.outbox.addAuth(answer);
+    this.kick();
+    this.authTimer = setTimeout(() => this.unauthenticated(`no proof of its identity key within ${AUTH_TIMEOUT_MS} ms of its hello`), AUTH_TIMEOUT_MS);
+  }
+
+  private checkAuth(body: Uint8Array): void {
+    if (this.auth === undefined || this.ready) return this.violation('an auth record on a stream that takes none (or a second one)');
+    const refused = this.auth.stream.check(body);
+    if (refused !== undefined) return this.unauthenticated(refused);
+    clearTimeout(this.authTimer);
+    if (this.peerHello !== undefined) this.becomeReady(this.peerHello);
+  }
+
+  private becomeReady(hello: Hello): void {
+    this.ready = true;
+    this.peerHello = undefined;
+    this.handlers.hello(hello);
+  }
+
+  private unauthenticated(reason: string): void {
+    if (this.closed) return;
+    this.close();
+    this.handlers.unauthenticated(reason);
   }
 
   /** A packet arrived: the stream is alive (again, after a silence: `revived`). */
@@ -497,6 +565,7 @@ export class PeerChannel implements SessionWriter {
     this.earlyBulk = [];
     this.stopHeartbeat();
     clearTimeout(this.probeTimer);
+    clearTimeout(this.authTimer);
     for (const waiter of [...this.pongWaiters]) waiter(false);
     this.outbox.clear();
     this.session.park(this.reassembler.park());

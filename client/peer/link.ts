@@ -19,6 +19,7 @@ import type { CandidateType, Route } from '../participant.js';
 import { BULK_CHANNEL_LABEL, DATAGRAM_CHANNELS, type DatagramChannel } from '../wire/codec.js';
 import { starvedRecently } from './starvation.js';
 import { restartsIce, takesDatagramChannels, takesBulkChannel } from '../rtc.js';
+import type { ChannelBinding } from '../trust/binding.js';
 
 /** The data channels a link may add to simple-peer's, by what they carry. */
 type Extra = 'bulk' | DatagramChannel;
@@ -120,6 +121,8 @@ const MAX_RESTART_SIGNALS = 64;
 const LOCAL_FAILURES = new Set(['ERR_WEBRTC_SUPPORT', 'ERR_PC_CONSTRUCTOR', 'ERR_CREATE_OFFER', 'ERR_CREATE_ANSWER', 'ERR_SET_LOCAL_DESCRIPTION']);
 
 export class PeerLink {
+  /** The DTLS fingerprints of the descriptions sent and taken (sdpFingerprints): the stream's binding. */
+  private readonly fingerprints: { local?: string | undefined; remote?: string | undefined } = {};
   /** Its stack restarts ICE in place (a browser's, @roamhq/wrtc): the stream's hello says so. */
   readonly restartsIce: boolean;
   /** Its stack takes a second data channel for bulk messages (rtc.ts says which): the hello says so. */
@@ -168,6 +171,7 @@ export class PeerLink {
       if (this.restartSignals !== undefined && this.restartSignals.length < MAX_RESTART_SIGNALS && (data.type === 'offer' || data.type === 'candidate')) this.restartSignals.push(data);
       if (data.type === 'offer' || data.type === 'answer') {
         described = true;
+        if (!this.noteFingerprints('local', data.sdp)) return;
         handlers.signal(data);
         for (const candidate of early.splice(0)) handlers.signal(candidate);
       } else if (described || data.type !== 'candidate') handlers.signal(data);
@@ -381,6 +385,7 @@ export class PeerLink {
 
   signal(data: SignalData): void {
     if (this.closed) return;
+    if ((data.type === 'offer' || data.type === 'answer') && !this.noteFingerprints('remote', data.sdp)) return;
     try {
       this.peer.signal(data as SimplePeer.SignalData);
     } catch (error) {
@@ -446,6 +451,33 @@ export class PeerLink {
     return true;
   }
 
+  /**
+   * What this link's encryption is keyed by at each end, for the stream's binding (trust/binding.ts):
+   * the DTLS fingerprints of our session description and of the peer's. DTLS refuses a certificate
+   * that is not the one the peer's description names, so these are the certificates in use.
+   */
+  binding(): ChannelBinding | string {
+    const { local, remote } = this.fingerprints;
+    if (local === undefined || remote === undefined) return `no DTLS fingerprint in the ${local === undefined ? 'local' : 'remote'} session description`;
+    return { kind: 'dtls', local, remote };
+  }
+
+  /**
+   * Notes the DTLS fingerprints of a description we sent or took (not read back from the
+   * connection: adaptStack in rtc.ts). A later one (an ICE restart) must name the same: false,
+   * and the link finishes, if it names others.
+   */
+  private noteFingerprints(side: 'local' | 'remote', sdp: string): boolean {
+    const found = sdpFingerprints(sdp);
+    const before = this.fingerprints[side];
+    if (before === undefined) this.fingerprints[side] = found;
+    else if (found !== before) {
+      this.finish(`the ${side} description of a renegotiation names other DTLS fingerprints`);
+      return false;
+    }
+    return true;
+  }
+
   /** Fault injection: closes the RTCPeerConnection underneath, as a failing network would; the link then finishes on its own events. */
   breakConnection(): boolean {
     const pc = (this.peer as unknown as { _pc?: { close(): void } | null })._pc;
@@ -494,7 +526,19 @@ export type Link = Pick<
   | 'whenDrained'
   | 'selectedRoute'
   | 'breakConnection'
+  | 'binding'
 >;
+
+/**
+ * The DTLS certificate fingerprints a session description names (`a=fingerprint:` lines, session or
+ * media level), normalised (algorithm lower case, hex upper case), deduplicated and sorted; or
+ * undefined when it names none.
+ */
+export function sdpFingerprints(sdp: string | undefined): string | undefined {
+  const found = new Set<string>();
+  for (const match of (sdp ?? '').matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/gm)) found.add(`${match[1]?.toLowerCase()} ${match[2]?.toUpperCase()}`);
+  return found.size === 0 ? undefined : [...found].sort().join(',');
+}
 
 /** Makes a link: `openLink` (a PeerLink) unless a test gives another. */
 export type LinkFactory = (options: PeerLinkOptions, handlers: PeerLinkHandlers) => Link;

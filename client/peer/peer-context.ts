@@ -9,9 +9,14 @@ import type { LinkKind, Route } from '../participant.js';
 import type { LinkFactory } from './link.js';
 import type { SessionEvents } from './session.js';
 import type { RelaySender } from './relay-transport.js';
+import type { StreamAuth } from '../trust/trust.js';
 
-/** `hostile`: the peer broke the rules past what repairs explain (guard.ts); it is not linked again for a while. */
-export type LinkCloseReason = 'bye' | 'failed' | 'timeout' | 'hostile';
+/**
+ * `hostile`: the peer broke the rules past what repairs explain (guard.ts); `unauthenticated`: a
+ * stream to it did not prove its identity key (trust/binding.ts). Either way it is not linked
+ * again for a while.
+ */
+export type LinkCloseReason = 'bye' | 'failed' | 'timeout' | 'hostile' | 'unauthenticated';
 
 /** What a peer reports; the session's own events (message, refused, violation) go straight to the same handlers. */
 export interface PeerEvents extends SessionEvents {
@@ -52,6 +57,8 @@ export interface PeerContext {
   othersHeardWithin(ms: number): boolean;
   /** How errors name the remote participant (by name, with its id). */
   describe(): string;
+  /** The binding of a new stream to this participant (each stream its own nonce). */
+  auth(): StreamAuth;
   /** Makes direct links (tests give fakes); PeerLinks by default. */
   links?: LinkFactory;
 }

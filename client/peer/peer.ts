@@ -312,17 +312,19 @@ export class Peer {
       });
       this.closeRelay();
       this.session.activate(channel, hello);
-    }, (detail) => this.directLost(detail), path), { bulk, datagrams, restart, ownTicks: !sharesTicks(this.context.rtc) });
+    }, (detail) => this.directLost(detail), () => path.channel, path), {
+      bulk,
+      datagrams,
+      restart,
+      ownTicks: !sharesTicks(this.context.rtc),
+      auth: { stream: this.context.auth(), binding: () => path.link.binding() },
+    });
     path.channel = channel;
     if (path.link.bulk.isOpen) channel.attachBulk(path.link.bulk);
     for (const kind of ['unordered', 'lossy'] as const) if (path.link.datagrams[kind].isOpen) channel.attachDatagrams(kind, path.link.datagrams[kind]);
-    if (!this.initiator) this.reachable(channel);
   }
 
-  /**
-   * A relay stream: its channel starts once the two sides' keys are agreed (the transport
-   * opens). The responder's stream is then reachable at once, as a link is when it opens.
-   */
+  /** A relay stream: its channel starts once the two sides' keys are agreed (the transport opens). */
   private createRelay(sid: string): RelayPath {
     return openRelayPath(
       { to: this.id, sid, context: this.context },
@@ -348,14 +350,8 @@ export class Peer {
         if (this.initiator) this.retryDirect(1_000);
       }
       if (!this.session.writesTo(channel)) this.session.activate(channel, hello);
-    }, (detail) => this.relayLost(path, detail)));
+    }, (detail) => this.relayLost(path, detail), () => path.channel), { auth: { stream: this.context.auth(), binding: () => path.transport.binding() } });
     path.channel = channel;
-    // The responder lists the peer before its own hello leaves (the initiator lists it once
-    // that hello arrives, so both agree), and with no direct link the path is this one.
-    if (!this.initiator) {
-      if (this.direct?.ready !== true) this.setPath('relayed');
-      this.reachable(channel);
-    }
   }
 
   private relayLost(path: RelayPath, detail: string): void {
@@ -380,14 +376,18 @@ export class Peer {
     this.relay = this.createRelay(randomSid());
   }
 
-  /** Handlers of one stream: `onHello` makes it ready (and, normally, the one messages take); the path is known before the peer is listed. */
-  private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void, direct?: DirectPath): ChannelHandlers {
+  /**
+   * Handlers of one stream (`channel()`, once made): `onHello` makes it ready (and, normally, the
+   * one messages take) once the peer's hello is in and its binding proved; the path is known
+   * before the peer is listed.
+   */
+  private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void, channel: () => PeerChannel | undefined, direct?: DirectPath): ChannelHandlers {
     return {
       hello: (hello) => {
         if (this.phase === 'closed') return;
         onHello(hello);
         this.pathChanged();
-        this.reachable();
+        this.reachable(channel());
       },
       bye: () => this.giveUp('bye', 'said goodbye'),
       silent: () => {
@@ -402,6 +402,8 @@ export class Peer {
         if (direct !== undefined) this.directRevived(direct);
       },
       broken: (reason) => this.broken(reason, lost),
+      // Not the participant the service named, or someone between us: nothing more to or from it.
+      unauthenticated: (reason) => this.giveUp('unauthenticated', reason),
       violation: (reason) => this.events.violation(reason),
     };
   }
@@ -546,9 +548,9 @@ export class Peer {
   }
 
   /**
-   * A path is usable: the initiator learns it from the peer's hello (so the peer lists it
-   * already), the responder as its stream opens. The responder then sends its hello and a
-   * probe on `channel`: the pong means the hello was handled, so the peer lists it too.
+   * A path is usable: its stream is ready (the peer's hello in, its binding proved). Our proof
+   * may still be on its way, so we probe on `channel`: the pong means the peer handled our proof
+   * (records are handled in order), so it lists us too.
    */
   private reachable(channel?: PeerChannel): void {
     clearTimeout(this.giveUpTimer);
@@ -560,7 +562,7 @@ export class Peer {
     if (this.listed) return;
     this.listed = true;
     this.events.open();
-    if (this.initiator || channel === undefined) return this.events.confirmed();
+    if (channel === undefined) return this.events.confirmed();
     channel.confirm(CONFIRM_TIMEOUT_MS, () => {
       if (this.isOpen) this.events.confirmed();
     });
@@ -592,7 +594,11 @@ export class Peer {
 
   private giveUp(reason: LinkCloseReason, detail: string): void {
     if (this.phase === 'closed') return;
-    this.dispose(new RoomError('PARTICIPANT_LEFT', `the link to ${this.context.describe()} closed (${detail})`));
+    this.dispose(
+      reason === 'unauthenticated'
+        ? new RoomError('PEER_AUTHENTICATION_FAILED', `${this.context.describe()} failed authentication: ${detail}`)
+        : new RoomError('PARTICIPANT_LEFT', `the link to ${this.context.describe()} closed (${detail})`),
+    );
     this.events.closed(reason, detail);
   }
 

@@ -64,6 +64,8 @@ export class RelaySeal {
   private receiveKey: CryptoKey | undefined;
   private sent = 0n;
   private received = 0n;
+  /** The peer's public key, once agreed: with ours, what the stream's binding names (trust/binding.ts). */
+  peerPublicKey: Uint8Array | undefined;
 
   private constructor(private readonly pair: CryptoKeyPair, readonly keyFrame: Uint8Array) {}
 
@@ -88,6 +90,7 @@ export class RelaySeal {
    */
   async agree(peerPublicKey: Uint8Array, sid: string, localId: string, peerId: string): Promise<void> {
     const api = subtle();
+    this.peerPublicKey = peerPublicKey.slice();
     const peerKey = await api.importKey('raw', own(peerPublicKey), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
     const shared = await api.deriveBits({ name: 'ECDH', public: peerKey }, this.pair.privateKey, 256);
     const hkdf = await api.importKey('raw', shared, 'HKDF', false, ['deriveKey']);

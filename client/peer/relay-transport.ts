@@ -10,6 +10,7 @@
 import { MAX_RELAY_PACKET_BYTES } from '../../protocol/limits.js';
 import type { ChannelTransport } from './channel.js';
 import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from './relay-crypto.js';
+import { bytesToHex, type ChannelBinding } from '../trust/binding.js';
 
 export interface RelaySender {
   readonly connected: boolean;
@@ -111,6 +112,14 @@ export class RelayTransport implements ChannelTransport {
       if (refused !== undefined) return this.handlers.violation(refused.refused);
       if (!this.failed && typeof packet !== 'string') this.handlers.packet(packet);
     });
+  }
+
+  /** What this stream's sealing is keyed by at each end, for its binding (trust/binding.ts): the two ECDH public keys. */
+  binding(): ChannelBinding | string {
+    const local = this.seal?.keyFrame.subarray(1);
+    const remote = this.seal?.peerPublicKey;
+    if (local === undefined || remote === undefined) return 'the relay stream has no agreed keys';
+    return { kind: 'relay', local: bytesToHex(local), remote: bytesToHex(remote) };
   }
 
   /** Stops the stream: nothing more is sent or delivered. */

@@ -24,7 +24,7 @@ const isLane = (n: number): n is Lane => n === 0 || n === 1;
 export const MAX_PACKET_BYTES = 262_144;
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
-const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8, pong: 9, cancel: 10, datagram: 11, 'datagram-receipts': 12 } as const;
+const KIND = { head: 1, chunk: 2, receipts: 3, reject: 4, bye: 5, hello: 6, ping: 7, probe: 8, pong: 9, cancel: 10, datagram: 11, 'datagram-receipts': 12, auth: 13 } as const;
 
 /**
  * How a message travels (docs/protocol.md, "Delivery modes"). `reliable` messages use the lanes;
@@ -65,6 +65,12 @@ export interface Hello {
   delivered: [number, number];
   base: [number, number];
   /**
+   * The stream's binding (trust/binding.ts): a fresh nonce (16 bytes) and the sender's identity
+   * key (Ed25519, 32 bytes), in hex. Absent from peers older than bindings, which are refused.
+   */
+  nonce?: string;
+  key?: string;
+  /**
    * The sender takes bulk messages (lane 1) on a second data channel of a direct link (label
    * BULK_CHANNEL_LABEL). Absent from older peers' hellos, which then get everything on one.
    */
@@ -89,6 +95,9 @@ export interface Hello {
    */
   partial?: Array<[Lane, number, number]>;
 }
+
+/** An auth record's largest body (its JSON proof; room for a token later). */
+export const MAX_AUTH_BYTES = 8_192;
 
 /** At most this many partial messages in a hello (a receiver holds at most maxIncompleteMessages). */
 export const MAX_HELLO_PARTIALS = 64;
@@ -122,6 +131,8 @@ export type RecordOf<Bytes> =
   | { kind: 'datagram-receipts'; ids: number[] }
   | { kind: 'bye' }
   | { kind: 'hello'; hello: Hello }
+  /** The sender's proof that this stream ends at its identity key (trust/binding.ts): its body, JSON, read there. */
+  | { kind: 'auth'; body: Uint8Array }
   | { kind: 'ping' }
   | { kind: 'probe' }
   | { kind: 'pong' };
@@ -179,6 +190,8 @@ export function recordBodyLength(record: OutgoingRecord): number {
       return 0;
     case 'hello':
       return encodeHello(record.hello).length;
+    case 'auth':
+      return record.body.length;
   }
 }
 
@@ -192,6 +205,8 @@ function encodeHello(hello: Hello): Uint8Array {
       peerEpoch,
       delivered,
       base,
+      ...(hello.nonce === undefined ? {} : { nonce: hello.nonce }),
+      ...(hello.key === undefined ? {} : { key: hello.key }),
       ...(hello.bulk === true ? { bulk: true } : {}),
       ...(hello.restart === true ? { restart: true } : {}),
       ...(hello.datagrams === true ? { datagrams: true } : {}),
@@ -202,6 +217,7 @@ function encodeHello(hello: Hello): Uint8Array {
 }
 
 const isPair = (value: unknown): value is [number, number] => Array.isArray(value) && value.length === 2 && isCount(value[0]) && isCount(value[1]);
+const isHexOf = (value: unknown, bytes: number): value is string => typeof value === 'string' && value.length === bytes * 2 && /^[0-9a-f]*$/.test(value);
 const isEpoch = (value: unknown): value is string => typeof value === 'string' && value.length <= 64;
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= 0xffff_ffff;
@@ -219,6 +235,15 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   if (!isEpoch(epoch) || epoch.length === 0 || !isEpoch(peerEpoch)) return 'hello record has no valid epochs';
   if (!isPair(delivered) || !isPair(base)) return 'hello record has no valid delivered/base ids';
   const hello: Hello = { limits: { maxJsonBytes, maxAttachmentBytes }, epoch, peerEpoch, delivered: [delivered[0], delivered[1]], base: [base[0], base[1]] };
+  const { nonce, key } = fields;
+  if (nonce !== undefined) {
+    if (!isHexOf(nonce, 16)) return 'hello record has an invalid nonce';
+    hello.nonce = nonce;
+  }
+  if (key !== undefined) {
+    if (!isHexOf(key, 32)) return 'hello record has an invalid identity key';
+    hello.key = key;
+  }
   if (fields['bulk'] === true) hello.bulk = true;
   if (fields['restart'] === true) hello.restart = true;
   if (fields['datagrams'] === true) hello.datagrams = true;
@@ -318,6 +343,10 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
         at += hello.length;
         break;
       }
+      case 'auth':
+        packet.set(record.body, at);
+        at += record.body.length;
+        break;
     }
   });
   return packet;
@@ -428,6 +457,10 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
         records.push(record);
         break;
       }
+      case KIND.auth:
+        if (length > MAX_AUTH_BYTES) return { ok: false, reason: `auth record of ${length} bytes exceeds ${MAX_AUTH_BYTES}` };
+        records.push({ kind: 'auth', body: body.slice() });
+        break;
       default:
         unknownRecords++; // a newer peer's record kind: skipped, counted
     }

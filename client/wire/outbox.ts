@@ -247,6 +247,11 @@ export class Outbox {
     this.control.push({ kind: 'hello', hello });
   }
 
+  /** The stream's auth record (trust/binding.ts), after the hello. */
+  addAuth(body: Uint8Array): void {
+    this.control.push({ kind: 'auth', body });
+  }
+
   /** A liveness ping, unless one is already waiting. */
   addPing(): void {
     if (!this.control.some((r) => r.kind === 'ping')) this.control.push({ kind: 'ping' });

@@ -12,7 +12,7 @@ import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
 import { createToken } from '../../signaling/index.js';
 import { startService } from '../cluster.js';
 import { encodeHeader, encodePacket } from '../../client/wire/codec.js';
-import { Hostile, helloPacket, recordedOffer, type HostileLink } from '../hostile.js';
+import { Hostile, recordedOffer, type HostileLink } from '../hostile.js';
 import { recordingProxy } from '../proxy.js';
 import { ask, captureLogger, expectCode, joinAll, newRoom, randomBytes, rawClient, serviceLog, sha256, startServer, until, waitForEvent, withTimeout } from '../helpers.js';
 import { churn, exchangeNumbered } from '../traffic.js';
@@ -284,7 +284,7 @@ describe('bounded work per hostile frame on the data channel', () => {
       (link) => {
         // One receipts record naming 50,000 messages never sent: one violation, not 50,000.
         link.peer.send(encodePacket([{ kind: 'receipts', lane: 0, ids: Array.from({ length: 50_000 }, (_, i) => 1000 + i) }]));
-        link.peer.send(helloPacket()); // a second hello would rewind everything pending: the stream closes
+        link.peer.send(link.stream.hello()); // a second hello would rewind everything pending: the stream closes
       },
       (link) => {
         (link.peer as unknown as { _pc: { createDataChannel(label: string): unknown } })._pc.createDataChannel('extra'); // a second channel: the link closes
@@ -296,8 +296,9 @@ describe('bounded work per hostile frame on the data channel', () => {
     ];
     hostile.answerOffers(victim.localParticipant.id, (link) => {
       links.push(link);
-      link.peer.send(helloPacket());
-      tricks[links.length - 1]?.(link);
+      const trick = tricks[links.length - 1];
+      // It proves its stream as any admitted participant would; the trick comes after.
+      void link.stream.open((packet) => link.peer.send(packet), link.records).then(() => trick?.(link), () => undefined);
     });
     const before = victim.messaging.stats().droppedFrames;
     await hostile.enable();

@@ -5,6 +5,7 @@ import { decodePacket, encodeHeader, encodePacket, type WireRecord } from '../..
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
 import { createToken } from '../../signaling/index.js';
 import { ask, captureLogger, expectCode, joinAll, newRoom, rawClient, serviceLog, startServer, waitForEvent, withTimeout } from '../helpers.js';
+import { HostileStream } from '../hostile.js';
 
 const SECRET = 'test-secret-of-at-least-32-bytes-0123456789';
 const cleanups: Array<() => void> = [];
@@ -124,19 +125,30 @@ describe('a hostile peer on a real data channel', () => {
     let sid = 'hostile-1';
     const fromVictimSignals: Array<{ sid: string; data: SimplePeer.SignalData }> = [];
     let peer: SimplePeer.Instance | undefined;
+    let stream: HostileStream | undefined;
     raw.on('signal', (envelope: { from: string; sid: string; data: SimplePeer.SignalData }) => {
       if (envelope.from !== victim.localParticipant.id) return;
       if (!hostileOffers) sid = envelope.sid;
       if (peer === undefined) fromVictimSignals.push(envelope);
-      else if (!peer.destroyed) peer.signal(envelope.data);
+      else if (!peer.destroyed) {
+        stream?.note('remote', envelope.data as { type?: string; sdp?: string });
+        peer.signal(envelope.data);
+      }
     });
     const { participants } = await ask(raw, 'messaging:enable');
     const victimId = victim.localParticipant.id;
     expect(participants?.map((p) => p.id)).toContain(victimId);
     peer = new SimplePeer({ initiator: hostileOffers, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } });
     cleanups.push(() => peer?.destroy());
-    peer.on('signal', (data) => raw.emit('signal', { to: victimId, sid, data }));
-    for (const envelope of fromVictimSignals.splice(0)) peer.signal(envelope.data);
+    stream = new HostileStream('r', hostileId, victimId);
+    peer.on('signal', (data) => {
+      stream.note('local', data as { type?: string; sdp?: string });
+      raw.emit('signal', { to: victimId, sid, data });
+    });
+    for (const envelope of fromVictimSignals.splice(0)) {
+      stream.note('remote', envelope.data as { type?: string; sdp?: string });
+      peer.signal(envelope.data);
+    }
     const fromVictim: WireRecord[] = [];
     let threeRejects: () => void = () => {};
     const rejected = new Promise<void>((resolve) => (threeRejects = resolve));
@@ -147,8 +159,8 @@ describe('a hostile peer on a real data channel', () => {
     });
     const added = waitForEvent(victim.messaging, 'participant_added', 'the hostile peer linked', { predicate: (p) => p.name === 'hostile' });
     await withTimeout(new Promise<void>((resolve) => peer?.once('connect', () => resolve())), 10_000, 'hostile connect');
-    // It opens the stream properly, with a hello (an initiating victim lists it only then).
-    peer.send(encodePacket([{ kind: 'hello', hello: { limits: { maxJsonBytes: 1 << 20, maxAttachmentBytes: 1 << 26 }, epoch: 'hostile', peerEpoch: '', delivered: [0, 0], base: [0, 0] } }]));
+    // It opens the stream properly, with a hello and the proof of its binding (the victim lists it only then).
+    await stream.open((packet) => peer?.send(packet), fromVictim);
     await added;
 
     const header = encodeHeader({ type: 'x', message: {}, broadcast: false });

@@ -42,6 +42,7 @@ describe('frame decoder fuzz', () => {
       new PeerChannel(transport, session, LIMITS, {
         hello: (hello) => session.activate(channel, hello),
         bye: () => void counts.byes++,
+        unauthenticated: () => undefined,
         silent: () => {},
         broken: () => void counts.broken++,
         violation: () => void counts.violations++,

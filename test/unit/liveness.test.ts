@@ -29,6 +29,7 @@ function stream(): { channel: PeerChannel; sent: string[]; silentAt: () => numbe
   const channel = new PeerChannel(transport, session, DEFAULTS, {
     hello() {},
     bye() {},
+    unauthenticated() {},
     silent: () => {
       silent ??= Date.now() - started;
       told.push(`silent at ${Date.now() - started}`);

@@ -19,6 +19,9 @@ import { RESTART_TIMEOUT_MS } from '../../client/peer/restarts.js';
 import { encodeHeader } from '../../client/wire/codec.js';
 import type { SignalData } from '../../protocol/signaling.js';
 import { until } from '../helpers.js';
+import type { ChannelBinding } from '../../client/trust/binding.js';
+import { freshIdentity } from '../../client/trust/identity.js';
+import { Trust } from '../../client/trust/trust.js';
 
 const TUNABLES: Tunables = {
   ...DEFAULTS,
@@ -91,6 +94,12 @@ class FakeLink implements Link {
 
   get isOpen(): boolean {
     return this.opened && !this.closed;
+  }
+
+  /** As a PeerLink reads DTLS fingerprints: each link's certificate named by its id. */
+  binding(): ChannelBinding | string {
+    if (this.partner === undefined) return 'no partner yet';
+    return { kind: 'dtls', local: `cert ${this.id}`, remote: `cert ${this.partner.id}` };
   }
 
   private offer(kind: string): void {
@@ -206,6 +215,7 @@ function pair(net: Net, options: { restarts?: boolean; relay?: boolean; tunables
   const sides: Side[] = [];
   const peers: Peer[] = [];
   const made: FakeLink[][] = [[], []];
+  const trusts = [0, 1].map(() => new Trust({ identity: freshIdentity(), room: 'r' }));
   for (const [i, self, other] of [[0, 'a', 'b'], [1, 'b', 'a']] as const) {
     const links: LinkFactory = (linkOptions: PeerLinkOptions, handlers: PeerLinkHandlers) => {
       const link = new FakeLink(net, linkOptions.initiator, handlers, options.restarts ?? true);
@@ -244,6 +254,7 @@ function pair(net: Net, options: { restarts?: boolean; relay?: boolean; tunables
       relayFrameBytes: () => 60_000,
       describe: () => `participant ${other}`,
       othersHeardWithin: () => false,
+      auth: () => (trusts[i] as Trust).forStream(self, other, () => other),
       links,
     };
     const side: Side = {

@@ -8,6 +8,8 @@ import { DEFAULTS } from '../../client/options.js';
 import { Limiter } from '../../client/peer/limiter.js';
 import { Peer, type PeerContext } from '../../client/peer/peer.js';
 import { until } from '../helpers.js';
+import { freshIdentity } from '../../client/trust/identity.js';
+import { Trust } from '../../client/trust/trust.js';
 
 function fakeContext(): { context: PeerContext; keyFramesFor: string[]; logged: string[]; setConnected(up: boolean): void } {
   const keyFramesFor: string[] = [];
@@ -38,6 +40,7 @@ function fakeContext(): { context: PeerContext; keyFramesFor: string[]; logged: 
     relayFrameBytes: () => 60_000,
     describe: () => 'participant "a" (a)',
     othersHeardWithin: () => false,
+    auth: () => new Trust({ identity: freshIdentity(), room: 'r' }).forStream('b', 'a', () => 'a'),
   };
   return { context, keyFramesFor, logged, setConnected: (up) => (connected = up) };
 }

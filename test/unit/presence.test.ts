@@ -54,7 +54,7 @@ describe('presence', () => {
     const { presence, log } = watched();
     presence.handleEnabled(info('far'));
     presence.handleLinkClosed('far', 'timeout', 'no path within 15000 ms');
-    expect(presence.unreachableBecause('far')).toBe('no path within 15000 ms');
+    expect(presence.unreachableBecause('far')).toEqual({ detail: 'no path within 15000 ms', code: 'UNREACHABLE' });
     log.length = 0;
     await vi.advanceTimersByTimeAsync(UNREACHABLE_RETRY_MS);
     expect(log).toEqual(['connect far']); // tried again
@@ -81,7 +81,20 @@ describe('presence', () => {
     log.length = 0;
     await vi.advanceTimersByTimeAsync(10 * UNREACHABLE_RETRY_MS);
     expect(log).toEqual([]);
-    expect(presence.unreachableBecause('bad')).toMatch(/hostile/);
+    expect(presence.unreachableBecause('bad')?.detail).toMatch(/hostile/);
+  });
+
+  it('a participant that failed authentication is banned like a hostile one, and sends to it say PEER_AUTHENTICATION_FAILED', async () => {
+    vi.useFakeTimers();
+    const { presence, log } = watched();
+    presence.handleEnabled(info('mallory'));
+    presence.handleLinkClosed('mallory', 'unauthenticated', 'its binding signature does not match this stream');
+    expect(presence.isBanned('mallory')).toBe(true);
+    log.length = 0;
+    await vi.advanceTimersByTimeAsync(UNREACHABLE_RETRY_MS + 1_000); // past a timed-out participant's retry, within the 60 s ban
+    presence.handleEnabled(info('mallory')); // announced again while banned: not linked, not retried
+    expect(log).toEqual([]);
+    expect(presence.unreachableBecause('mallory')).toEqual({ code: 'PEER_AUTHENTICATION_FAILED', detail: 'failed authentication: its binding signature does not match this stream' });
   });
 });
 

@@ -84,6 +84,7 @@ class Stream {
       const channel: PeerChannel = new PeerChannel(transport, side.session, from === 1 ? receiving : tunables, {
         hello: (hello) => side.session.activate(channel, hello),
         bye: () => {},
+        unauthenticated: () => {},
         silent: () => {},
         broken: (reason) => void side.violations.push(`broken: ${reason}`),
         violation: (reason) => void side.violations.push(reason),
