@@ -58,8 +58,6 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   private readonly attempts = new Map<string, number>();
   /** Peers cut off as hostile or for failing authentication, until when: not linked again (nor their signals taken) before then. */
   private readonly banned = new Map<string, { until: number; detail: string; code: Unreachable['code'] }>();
-  /** Fingerprints of the identity keys participants' streams proved, by id (set on their objects too). */
-  private readonly fingerprints = new Map<string, string>();
   /** Waiters for participants whose link opens or fails while `enable()` is in progress. */
   private readonly settleWaiters = new Map<string, () => void>();
 
@@ -229,7 +227,6 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     this.present.clear();
     this.known.clear();
     this.objects.clear();
-    this.fingerprints.clear();
     for (const id of [...this.unreachable.keys()]) this.forgetUnreachable(id);
     this.confirmed.clear();
     this.attempts.clear();
@@ -247,8 +244,6 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     }
     const participant = this.objects.get(info.id) ?? new RemoteParticipant(info.id, info);
     participant._apply(info);
-    const fingerprint = this.fingerprints.get(info.id);
-    if (fingerprint !== undefined) participant._setFingerprint(fingerprint);
     this.objects.delete(info.id); // re-inserted: the most recently seen are kept longest
     this.objects.set(info.id, participant);
     this.known.set(info.id, participant);
@@ -266,8 +261,7 @@ export class Presence extends TypedEmitter<PresenceEvents> {
 
   /** A stream to `id` proved its identity key: its fingerprint, before it is listed. */
   handleAuthenticated(id: string, fingerprint: string): void {
-    this.fingerprints.set(id, fingerprint);
-    this.objects.get(id)?._setFingerprint(fingerprint);
+    this.objects.get(id)?._setFingerprint(fingerprint); // known before its paths are opened, so it has an object
   }
 
   private forgetUnreachable(id: string): void {
@@ -292,10 +286,7 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     // Objects of departed participants are kept (one per id, should it come back), but not without bound.
     for (const old of this.objects.keys()) {
       if (this.objects.size <= this.known.size + DEPARTED_OBJECTS) break;
-      if (!this.known.has(old)) {
-        this.objects.delete(old);
-        this.fingerprints.delete(old);
-      }
+      if (!this.known.has(old)) this.objects.delete(old);
     }
     if (participant !== undefined) {
       participant._setOnline(false);

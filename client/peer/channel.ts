@@ -38,8 +38,8 @@ export interface ChannelTransport {
 }
 
 export interface ChannelHandlers {
-  /** The peer's hello arrived on this stream: it is ready for messages. */
-  hello(hello: Hello): void;
+  /** The peer's hello arrived on `channel` (and, with a binding, proved it): the stream is ready for messages. */
+  hello(hello: Hello, channel: PeerChannel): void;
   bye(): void;
   /**
    * Nothing arrived for the liveness period (`livenessMs`), told once per silence. The stream
@@ -521,7 +521,7 @@ export class PeerChannel implements SessionWriter {
   private becomeReady(hello: Hello): void {
     this.ready = true;
     this.peerHello = undefined;
-    this.handlers.hello(hello);
+    this.handlers.hello(hello, this);
   }
 
   private unauthenticated(reason: string): void {

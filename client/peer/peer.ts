@@ -312,7 +312,7 @@ export class Peer {
       });
       this.closeRelay();
       this.session.activate(channel, hello);
-    }, (detail) => this.directLost(detail), () => path.channel, path), {
+    }, (detail) => this.directLost(detail), path), {
       bulk,
       datagrams,
       restart,
@@ -350,7 +350,7 @@ export class Peer {
         if (this.initiator) this.retryDirect(1_000);
       }
       if (!this.session.writesTo(channel)) this.session.activate(channel, hello);
-    }, (detail) => this.relayLost(path, detail), () => path.channel), { auth: { stream: this.context.auth(), binding: () => path.transport.binding() } });
+    }, (detail) => this.relayLost(path, detail)), { auth: { stream: this.context.auth(), binding: () => path.transport.binding() } });
     path.channel = channel;
   }
 
@@ -377,17 +377,16 @@ export class Peer {
   }
 
   /**
-   * Handlers of one stream (`channel()`, once made): `onHello` makes it ready (and, normally, the
-   * one messages take) once the peer's hello is in and its binding proved; the path is known
-   * before the peer is listed.
+   * Handlers of one stream: `onHello` makes it ready (and, normally, the one messages take) once
+   * the peer's hello is in and its binding proved; the path is known before the peer is listed.
    */
-  private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void, channel: () => PeerChannel | undefined, direct?: DirectPath): ChannelHandlers {
+  private handlers(onHello: (hello: Hello) => void, lost: (detail: string) => void, direct?: DirectPath): ChannelHandlers {
     return {
-      hello: (hello) => {
+      hello: (hello, channel) => {
         if (this.phase === 'closed') return;
         onHello(hello);
         this.pathChanged();
-        this.reachable(channel());
+        this.reachable(channel);
       },
       bye: () => this.giveUp('bye', 'said goodbye'),
       silent: () => {

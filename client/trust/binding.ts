@@ -19,9 +19,9 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, sign, verify, type RoomIdentity } from './identity.js';
+import { HELLO_KEY_BYTES, HELLO_NONCE_BYTES, isHexOf } from '../wire/codec.js';
+import { SIGNATURE_BYTES, sign, verify, type RoomIdentity } from './identity.js';
 
-export const NONCE_BYTES = 16;
 export const MAC_BYTES = 32;
 
 /** What a stream's encryption is keyed by at each end: DTLS fingerprints (direct) or ECDH public keys (relay). */
@@ -96,8 +96,6 @@ export function encodeProof(proof: AuthProof): Uint8Array {
   return encoder.encode(JSON.stringify({ sig: bytesToHex(proof.sig), ...(proof.mac === undefined ? {} : { mac: bytesToHex(proof.mac) }) }));
 }
 
-const isHex = (value: unknown, bytes: number): value is string => typeof value === 'string' && value.length === bytes * 2 && /^[0-9a-f]*$/.test(value);
-
 /** An auth record's body read back, or why it is malformed. Never throws. */
 export function decodeProof(body: Uint8Array): AuthProof | string {
   let parsed: unknown;
@@ -107,14 +105,14 @@ export function decodeProof(body: Uint8Array): AuthProof | string {
     return 'auth record is not JSON';
   }
   const { sig, mac } = (parsed ?? {}) as Record<string, unknown>;
-  if (!isHex(sig, SIGNATURE_BYTES)) return 'auth record has no valid signature';
-  if (mac !== undefined && !isHex(mac, MAC_BYTES)) return 'auth record has an invalid MAC';
+  if (!isHexOf(sig, SIGNATURE_BYTES)) return 'auth record has no valid signature';
+  if (mac !== undefined && !isHexOf(mac, MAC_BYTES)) return 'auth record has an invalid MAC';
   return { sig: hexToBytes(sig), ...(mac === undefined ? {} : { mac: hexToBytes(mac) }) };
 }
 
-/** A hello's nonce or identity key read from hex, or undefined if it is not one. */
+/** A hello's nonce or identity key as bytes, or undefined if it has none (the codec checked the hex). */
 export function helloBytes(value: unknown, kind: 'nonce' | 'key'): Uint8Array | undefined {
-  return isHex(value, kind === 'nonce' ? NONCE_BYTES : PUBLIC_KEY_BYTES) ? hexToBytes(value) : undefined;
+  return isHexOf(value, kind === 'nonce' ? HELLO_NONCE_BYTES : HELLO_KEY_BYTES) ? hexToBytes(value) : undefined;
 }
 
 export { bytesToHex };

@@ -22,7 +22,6 @@ export interface RoomIdentity {
   readonly fingerprint: string;
 }
 
-export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
 
 // The synchronous API wants its SHA-512 given (WebCrypto's is async, and absent from plain-http pages).

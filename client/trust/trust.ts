@@ -6,7 +6,8 @@
  * for the hello, its proof once it has the peer's hello, its check of the peer's proof.
  */
 import { hexToBytes, randomBytes } from '@noble/hashes/utils.js';
-import { bindingMessage, bytesToHex, checkProof, decodeProof, encodeProof, helloBytes, NONCE_BYTES, prove, type ChannelBinding } from './binding.js';
+import { HELLO_NONCE_BYTES } from '../wire/codec.js';
+import { bindingMessage, bytesToHex, checkProof, decodeProof, encodeProof, helloBytes, prove, type ChannelBinding } from './binding.js';
 import { RoomError } from '../../protocol/errors.js';
 import { fingerprintOf, normalizeFingerprint, type RoomIdentity } from './identity.js';
 
@@ -45,7 +46,7 @@ export class Trust {
 
 /** One stream's side of the binding. */
 export class StreamAuth {
-  private readonly nonce = randomBytes(NONCE_BYTES);
+  private readonly nonce = randomBytes(HELLO_NONCE_BYTES);
   /** The message the peer must have signed, once its hello is in. */
   private expected: { message: Uint8Array; key: Uint8Array } | undefined;
 
@@ -71,7 +72,7 @@ export class StreamAuth {
     const nonce = helloBytes(peerHello.nonce, 'nonce');
     const key = helloBytes(peerHello.key, 'key');
     if (nonce === undefined || key === undefined) return 'its hello carries no identity key (a roommesh older than stream bindings)';
-    const refused = this.checkKey(peerHello.key ?? '');
+    const refused = this.checkKey(key);
     if (refused !== undefined) return refused;
     const { room, identity, roomKey } = this.options;
     const local = { id: this.localId, nonce: this.nonce, key: identity.publicKey, channel: binding.local };
@@ -87,16 +88,16 @@ export class StreamAuth {
     if (typeof proof === 'string') return proof;
     const refused = checkProof(this.expected.message, this.expected.key, proof, this.options.roomKey);
     if (refused !== undefined) return refused;
-    const hex = bytesToHex(this.expected.key);
-    if (!this.keys.has(this.peerId)) this.keys.set(this.peerId, hex);
+    if (!this.keys.has(this.peerId)) this.keys.set(this.peerId, bytesToHex(this.expected.key));
     this.options.authenticated?.(this.peerId, fingerprintOf(this.expected.key));
     return undefined;
   }
 
   /** Whether the peer may have this key: the one it had before, the one pinned for its name. */
-  private checkKey(hex: string): string | undefined {
+  private checkKey(key: Uint8Array): string | undefined {
+    const hex = bytesToHex(key);
     if (hex === bytesToHex(this.options.identity.publicKey)) return 'it presents our own identity key';
-    const fingerprint = fingerprintOf(hexToBytes(hex));
+    const fingerprint = fingerprintOf(key);
     const before = this.keys.get(this.peerId);
     if (before !== undefined && before !== hex) return `its identity key changed (fingerprint was ${fingerprintOf(hexToBytes(before))}, now ${fingerprint})`;
     const name = this.name();

@@ -217,7 +217,11 @@ function encodeHello(hello: Hello): Uint8Array {
 }
 
 const isPair = (value: unknown): value is [number, number] => Array.isArray(value) && value.length === 2 && isCount(value[0]) && isCount(value[1]);
-const isHexOf = (value: unknown, bytes: number): value is string => typeof value === 'string' && value.length === bytes * 2 && /^[0-9a-f]*$/.test(value);
+/** Whether `value` is `bytes` bytes in lower-case hex (the hello's nonce and key, the auth record's fields). */
+export const isHexOf = (value: unknown, bytes: number): value is string => typeof value === 'string' && value.length === bytes * 2 && /^[0-9a-f]*$/.test(value);
+/** A hello's nonce and identity key (Ed25519), in bytes. */
+export const HELLO_NONCE_BYTES = 16;
+export const HELLO_KEY_BYTES = 32;
 const isEpoch = (value: unknown): value is string => typeof value === 'string' && value.length <= 64;
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= 0xffff_ffff;
@@ -237,11 +241,11 @@ function decodeHello(body: Uint8Array): WireRecord | string {
   const hello: Hello = { limits: { maxJsonBytes, maxAttachmentBytes }, epoch, peerEpoch, delivered: [delivered[0], delivered[1]], base: [base[0], base[1]] };
   const { nonce, key } = fields;
   if (nonce !== undefined) {
-    if (!isHexOf(nonce, 16)) return 'hello record has an invalid nonce';
+    if (!isHexOf(nonce, HELLO_NONCE_BYTES)) return 'hello record has an invalid nonce';
     hello.nonce = nonce;
   }
   if (key !== undefined) {
-    if (!isHexOf(key, 32)) return 'hello record has an invalid identity key';
+    if (!isHexOf(key, HELLO_KEY_BYTES)) return 'hello record has an invalid identity key';
     hello.key = key;
   }
   if (fields['bulk'] === true) hello.bulk = true;
