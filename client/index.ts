@@ -10,6 +10,7 @@ export { MessagingClient } from './messaging-client.js';
 export type { MessagingEvents, PeerAuthenticationFailedEvent } from './messaging-context.js';
 export { generateIdentity, identityFromSecretKey } from './trust/identity.js';
 export type { RoomIdentity } from './trust/identity.js';
+export type { IssuerKey } from './trust/token.js';
 export type {
   BroadcastMessageOptions,
   BroadcastOutcome,

@@ -202,14 +202,16 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
 
   /** Who this participant trusts (trust/trust.ts); the passphrase's key is derived once, at the first enable (PBKDF2: some 100 ms to seconds). */
   private async trust(): Promise<Trust> {
-    const { passphrase, room, identity, pinned } = this.context;
+    const { passphrase, room, identity, pinned, issuerKey, token } = this.context;
     if (passphrase !== undefined) this.roomKey ??= deriveRoomKey(passphrase, room);
     const roomKey = await this.roomKey;
     return new Trust({
       identity,
       room,
       pinned,
+      token,
       ...(roomKey === undefined ? {} : { roomKey }),
+      ...(issuerKey === undefined ? {} : { issuerKey }),
       authenticated: (peerId, fingerprint) => this.presence.handleAuthenticated(peerId, fingerprint),
     });
   }

@@ -72,6 +72,10 @@ export interface MessagingContext {
   passphrase?: string;
   /** Fingerprints pinned by participant name. */
   pinned: ReadonlyMap<string, string>;
+  /** The token issuer's public key (raw Ed25519), when peers must show tokens it signed. */
+  issuerKey?: Uint8Array;
+  /** This client's join token now (sent in stream bindings when it binds our key). */
+  token: () => string | undefined;
 }
 
 

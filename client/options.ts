@@ -5,6 +5,7 @@
 import type { JsonValue } from '../protocol/json.js';
 import type { IceServer } from '../protocol/signaling.js';
 import type { RoomIdentity } from './trust/identity.js';
+import type { IssuerKey } from './trust/token.js';
 
 /** A WebRTC implementation simple-peer can be given: @roamhq/wrtc, node-datachannel's polyfill, werift, a browser's globals. */
 export interface RtcImplementation {
@@ -227,6 +228,15 @@ export interface RoomClientOptions extends Partial<Tunables> {
    * PEER_AUTHENTICATION_FAILED.
    */
   pinnedFingerprints?: Record<string, string>;
+  /**
+   * The token issuer's Ed25519 public key, as a JWK (`generateTokenKeys().issuerKey`). Every
+   * peer must then show, in its stream's binding, a join token signed by this key, for this
+   * room, naming the participant the service lists, and binding the identity key that signed
+   * the stream (`createToken({ publicKey })`); any other is refused with
+   * PEER_AUTHENTICATION_FAILED. The service can then neither invent a participant nor put its
+   * own key behind someone's name. This client's own `token` must bind its `identity`.
+   */
+  issuerKey?: IssuerKey;
 }
 
 /** Every key RoomClientOptions has: any other is refused (a misspelt option would otherwise be ignored). */
@@ -246,6 +256,7 @@ export const ROOM_OPTION_KEYS: readonly string[] = [
   'identity',
   'passphrase',
   'pinnedFingerprints',
+  'issuerKey',
   ...Object.keys(DEFAULTS),
 ];
 

@@ -4,7 +4,7 @@
  * open data channels, and is reported as `disconnected`.
  */
 import { RoomError } from '../protocol/errors.js';
-import { MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, type ServiceLimits } from '../protocol/limits.js';
+import { MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, MAX_TOKEN_CHARS, type ServiceLimits } from '../protocol/limits.js';
 import { PROTOCOL_VERSION, isDepartureRace, type IceServer } from '../protocol/signaling.js';
 import { TypedEmitter } from './emitter.js';
 import { MessagingClient } from './messaging-client.js';
@@ -15,7 +15,9 @@ import { LocalParticipant } from './participant.js';
 import { SignalClient } from './signal-client.js';
 import { checkAttributes, checkKeys, isPlainObject } from './validate.js';
 import { freshIdentity, identityFromSecretKey, type RoomIdentity } from './trust/identity.js';
-import { checkTrustOptions, pinnedFingerprints } from './trust/trust.js';
+import { checkOwnToken, checkTrustOptions, pinnedFingerprints } from './trust/trust.js';
+import { boundThumbprint, issuerKeyBytes, joinProof } from './trust/token.js';
+import type { JoinProof } from '../protocol/key-binding.js';
 
 export type RoomState = 'new' | 'starting' | 'started' | 'closed';
 
@@ -33,14 +35,20 @@ export interface RoomEvents {
   closed: () => void;
 }
 
+const nonEmpty = (value: unknown, max = Number.POSITIVE_INFINITY): boolean => typeof value === 'string' && value.length > 0 && value.length <= max;
+
+/** Throws INVALID_ARGUMENT unless `token` could be a join token. */
+function checkTokenText(token: unknown, what: string): void {
+  if (!nonEmpty(token, MAX_TOKEN_CHARS)) throw new RoomError('INVALID_ARGUMENT', `${what} must be a non-empty string of at most ${MAX_TOKEN_CHARS} characters (a join token from createToken)`);
+}
+
 function checkOptions(options: RoomClientOptions): Tunables {
   if (!isPlainObject(options)) throw new RoomError('INVALID_ARGUMENT', 'new RoomClient({ url, room, name }) takes an options object');
   const unknown = checkKeys(options, ROOM_OPTION_KEYS, 'new RoomClient()');
   if (unknown !== undefined) throw unknown;
-  const nonEmpty = (value: unknown, max = Number.POSITIVE_INFINITY): boolean => typeof value === 'string' && value.length > 0 && value.length <= max;
   if (!nonEmpty(options.room, MAX_ROOM_CHARS)) throw new RoomError('INVALID_ARGUMENT', `option \`room\` must be a non-empty string of at most ${MAX_ROOM_CHARS} characters`);
   if (options.role !== undefined && !nonEmpty(options.role, MAX_ROLE_CHARS)) throw new RoomError('INVALID_ARGUMENT', `option \`role\` must be a non-empty string of at most ${MAX_ROLE_CHARS} characters`);
-  if (options.token !== undefined && !nonEmpty(options.token)) throw new RoomError('INVALID_ARGUMENT', 'option `token` must be a non-empty string (a join token from createToken)');
+  if (options.token !== undefined) checkTokenText(options.token, 'option `token`');
   if (options.name !== undefined ? !nonEmpty(options.name, MAX_NAME_CHARS) : options.token === undefined) {
     throw new RoomError('INVALID_ARGUMENT', `option \`name\` must be a non-empty string of at most ${MAX_NAME_CHARS} characters (it may be left out only with a \`token\`, which names you)`);
   }
@@ -118,6 +126,8 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
   readonly localParticipant: LocalParticipant;
   /** This participant's identity key: its streams are bound to it (localParticipant.fingerprint). */
   private readonly identity: RoomIdentity;
+  /** The join token: `options.token`, or what updateToken() replaced it with. */
+  private token: string | undefined;
   private _state: RoomState = 'new';
   private signaling: SignalClient | undefined;
   private starting: Promise<void> | undefined;
@@ -143,6 +153,9 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
     this.tunables = tunables;
     this.logger = options.logger ?? consoleLogger;
     this.identity = options.identity === undefined ? freshIdentity() : identityFromSecretKey(options.identity.secretKey);
+    checkOwnToken(options.token, this.identity, options.issuerKey);
+    this.token = options.token;
+    const issuerKey = issuerKeyBytes(options.issuerKey);
     this.localParticipant = new LocalParticipant(async (attributes) => {
       const signaling = this.usableSignaling();
       if (signaling instanceof RoomError) throw signaling;
@@ -162,12 +175,33 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
       identity: this.identity,
       ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
       pinned: pinnedFingerprints(options.pinnedFingerprints),
+      ...(issuerKey === undefined ? {} : { issuerKey }),
+      token: () => this.token,
     });
     this.control = messagingControl(this.messaging);
   }
 
   get state(): RoomState {
     return this._state;
+  }
+
+  /**
+   * Replaces the join token, for a session that outlives it: the next resume (after a dropped
+   * connection or a service restart) presents this one, and so does every stream's binding
+   * from now on. It must name the same participant, and bind the same identity key if the
+   * first did. Throws INVALID_ARGUMENT for a token that cannot be this client's.
+   */
+  updateToken(token: string): void {
+    checkTokenText(token, 'updateToken(token): the token');
+    checkOwnToken(token, this.identity, this.options.issuerKey);
+    this.token = token;
+  }
+
+  /** The join token a join or resume presents, with the proof of holding the key it binds (if it binds one). */
+  private tokenFields(): { token?: string; proof?: JoinProof } {
+    const { token } = this;
+    if (token === undefined) return {};
+    return boundThumbprint(token) === undefined ? { token } : { token, proof: joinProof(this.identity, this.options.room, token) };
   }
 
   /** Joins the room; `localParticipant.id` is set when this resolves. Calling it again returns the same promise. */
@@ -237,7 +271,7 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
         ...(options.name === undefined ? {} : { name: options.name }),
         ...(options.role === undefined ? {} : { role: options.role }),
         ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
-        ...(options.token === undefined ? {} : { token: options.token }),
+        ...this.tokenFields(),
       });
       if (this.isClosed()) throw new RoomError('CLOSED', 'the room was closed while joining');
       this.takeIceServers(reply.iceServers);
@@ -282,7 +316,7 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
         ...((this.localParticipant.name ?? options.name) === undefined ? {} : { name: this.localParticipant.name ?? options.name }),
         ...(options.role === undefined ? {} : { role: options.role }),
         attributes,
-        ...(options.token === undefined ? {} : { token: options.token }),
+        ...this.tokenFields(),
         ...(this.ticket === undefined ? {} : { ticket: this.ticket }),
         messaging: this.control.wantsMessaging,
       });

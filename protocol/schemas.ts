@@ -24,6 +24,13 @@ const joinFields = {
   role: z.string().min(1).max(MAX_ROLE_CHARS).optional(),
   attributes: attributesSchema.optional(),
   token: z.string().min(1).max(MAX_TOKEN_CHARS).optional(),
+  proof: z
+    .strictObject({
+      key: z.string().regex(/^[0-9a-f]{64}$/, 'not a 32-byte key in lower-case hex'),
+      at: z.number().int().nonnegative(),
+      sig: z.string().regex(/^[0-9a-f]{128}$/, 'not a 64-byte signature in lower-case hex'),
+    })
+    .optional(),
 };
 export const joinRequestSchema: z.ZodType<JoinRequest> = z.strictObject(joinFields);
 

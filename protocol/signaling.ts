@@ -6,6 +6,7 @@
  */
 import type { ErrorPayload } from './errors.js';
 import type { JsonValue } from './json.js';
+import type { JoinProof } from './key-binding.js';
 import type { ServiceLimits } from './limits.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -18,6 +19,8 @@ export interface JoinRequest {
   role?: string | undefined;
   attributes?: Record<string, JsonValue> | undefined;
   token?: string | undefined;
+  /** With a token that binds an identity key (`cnf.jkt`): proof of holding that key (protocol/key-binding.ts). */
+  proof?: JoinProof | undefined;
 }
 
 /**

@@ -3,17 +3,15 @@
 import { cac } from 'cac';
 import { readFileSync } from 'node:fs';
 import { nearestName } from '../protocol/suggest.js';
-import { createToken } from './auth.js';
+import { createToken, generateTokenKeys } from './auth.js';
+import { readJwk, readSecret } from './key-files.js';
 import { lanAddresses, lanBanner } from './lan.js';
 import { resolveServeConfig, SERVE_SETTINGS } from './config.js';
 import { createSignalingServer } from './server.js';
 
 /** How often the service checks whether the process that started it is gone. */
 const ORPHAN_CHECK_MS = 250;
-/** The shortest secret the command signs tokens with without a warning. */
-const MIN_SECRET_BYTES = 32;
-
-const secretFrom = (flag: string | undefined): string | undefined => flag ?? process.env['ROOMMESH_SECRET'];
+const warn = (message: string): void => void process.stderr.write(`roommesh: warning: ${message}\n`);
 
 /** Why the service could not listen, with what to do about it. */
 function listenFailure(error: unknown, host: string, port: number): string {
@@ -23,14 +21,6 @@ function listenFailure(error: unknown, host: string, port: number): string {
   if (code === 'EADDRNOTAVAIL') return `cannot listen on host ${host}: it is not an address of this machine (--host or ROOMMESH_HOST; 0.0.0.0 for every interface)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot listen on host ${host}: the name does not resolve to an address (--host or ROOMMESH_HOST takes an address or a name of this machine; 0.0.0.0 for every interface)`;
   return (error as Error).message;
-}
-
-/** Why a secret is too weak to sign tokens with, if it is: HS256 wants at least 32 bytes of randomness. */
-function secretWeakness(secret: string | undefined): string | undefined {
-  if (secret === undefined) return undefined;
-  const bytes = Buffer.byteLength(secret);
-  if (bytes >= MIN_SECRET_BYTES) return undefined;
-  return `the secret is ${bytes} byte${bytes === 1 ? '' : 's'} long: anyone who guesses it can mint tokens for any room and name. Use at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 32\``;
 }
 
 /**
@@ -71,8 +61,8 @@ serve.action(async (flags: Record<string, unknown>) => {
   const resolved = resolveServeConfig(flags, process.env);
   if (!resolved.ok) throw new Error(`bad configuration:\n  ${resolved.errors.join('\n  ')}`);
   const config = resolved.config;
-  const weak = secretWeakness(config.secret);
-  if (weak !== undefined) process.stderr.write(`roommesh: warning: ${weak}\n`);
+  const secret = readSecret({ secret: flags['secret'] === undefined ? undefined : String(flags['secret']), secretFile: config.secretFile }, process.env, warn);
+  const issuerKey = config.issuerKey === undefined ? undefined : readJwk(config.issuerKey, '--issuer-key');
   const server = await createSignalingServer({
     port: config.port,
     host: config.host,
@@ -92,7 +82,8 @@ serve.action(async (flags: Record<string, unknown>) => {
     maxAttributeBytes: config.maxAttributeBytes,
     relayBytesPerSecond: config.relayBytesPerSecond,
     logLevel: config.logLevel,
-    ...(config.secret === undefined ? {} : { secret: config.secret }),
+    ...(secret === undefined ? {} : { secret }),
+    ...(issuerKey === undefined ? {} : { issuerKey }),
     ...(config.redis === undefined ? {} : { redisUrl: config.redis }),
     ...(config.redisSentinel === undefined || config.redisMaster === undefined
       ? {}
@@ -134,22 +125,32 @@ serve.action(async (flags: Record<string, unknown>) => {
 });
 
 cli
-  .command('token', 'Print a join token for a service started with --secret')
-  .usage('token --secret <secret> --room <room> --name <name> [options]')
-  .option('--secret <secret>', 'Required: the service secret (or set ROOMMESH_SECRET)')
+  .command('keys', 'Print a new Ed25519 key pair for signing tokens: { signingKey, issuerKey } as JWKs')
+  .action(() => {
+    process.stdout.write(`${JSON.stringify(generateTokenKeys(), null, 2)}\n`);
+  });
+
+cli
+  .command('token', 'Print a join token for a service started with --secret or --issuer-key')
+  .usage('token --secret-file <file> --room <room> --name <name> [options]')
+  .option('--secret <secret>', 'The service secret (or --secret-file, or set ROOMMESH_SECRET)…')
+  .option('--secret-file <file>', '…or read it from this file…')
+  .option('--signing-key <jwk>', '…or sign with this issuer key (EdDSA): the signingKey of `roommesh keys`, inline or in a file')
+  .option('--public-key <hex>', 'Bind the token to this identity key (identity.publicKey, 64 hex digits): only its holder may use it')
   .option('--room <room>', 'Required: the room the token admits to')
   .option('--name <name>', 'Required: the participant\'s name')
   .option('--role <role>', 'Participant role', { default: 'participant' })
   .option('--attribute <key=json>', 'An attribute (repeatable); the value is JSON, or a plain string')
   .option('--ttl <seconds>', 'Lifetime in seconds', { default: 3600 })
   .option('--shared <n>', 'Let up to n participants hold this token at once (default 1: a second join replaces the first)')
-  .action(async (flags: { secret?: string; room?: string; name?: string; role: string; attribute?: string | string[]; ttl: string | number; shared?: string | number }) => {
-    const secret = secretFrom(flags.secret);
-    if (secret === undefined || flags.room === undefined || flags.name === undefined) {
-      throw new Error('token needs --secret (or ROOMMESH_SECRET), --room and --name');
+  .action(async (flags: { secret?: string; secretFile?: string; signingKey?: string; publicKey?: string; room?: string; name?: string; role: string; attribute?: string | string[]; ttl: string | number; shared?: string | number }) => {
+    const signingKey = flags.signingKey === undefined ? undefined : readJwk(String(flags.signingKey), '--signing-key');
+    const secret = signingKey === undefined ? readSecret({ secret: flags.secret, secretFile: flags.secretFile }, process.env, warn) : undefined;
+    if ((secret === undefined && signingKey === undefined) || flags.room === undefined || flags.name === undefined) {
+      throw new Error('token needs --secret-file, --secret or ROOMMESH_SECRET (or --signing-key), --room and --name');
     }
-    const weak = secretWeakness(secret);
-    if (weak !== undefined) process.stderr.write(`roommesh: warning: ${weak}\n`);
+    const publicKey = flags.publicKey === undefined ? undefined : String(flags.publicKey);
+    if (publicKey !== undefined && !/^[0-9a-f]{64}$/i.test(publicKey)) throw new Error('--public-key must be an identity key: 64 hex digits (32 bytes)');
     const ttl = Number(flags.ttl);
     if (!Number.isInteger(ttl) || ttl < 1) throw new Error('--ttl must be a positive number of seconds');
     const shared = flags.shared === undefined ? 1 : Number(flags.shared);
@@ -165,7 +166,16 @@ cli
         attributes[pair.slice(0, at)] = raw;
       }
     }
-    const token = await createToken({ secret, room: String(flags.room), name: String(flags.name), role: flags.role, attributes, expiresIn: ttl, maxParticipants: shared });
+    const token = await createToken({
+      ...(signingKey !== undefined ? { signingKey } : secret !== undefined ? { secret } : {}),
+      ...(publicKey === undefined ? {} : { publicKey: Uint8Array.from(Buffer.from(publicKey, 'hex')) }),
+      room: String(flags.room),
+      name: String(flags.name),
+      role: flags.role,
+      attributes,
+      expiresIn: ttl,
+      maxParticipants: shared,
+    });
     process.stdout.write(`${token}\n`);
   });
 
@@ -177,7 +187,7 @@ try {
   if (cli.options['help'] === true || cli.options['version'] === true) {
     // cac printed it already
   } else if (cli.matchedCommand === undefined && cli.args.length > 0) {
-    process.stderr.write(`roommesh: unknown command "${cli.args[0] ?? ''}"; the commands are serve and token (roommesh --help)\n`);
+    process.stderr.write(`roommesh: unknown command "${cli.args[0] ?? ''}"; the commands are serve, token and keys (roommesh --help)\n`);
     process.exitCode = 1;
   } else if (cli.matchedCommand === undefined) {
     cli.outputHelp();

@@ -6,6 +6,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { ServiceLimits } from '../protocol/limits.js';
 import type { ClientToServerEvents, IceServer, ServerToClientEvents } from '../protocol/signaling.js';
+import type { TokenKeys } from './auth.js';
 import type { Directory, KeyedLock, MemberData } from './directory.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -29,8 +30,8 @@ export interface HandlerContext {
   iceServersFor(participantId: string): IceServer[];
   /** With TURN credentials: how often to push fresh ones to each connection, before the last expire. */
   iceRenewMs: number | undefined;
-  /** When set, a join needs a token signed with it. */
-  secret: string | Uint8Array | undefined;
+  /** When set, a join needs a token signed with the secret or the issuer's key. */
+  tokens: TokenKeys | undefined;
   /** Signs resume tickets (derived from the secret; signaling/tickets.ts). */
   ticketKey: Buffer | undefined;
   /** A proven resume may present a token expired this long ago. */

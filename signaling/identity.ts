@@ -11,7 +11,7 @@ import { RoomError } from '../protocol/errors.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { ServiceLimits } from '../protocol/limits.js';
 import type { JoinRequest } from '../protocol/signaling.js';
-import { verifyToken } from './auth.js';
+import { checkJoinProof, verifyToken } from './auth.js';
 import type { HandlerContext, RoomSocket } from './context.js';
 import { memberFrom, rooms, type Member } from './directory.js';
 import { checkTicket } from './tickets.js';
@@ -66,12 +66,14 @@ export function admission(socket: RoomSocket, context: HandlerContext) {
     let identity: Identity;
     let locked: string[] = [];
     let token: Holding | undefined;
-    if (context.secret !== undefined) {
+    if (context.tokens !== undefined) {
       if (resume !== undefined && (context.ticketKey === undefined || request.token === undefined || !checkTicket(context.ticketKey, resume.ticket, resume.id, request.room, request.token))) {
         throw new RoomError('UNAUTHORIZED', 'this service never admitted this participant with this token (no valid resume ticket); join instead');
       }
-      const granted = await verifyToken(context.secret, request.token, request.room, { expiredGraceSeconds: resume === undefined ? 0 : context.resumeGraceSeconds });
+      const granted = await verifyToken(context.tokens, request.token, request.room, { expiredGraceSeconds: resume === undefined ? 0 : context.resumeGraceSeconds });
       if (typeof granted === 'string') throw new RoomError('UNAUTHORIZED', granted);
+      const unproven = granted.jkt === undefined || request.token === undefined ? undefined : checkJoinProof(granted.jkt, request.proof, request.room, request.token);
+      if (unproven !== undefined) throw new RoomError('UNAUTHORIZED', unproven);
       identity = { name: granted.name, role: granted.role, attributes: { ...request.attributes, ...granted.attributes } };
       locked = ['name', ...Object.keys(granted.attributes)];
       token = { key: granted.key, share: granted.share };

@@ -4,6 +4,7 @@
  * processes sharing rooms through Redis. `close()` leaves no handle open; `close({ drainMs })`
  * first tells every client to move and waits for them.
  */
+import { randomBytes, type JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import { ConnectionsPerAddress, clientAddress } from './connections.js';
 import { SERVER_DEFAULTS } from './defaults.js';
 import { DEFAULT_PATIENCE, Directory, KeyedLock } from './directory.js';
 import type { RoomServer } from './context.js';
+import { tokenKeys } from './auth.js';
 import { attachHandlers } from './handlers.js';
 import { KeyedBuckets } from './rate-limit.js';
 import { ticketKey as createTicketKey } from './tickets.js';
@@ -38,8 +40,16 @@ export interface SignalingServerOptions {
    * join and resume, and pushed fresh ones before they expire.
    */
   turn?: TurnSettingsOption;
-  /** Require a join token signed with this secret (see createToken). Without it the service is open to anyone who reaches it. */
+  /** Require a join token signed with this secret (see createToken). Without it (or `issuerKey`) the service is open to anyone who reaches it. */
   secret?: string | Uint8Array;
+  /**
+   * Or (and): require a join token signed (EdDSA) by the holder of this key's private half,
+   * the `issuerKey` of generateTokenKeys(). The service then holds no secret that could mint a
+   * token, and participants given the same key check each other's tokens themselves.
+   * Resume tickets are then signed with a key of this process's own (a participant whose token
+   * expired resumes only on the process that admitted it), unless `secret` is given too.
+   */
+  issuerKey?: JsonWebKey;
   /**
    * A participant resuming (after its connection dropped, or the service restarted) with the
    * ticket its join was given may present a token expired this long ago. Default 3600 s.
@@ -231,7 +241,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   );
   let lastMissLogged = 0;
   const joinLock = new KeyedLock();
-  const ticketKey = options.secret === undefined ? undefined : createTicketKey(options.secret);
+  const tokens = tokenKeys(options);
+  const ticketKey = tokens === undefined ? undefined : createTicketKey(options.secret ?? randomBytes(32));
   const perAddress = new ConnectionsPerAddress(settings.maxConnectionsPerAddress);
   server.use((socket, next) => {
     const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], settings.trustProxy);
@@ -253,7 +264,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       metrics,
       iceServersFor: (id) => [...(settings.iceServers ?? []), ...(turn === undefined ? [] : [turnCredentials(turn, id)])],
       iceRenewMs: turn === undefined ? undefined : Math.max(1_000, turn.ttlSeconds * 1000 * TURN_RENEW_AT),
-      secret: options.secret,
+      tokens,
       ticketKey,
       resumeGraceSeconds: settings.resumeGraceSeconds,
       limits: { maxParticipantsPerRoom: settings.maxParticipantsPerRoom, maxRooms: settings.maxRooms },
@@ -293,7 +304,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   logger.info({ url, redis: redisTarget === undefined ? undefined : describeTarget(redisTarget) }, 'signaling service listening');
-  if (options.secret === undefined) {
+  if (tokens === undefined) {
     logger.warn({ url }, 'running open: no secret, so anyone who reaches this service may join any room under any name');
     if ((settings.iceServers ?? []).some((server) => server.credential !== undefined)) {
       logger.warn({ url }, 'handing static TURN credentials (--ice-servers) to every joiner of an open service: anyone who reaches it can relay through your TURN server; prefer --turn-secret (time-limited credentials per participant) and a --secret');

@@ -19,6 +19,8 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { transcript } from '../../protocol/key-binding.js';
+import { MAX_TOKEN_CHARS } from '../../protocol/limits.js';
 import { HELLO_KEY_BYTES, HELLO_NONCE_BYTES, isHexOf } from '../wire/codec.js';
 import { SIGNATURE_BYTES, sign, verify, type RoomIdentity } from './identity.js';
 
@@ -43,28 +45,16 @@ export interface BindingEnd {
 export interface AuthProof {
   sig: Uint8Array;
   mac?: Uint8Array;
+  /** The signer's join token, when it binds the signer's identity key (token.ts): for peers that check tokens themselves. */
+  token?: string;
 }
 
 const encoder = new TextEncoder();
 
-/** Length-prefixed fields (u32 big-endian, then the bytes): no two transcripts encode alike. */
-function fields(parts: Array<Uint8Array | string>): Uint8Array {
-  const bytes = parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part));
-  const out = new Uint8Array(bytes.reduce((sum, b) => sum + 4 + b.length, 0));
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const b of bytes) {
-    view.setUint32(at, b.length);
-    out.set(b, at + 4);
-    at += 4 + b.length;
-  }
-  return out;
-}
-
 /** The message `signerId` signs (and MACs) for a stream between `local` and `remote`. */
 export function bindingMessage(room: string, kind: ChannelBinding['kind'], local: BindingEnd, remote: BindingEnd, signerId: string): Uint8Array {
   const [first, second] = local.id < remote.id ? [local, remote] : [remote, local];
-  return fields(['roommesh binding v1', kind, room, first.id, second.id, first.nonce, second.nonce, first.key, second.key, first.channel, second.channel, signerId]);
+  return transcript(['roommesh binding v1', kind, room, first.id, second.id, first.nonce, second.nonce, first.key, second.key, first.channel, second.channel, signerId]);
 }
 
 /** Our proof for a stream: the signature over the binding message, and its MAC under the room key if there is one. */
@@ -93,7 +83,8 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The auth record's body (JSON with hex fields). */
 export function encodeProof(proof: AuthProof): Uint8Array {
-  return encoder.encode(JSON.stringify({ sig: bytesToHex(proof.sig), ...(proof.mac === undefined ? {} : { mac: bytesToHex(proof.mac) }) }));
+  const { sig, mac, token } = proof;
+  return encoder.encode(JSON.stringify({ sig: bytesToHex(sig), ...(mac === undefined ? {} : { mac: bytesToHex(mac) }), ...(token === undefined ? {} : { token }) }));
 }
 
 /** An auth record's body read back, or why it is malformed. Never throws. */
@@ -104,10 +95,11 @@ export function decodeProof(body: Uint8Array): AuthProof | string {
   } catch {
     return 'auth record is not JSON';
   }
-  const { sig, mac } = (parsed ?? {}) as Record<string, unknown>;
+  const { sig, mac, token } = (parsed ?? {}) as Record<string, unknown>;
   if (!isHexOf(sig, SIGNATURE_BYTES)) return 'auth record has no valid signature';
   if (mac !== undefined && !isHexOf(mac, MAC_BYTES)) return 'auth record has an invalid MAC';
-  return { sig: hexToBytes(sig), ...(mac === undefined ? {} : { mac: hexToBytes(mac) }) };
+  if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS)) return 'auth record has an invalid token';
+  return { sig: hexToBytes(sig), ...(mac === undefined ? {} : { mac: hexToBytes(mac) }), ...(token === undefined ? {} : { token }) };
 }
 
 /** A hello's nonce or identity key as bytes, or undefined if it has none (the codec checked the hex). */

@@ -10,6 +10,7 @@ import { HELLO_NONCE_BYTES } from '../wire/codec.js';
 import { bindingMessage, bytesToHex, checkProof, decodeProof, encodeProof, helloBytes, prove, type ChannelBinding } from './binding.js';
 import { RoomError } from '../../protocol/errors.js';
 import { fingerprintOf, normalizeFingerprint, type RoomIdentity } from './identity.js';
+import { boundThumbprint, checkPeerToken, issuerKeyBytes, keyThumbprint } from './token.js';
 
 export interface TrustOptions {
   identity: RoomIdentity;
@@ -18,6 +19,10 @@ export interface TrustOptions {
   roomKey?: Uint8Array;
   /** Fingerprints by participant name: a participant of that name with another key is refused. */
   pinned?: ReadonlyMap<string, string>;
+  /** The issuer's Ed25519 public key (raw): every peer must present a join token it signed that binds the peer's key (token.ts). */
+  issuerKey?: Uint8Array;
+  /** Our join token, sent to peers in our auth record when it binds our key (else never: a bearer token is not for peers). */
+  token?: () => string | undefined;
   /** A peer's stream proved its key: `fingerprint` is that participant's. */
   authenticated?: (peerId: string, fingerprint: string) => void;
 }
@@ -78,7 +83,10 @@ export class StreamAuth {
     const local = { id: this.localId, nonce: this.nonce, key: identity.publicKey, channel: binding.local };
     const remote = { id: this.peerId, nonce, key, channel: binding.remote };
     this.expected = { message: bindingMessage(room, binding.kind, local, remote, this.peerId), key };
-    return encodeProof(prove(identity, bindingMessage(room, binding.kind, local, remote, this.localId), roomKey));
+    const proof = prove(identity, bindingMessage(room, binding.kind, local, remote, this.localId), roomKey);
+    const token = this.options.token?.();
+    if (token !== undefined && boundThumbprint(token) === keyThumbprint(identity.publicKey)) proof.token = token;
+    return encodeProof(proof);
   }
 
   /** The peer's auth record: undefined if it proves the stream, else why not. */
@@ -86,7 +94,10 @@ export class StreamAuth {
     if (this.expected === undefined) return 'an auth record before its hello';
     const proof = decodeProof(body);
     if (typeof proof === 'string') return proof;
-    const refused = checkProof(this.expected.message, this.expected.key, proof, this.options.roomKey);
+    const { issuerKey, room, roomKey } = this.options;
+    const refused =
+      checkProof(this.expected.message, this.expected.key, proof, roomKey) ??
+      (issuerKey === undefined ? undefined : checkPeerToken(proof.token, issuerKey, { room, name: this.name(), key: this.expected.key }));
     if (refused !== undefined) return refused;
     if (!this.keys.has(this.peerId)) this.keys.set(this.peerId, bytesToHex(this.expected.key));
     this.options.authenticated?.(this.peerId, fingerprintOf(this.expected.key));
@@ -111,8 +122,11 @@ export class StreamAuth {
 export const MAX_PASSPHRASE_CHARS = 1_024;
 
 /** Checks `identity`, `passphrase` and `pinnedFingerprints` as a RoomClient takes them; throws INVALID_ARGUMENT. */
-export function checkTrustOptions(options: { identity?: unknown; passphrase?: unknown; pinnedFingerprints?: unknown }): void {
-  const { identity, passphrase, pinnedFingerprints } = options;
+export function checkTrustOptions(options: { identity?: unknown; passphrase?: unknown; pinnedFingerprints?: unknown; issuerKey?: unknown }): void {
+  const { identity, passphrase, pinnedFingerprints, issuerKey } = options;
+  if (issuerKey !== undefined && issuerKeyBytes(issuerKey) === undefined) {
+    throw new RoomError('INVALID_ARGUMENT', 'option `issuerKey` must be an Ed25519 public key as a JWK ({ kty: "OKP", crv: "Ed25519", x }: generateTokenKeys().issuerKey), never the private signingKey');
+  }
   if (identity !== undefined && !(typeof identity === 'object' && identity !== null && (identity as { secretKey?: unknown }).secretKey instanceof Uint8Array)) {
     throw new RoomError('INVALID_ARGUMENT', 'option `identity` must be an identity from generateIdentity() (or identityFromSecretKey())');
   }
@@ -127,6 +141,21 @@ export function checkTrustOptions(options: { identity?: unknown; passphrase?: un
     if (typeof fingerprint !== 'string' || normalizeFingerprint(fingerprint) === undefined) {
       throw new RoomError('INVALID_ARGUMENT', `option \`pinnedFingerprints\`: ${JSON.stringify(name)} must map to a fingerprint of 30 digits (participant.fingerprint)`);
     }
+  }
+}
+
+/**
+ * Throws INVALID_ARGUMENT unless `token` suits `identity`: a token that binds a key must bind
+ * this one (the service would refuse the join), and with an issuer key to check peers by, our
+ * own token must bind our key too (peers would refuse us).
+ */
+export function checkOwnToken(token: string | undefined, identity: RoomIdentity, issuerKey: unknown): void {
+  const bound = boundThumbprint(token);
+  if (bound !== undefined && bound !== keyThumbprint(identity.publicKey)) {
+    throw new RoomError('INVALID_ARGUMENT', 'the join token binds another identity key than this client\'s: pass the `identity` it was minted for (createToken({ publicKey: identity.publicKey }))');
+  }
+  if (issuerKey !== undefined && bound === undefined) {
+    throw new RoomError('INVALID_ARGUMENT', 'with `issuerKey`, peers check your join token too: it must bind your identity key (createToken({ publicKey: identity.publicKey }), and pass that `identity`)');
   }
 }
 

@@ -6,6 +6,7 @@
  * is untrusted.
  */
 import { isErrorCode, type ErrorPayload } from '../../protocol/errors.js';
+import { MAX_TOKEN_CHARS } from '../../protocol/limits.js';
 
 export const WIRE_VERSION = 2;
 export const PACKET_HEADER_BYTES = 1;
@@ -96,8 +97,8 @@ export interface Hello {
   partial?: Array<[Lane, number, number]>;
 }
 
-/** An auth record's largest body (its JSON proof; room for a token later). */
-export const MAX_AUTH_BYTES = 8_192;
+/** An auth record's largest body: its JSON proof, with a join token of up to MAX_TOKEN_CHARS. */
+export const MAX_AUTH_BYTES = 1_024 + MAX_TOKEN_CHARS;
 
 /** At most this many partial messages in a hello (a receiver holds at most maxIncompleteMessages). */
 export const MAX_HELLO_PARTIALS = 64;

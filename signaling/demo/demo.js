@@ -6,6 +6,11 @@ import { isCursor, startCursors } from '/cursors.js';
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 for (const field of ['name', 'room', 'token']) if (params.has(field)) $(field).value = params.get(field);
+// A token in the address would stay in the history and in links copied from the address bar: it is in the form now.
+if (params.has('token')) {
+  params.delete('token');
+  history.replaceState(null, '', `${location.pathname}${params.size > 0 ? `?${params}` : ''}${location.hash}`);
+}
 
 /** How often this page measures its round trips, and publishes them (with its links) for the others' pictures. */
 const PING_EVERY_MS = 3_000;

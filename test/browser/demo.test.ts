@@ -122,6 +122,8 @@ describe('the demo room page on a service that requires tokens', () => {
     await page.getByRole('button', { name: 'Join' }).click();
     await page.locator('#room-panel').waitFor({ state: 'visible', timeout: 10_000 });
     expect(await page.locator('#you').innerText()).toBe('carol'); // the token's name, not the form's
+    expect(page.url()).not.toContain('token='); // gone from the address bar and the history
+    expect(page.url()).toContain('room=vip');
 
     const other = await browser().newPage();
     await other.goto(`${url}/?room=vip&name=mallory&token=forged`);

@@ -4,8 +4,13 @@
  * marks what it requires. Runs the built command (signaling/dist/), as `npx roommesh` does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freshIdentity } from '../../client/trust/identity.js';
+import { verifyToken } from '../../signaling/auth.js';
 import { lanAddresses } from '../../signaling/lan.js';
 import { captureLogger, joinAll, newRoom, startServer, withTimeout } from '../helpers.js';
 
@@ -59,7 +64,7 @@ describe('the roommesh command', () => {
   it('says an unknown command is unknown, and names the commands', async () => {
     const { code, stderr } = await roommesh(['bogus']);
     expect(code).toBe(1);
-    expect(stderr).toBe('roommesh: unknown command "bogus"; the commands are serve and token (roommesh --help)\n');
+    expect(stderr).toBe('roommesh: unknown command "bogus"; the commands are serve, token and keys (roommesh --help)\n');
   });
 
   it('says what a port is, from the flag or the variable, and names the setting', async () => {
@@ -88,25 +93,49 @@ describe('the roommesh command', () => {
   it('suggests the flag a typo meant, reads a negative value as a value, and tells a name that does not resolve from a foreign address', async () => {
     expect((await roommesh(['serve', '--prot', '5'])).stderr).toBe('roommesh: unknown option --prot (did you mean --port?); `roommesh serve --help` lists them\n');
     expect((await roommesh(['serve', '--redis-pasword', 'x'])).stderr).toContain('(did you mean --redis-password?)');
-    expect((await roommesh(['token', '--secret', 'x'.repeat(32), '--room', 'r', '--name', 'n', '--ttl', '-5'])).stderr).toBe('roommesh: --ttl must be a positive number of seconds\n');
+    expect((await roommesh(['token', '--room', 'r', '--name', 'n', '--ttl', '-5'], { ROOMMESH_SECRET: 'x'.repeat(32) })).stderr).toBe('roommesh: --ttl must be a positive number of seconds\n');
     expect((await roommesh(['serve', '--port', '0', '--host', 'no-such-host.invalid'])).stderr).toContain('cannot listen on host no-such-host.invalid: the name does not resolve to an address');
     expect((await roommesh(['serve', '--port', '0', '--host', '198.18.255.254'])).stderr).toContain('cannot listen on host 198.18.255.254: it is not an address of this machine');
   });
 
-  it('warns about a secret shorter than 32 bytes, for serve and for token', async () => {
+  it('refuses a secret shorter than 32 bytes, for serve and for token, and warns of one passed as a flag (ps shows it)', async () => {
     const token = await roommesh(['token', '--secret', 'x', '--room', 'r', '--name', 'n']);
-    expect(token.code).toBe(0);
-    expect(token.stderr).toBe('roommesh: warning: the secret is 1 byte long: anyone who guesses it can mint tokens for any room and name. Use at least 32 random bytes, e.g. `openssl rand -base64 32`\n');
-    expect((await roommesh(['token', '--secret', 'x'.repeat(32), '--room', 'r', '--name', 'n'])).stderr).toBe('');
-    const { child, output } = await launch(process.execPath, ['signaling/dist/signaling/cli.js', 'serve', '--port', '0', '--secret', 'short', '--log-level', 'warn'], /signaling service on/);
-    expect(output()).toContain('roommesh: warning: the secret is 5 bytes long');
-    child.kill('SIGTERM');
+    expect(token.code).toBe(1);
+    expect(token.stderr).toContain('roommesh: the secret is 1 byte long: anyone who guesses it can mint tokens for any room and name. Use at least 32 random bytes, e.g. `openssl rand -base64 32`\n');
+    expect((await roommesh(['serve', '--port', '0'], { ROOMMESH_SECRET: 'short' })).stderr).toContain('roommesh: the secret is 5 bytes long');
+    expect((await roommesh(['token', '--room', 'r', '--name', 'n'], { ROOMMESH_SECRET: 'x'.repeat(32) })).stderr).toBe('');
+    expect((await roommesh(['token', '--secret', 'x'.repeat(32), '--room', 'r', '--name', 'n'])).stderr).toBe('roommesh: warning: --secret shows in `ps` to every user of this machine; prefer --secret-file or ROOMMESH_SECRET\n');
+  });
+
+  it('reads the secret from a file, makes issuer keys, signs tokens bound to an identity key with them, and serves with the issuer key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'roommesh-cli-'));
+    const secretFile = join(dir, 'secret');
+    await writeFile(secretFile, `${'s'.repeat(40)}\n`);
+    const fromFile = await roommesh(['token', '--secret-file', secretFile, '--room', 'r', '--name', 'n']);
+    expect([fromFile.code, fromFile.stderr]).toEqual([0, '']);
+    expect(await verifyToken('s'.repeat(40), fromFile.stdout.trim(), 'r')).toMatchObject({ name: 'n' });
+    const keys = JSON.parse((await roommesh(['keys'])).stdout) as { signingKey: Record<string, string>; issuerKey: Record<string, string> };
+    expect(keys.issuerKey).toMatchObject({ kty: 'OKP', crv: 'Ed25519' });
+    expect(keys.issuerKey['d']).toBeUndefined();
+    await writeFile(join(dir, 'signing.jwk'), JSON.stringify(keys.signingKey));
+    const identity = freshIdentity();
+    const hex = Buffer.from(identity.publicKey).toString('hex');
+    const bound = await roommesh(['token', '--signing-key', join(dir, 'signing.jwk'), '--public-key', hex, '--room', 'r', '--name', 'ann']);
+    expect(bound.stderr).toBe('');
+    expect((await roommesh(['token', '--signing-key', join(dir, 'signing.jwk'), '--public-key', 'abc', '--room', 'r', '--name', 'ann'])).stderr).toContain('--public-key must be an identity key: 64 hex digits');
+    const { output } = await launch(process.execPath, ['signaling/dist/signaling/cli.js', 'serve', '--port', '0', '--issuer-key', JSON.stringify(keys.issuerKey), '--log-level', 'warn'], /signaling service on (\S+)/);
+    const url = /signaling service on (\S+)/.exec(output())?.[1] ?? '';
+    const ann = newRoom(url, 'r', 'ann', { identity, token: bound.stdout.trim(), issuerKey: keys.issuerKey });
+    await ann.start();
+    expect(ann.localParticipant.name).toBe('ann');
+    await ann.close();
+    expect((await roommesh(['serve', '--port', '0', '--issuer-key', JSON.stringify(keys.signingKey)])).stderr).toContain('`issuerKey` must be an Ed25519 public key');
   });
 
   it('marks what `token` requires', async () => {
     const { stdout } = await roommesh(['token', '--help']);
-    expect(stdout).toContain('$ roommesh token --secret <secret> --room <room> --name <name> [options]');
-    expect(stdout.match(/Required:/g)).toHaveLength(3);
+    expect(stdout).toContain('$ roommesh token --secret-file <file> --room <room> --name <name> [options]');
+    expect(stdout.match(/Required:/g)).toHaveLength(2);
   });
 
   it('a client presenting a token to a service without a secret is warned that it was not checked', async () => {

@@ -1,14 +1,19 @@
 /**
  * A service that lies (test/malicious-proxy.ts, in front of the real one) against real
  * participants on both Node stacks: what it sees of relayed messages, what happens when it puts
- * itself inside a relay stream, and when it admits an impostor into a room with a passphrase.
+ * itself inside a relay stream, and when it admits an impostor into a room with a passphrase or
+ * with an issuer's tokens (a service that checks no token at all stands for one that lies about
+ * them: peers check for themselves).
  * Relay-only pairs (`iceTransportPolicy: 'relay'` with no TURN server) make every message cross
  * the service.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoomClient } from '../../client/index.js';
 import type { PeerAuthenticationFailedEvent } from '../../client/messaging-context.js';
-import { expectCode, joinAll, newRoom, startServer, waitForEvent } from '../helpers.js';
+import { freshIdentity, type RoomIdentity } from '../../client/trust/identity.js';
+import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
+import { createToken, generateTokenKeys } from '../../signaling/index.js';
+import { ask, expectCode, joinAll, newRoom, rawClient, startServer, waitForEvent } from '../helpers.js';
 import { startMaliciousProxy, type MaliciousProxy } from '../malicious-proxy.js';
 import { withTimeout } from '../timeout.js';
 
@@ -30,7 +35,63 @@ function failures(room: RoomClient): PeerAuthenticationFailedEvent[] {
   return seen;
 }
 
+const issuer = generateTokenKeys();
+/** A token from the room's issuer (or `signingKey`'s), bound to `identity`. */
+const vouch = (name: string, identity: RoomIdentity, signingKey = issuer.signingKey): Promise<string> => createToken({ signingKey, room: 'r', name, publicKey: identity.publicKey });
+
+describe('a service that checks tokens with the issuer\'s public key only', () => {
+  it('admits a bound token with a proof by its key, and refuses it without one', async () => {
+    const { url } = await startServer({ issuerKey: issuer.issuerKey });
+    const identity = freshIdentity();
+    const token = await vouch('ann', identity);
+    const ann = newRoom(url, 'r', 'ann', { identity, token, issuerKey: issuer.issuerKey });
+    await ann.start();
+    expect(ann.localParticipant.name).toBe('ann');
+    // Whoever saw the token (a peer it was shown to) cannot join with it: no proof by its key.
+    const thief = await rawClient(url);
+    const reply = await ask(thief, 'join', { v: PROTOCOL_VERSION, room: 'r', token });
+    expect(reply.error?.code).toBe('UNAUTHORIZED');
+    expect(reply.error?.message).toMatch(/carries no proof of holding it/);
+    thief.disconnect();
+    // An HS256 token means nothing to it: it holds no secret.
+    const hs = await createToken({ secret: 'some-other-secret-of-at-least-32-bytes!!', room: 'r', name: 'eve' });
+    expect((await expectCode(newRoom(url, 'r', 'eve', { token: hs }).start(), 'UNAUTHORIZED')).message).toMatch(/it takes EdDSA/);
+  });
+});
+
 describe.each(STACKS)('a service that lies, on %s', (rtc) => {
+  it('admitting impostors into a room whose peers check the issuer\'s tokens: each is refused, and the vouched participants link', async () => {
+    const service = await startServer(); // checks nothing: as a compromised service would
+    const [annId, bobId] = [freshIdentity(), freshIdentity()];
+    const vouched = (name: string, identity: RoomIdentity, token: string) => newRoom(service.url, 'r', name, { rtc, identity, token, issuerKey: issuer.issuerKey });
+    const ann = vouched('ann', annId, await vouch('ann', annId));
+    const bob = vouched('bob', bobId, await vouch('bob', bobId));
+    // Claims bob's name: with no token; with a token from another issuer; with eve's own, genuine token.
+    const eveId = freshIdentity();
+    const impostors = [
+      newRoom(service.url, 'r', 'bob', { rtc }),
+      newRoom(service.url, 'r', 'bob', { rtc, identity: eveId, token: await vouch('bob', eveId, generateTokenKeys().signingKey) }),
+      newRoom(service.url, 'r', 'bob', { rtc, identity: eveId, token: await vouch('eve', eveId) }),
+    ];
+    await Promise.all([ann, bob, ...impostors].map((room) => room.start()));
+    const refused = failures(ann);
+    const allRefused = new Promise<void>((resolve) => ann.messaging.on('peer_authentication_failed', () => refused.length === impostors.length && resolve()));
+    await Promise.all([ann, bob, ...impostors].map((room) => room.messaging.enable()));
+    await withTimeout(allRefused, 20_000, 'ann refuses all three impostors');
+    const reasons = new Map(refused.map((event) => [event.participantId, event.reason]));
+    expect(reasons.get(impostors[0]?.localParticipant.id ?? '')).toMatch(/presented no join token/);
+    expect(reasons.get(impostors[1]?.localParticipant.id ?? '')).toMatch(/not signed by the room's issuer/);
+    expect(reasons.get(impostors[2]?.localParticipant.id ?? '')).toMatch(/names it "eve", but the service lists it as "bob"/);
+    const listed = (): string[] => ann.messaging.getParticipants().map((p) => p.id);
+    if (!listed().includes(bob.localParticipant.id)) await waitForEvent(ann.messaging, 'participant_added', 'ann lists the real bob');
+    expect(listed()).toEqual([bob.localParticipant.id]);
+    expect(ann.messaging.getParticipant(bob.localParticipant.id)?.fingerprint).toBe(bobId.fingerprint);
+    const got = waitForEvent(bob.messaging, 'message', 'the real bob gets the message');
+    await ann.messaging.sendMessage({ to: bob.localParticipant.id, type: 'hi', message: { text: 'vouched' } });
+    expect((await got)[0].message).toEqual({ text: 'vouched' });
+    for (const impostor of impostors) await expectCode(ann.messaging.sendMessage({ to: impostor.localParticipant.id, type: 'secret', message: { text: MARKER } }), 'PEER_AUTHENTICATION_FAILED');
+  });
+
   it('recording every relayed frame, sees no plaintext: the relay is sealed end to end', async () => {
     const service = await startServer();
     const proxy = await startMaliciousProxy(service.url);

@@ -21,10 +21,10 @@ describe('signed joins', () => {
     const refusals: Array<[string, Promise<string | undefined>, RegExp]> = [
       ['missing', Promise.resolve(undefined), /requires a join token/],
       ['expired', token({ expiresIn: -10 }), /expired/],
-      ['wrong secret', createToken({ secret: 'another-secret-of-at-least-32-bytes-xx', room: 'r', name: 'alice' }), /wrong secret/],
+      ['wrong secret', createToken({ secret: 'another-secret-of-at-least-32-bytes-xx', room: 'r', name: 'alice' }), /not signed by this service's secret or issuer key/],
       ['wrong room', token({ room: 'other' }), /for room "other", not "r"/],
       ['garbage', Promise.resolve('not.a.jwt'), /malformed/],
-      ['garbage that looks like a JWT', Promise.resolve('eyJhbGciOiJIUzI1NiJ9.e30.AAAA'), /wrong secret|malformed/],
+      ['garbage that looks like a JWT', Promise.resolve('eyJhbGciOiJIUzI1NiJ9.e30.AAAA'), /not signed by this service|malformed/],
     ];
     for (const [what, tokenPromise, reason] of refusals) {
       const t = await tokenPromise;
