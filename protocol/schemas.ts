@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { JsonValue } from './json.js';
 import { DEFAULT_MAX_ATTRIBUTES, MAX_ATTRIBUTE_KEY_CHARS, MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, MAX_TOKEN_CHARS } from './limits.js';
-import { PROTOCOL_VERSION, type JoinRequest, type PresenceRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
+import { MAX_REFUSE_REASON_CHARS, PROTOCOL_VERSION, type JoinRequest, type PresenceRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
 
 const json: z.ZodType<JsonValue> = z.json();
 /** What participantIdFor makes: 16 bytes, base64url. */
@@ -59,6 +59,7 @@ export const signalDataSchema: z.ZodType<SignalData> = z.discriminatedUnion('typ
     }),
   }),
   z.strictObject({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
+  z.strictObject({ type: z.literal('refuse'), reason: z.string().max(MAX_REFUSE_REASON_CHARS) }),
 ]);
 
 export const presenceRequestSchema: z.ZodType<PresenceRequest> = z.strictObject({ id: participantIdSchema });

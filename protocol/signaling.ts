@@ -53,7 +53,12 @@ export type SignalData =
         usernameFragment?: string | null | undefined;
       };
     }
-  | { type: 'renegotiate'; renegotiate: true };
+  | { type: 'renegotiate'; renegotiate: true }
+  /** Not simple-peer's: this participant refused the sender's stream binding (PEER_AUTHENTICATION_FAILED), and why, so the peer need not wait to find out. */
+  | { type: 'refuse'; reason: string };
+
+/** The longest reason a `refuse` signal carries. */
+export const MAX_REFUSE_REASON_CHARS = 512;
 
 export interface SignalRequest {
   to: string;

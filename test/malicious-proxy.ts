@@ -4,13 +4,17 @@
  * real one and back, as a compromised service or whoever holds its TLS key could. It records
  * every relayed frame (the passive attacker), and with `swapRelayKeys` it puts itself inside
  * every relay stream: its own ECDH key towards each side, each sealed frame opened and sealed
- * again for the other side (the active attacker of the issue's "swap relay keys").
+ * again for the other side (the active attacker of the issue's "swap relay keys"). With
+ * `dtlsMitm` it answers every offer itself and stands inside every direct link
+ * (test/dtls-mitm.ts), withholding the bindings too if asked.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { io as connect } from 'socket.io-client';
 import { decodeRelayFrame, RelaySeal } from '../client/peer/relay-crypto.js';
+import type { SignalRequest } from '../protocol/signaling.js';
+import { DtlsMitm } from './dtls-mitm.js';
 
 export interface MaliciousProxy {
   readonly url: string;
@@ -18,6 +22,8 @@ export interface MaliciousProxy {
   readonly frames: Uint8Array[];
   /** Packets it opened inside relay streams while standing in between (swapRelayKeys). */
   readonly opened: Uint8Array[];
+  /** Inside direct links (dtlsMitm): what it piped, and how many packets with a binding it dropped. */
+  readonly mitm: DtlsMitm | undefined;
   close(): Promise<void>;
 }
 
@@ -30,7 +36,8 @@ interface RelayDelivery {
 /** Per relay stream, the proxy's seal facing each participant (playing that participant's peer). */
 type Facing = Map<string, Promise<RelaySeal>>;
 
-export async function startMaliciousProxy(target: string, options: { swapRelayKeys?: boolean } = {}): Promise<MaliciousProxy> {
+export async function startMaliciousProxy(target: string, options: { swapRelayKeys?: boolean; dtlsMitm?: { dropAuth?: boolean } } = {}): Promise<MaliciousProxy> {
+  const mitm = options.dtlsMitm === undefined ? undefined : new DtlsMitm(options.dtlsMitm);
   const http = createServer();
   const server = new Server(http, { maxHttpBufferSize: 1e8 });
   const frames: Uint8Array[] = [];
@@ -70,10 +77,16 @@ export async function startMaliciousProxy(target: string, options: { swapRelayKe
     let chain = Promise.resolve();
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (...reply: unknown[]) => void) : undefined;
-      if (ack === undefined) return void upstream.emit(event, ...args);
+      if (ack === undefined) {
+        if (event === 'signal' && mitm?.fromClient(participant, args[0] as SignalRequest) === true) return;
+        return void upstream.emit(event, ...args);
+      }
       upstream.emit(event, ...args, (...reply: unknown[]) => {
         const id = (reply[0] as { participant?: { id?: unknown } } | undefined)?.participant?.id;
-        if (event === 'join' && typeof id === 'string') participant = id;
+        if (event === 'join' && typeof id === 'string') {
+          participant = id;
+          mitm?.attach(id, { toClient: (envelope) => socket.emit('signal', envelope), toService: (request) => upstream.emit('signal', request) });
+        }
         ack(...reply);
       });
     });
@@ -94,7 +107,9 @@ export async function startMaliciousProxy(target: string, options: { swapRelayKe
     url: `http://127.0.0.1:${port}`,
     frames,
     opened,
+    mitm,
     close: async () => {
+      mitm?.close();
       await server.close();
     },
   };

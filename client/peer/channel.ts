@@ -134,6 +134,8 @@ export class PeerChannel implements SessionWriter {
   private helloSeen = false;
   /** The peer's hello, held until its auth record proves the stream (when the stream has a binding). */
   private peerHello: Hello | undefined;
+  /** When the peer's hello came (its proof is due within AUTH_TIMEOUT_MS). */
+  private helloAt = 0;
   /** The stream is ready: the peer's hello is in and, when it has a binding, proved. */
   private ready = false;
   private authTimer: ReturnType<typeof setTimeout> | undefined;
@@ -505,9 +507,20 @@ export class PeerChannel implements SessionWriter {
     const answer = auth.stream.answer(hello, auth.binding());
     if (typeof answer === 'string') return this.unauthenticated(answer);
     this.peerHello = hello;
+    this.helloAt = Date.now();
     this.outbox.addAuth(answer);
     this.kick();
-    this.authTimer = setTimeout(() => this.unauthenticated(`no proof of its identity key within ${AUTH_TIMEOUT_MS} ms of its hello`), AUTH_TIMEOUT_MS);
+    this.authTimer = setTimeout(() => this.expireProof(), AUTH_TIMEOUT_MS);
+  }
+
+  /**
+   * The peer said hello and its proof has not come: refuse it now (true), as a path that must
+   * open sooner than AUTH_TIMEOUT_MS does when its time is up. False when no proof is awaited.
+   */
+  expireProof(): boolean {
+    if (this.peerHello === undefined || this.ready || this.closed) return false;
+    this.unauthenticated(`no proof of its identity key within ${Date.now() - this.helloAt} ms of its hello`);
+    return true;
   }
 
   private checkAuth(body: Uint8Array): void {

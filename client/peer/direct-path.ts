@@ -150,7 +150,10 @@ export function openDirectPath(options: DirectPathOptions, events: DirectPathEve
   path = made;
   if (initiator) {
     made.timer = setTimeout(() => {
-      if (isCurrent() && !made.ready) events.lost(made, `no direct link within ${tunables.directTimeoutMs} ms`, true);
+      if (!isCurrent() || made.ready) return;
+      // Open, and the peer said hello, but never proved it: refused, not merely slow.
+      if (made.channel?.expireProof() === true) return;
+      events.lost(made, `no direct link within ${tunables.directTimeoutMs} ms`, true);
     }, tunables.directTimeoutMs);
     // Make before break, while the pair has never had a path: a first direct link slow to open gets
     // the relay beside it, and replaces it when it opens. (Repairs keep their rule: the relay after

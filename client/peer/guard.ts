@@ -77,6 +77,8 @@ export class SessionSignals {
         if (++this.candidates <= budget) return 'take';
         return this.candidates === budget + 1 ? { violation: `more than ${HOSTILE.candidates} ICE candidates per offer on one link session; the rest are dropped` } : 'drop';
       }
+      case 'refuse':
+        return 'drop'; // the peer handles a refusal before any session's signals
     }
   }
 

@@ -17,7 +17,7 @@
  * restarts.ts. What the Peer is given and tells: peer-context.ts.
  */
 import { RoomError } from '../../protocol/errors.js';
-import type { SignalEnvelope } from '../../protocol/signaling.js';
+import { MAX_REFUSE_REASON_CHARS, type SignalEnvelope } from '../../protocol/signaling.js';
 import type { LinkKind } from '../participant.js';
 import { sharesTicks } from '../rtc.js';
 import type { Hello } from '../wire/codec.js';
@@ -115,6 +115,8 @@ export class Peer {
   handleSignal(envelope: SignalEnvelope): void {
     if (this.phase === 'closed') return;
     const { data } = envelope;
+    // It refused our binding on some stream of ours: no stream to it will do, so stop now rather than at connectTimeoutMs.
+    if (data.type === 'refuse') return this.giveUp('unauthenticated', `it refused our stream: ${String(data.reason).slice(0, MAX_REFUSE_REASON_CHARS)}`, false);
     if (!this.initiator && data.type === 'offer' && envelope.sid !== this.direct?.sid) {
       if (!this.newSession('link')) return;
       this.closeDirect();
@@ -402,7 +404,7 @@ export class Peer {
       },
       broken: (reason) => this.broken(reason, lost),
       // Not the participant the service named, or someone between us: nothing more to or from it.
-      unauthenticated: (reason) => this.giveUp('unauthenticated', reason),
+      unauthenticated: (reason) => this.giveUp('unauthenticated', reason, true),
       violation: (reason) => this.events.violation(reason),
     };
   }
@@ -591,8 +593,13 @@ export class Peer {
     }, ms);
   }
 
-  private giveUp(reason: LinkCloseReason, detail: string): void {
+  /** Ends everything with this participant; `tellPeer` says why over the service (a refusal of its binding, from our own check). */
+  private giveUp(reason: LinkCloseReason, detail: string, tellPeer = false): void {
     if (this.phase === 'closed') return;
+    if (tellPeer && this.context.signaling.connected) {
+      const sid = this.direct?.sid ?? this.relay?.sid ?? randomSid();
+      this.context.signaling.signal({ to: this.id, sid, data: { type: 'refuse', reason: detail.slice(0, MAX_REFUSE_REASON_CHARS) } });
+    }
     this.dispose(
       reason === 'unauthenticated'
         ? new RoomError('PEER_AUTHENTICATION_FAILED', `${this.context.describe()} failed authentication: ${detail}`)

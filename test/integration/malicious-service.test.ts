@@ -135,6 +135,47 @@ describe.each(STACKS)('a service that lies, on %s', (rtc) => {
     expect([annRefused.length, bobRefused.length]).toEqual([1, 1]);
   });
 
+  it('inside a direct link (its own DTLS certificate towards each side) is refused by both, PEER_AUTHENTICATION_FAILED, and nothing crosses', async () => {
+    const service = await startServer();
+    const proxy = await startMaliciousProxy(service.url, { dtlsMitm: {} });
+    proxies.push(proxy);
+    // Direct links only (the relay's own case is above): whatever is refused here, the DTLS binding refused.
+    const [ann, bob] = [newRoom(proxy.url, 'r', 'ann', { rtc, iceServers: [], relay: false }), newRoom(proxy.url, 'r', 'bob', { rtc, iceServers: [], relay: false })];
+    await Promise.all([ann.start(), bob.start()]);
+    const [annRefused, bobRefused] = [failures(ann), failures(bob)];
+    const delivered: unknown[] = [];
+    bob.messaging.on('message', (message) => void delivered.push(message));
+    const refusedByAnn = waitForEvent(ann.messaging, 'peer_authentication_failed', 'ann refuses the link');
+    const refusedByBob = waitForEvent(bob.messaging, 'peer_authentication_failed', 'bob refuses the link');
+    await Promise.all([ann.messaging.enable(), bob.messaging.enable()]);
+    const [[a], [b]] = await withTimeout(Promise.all([refusedByAnn, refusedByBob]), 20_000, 'both refuse');
+    expect(a.reason).toMatch(/does not match this stream/);
+    expect(b.reason).toMatch(/does not match this stream/);
+    // The proxy was inside the link (it piped the hellos and proofs), and got no message through it.
+    expect(proxy.mitm?.piped.length).toBeGreaterThan(0);
+    expect(ann.messaging.getParticipants()).toEqual([]);
+    await expectCode(ann.messaging.sendMessage({ to: bob.localParticipant.id, type: 'secret', message: { text: MARKER } }), 'PEER_AUTHENTICATION_FAILED');
+    expect(carries(proxy.mitm?.piped ?? [], MARKER)).toBe(false);
+    expect(delivered).toEqual([]);
+    expect([annRefused.length, bobRefused.length]).toEqual([1, 1]);
+  });
+
+  it('withholding the bindings from inside a direct link: both refuse once no proof came within the time the link had to open', async () => {
+    const service = await startServer();
+    const proxy = await startMaliciousProxy(service.url, { dtlsMitm: { dropAuth: true } });
+    proxies.push(proxy);
+    const [ann, bob] = [newRoom(proxy.url, 'r', 'ann', { rtc, iceServers: [], relay: false }), newRoom(proxy.url, 'r', 'bob', { rtc, iceServers: [], relay: false })];
+    await Promise.all([ann.start(), bob.start()]);
+    const refusedByAnn = waitForEvent(ann.messaging, 'peer_authentication_failed', 'ann refuses the link', { timeoutMs: 30_000 });
+    const refusedByBob = waitForEvent(bob.messaging, 'peer_authentication_failed', 'bob refuses the link', { timeoutMs: 30_000 });
+    await Promise.all([ann.messaging.enable(), bob.messaging.enable()]);
+    const [[a], [b]] = await Promise.all([refusedByAnn, refusedByBob]);
+    expect(a.reason).toMatch(/no proof of its identity key within \d+ ms of its hello/);
+    expect(b.reason).toMatch(/no proof of its identity key within \d+ ms of its hello/);
+    expect(proxy.mitm?.droppedAuth).toBeGreaterThanOrEqual(2);
+    expect(ann.messaging.getParticipants()).toEqual([]);
+  });
+
   it('admitting an impostor into a room with a passphrase: the impostor is refused, and honest participants still link', async () => {
     const service = await startServer();
     const passphrase = 'correct horse battery staple';
