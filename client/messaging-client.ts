@@ -213,6 +213,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
       ...(roomKey === undefined ? {} : { roomKey }),
       ...(issuerKey === undefined ? {} : { issuerKey }),
       authenticated: (peerId, fingerprint) => this.presence.handleAuthenticated(peerId, fingerprint),
+      keyBanned: (fingerprint) => this.presence.keyBanned(fingerprint),
     });
   }
 

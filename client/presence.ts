@@ -58,6 +58,12 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   private readonly attempts = new Map<string, number>();
   /** Peers cut off as hostile or for failing authentication, until when: not linked again (nor their signals taken) before then. */
   private readonly banned = new Map<string, { until: number; detail: string; code: Unreachable['code'] }>();
+  /**
+   * The identity keys (fingerprints) of peers cut off as hostile after they proved them, until
+   * when: the same key under a fresh participant id (a rejoin) is refused too. A key that failed
+   * authentication is not banned: it was not proved, and may be someone else's.
+   */
+  private readonly bannedKeys = new Map<string, { until: number; detail: string }>();
   /** Waiters for participants whose link opens or fails while `enable()` is in progress. */
   private readonly settleWaiters = new Map<string, () => void>();
 
@@ -204,6 +210,8 @@ export class Presence extends TypedEmitter<PresenceEvents> {
     const participant = this.known.get(id);
     if (reason === 'hostile' || reason === 'unauthenticated') {
       this.banned.set(id, { until: Date.now() + this.banMs, detail, code: reason === 'hostile' ? 'UNREACHABLE' : 'PEER_AUTHENTICATION_FAILED' });
+      const fingerprint = this.objects.get(id)?.fingerprint;
+      if (reason === 'hostile' && fingerprint !== undefined) this.bannedKeys.set(fingerprint, { until: Date.now() + this.banMs, detail });
       this.emit(reason, id, detail);
     }
     this.remove(id, new RoomError('PARTICIPANT_LEFT', `the link to ${this.describe(id)} closed (${detail})`));
@@ -260,6 +268,15 @@ export class Presence extends TypedEmitter<PresenceEvents> {
   }
 
   /** A stream to `id` proved its identity key: its fingerprint, before it is listed. */
+  /** Why a stream proving this identity key is refused (its holder was cut off as hostile), if it is. */
+  keyBanned(fingerprint: string): string | undefined {
+    const ban = this.bannedKeys.get(fingerprint);
+    if (ban === undefined) return undefined;
+    if (Date.now() < ban.until) return `its identity key was cut off as hostile (${ban.detail})`;
+    this.bannedKeys.delete(fingerprint);
+    return undefined;
+  }
+
   handleAuthenticated(id: string, fingerprint: string): void {
     this.objects.get(id)?._setFingerprint(fingerprint); // known before its paths are opened, so it has an object
   }

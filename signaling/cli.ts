@@ -84,6 +84,8 @@ serve.action(async (flags: Record<string, unknown>) => {
     logLevel: config.logLevel,
     ...(secret === undefined ? {} : { secret }),
     ...(issuerKey === undefined ? {} : { issuerKey }),
+    ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
+    ...(config.allowedOrigins === undefined ? {} : { allowedOrigins: config.allowedOrigins }),
     ...(config.redis === undefined ? {} : { redisUrl: config.redis }),
     ...(config.redisSentinel === undefined || config.redisMaster === undefined
       ? {}

@@ -46,6 +46,12 @@ const turnUrls = z
   .transform((raw) => raw.split(',').map((url) => url.trim()).filter((url) => url.length > 0))
   .pipe(z.array(z.string().regex(/^(turns?|stuns?):[^\s]+$/, 'each URL must start with turn:, turns: or stun: (e.g. turn:turn.example.org:3478?transport=udp)')).min(1, 'name at least one URL'));
 
+/** `https://a.example,http://b.example:8080`: origins, as browsers send them. */
+const origins = z
+  .string()
+  .transform((raw) => raw.split(',').map((item) => item.trim().replace(/\/+$/, '')).filter((item) => item.length > 0))
+  .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin is a scheme and a host, with a port if not the default (https://app.example.org, http://10.0.0.5:8787)')).min(1, 'name at least one origin'));
+
 /** `host:port,host:port,…`: the nodes to ask first (Sentinels, or cluster nodes). */
 const nodes = z
   .string()
@@ -71,6 +77,8 @@ export const SERVE_SETTINGS = {
   redisMaster: { flag: 'redis-master', env: 'ROOMMESH_REDIS_MASTER', help: 'The master name the Sentinels watch', schema: text },
   redisCluster: { flag: 'redis-cluster', env: 'ROOMMESH_REDIS_CLUSTER', help: 'Or: Redis Cluster nodes to start from (host:port,…); rooms spread over its shards', schema: nodes },
   redisPassword: { flag: 'redis-password', env: 'ROOMMESH_REDIS_PASSWORD', help: 'The password of the Sentinel-watched or cluster nodes', schema: text },
+  metricsToken: { flag: 'metrics-token', env: 'ROOMMESH_METRICS_TOKEN', help: '/metrics answers only with Authorization: Bearer <this token>', schema: text },
+  allowedOrigins: { flag: 'allowed-origins', env: 'ROOMMESH_ALLOWED_ORIGINS', help: 'Browser pages that may connect, by origin (https://app.example.org,…); the service\'s own page always may', schema: origins },
   logLevel: { flag: 'log-level', env: 'ROOMMESH_LOG_LEVEL', help: levels.join(', '), schema: z.enum(levels), default: 'info' },
   maxParticipants: { flag: 'max-participants', env: 'ROOMMESH_MAX_PARTICIPANTS', help: 'Participants a room admits (across every process)', schema: int(1), default: SERVER_DEFAULTS.maxParticipantsPerRoom },
   maxRooms: { flag: 'max-rooms', env: 'ROOMMESH_MAX_ROOMS', help: 'Rooms one process hosts', schema: int(1), default: SERVER_DEFAULTS.maxRooms },

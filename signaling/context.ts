@@ -16,6 +16,8 @@ export interface SocketData extends MemberData {
   participantId: string | undefined;
   /** Attribute names set by the join token, which the participant may not change. */
   lockedAttributes: string[];
+  /** Whose enable budget this connection spends (rationKey in identity.ts): its token's, else its participant's. */
+  rationKey?: string;
 }
 
 export type RoomServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

@@ -10,7 +10,7 @@ import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttri
 import { isDepartureRace, type ClientToServerEvents, type Reply, type Requests } from '../protocol/signaling.js';
 import type { HandlerContext, RoomSocket } from './context.js';
 import { memberFrom, rooms, toInfo, type Member } from './directory.js';
-import { admission, attributesProblem, memberOf, newCredential, participantIdFor } from './identity.js';
+import { admission, attributesProblem, memberOf, newCredential, participantIdFor, rationKey } from './identity.js';
 import { FloodLimiter } from './rate-limit.js';
 import { relayHandler } from './relay.js';
 import { notFound, parse } from './requests.js';
@@ -92,11 +92,11 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     return member;
   };
 
-  /** Every enable makes each lower-id peer build a connection and offer: churn is rationed per participant. */
-  const rationEnable = (id: string, refusal: string): void => {
-    if (context.enables.take(id, Date.now())) return;
+  /** Every enable makes each lower-id peer build a connection and offer: churn is rationed per participant (per token, when one participant holds it). */
+  const rationEnable = (key: string, refusal: string): void => {
+    if (context.enables.take(key, Date.now())) return;
     metrics.limitHit('enable_rate');
-    logger.warn({ socket: socket.id, participant: id }, 'messaging enable refused: toggled too often');
+    logger.warn({ socket: socket.id, participant: socket.data.participantId, ration: key }, 'messaging enable refused: toggled too often');
     throw new RoomError('RATE_LIMITED', refusal);
   };
 
@@ -109,7 +109,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
   const enableMessaging = async (prepaid = false): Promise<Member[]> => {
     const member = self();
     const wasEnabled = member.messaging;
-    if (!wasEnabled && !prepaid) rationEnable(member.id, 'messaging was turned on and off too often; wait a few seconds before enabling again');
+    if (!wasEnabled && !prepaid) rationEnable(socket.data.rationKey ?? member.id, 'messaging was turned on and off too often; wait a few seconds before enabling again');
     socket.data.messaging = true;
     void socket.join(messagingRooms(member));
     const peers = await directory.enabledPeers(member.room, member.id);
@@ -159,7 +159,7 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
       const admitted = await admit(request, { id, ticket: request.ticket });
       // A resume with messaging on announces the participant again, as an enable does: it is
       // rationed alike, and refused before the connection is registered (the client retries later).
-      if (request.messaging) rationEnable(id, 'reconnecting (with messaging on) too often; retry in a few seconds');
+      if (request.messaging) rationEnable(rationKey(id, admitted.token), 'reconnecting (with messaging on) too often; retry in a few seconds');
       const { identity } = admitted;
       // The same participant on a connection not yet seen to drop, on this process or another: this one replaces it.
       const previous = (await directory.connections(id)).filter((s) => s.id !== socket.id);

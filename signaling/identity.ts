@@ -46,6 +46,13 @@ export interface Admission {
   token: Holding | undefined;
 }
 
+/**
+ * Whose budget an enable spends: a token held by one participant at a time (its `jti`), so that
+ * rejoining with the same token (a fresh participant id) does not refill it; else (an open
+ * service, or a token shared by a fleet) the participant's id.
+ */
+export const rationKey = (id: string, token: Holding | undefined): string => (token !== undefined && token.share === 1 ? `token:${token.key}` : id);
+
 /** The participant a connection speaks for; NOT_STARTED before it joined. */
 export function memberOf(socket: RoomSocket): Member {
   const member = memberFrom(socket.data);
@@ -122,6 +129,7 @@ export function admission(socket: RoomSocket, context: HandlerContext) {
       if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while joining');
       Object.assign(socket.data, { participantId: id, room, role: identity.role, attributes: { ...identity.attributes, name: identity.name }, messaging: false });
       socket.data.lockedAttributes = locked;
+      socket.data.rationKey = rationKey(id, token);
       void socket.join([rooms.all(room), rooms.participant(id), ...(token === undefined ? [] : [rooms.token(token.key, room)])]);
       if (token !== undefined && replaced.length > 0) {
         // The notice and then the disconnect go down each replaced connection in order, on whichever process holds it.

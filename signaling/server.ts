@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { LevelWithSilent } from 'pino';
 import { Server } from 'socket.io';
 import type { IceServer } from '../protocol/signaling.js';
-import { ConnectionsPerAddress, clientAddress } from './connections.js';
+import { ConnectionsPerAddress, clientAddress, metricsAllowed, originAllowed } from './connections.js';
 import { SERVER_DEFAULTS } from './defaults.js';
 import { DEFAULT_PATIENCE, Directory, KeyedLock } from './directory.js';
 import type { RoomServer } from './context.js';
@@ -50,6 +50,14 @@ export interface SignalingServerOptions {
    * expired resumes only on the process that admitted it), unless `secret` is given too.
    */
   issuerKey?: JsonWebKey;
+  /** `/metrics` answers only requests with `Authorization: Bearer <metricsToken>`. Default: it answers anyone who reaches the service. */
+  metricsToken?: string;
+  /**
+   * Browser pages allowed to connect, by origin (`https://app.example.org`). A connection whose
+   * `Origin` header is neither one of these nor the service's own (its demo page) is refused;
+   * clients that send no Origin (Node agents) are not browsers, and are let in. Default: any.
+   */
+  allowedOrigins?: string[];
   /**
    * A participant resuming (after its connection dropped, or the service restarted) with the
    * ticket its join was given may present a token expired this long ago. Default 3600 s.
@@ -198,6 +206,10 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       return;
     }
     if (request.method === 'GET' && path === '/metrics') {
+      if (!metricsAllowed(request.headers.authorization, options.metricsToken)) {
+        response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('this service\'s /metrics needs its bearer token (metricsToken, --metrics-token)\n');
+        return;
+      }
       void metrics.render().then(
         (text) => response.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         (error: unknown) => {
@@ -221,6 +233,15 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     pingTimeout: settings.pingTimeoutMs,
     serveClient: false,
     ...(redis === undefined ? {} : { adapter: redis.adapter }),
+    ...(options.allowedOrigins === undefined
+      ? {}
+      : {
+          allowRequest: (request, callback) => {
+            const allowed = originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins ?? []);
+            if (!allowed) logger.warn({ origin: request.headers.origin }, 'connection refused: its page\'s origin is not in allowedOrigins');
+            callback(allowed ? null : 'this page\'s origin may not use this service (allowedOrigins, --allowed-origins)', allowed);
+          },
+        }),
   });
   const directory = new Directory(
     {

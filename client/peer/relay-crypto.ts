@@ -5,13 +5,15 @@
  * direct link: see the trust model in the README), derive one AES-GCM key per direction
  * with HKDF-SHA-256 (salt: the stream id; info: who sends to whom), and seal every packet
  * with a counter as its nonce. The counter only goes up, so a replayed or reordered frame
- * is refused; a frame that does not open is refused. WebCrypto: Node >= 20 and every
- * browser in a secure context (https, or localhost).
+ * is refused; a frame that does not open is refused. WebCrypto where there is one, else the
+ * same in pure JS (relay-suite.ts): a plain-http page relays too.
  *
  * Frames (the `data` of a relay event):
  *   key:    0x01 | public key (65 bytes, uncompressed P-256 point)
  *   sealed: 0x02 | counter u64 big-endian | AES-GCM ciphertext with its 16-byte tag
  */
+
+import { defaultSuite, type KeyPair, type SealKey, type SealSuite } from './relay-suite.js';
 
 export const KEY_FRAME = 0x01;
 export const SEALED_FRAME = 0x02;
@@ -41,12 +43,6 @@ export function decodeRelayFrame(frame: Uint8Array): RelayFrame {
   return { kind: 'invalid', reason: `relay frame of unknown kind ${frame[0]}` };
 }
 
-const subtle = (): SubtleCrypto => {
-  const api = globalThis.crypto?.subtle;
-  if (api === undefined) throw new Error('the relay needs WebCrypto (crypto.subtle), which browsers offer only on https:// or localhost pages');
-  return api;
-};
-
 const nonce = (counter: bigint): Uint8Array<ArrayBuffer> => {
   const iv = new Uint8Array(12);
   new DataView(iv.buffer).setBigUint64(4, counter);
@@ -55,28 +51,28 @@ const nonce = (counter: bigint): Uint8Array<ArrayBuffer> => {
 
 const encoder = new TextEncoder();
 
-/** WebCrypto's types want ArrayBuffer-backed views; bytes from a socket may sit in a shared pool. */
-const own = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => (bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes));
-
 /** One side of a sealed relay stream. */
 export class RelaySeal {
-  private sendKey: CryptoKey | undefined;
-  private receiveKey: CryptoKey | undefined;
+  private sendKey: SealKey | undefined;
+  private receiveKey: SealKey | undefined;
   private sent = 0n;
   private received = 0n;
   /** The peer's public key, once agreed: with ours, what the stream's binding names (trust/binding.ts). */
   peerPublicKey: Uint8Array | undefined;
 
-  private constructor(private readonly pair: CryptoKeyPair, readonly keyFrame: Uint8Array) {}
+  private constructor(
+    private readonly suite: SealSuite,
+    private readonly pair: KeyPair,
+    readonly keyFrame: Uint8Array,
+  ) {}
 
-  /** A fresh key pair; `keyFrame` is what to send the peer first. */
-  static async create(): Promise<RelaySeal> {
-    const pair = (await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])) as CryptoKeyPair;
-    const raw = new Uint8Array(await subtle().exportKey('raw', pair.publicKey));
-    const frame = new Uint8Array(1 + raw.length);
+  /** A fresh key pair; `keyFrame` is what to send the peer first. `suite`: WebCrypto where there is one, else pure JS (relay-suite.ts). */
+  static async create(suite: SealSuite = defaultSuite()): Promise<RelaySeal> {
+    const pair = await suite.keyPair();
+    const frame = new Uint8Array(1 + pair.publicKey.length);
     frame[0] = KEY_FRAME;
-    frame.set(raw, 1);
-    return new RelaySeal(pair, frame);
+    frame.set(pair.publicKey, 1);
+    return new RelaySeal(suite, pair, frame);
   }
 
   get ready(): boolean {
@@ -89,20 +85,10 @@ export class RelaySeal {
    * Rejects for a key that is not a P-256 point.
    */
   async agree(peerPublicKey: Uint8Array, sid: string, localId: string, peerId: string): Promise<void> {
-    const api = subtle();
     this.peerPublicKey = peerPublicKey.slice();
-    const peerKey = await api.importKey('raw', own(peerPublicKey), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
-    const shared = await api.deriveBits({ name: 'ECDH', public: peerKey }, this.pair.privateKey, 256);
-    const hkdf = await api.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
-    const key = (from: string, to: string, usage: KeyUsage) =>
-      api.deriveKey(
-        { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(sid), info: encoder.encode(`roommesh relay v1 ${from} > ${to}`) },
-        hkdf,
-        { name: 'AES-GCM', length: 256 },
-        false,
-        [usage],
-      );
-    [this.sendKey, this.receiveKey] = await Promise.all([key(localId, peerId, 'encrypt'), key(peerId, localId, 'decrypt')]);
+    const shared = await this.pair.agree(this.peerPublicKey);
+    const key = (from: string, to: string) => this.suite.deriveKey(shared, encoder.encode(sid), encoder.encode(`roommesh relay v1 ${from} > ${to}`));
+    [this.sendKey, this.receiveKey] = await Promise.all([key(localId, peerId), key(peerId, localId)]);
   }
 
   /**
@@ -113,7 +99,7 @@ export class RelaySeal {
   async seal(packet: Uint8Array): Promise<Uint8Array> {
     if (this.sendKey === undefined) throw new Error('relay stream keys not agreed yet');
     const counter = ++this.sent;
-    const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonce(counter) }, this.sendKey, own(packet)));
+    const sealed = await this.sendKey.seal(nonce(counter), packet);
     const frame = new Uint8Array(1 + COUNTER_BYTES + sealed.length);
     frame[0] = SEALED_FRAME;
     new DataView(frame.buffer).setBigUint64(1, counter);
@@ -132,7 +118,7 @@ export class RelaySeal {
     if (this.receiveKey === undefined) return 'sealed frame before the keys were agreed';
     if (counter <= this.received) return `sealed frame ${counter} replayed or out of order (last ${this.received})`;
     try {
-      return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: nonce(counter) }, this.receiveKey, own(sealed)));
+      return await this.receiveKey.open(nonce(counter), sealed);
     } catch {
       return 'sealed frame did not authenticate';
     }

@@ -23,6 +23,8 @@ export interface TrustOptions {
   issuerKey?: Uint8Array;
   /** Our join token, sent to peers in our auth record when it binds our key (else never: a bearer token is not for peers). */
   token?: () => string | undefined;
+  /** Why a key may not be used any more (its holder was cut off as hostile), if it may not. */
+  keyBanned?: (fingerprint: string) => string | undefined;
   /** A peer's stream proved its key: `fingerprint` is that participant's. */
   authenticated?: (peerId: string, fingerprint: string) => void;
 }
@@ -109,6 +111,8 @@ export class StreamAuth {
     const hex = bytesToHex(key);
     if (hex === bytesToHex(this.options.identity.publicKey)) return 'it presents our own identity key';
     const fingerprint = fingerprintOf(key);
+    const banned = this.options.keyBanned?.(fingerprint);
+    if (banned !== undefined) return banned;
     const before = this.keys.get(this.peerId);
     if (before !== undefined && before !== hex) return `its identity key changed (fingerprint was ${fingerprintOf(hexToBytes(before))}, now ${fingerprint})`;
     const name = this.name();

@@ -97,7 +97,7 @@ export async function launchFirefox(viewport = { width: 1100, height: 720 }, pre
 }
 
 /** One browser for the calling test file (launched before its tests, closed after); `newPage()` opens a tab, closed after its test. */
-export function useBrowser(name: BrowserName): () => Promise<BrowserPage> {
+export function useBrowser(name: BrowserName, launchWith: { chromiumArgs?: string[]; firefoxPrefs?: Record<string, string | boolean | number> } = {}): () => Promise<BrowserPage> {
   let open: (() => Promise<BrowserPage>) | undefined;
   let dispose: (() => Promise<void>) | undefined;
   const pages: BrowserPage[] = [];
@@ -106,11 +106,11 @@ export function useBrowser(name: BrowserName): () => Promise<BrowserPage> {
   });
   beforeAll(async () => {
     if (name === 'chromium') {
-      const chromium = await launchChromium();
+      const chromium = await launchChromium(launchWith.chromiumArgs);
       open = async () => playwrightPage(await chromium.context.newPage());
       dispose = () => chromium.dispose();
     } else {
-      const firefox = await launchFirefox();
+      const firefox = await launchFirefox(undefined, launchWith.firefoxPrefs);
       open = async () => puppeteerPage(await firefox.browser.newPage());
       dispose = () => firefox.dispose();
     }

@@ -126,6 +126,29 @@ describe('reconnect churn', () => {
   });
 });
 
+describe('enable rationing across rejoins', () => {
+  it('keeps a token\'s budget when it rejoins as a fresh participant (a new id does not refill it)', async () => {
+    const secret = 'a-secret-of-at-least-32-bytes-0123456789';
+    const { url } = await startServer({ secret, enablesPerMinute: 4 }); // bursts of 4, one more every 15 s
+    const token = await createToken({ secret, room: 'r', name: 'alice' });
+    const first = newRoom(url, 'r', 'alice', { token });
+    await first.start();
+    for (let i = 0; i < 4; i++) {
+      await first.messaging.enable();
+      await first.messaging.disable();
+    }
+    await first.close();
+    const again = newRoom(url, 'r', 'alice', { token });
+    await again.start();
+    expect(again.localParticipant.id).not.toBe(first.localParticipant.id);
+    expect((await expectCode(again.messaging.enable(), 'RATE_LIMITED')).message).toMatch(/turned on and off too often/);
+    // Another token's holder has a budget of its own.
+    const bob = newRoom(url, 'r', 'bob', { token: await createToken({ secret, room: 'r', name: 'bob' }) });
+    await bob.start();
+    await bob.messaging.enable();
+  });
+});
+
 describe('sybils: participants that never answer cannot starve honest newcomers', () => {
   it('a newcomer links with a victim whose negotiation slots stalled sybils are holding', async () => {
     const { url } = await startServer();

@@ -214,6 +214,27 @@ describe('a hostile peer on a real data channel', () => {
 });
 
 describe('transport and tooling', () => {
+  it('lets browser pages in by origin (its own always, Node clients without one), and /metrics only with its bearer token', async () => {
+    const { lines, logger } = serviceLog();
+    const server = await startServer({ allowedOrigins: ['https://app.example.org'], metricsToken: 'metrics-reader-token', logger });
+    const { host } = new URL(server.url);
+    await rawClient(server.url, { extraHeaders: { origin: 'https://app.example.org' } });
+    await rawClient(server.url, { extraHeaders: { origin: `http://${host}` } }); // the service's own page
+    await rawClient(server.url); // Node: no Origin
+    const refused = await rawClient(server.url, { extraHeaders: { origin: 'https://evil.example' } }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(refused).toBeInstanceOf(Error); // the handshake is refused (a WebSocket client is told no more than that)
+    expect(lines.filter((line) => /origin is not in allowedOrigins/.test(line.msg))).toHaveLength(1);
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer wrong-token-of-same-len' } })).status).toBe(401);
+    const allowed = await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer metrics-reader-token' } });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toContain('roommesh_');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200); // health stays open for load balancers
+  });
+
   it('serves WSS with the given certificate, and `roommesh token` mints tokens the service accepts', async () => {
     const { execFile } = await import('node:child_process');
     const { mkdtemp, readFile, rm } = await import('node:fs/promises');

@@ -30,7 +30,8 @@ describe('the browser bundle', () => {
     // day's ICE restarts, silent links kept, relay fallback and service check (+5.5 KiB; +1.3 KiB gzipped).
     // 248 until delivery modes (unordered, lossy, latest: their queues, filter, records and channels; +12.3 KiB).
     // 260 until stream bindings (identity keys: @noble/ed25519 and @noble/hashes, the binding, the passphrase KDF; +32 KiB).
-    expect(output?.bytes).toBeLessThan(300 * 1024);
+    // 300 until the relay without WebCrypto (P-256 ECDH, HKDF and AES-GCM in pure JS for plain-http pages; +34.4 KiB).
+    expect(output?.bytes).toBeLessThan(330 * 1024);
     // The README states the size; it must be this build's, to the KiB (a tenth of a KiB either way
     // failed a whole CI run on a one-line change, and tells a reader nothing).
     const stated = Number(/one ESM file of ([\d.]+) KiB minified/.exec(readFileSync('README.md', 'utf8'))?.[1]);

@@ -3,7 +3,7 @@ import { HOSTILE, PeerGuard, SessionSignals } from '../../client/peer/guard.js';
 import { Limiter } from '../../client/peer/limiter.js';
 import { Strikes } from '../../client/peer/strikes.js';
 import { ViolationLog } from '../../client/violation-log.js';
-import { ConnectionsPerAddress, clientAddress } from '../../signaling/connections.js';
+import { ConnectionsPerAddress, clientAddress, countedAs } from '../../signaling/connections.js';
 import { FloodLimiter, KeyedBuckets } from '../../signaling/rate-limit.js';
 import { captureLogger } from '../helpers.js';
 
@@ -65,6 +65,17 @@ describe('connections per address', () => {
     tracker.close('a');
     tracker.close('b');
     expect(tracker.addresses).toBe(0);
+  });
+  it('counts an IPv6 client by its /64, so that addresses it picks within it count as one', () => {
+    expect(countedAs('2001:db8:0:1::5')).toBe('2001:db8:0:1::/64');
+    expect(countedAs('2001:0db8:0000:0001:ffff:1:2:3')).toBe('2001:db8:0:1::/64');
+    expect(countedAs('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(countedAs('::1')).toBe('0:0:0:0::/64');
+    expect(countedAs('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(countedAs('203.0.113.9')).toBe('203.0.113.9');
+    const tracker = new ConnectionsPerAddress(2);
+    expect([tracker.open('2001:db8:0:1::a'), tracker.open('2001:db8:0:1:1234::b'), tracker.open('2001:db8:0:1::c'), tracker.open('2001:db8:0:2::a')]).toEqual([true, true, false, true]);
+    expect(tracker.count('2001:db8:0:1::ffff')).toBe(2);
   });
 });
 

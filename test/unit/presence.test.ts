@@ -96,6 +96,21 @@ describe('presence', () => {
     expect(log).toEqual([]);
     expect(presence.unreachableBecause('mallory')).toEqual({ code: 'PEER_AUTHENTICATION_FAILED', detail: 'failed authentication: its binding signature does not match this stream' });
   });
+
+  it('bans the identity key a hostile peer proved (a rejoin under a fresh id is refused), for the ban\'s time, and never a key that failed to prove itself', async () => {
+    vi.useFakeTimers();
+    const { presence } = watched();
+    presence.handleEnabled(info('bad'));
+    presence.handleEnabled(info('mallory'));
+    presence.handleAuthenticated('bad', '11111 11111 11111 11111 11111 11111');
+    presence.handleAuthenticated('mallory', '22222 22222 22222 22222 22222 22222');
+    presence.handleLinkClosed('bad', 'hostile', 'renegotiated 20 times');
+    presence.handleLinkClosed('mallory', 'unauthenticated', 'its binding signature does not match this stream');
+    expect(presence.keyBanned('11111 11111 11111 11111 11111 11111')).toBe('its identity key was cut off as hostile (renegotiated 20 times)');
+    expect(presence.keyBanned('22222 22222 22222 22222 22222 22222')).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(60_001);
+    expect(presence.keyBanned('11111 11111 11111 11111 11111 11111')).toBeUndefined();
+  });
 });
 
 describe('presence under random pushes and link events (property)', () => {

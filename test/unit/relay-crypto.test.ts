@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { RelayTransport } from '../../client/peer/relay-transport.js';
 import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from '../../client/peer/relay-crypto.js';
+import { nobleSuite, webCrypto, type SealSuite } from '../../client/peer/relay-suite.js';
 
-async function pair(): Promise<[RelaySeal, RelaySeal]> {
-  const [a, b] = await Promise.all([RelaySeal.create(), RelaySeal.create()]);
+/** The two implementations a stream may run on (WebCrypto; pure JS, for pages without it), paired every way. */
+const SUITES: Array<[string, () => SealSuite, () => SealSuite]> = [
+  ['WebCrypto', webCrypto, webCrypto],
+  ['pure JS', () => nobleSuite, () => nobleSuite],
+  ['WebCrypto with pure JS', webCrypto, () => nobleSuite],
+];
+
+async function pair(suites: [SealSuite, SealSuite] = [webCrypto(), webCrypto()]): Promise<[RelaySeal, RelaySeal]> {
+  const [a, b] = await Promise.all([RelaySeal.create(suites[0]), RelaySeal.create(suites[1])]);
   const key = (seal: RelaySeal) => {
     const frame = decodeRelayFrame(seal.keyFrame);
     if (frame.kind !== 'key') throw new Error('not a key frame');
@@ -19,9 +27,10 @@ async function openFrame(seal: RelaySeal, frame: Uint8Array): Promise<Uint8Array
   return seal.open(decoded.counter, decoded.sealed);
 }
 
-describe('relay sealing', () => {
+describe.each(SUITES)('relay sealing (%s)', (_name, first, second) => {
+  const pair2 = () => pair([first(), second()]);
   it('opens what the peer sealed, in both directions, and hides the plaintext', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await pair2();
     const text = new TextEncoder().encode('meet at the usual place '.repeat(10));
     const frame = await alice.seal(text);
     expect(frame.length).toBe(text.length + SEAL_OVERHEAD_BYTES);
@@ -31,7 +40,7 @@ describe('relay sealing', () => {
   });
 
   it('refuses a replayed frame, a tampered one, one sealed for the other direction, and one from another stream', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await pair2();
     const first = await alice.seal(new Uint8Array([1]));
     expect(await openFrame(bob, first)).toEqual(new Uint8Array([1]));
     expect(await openFrame(bob, first)).toMatch(/replayed/);
@@ -40,13 +49,13 @@ describe('relay sealing', () => {
     tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 1;
     expect(await openFrame(bob, tampered)).toMatch(/authenticate/);
     expect(await openFrame(alice, await alice.seal(new Uint8Array([3])))).toMatch(/authenticate/); // own direction's key
-    const [, otherBob] = await pair();
+    const [, otherBob] = await pair2();
     expect(await openFrame(otherBob, await alice.seal(new Uint8Array([4])))).toMatch(/authenticate/);
     expect(await openFrame(bob, second)).toEqual(new Uint8Array([2, 2])); // the genuine frame still opens
   });
 
   it('tells frames lost in between (a counter that skips ahead) from replays: a gap ends the stream', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await pair2();
     const frames = [await alice.seal(new Uint8Array([1])), await alice.seal(new Uint8Array([2])), await alice.seal(new Uint8Array([3]))];
     const counter = (frame: Uint8Array): bigint => {
       const decoded = decodeRelayFrame(frame);
@@ -58,6 +67,13 @@ describe('relay sealing', () => {
     expect(bob.accept(counter(frames[1] as Uint8Array))).toEqual({ refused: expect.stringMatching(/replayed or out of order/), gap: false });
   });
 
+  it('refuses to agree on a key that is not a P-256 point', async () => {
+    const seal = await RelaySeal.create(second());
+    await expect(seal.agree(new Uint8Array(65).fill(4), 's', 'a', 'b')).rejects.toThrow();
+  });
+});
+
+describe('relay frames', () => {
   it('reads any bytes as a frame without throwing', () => {
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
@@ -67,11 +83,6 @@ describe('relay sealing', () => {
       const frame = decodeRelayFrame(bytes);
       expect(['key', 'sealed', 'invalid']).toContain(frame.kind);
     }
-  });
-
-  it('refuses to agree on a key that is not a P-256 point', async () => {
-    const seal = await RelaySeal.create();
-    await expect(seal.agree(new Uint8Array(65).fill(4), 's', 'a', 'b')).rejects.toThrow();
   });
 });
 

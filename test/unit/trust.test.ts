@@ -30,6 +30,7 @@ function stream(a: End, b: End, views: { a: ChannelBinding; b: ChannelBinding },
   return { a: authA, b: authB, answers: [authA.answer(authB.hello(), views.a), authB.answer(authA.hello(), views.b)] };
 }
 
+const banned = freshIdentity();
 const honest = { a: { kind: 'dtls', local: 'cert A', remote: 'cert B' }, b: { kind: 'dtls', local: 'cert B', remote: 'cert A' } } as const;
 
 const proof = (answer: Uint8Array | string): Uint8Array => {
@@ -91,6 +92,15 @@ describe('stream bindings', () => {
     expect(s.a.check(proof(s.answers[1]))).toBeUndefined();
     const changed = end('b'); // the same participant id, another key
     expect(stream(a, changed, honest, { a: 'ann', b: 'bobby' }).answers[0]).toMatch(/identity key changed/);
+  });
+
+  it('refuse a key whose holder was cut off as hostile, whatever participant id presents it', () => {
+    const [a, b] = [end('a', { keyBanned: (fingerprint) => (fingerprint === banned.fingerprint ? 'its identity key was cut off as hostile (x)' : undefined) }), end('b')];
+    const s = stream(a, b, honest);
+    expect(s.a.check(proof(s.answers[1]))).toBeUndefined();
+    const rejoined = end('b2', { identity: banned });
+    const authA = a.trust.forStream(a.id, rejoined.id, () => 'b');
+    expect(authA.answer(rejoined.trust.forStream(rejoined.id, a.id, () => 'a').hello(), honest.a)).toBe('its identity key was cut off as hostile (x)');
   });
 
   it('refuse a hello without a key, a peer presenting our own key, a stream whose keys cannot be read, and malformed proofs', () => {
