@@ -63,6 +63,8 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
   private hostilePeers = 0;
   /** Peers that failed authentication since this client was created. */
   private unauthenticatedPeers = 0;
+  /** Each participant's identity key as first proved (hex, by id), for the life of this client: a key may not change across disable and enable either. */
+  private readonly provenKeys = new Map<string, string>();
   /** The room key from the passphrase (derived once, at the first enable). */
   private roomKey: Promise<Uint8Array> | undefined;
   private readonly violations: ViolationLog;
@@ -214,7 +216,7 @@ export class MessagingClient<M extends object = UntypedMessages, R extends objec
       ...(issuerKey === undefined ? {} : { issuerKey }),
       authenticated: (peerId, fingerprint) => this.presence.handleAuthenticated(peerId, fingerprint),
       keyBanned: (fingerprint) => this.presence.keyBanned(fingerprint),
-    });
+    }, this.provenKeys);
   }
 
   /** Disables messaging: tells the others at once, closes every link. Sends still pending reject with NOT_ENABLED. */

@@ -186,15 +186,27 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
   }
 
   /**
-   * Replaces the join token, for a session that outlives it: the next resume (after a dropped
-   * connection or a service restart) presents this one, and so does every stream's binding
-   * from now on. It must name the same participant, and bind the same identity key if the
-   * first did. Throws INVALID_ARGUMENT for a token that cannot be this client's.
+   * Replaces the join token, for a session that outlives it. Once started, the service checks
+   * it as at join (it must name the same participant) and from then on a resume (after a
+   * dropped connection or a service restart) presents it; every stream's binding does too.
+   * Before `start()`, it is simply the token the join will present. Rejects with
+   * INVALID_ARGUMENT for a token that cannot be this client's (another identity key), with
+   * UNAUTHORIZED for one the service refuses, and with SIGNALING_FAILED while the service is
+   * unreachable (the old token stays: try again once `reconnected`).
    */
-  updateToken(token: string): void {
+  async updateToken(token: string): Promise<void> {
     checkTokenText(token, 'updateToken(token): the token');
     checkOwnToken(token, this.identity, this.options.issuerKey);
+    if (this._state === 'new') {
+      this.token = token;
+      return;
+    }
+    const signaling = this.usableSignaling();
+    if (signaling instanceof RoomError) throw signaling;
+    const proof = boundThumbprint(token) === undefined ? {} : { proof: joinProof(this.identity, this.options.room, token) };
+    const reply = await signaling.request('token:update', { token, ...proof });
     this.token = token;
+    this.ticket = reply.ticket ?? this.ticket;
   }
 
   /** The join token a join or resume presents, with the proof of holding the key it binds (if it binds one). */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { JsonValue } from './json.js';
 import { DEFAULT_MAX_ATTRIBUTES, MAX_ATTRIBUTE_KEY_CHARS, MAX_NAME_CHARS, MAX_ROLE_CHARS, MAX_ROOM_CHARS, MAX_TOKEN_CHARS } from './limits.js';
-import { MAX_REFUSE_REASON_CHARS, PROTOCOL_VERSION, type JoinRequest, type PresenceRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest } from './signaling.js';
+import { MAX_REFUSE_REASON_CHARS, PROTOCOL_VERSION, type JoinRequest, type PresenceRequest, type RelayRequest, type ResumeRequest, type SetAttributesRequest, type SignalData, type SignalRequest, type TokenUpdateRequest } from './signaling.js';
 
 const json: z.ZodType<JsonValue> = z.json();
 /** What participantIdFor makes: 16 bytes, base64url. */
@@ -33,6 +33,7 @@ const joinFields = {
     .optional(),
 };
 export const joinRequestSchema: z.ZodType<JoinRequest> = z.strictObject(joinFields);
+export const tokenUpdateRequestSchema: z.ZodType<TokenUpdateRequest> = z.strictObject({ token: z.string().min(1).max(MAX_TOKEN_CHARS), proof: joinFields.proof });
 
 /** 32 random bytes, base64url. */
 export const credentialSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a credential this service issued');

@@ -37,6 +37,13 @@ export interface ResumeRequest extends Omit<JoinRequest, 'v'> {
   messaging: boolean;
 }
 
+/** A fresh join token for the participant this connection is, for a session that outlives its first. */
+export interface TokenUpdateRequest {
+  token: string;
+  /** As at join: when the token binds an identity key. */
+  proof?: JoinProof | undefined;
+}
+
 export interface SetAttributesRequest {
   attributes: Record<string, JsonValue>;
 }
@@ -154,6 +161,8 @@ export interface ClientToServerEvents {
   'messaging:enable': (ack: (reply: Reply<EnableReply>) => void) => void;
   'messaging:disable': (ack: (reply: Reply) => void) => void;
   'attributes:set': (request: SetAttributesRequest, ack: (reply: Reply<{ participant: ParticipantInfo }>) => void) => void;
+  /** Replies with the resume ticket for the new token (services with a secret or issuer key). */
+  'token:update': (request: TokenUpdateRequest, ack: (reply: Reply<{ ticket?: string }>) => void) => void;
   'presence:check': (request: PresenceRequest, ack: (reply: Reply<PresenceReply>) => void) => void;
   signal: (request: SignalRequest) => void;
   relay: (request: RelayRequest, ack: (reply: Reply) => void) => void;

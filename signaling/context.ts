@@ -18,6 +18,8 @@ export interface SocketData extends MemberData {
   lockedAttributes: string[];
   /** Whose enable budget this connection spends (rationKey in identity.ts): its token's, else its participant's. */
   rationKey?: string;
+  /** The key of the token it holds (its `jti`), if it joined with one. */
+  tokenKey?: string;
 }
 
 export type RoomServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

@@ -6,7 +6,7 @@
  * Directory (every process's sockets), never kept here.
  */
 import { RoomError, type ErrorPayload } from '../protocol/errors.js';
-import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema } from '../protocol/schemas.js';
+import { joinRequestSchema, presenceRequestSchema, resumeRequestSchema, setAttributesRequestSchema, signalRequestSchema, tokenUpdateRequestSchema } from '../protocol/schemas.js';
 import { isDepartureRace, type ClientToServerEvents, type Reply, type Requests } from '../protocol/signaling.js';
 import type { HandlerContext, RoomSocket } from './context.js';
 import { memberFrom, rooms, toInfo, type Member } from './directory.js';
@@ -19,7 +19,7 @@ import { issueTicket } from './tickets.js';
 
 export function attachHandlers(socket: RoomSocket, context: HandlerContext): void {
   const { io, directory, logger, metrics } = context;
-  const { admit, register } = admission(socket, context);
+  const { admit, register, renew } = admission(socket, context);
   socket.data.participantId = undefined;
   socket.data.lockedAttributes = [];
   limitRate(socket, context);
@@ -218,6 +218,8 @@ export function attachHandlers(socket: RoomSocket, context: HandlerContext): voi
     if (updated.messaging) socket.to(rooms.enabled(updated.room)).emit('participant:updated', toInfo(updated));
     return { participant: toInfo(updated) };
   }));
+
+  socket.on('token:update', handle('token:update', (payload) => renew(parse(tokenUpdateRequestSchema, payload))));
 
   // A peer whose link died asks whether the participant is still here: a process that died
   // took its participants without a word, and this is how their peers learn it.

@@ -10,11 +10,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { RoomError } from '../protocol/errors.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { ServiceLimits } from '../protocol/limits.js';
-import type { JoinRequest } from '../protocol/signaling.js';
+import type { JoinRequest, TokenUpdateRequest } from '../protocol/signaling.js';
 import { checkJoinProof, verifyToken } from './auth.js';
 import type { HandlerContext, RoomSocket } from './context.js';
 import { memberFrom, rooms, type Member } from './directory.js';
-import { checkTicket } from './tickets.js';
+import { checkTicket, issueTicket } from './tickets.js';
 
 /** 256 random bits, URL-safe: the secret a participant resumes with. */
 export const newCredential = (): string => randomBytes(32).toString('base64url');
@@ -130,6 +130,7 @@ export function admission(socket: RoomSocket, context: HandlerContext) {
       Object.assign(socket.data, { participantId: id, room, role: identity.role, attributes: { ...identity.attributes, name: identity.name }, messaging: false });
       socket.data.lockedAttributes = locked;
       socket.data.rationKey = rationKey(id, token);
+      if (token !== undefined) socket.data.tokenKey = token.key;
       void socket.join([rooms.all(room), rooms.participant(id), ...(token === undefined ? [] : [rooms.token(token.key, room)])]);
       if (token !== undefined && replaced.length > 0) {
         // The notice and then the disconnect go down each replaced connection in order, on whichever process holds it.
@@ -141,5 +142,29 @@ export function admission(socket: RoomSocket, context: HandlerContext) {
       return self();
     });
 
-  return { admit, register };
+  /**
+   * A fresh token for this participant (its session outlives the first): checked as at join,
+   * naming the same participant; the connection holds it from now on, and a resume presents it
+   * with the ticket returned. Role and token attributes stay as the join set them.
+   */
+  const renew = async (request: TokenUpdateRequest): Promise<{ ticket?: string }> => {
+    const member = self();
+    if (context.tokens === undefined) throw new RoomError('INVALID_MESSAGE', 'this service runs without a secret or issuer key: it takes no join tokens');
+    const granted = await verifyToken(context.tokens, request.token, member.room);
+    if (typeof granted === 'string') throw new RoomError('UNAUTHORIZED', granted);
+    const unproven = granted.jkt === undefined ? undefined : checkJoinProof(granted.jkt, request.proof, member.room, request.token);
+    if (unproven !== undefined) throw new RoomError('UNAUTHORIZED', unproven);
+    const name = member.attributes['name'];
+    if (granted.name !== name) throw new RoomError('UNAUTHORIZED', `the new token names "${granted.name}", and this participant is "${String(name)}"`);
+    if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while the token was checked');
+    const previous = socket.data.tokenKey;
+    if (previous !== undefined && previous !== granted.key) void socket.leave(rooms.token(previous, member.room));
+    void socket.join(rooms.token(granted.key, member.room));
+    socket.data.tokenKey = granted.key;
+    socket.data.rationKey = rationKey(member.id, { key: granted.key, share: granted.share });
+    logger.info({ participant: member.id, room: member.room }, 'participant renewed its join token');
+    return context.ticketKey === undefined ? {} : { ticket: issueTicket(context.ticketKey, member.id, member.room, request.token) };
+  };
+
+  return { admit, register, renew };
 }

@@ -36,10 +36,14 @@ export interface HelloBinding {
 }
 
 export class Trust {
-  /** The key each participant first authenticated with (hex), for the life of this messaging client. */
-  private readonly keys = new Map<string, string>();
-
-  constructor(private readonly options: TrustOptions) {}
+  /**
+   * @param keys The key each participant first authenticated with (hex), by participant id: the
+   *   caller's, so that it outlives this Trust (a messaging client keeps it across disable and enable).
+   */
+  constructor(
+    private readonly options: TrustOptions,
+    private readonly keys = new Map<string, string>(),
+  ) {}
 
   get fingerprint(): string {
     return this.options.identity.fingerprint;

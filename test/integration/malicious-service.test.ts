@@ -47,6 +47,9 @@ describe('a service that checks tokens with the issuer\'s public key only', () =
     const ann = newRoom(url, 'r', 'ann', { identity, token, issuerKey: issuer.issuerKey });
     await ann.start();
     expect(ann.localParticipant.name).toBe('ann');
+    // A renewed token carries its proof too; one for another key is refused before it is sent.
+    await ann.updateToken(await vouch('ann', identity));
+    await expectCode(ann.updateToken(await vouch('ann', freshIdentity())), 'INVALID_ARGUMENT');
     // Whoever saw the token (a peer it was shown to) cannot join with it: no proof by its key.
     const thief = await rawClient(url);
     const reply = await ask(thief, 'join', { v: PROTOCOL_VERSION, room: 'r', token });

@@ -89,6 +89,28 @@ describe('resume proves an earlier admission', () => {
   });
 });
 
+describe('a session that outlives its token', () => {
+  it('renews it: the service checks the new one, and a resume after the first expired (past the grace) presents it', async () => {
+    const { url } = await startServer({ secret: SECRET, resumeGraceSeconds: 1 });
+    const brief = await token('alice', { expiresIn: 2 });
+    const alice = newRoom(url, 'r', 'unused', { token: brief });
+    const bob = newRoom(url, 'r', 'unused', { token: await token('bob') });
+    await joinAll(alice, bob);
+    const id = alice.localParticipant.id;
+    expect((await expectCode(alice.updateToken(await token('mallory')), 'UNAUTHORIZED')).message).toMatch(/names "mallory", and this participant is "alice"/);
+    expect((await expectCode(alice.updateToken(await token('alice', { expiresIn: -5 })), 'UNAUTHORIZED')).message).toMatch(/expired/);
+    await alice.updateToken(await token('alice'));
+    await until(() => Date.now() / 1000 > exp(brief) + 2, "alice's first token to be past the grace", 6_000);
+    const back = waitForEvent(alice, 'reconnected', 'alice resumed with her renewed token', { timeoutMs: 15_000 });
+    (alice as unknown as { signaling: { drop(): void } }).signaling.drop();
+    await back;
+    expect(alice.localParticipant.id).toBe(id);
+    const got = waitForEvent(bob.messaging, 'message', 'alice → bob after the resume');
+    await alice.messaging.sendMessage({ to: bob.localParticipant.id, type: 'hi', message: {} });
+    await got;
+  });
+});
+
 describe('one token, one participant', () => {
   it('lets a second join with the same token replace the first, which is told and closes', async () => {
     const { url } = await startServer({ secret: SECRET });

@@ -94,6 +94,21 @@ describe('stream bindings', () => {
     expect(stream(a, changed, honest, { a: 'ann', b: 'bobby' }).answers[0]).toMatch(/identity key changed/);
   });
 
+  it('remember the keys proved for as long as the caller keeps them (a messaging client: across disable and enable)', () => {
+    const keys = new Map<string, string>();
+    const a = end('a');
+    const bob = end('b');
+    const first = new Trust(a.options, keys);
+    const authA = first.forStream('a', 'b', () => 'bob');
+    const authB = bob.trust.forStream('b', 'a', () => 'ann');
+    authA.answer(authB.hello(), honest.a);
+    expect(authA.check(proof(authB.answer(authA.hello(), honest.b)))).toBeUndefined();
+    const again = new Trust(a.options, keys); // enabled again
+    const changed = end('b');
+    const next = again.forStream('a', 'b', () => 'bob');
+    expect(next.answer(changed.trust.forStream('b', 'a', () => 'ann').hello(), honest.a)).toMatch(/identity key changed/);
+  });
+
   it('refuse a key whose holder was cut off as hostile, whatever participant id presents it', () => {
     const [a, b] = [end('a', { keyBanned: (fingerprint) => (fingerprint === banned.fingerprint ? 'its identity key was cut off as hostile (x)' : undefined) }), end('b')];
     const s = stream(a, b, honest);
