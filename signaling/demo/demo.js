@@ -115,7 +115,8 @@ function renderParticipants() {
       const name = document.createElement('span');
       name.className = 'name';
       name.textContent = nameOf(p);
-      name.title = p.name ?? p.id;
+      // Its identity key as 30 digits: two people can read theirs to each other to know no one stands between them.
+      name.title = `${p.name ?? p.id} · fingerprint ${p.fingerprint ?? 'not proved yet'}`;
       const link = document.createElement('span');
       const turn = viaTurn(p);
       link.className = `link ${p.link}${turn ? ' turn' : ''}`;
@@ -197,6 +198,9 @@ async function join(event) {
     renderParticipants();
   });
   messaging.on('participant_attributes_updated', renderParticipants);
+  messaging.on('peer_authentication_failed', ({ name, participantId, reason }) => {
+    addLine({ system: true, text: `${name ?? participantId} was refused: ${reason}` });
+  });
   const kinds = new Map();
   messaging.on('participant_added', (p) => kinds.set(p.id, p.link));
   messaging.on('participant_link_changed', (p) => {
@@ -255,6 +259,7 @@ async function join(event) {
     return;
   }
   $('you').textContent = room.localParticipant.name;
+  $('you').title = `Your fingerprint: ${room.localParticipant.fingerprint}`;
   $('room-name').textContent = roomName;
   $('join-panel').hidden = true;
   $('room-panel').hidden = false;

@@ -90,6 +90,8 @@ describe('the demo room page, as a person uses it', () => {
       await script.start();
       await script.messaging.enable();
       await alice.locator('#participants li', { hasText: 'script' }).waitFor({ timeout: 10_000 });
+      // Its fingerprint, to read out and compare, on its name.
+      expect(await alice.locator('#participants li', { hasText: 'script' }).locator('.name').getAttribute('title')).toBe(`script · fingerprint ${script.localParticipant.fingerprint}`);
       await script.messaging.broadcastMessage({ type: 'announcement', message: { title: 'Maintenance' } });
       await script.messaging.broadcastMessage({ type: 'file', message: { name: 'hi.bin' }, attachment: new Uint8Array([1, 2, 3]) });
       await alice.locator('#messages li', { hasText: 'announcement {"title":"Maintenance"}' }).waitFor({ timeout: 5_000 });

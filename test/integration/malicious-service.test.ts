@@ -8,7 +8,7 @@
  * the service.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RoomClient } from '../../client/index.js';
+import type { RoomClient, RoomClientOptions } from '../../client/index.js';
 import type { PeerAuthenticationFailedEvent } from '../../client/messaging-context.js';
 import { freshIdentity, type RoomIdentity } from '../../client/trust/identity.js';
 import { PROTOCOL_VERSION } from '../../protocol/signaling.js';
@@ -62,6 +62,26 @@ describe('a service that checks tokens with the issuer\'s public key only', () =
   });
 });
 
+/**
+ * Ann and Bob, through a proxy that lies as `attack` says, enable and both refuse: what each
+ * refusal said, what Bob was delivered, and everything each refused (to count).
+ */
+async function bothRefuse(attack: Parameters<typeof startMaliciousProxy>[1], options: Partial<RoomClientOptions>, timeoutMs = 10_000) {
+  const service = await startServer();
+  const proxy = await startMaliciousProxy(service.url, attack);
+  proxies.push(proxy);
+  const [ann, bob] = [newRoom(proxy.url, 'r', 'ann', options), newRoom(proxy.url, 'r', 'bob', options)];
+  await Promise.all([ann.start(), bob.start()]);
+  const refused = { ann: failures(ann), bob: failures(bob) };
+  const delivered: unknown[] = [];
+  bob.messaging.on('message', (message) => void delivered.push(message));
+  const refusedByAnn = waitForEvent(ann.messaging, 'peer_authentication_failed', 'ann refuses the stream', { timeoutMs });
+  const refusedByBob = waitForEvent(bob.messaging, 'peer_authentication_failed', 'bob refuses the stream', { timeoutMs });
+  await Promise.all([ann.messaging.enable(), bob.messaging.enable()]);
+  const [[a], [b]] = await Promise.all([refusedByAnn, refusedByBob]);
+  return { proxy, ann, bob, a, b, refused, delivered };
+}
+
 describe.each(STACKS)('a service that lies, on %s', (rtc) => {
   it('admitting impostors into a room whose peers check the issuer\'s tokens: each is refused, and the vouched participants link', async () => {
     const service = await startServer(); // checks nothing: as a compromised service would
@@ -113,18 +133,7 @@ describe.each(STACKS)('a service that lies, on %s', (rtc) => {
   });
 
   it('inside a relay stream (its own keys towards each side) is refused by both, PEER_AUTHENTICATION_FAILED, and nothing crosses', async () => {
-    const service = await startServer();
-    const proxy = await startMaliciousProxy(service.url, { swapRelayKeys: true });
-    proxies.push(proxy);
-    const [ann, bob] = [newRoom(proxy.url, 'r', 'ann', { rtc, ...relayOnly }), newRoom(proxy.url, 'r', 'bob', { rtc, ...relayOnly })];
-    await Promise.all([ann.start(), bob.start()]);
-    const [annRefused, bobRefused] = [failures(ann), failures(bob)];
-    const delivered: unknown[] = [];
-    bob.messaging.on('message', (message) => void delivered.push(message));
-    const refusedByAnn = waitForEvent(ann.messaging, 'peer_authentication_failed', 'ann refuses the stream');
-    const refusedByBob = waitForEvent(bob.messaging, 'peer_authentication_failed', 'bob refuses the stream');
-    await Promise.all([ann.messaging.enable(), bob.messaging.enable()]);
-    const [[a], [b]] = await withTimeout(Promise.all([refusedByAnn, refusedByBob]), 20_000, 'both refuse');
+    const { proxy, ann, bob, a, b, refused, delivered } = await bothRefuse({ swapRelayKeys: true }, { rtc, ...relayOnly });
     expect(a.name).toBe('bob');
     expect(a.reason).toMatch(/does not match this stream/);
     expect(b.reason).toMatch(/does not match this stream/);
@@ -135,23 +144,12 @@ describe.each(STACKS)('a service that lies, on %s', (rtc) => {
     expect(carries(proxy.opened, MARKER)).toBe(false);
     expect(delivered).toEqual([]);
     expect(ann.messaging.stats().unauthenticatedPeers).toBe(1);
-    expect([annRefused.length, bobRefused.length]).toEqual([1, 1]);
+    expect([refused.ann.length, refused.bob.length]).toEqual([1, 1]);
   });
 
   it('inside a direct link (its own DTLS certificate towards each side) is refused by both, PEER_AUTHENTICATION_FAILED, and nothing crosses', async () => {
-    const service = await startServer();
-    const proxy = await startMaliciousProxy(service.url, { dtlsMitm: {} });
-    proxies.push(proxy);
     // Direct links only (the relay's own case is above): whatever is refused here, the DTLS binding refused.
-    const [ann, bob] = [newRoom(proxy.url, 'r', 'ann', { rtc, iceServers: [], relay: false }), newRoom(proxy.url, 'r', 'bob', { rtc, iceServers: [], relay: false })];
-    await Promise.all([ann.start(), bob.start()]);
-    const [annRefused, bobRefused] = [failures(ann), failures(bob)];
-    const delivered: unknown[] = [];
-    bob.messaging.on('message', (message) => void delivered.push(message));
-    const refusedByAnn = waitForEvent(ann.messaging, 'peer_authentication_failed', 'ann refuses the link');
-    const refusedByBob = waitForEvent(bob.messaging, 'peer_authentication_failed', 'bob refuses the link');
-    await Promise.all([ann.messaging.enable(), bob.messaging.enable()]);
-    const [[a], [b]] = await withTimeout(Promise.all([refusedByAnn, refusedByBob]), 20_000, 'both refuse');
+    const { proxy, ann, bob, a, b, refused, delivered } = await bothRefuse({ dtlsMitm: {} }, { rtc, iceServers: [], relay: false });
     expect(a.reason).toMatch(/does not match this stream/);
     expect(b.reason).toMatch(/does not match this stream/);
     // The proxy was inside the link (it piped the hellos and proofs), and got no message through it.
@@ -160,19 +158,11 @@ describe.each(STACKS)('a service that lies, on %s', (rtc) => {
     await expectCode(ann.messaging.sendMessage({ to: bob.localParticipant.id, type: 'secret', message: { text: MARKER } }), 'PEER_AUTHENTICATION_FAILED');
     expect(carries(proxy.mitm?.piped ?? [], MARKER)).toBe(false);
     expect(delivered).toEqual([]);
-    expect([annRefused.length, bobRefused.length]).toEqual([1, 1]);
+    expect([refused.ann.length, refused.bob.length]).toEqual([1, 1]);
   });
 
   it('withholding the bindings from inside a direct link: both refuse once no proof came within the time the link had to open', async () => {
-    const service = await startServer();
-    const proxy = await startMaliciousProxy(service.url, { dtlsMitm: { dropAuth: true } });
-    proxies.push(proxy);
-    const [ann, bob] = [newRoom(proxy.url, 'r', 'ann', { rtc, iceServers: [], relay: false }), newRoom(proxy.url, 'r', 'bob', { rtc, iceServers: [], relay: false })];
-    await Promise.all([ann.start(), bob.start()]);
-    const refusedByAnn = waitForEvent(ann.messaging, 'peer_authentication_failed', 'ann refuses the link', { timeoutMs: 30_000 });
-    const refusedByBob = waitForEvent(bob.messaging, 'peer_authentication_failed', 'bob refuses the link', { timeoutMs: 30_000 });
-    await Promise.all([ann.messaging.enable(), bob.messaging.enable()]);
-    const [[a], [b]] = await Promise.all([refusedByAnn, refusedByBob]);
+    const { proxy, ann, a, b } = await bothRefuse({ dtlsMitm: { dropAuth: true } }, { rtc, iceServers: [], relay: false }, 30_000);
     expect(a.reason).toMatch(/no proof of its identity key within \d+ ms of its hello/);
     expect(b.reason).toMatch(/no proof of its identity key within \d+ ms of its hello/);
     expect(proxy.mitm?.droppedAuth).toBeGreaterThanOrEqual(2);

@@ -1,6 +1,6 @@
 /**
  * What users install: the two packages packed as npm would publish them, installed into empty
- * projects. A browser app's `npm install roommesh` is one package under 4 MB; without a Node
+ * projects. A browser app's `npm install roommesh` is one package under 5 MB; without a Node
  * WebRTC stack, enable() says which to install; `roommesh/signaling` names its new home; the
  * service package runs `roommesh serve` with the demo page and the bundle; the packed types
  * compile under strict settings.
@@ -48,11 +48,11 @@ function installed(at: string): { packages: string[]; bytes: number } {
 const node = (cwd: string, code: string) => run(process.execPath, ['--input-type=module', '-e', code], { cwd, timeout: 30_000 });
 
 describe('the packed packages, installed into empty projects', () => {
-  it('roommesh alone: one package under 4 MB; in Node without a stack, enable() names the command to run', async () => {
+  it('roommesh alone: one package under 5 MB; in Node without a stack, enable() names the command to run', async () => {
     const app = await project('app', 'roommesh-0.1.0.tgz');
     const { packages, bytes } = installed(app);
     expect(packages).toEqual(['roommesh']);
-    expect(bytes).toBeLessThan(4_000_000); // 3.0 MB on 2026-12-07, two thirds of it source maps; 3.28 MB with delivery modes; 3.83 MB with stream bindings (the noble libraries' source maps)
+    expect(bytes).toBeLessThan(5_000_000); // 3.0 MB on 2026-12-07, two thirds of it source maps; 3.28 MB with delivery modes; 3.83 MB with stream bindings (the noble libraries' source maps); 4.73 MB with the pure-JS relay (@noble/curves' sources in both maps)
     const { url } = await startServer();
     const { stdout } = await node(
       app,
