@@ -101,6 +101,8 @@ export interface ChannelOptions {
 
 /** How long a peer may take to send its auth record after its hello, before it counts as refusing to authenticate. */
 export const AUTH_TIMEOUT_MS = 10_000;
+/** A direct attempt whose time is up refuses a peer whose proof is still missing this long after its hello; a later hello is a slow path, retried. */
+export const PROOF_GRACE_MS = 2_000;
 
 /**
  * Past these, a stream's peer is not merely buggy: the stream closes (`broken`). Dropped
@@ -514,11 +516,13 @@ export class PeerChannel implements SessionWriter {
   }
 
   /**
-   * The peer said hello and its proof has not come: refuse it now (true), as a path that must
-   * open sooner than AUTH_TIMEOUT_MS does when its time is up. False when no proof is awaited.
+   * The peer said hello at least `minWaitMs` ago and its proof has not come: refuse it now
+   * (true), as a path that must open sooner than AUTH_TIMEOUT_MS does when its time is up. False
+   * when no proof is awaited, or the hello is too recent to blame the peer (a slow path, not a
+   * withheld proof: the proof follows the hello on the same reliable channel).
    */
-  expireProof(): boolean {
-    if (this.peerHello === undefined || this.ready || this.closed) return false;
+  expireProof(minWaitMs = 0): boolean {
+    if (this.peerHello === undefined || this.ready || this.closed || Date.now() - this.helloAt < minWaitMs) return false;
     this.unauthenticated(`no proof of its identity key within ${Date.now() - this.helloAt} ms of its hello`);
     return true;
   }

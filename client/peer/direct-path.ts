@@ -6,7 +6,7 @@
  * (repair, relay, give up) is the Peer's (peer.ts).
  */
 import type { Route } from '../participant.js';
-import type { PeerChannel } from './channel.js';
+import { PROOF_GRACE_MS, type PeerChannel } from './channel.js';
 import { SessionSignals } from './guard.js';
 import { openLink, type Link } from './link.js';
 import type { PeerContext } from './peer-context.js';
@@ -152,7 +152,7 @@ export function openDirectPath(options: DirectPathOptions, events: DirectPathEve
     made.timer = setTimeout(() => {
       if (!isCurrent() || made.ready) return;
       // Open, and the peer said hello, but never proved it: refused, not merely slow.
-      if (made.channel?.expireProof() === true) return;
+      if (made.channel?.expireProof(PROOF_GRACE_MS) === true) return;
       events.lost(made, `no direct link within ${tunables.directTimeoutMs} ms`, true);
     }, tunables.directTimeoutMs);
     // Make before break, while the pair has never had a path: a first direct link slow to open gets
