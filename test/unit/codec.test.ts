@@ -8,70 +8,18 @@ import {
   encodePacket,
   type OutgoingRecord,
 } from '../../client/wire/codec.js';
+import { WIRE_VECTORS, type WireVectorRecord } from '../vectors.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
-// Golden vectors: the byte layout in docs/protocol.md. A change here is a wire-format change.
-const HELLO_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[3,4],"base":[0,1]}';
-const HELLO_PARTIAL_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"f","delivered":[3,4],"base":[0,1],"bulk":true,"partial":[[1,5,1024]]}';
-const HELLO_DATAGRAMS_JSON = '{"maxJsonBytes":1,"maxAttachmentBytes":2,"epoch":"e","peerEpoch":"","delivered":[3,4],"base":[0,1],"datagrams":true,"unorderedBase":7}';
-const GOLDEN: Array<{ name: string; records: OutgoingRecord[]; hex: string }> = [
-  {
-    name: 'head with a whole message',
-    records: [{ kind: 'head', lane: 0, id: 1, jsonLength: 2, attachmentLength: 1, parts: [bytes(0x7b, 0x7d), bytes(0xff)] }],
-    hex: '02 01 00000010 00 00000001 00000002 00000001 7b7d ff',
-  },
-  {
-    name: 'chunk of the bulk lane',
-    records: [{ kind: 'chunk', lane: 1, id: 7, offset: 300, parts: [bytes(0xaa, 0xbb)] }],
-    hex: '02 02 0000000b 01 00000007 0000012c aabb',
-  },
-  { name: 'receipts', records: [{ kind: 'receipts', lane: 0, ids: [1, 2, 258] }], hex: '02 03 0000000d 00 00000001 00000002 00000102' },
-  {
-    name: 'reject',
-    records: [{ kind: 'reject', lane: 0, id: 3, error: { code: 'TIMEOUT', message: 'x' } }],
-    hex: '02 04 00000025 00 00000003' + hex(new TextEncoder().encode('{"code":"TIMEOUT","message":"x"}')),
-  },
-  { name: 'bye', records: [{ kind: 'bye' }], hex: '02 05 00000000' },
-  {
-    name: 'hello',
-    records: [{ kind: 'hello', hello: { limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 }, epoch: 'e', peerEpoch: '', delivered: [3, 4], base: [0, 1] } }],
-    hex: '02 06 00000063' + hex(new TextEncoder().encode(HELLO_JSON)),
-  },
-  {
-    name: 'hello with a bulk channel and messages held in part',
-    records: [{ kind: 'hello', hello: { limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 }, epoch: 'e', peerEpoch: 'f', delivered: [3, 4], base: [0, 1], bulk: true, partial: [[1, 5, 1024]] } }],
-    hex: '02 06 00000087' + hex(new TextEncoder().encode(HELLO_PARTIAL_JSON)),
-  },
-  { name: 'probe', records: [{ kind: 'probe' }], hex: '02 08 00000000' },
-  { name: 'cancel', records: [{ kind: 'cancel', lane: 1, id: 3 }], hex: '02 0a 00000005 01 00000003' },
-  { name: 'pong', records: [{ kind: 'pong' }], hex: '02 09 00000000' },
-  {
-    name: 'a latest datagram',
-    records: [{ kind: 'datagram', mode: 'latest', id: 9, jsonLength: 2, parts: [bytes(0x7b, 0x7d), bytes(0xff)] }],
-    hex: '02 0b 0000000c 03 00000009 00000002 7b7d ff',
-  },
-  {
-    name: 'an unordered datagram and datagram receipts',
-    records: [
-      { kind: 'datagram', mode: 'unordered', id: 1, jsonLength: 2, parts: [bytes(0x7b, 0x7d)] },
-      { kind: 'datagram-receipts', ids: [4, 5] },
-    ],
-    hex: '02 0b 0000000b 01 00000001 00000002 7b7d 0c 00000008 00000004 00000005',
-  },
-  {
-    name: 'hello with datagram channels and an unordered base',
-    records: [{ kind: 'hello', hello: { limits: { maxJsonBytes: 1, maxAttachmentBytes: 2 }, epoch: 'e', peerEpoch: '', delivered: [3, 4], base: [0, 1], datagrams: true, unorderedBase: 7 } }],
-    hex: '02 06 00000086' + hex(new TextEncoder().encode(HELLO_DATAGRAMS_JSON)),
-  },
-  {
-    name: 'coalesced receipts and bye',
-    records: [{ kind: 'receipts', lane: 1, ids: [9] }, { kind: 'bye' }],
-    hex: '02 03 00000005 01 00000009 05 00000000',
-  },
-];
+// Golden vectors: the byte layout in docs/protocol.md, shared with the Python participant's tests
+// (protocol/vectors/wire.json). A change there is a wire-format change.
+/** A vector's record as the codec takes it: message bytes as one part, an auth body as bytes. */
+const outgoing = ({ bytes: data, body, ...fields }: WireVectorRecord): OutgoingRecord =>
+  ({ ...fields, ...(data === undefined ? {} : { parts: [fromHex(data)] }), ...(body === undefined ? {} : { body: fromHex(body) }) }) as unknown as OutgoingRecord;
+const GOLDEN = WIRE_VECTORS.map((vector) => ({ name: vector.name, records: vector.records.map(outgoing), hex: vector.hex }));
 
 describe('wire codec', () => {
   for (const vector of GOLDEN) {

@@ -5,11 +5,13 @@
  */
 import { createHash, createHmac, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { TRUST_VECTORS } from '../vectors.js';
 import { fingerprintOf, freshIdentity, identityFromSecretKey, normalizeFingerprint } from '../../client/trust/identity.js';
 import { bindingMessage, decodeProof, encodeProof, prove, type ChannelBinding } from '../../client/trust/binding.js';
 import { deriveRoomKey } from '../../client/trust/passphrase.js';
 import { checkTrustOptions, Trust, type StreamAuth, type TrustOptions } from '../../client/trust/trust.js';
 
+const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
 interface End {
   id: string;
   trust: Trust;
@@ -131,24 +133,33 @@ describe('stream bindings', () => {
   });
 });
 
-describe('the binding vector of docs/protocol.md', () => {
-  it('signs and MACs the message it lays out, as node:crypto checks independently', () => {
-    const [a, b] = [identityFromSecretKey(new Uint8Array(32).fill(1)), identityFromSecretKey(new Uint8Array(32).fill(2))];
+describe('the vectors of docs/protocol.md (protocol/vectors/trust.json, shared with the Python participant)', () => {
+  it('sign and MAC the binding message they lay out, as node:crypto checks independently', () => {
+    const { binding: v } = TRUST_VECTORS;
+    const [a, b] = [identityFromSecretKey(fromHex(v.a.secretKey)), identityFromSecretKey(fromHex(v.b.secretKey))];
+    expect([Buffer.from(a.publicKey).toString('hex'), Buffer.from(b.publicKey).toString('hex')]).toEqual([v.a.publicKey, v.b.publicKey]);
     const message = bindingMessage(
-      'room',
-      'dtls',
-      { id: 'a', nonce: new Uint8Array(16).fill(10), key: a.publicKey, channel: 'sha-256 AA' },
-      { id: 'b', nonce: new Uint8Array(16).fill(11), key: b.publicKey, channel: 'sha-256 BB' },
-      'a',
+      v.room,
+      v.kind,
+      { id: v.a.id, nonce: fromHex(v.a.nonce), key: a.publicKey, channel: v.a.channel },
+      { id: v.b.id, nonce: fromHex(v.b.nonce), key: b.publicKey, channel: v.b.channel },
+      v.signer,
     );
-    expect(message.length).toBe(194);
-    expect(createHash('sha256').update(message).digest('hex')).toBe('eaa218d77fa8b36c2c2b1f0ecd3a060fbcd18d0932861c07bcbbe5f127ca412f');
+    expect(message.length).toBe(v.messageBytes);
+    expect(Buffer.from(message).toString('hex').startsWith(v.messageStart)).toBe(true);
+    expect(createHash('sha256').update(message).digest('hex')).toBe(v.messageSha256);
     const roomKey = new Uint8Array(32).fill(3);
     const { sig, mac } = prove(a, message, roomKey);
-    expect(Buffer.from(sig).toString('hex')).toBe('fb5756c36e67b6dd7c008630e3600f1cb4f3b6291b5cc01968f70545d8c0c5fb58ee09346ea2eca3e089bd87dba1fb868b4f35410a82b0a3c55b99da70d9ff01');
+    expect(Buffer.from(sig).toString('hex')).toBe(v.signature);
     const spki = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), a.publicKey]), format: 'der', type: 'spki' });
     expect(nodeVerify(null, message, spki, sig)).toBe(true);
     expect(Buffer.from(mac ?? []).toString('hex')).toBe(createHmac('sha256', roomKey).update(message).digest('hex'));
+    expect(a.fingerprint).toBe(v.a.fingerprint);
+  });
+
+  it('derive the room key from a passphrase as PBKDF2-SHA-256 does (600,000 iterations)', async () => {
+    const { passphrase: v } = TRUST_VECTORS;
+    expect(Buffer.from(await deriveRoomKey(v.passphrase, v.room, v.iterations)).toString('hex')).toBe(v.key);
   });
 });
 
@@ -158,8 +169,8 @@ describe('identity keys', () => {
     expect(identity.fingerprint).toMatch(/^\d{5}( \d{5}){5}$/);
     expect(identityFromSecretKey(identity.secretKey).fingerprint).toBe(identity.fingerprint);
     expect(fingerprintOf(identity.publicKey)).toBe(identity.fingerprint);
-    expect(Buffer.from(identity.publicKey).toString('hex')).toBe('8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c');
-    expect(identity.fingerprint).toBe('61729 07349 07173 61180 16493 23598'); // both computed with node:crypto's Ed25519 and SHA-256 too
+    expect(Buffer.from(identity.publicKey).toString('hex')).toBe(TRUST_VECTORS.binding.a.publicKey);
+    expect(identity.fingerprint).toBe(TRUST_VECTORS.binding.a.fingerprint); // both computed with node:crypto's Ed25519 and SHA-256 too
     expect(normalizeFingerprint(identity.fingerprint.replaceAll(' ', '-'))).toBe(identity.fingerprint);
     expect(normalizeFingerprint('123')).toBeUndefined();
   });

@@ -1,0 +1,27 @@
+/**
+ * The golden vectors both implementations are checked against (protocol/vectors/: the wire's
+ * packets, and the stream bindings, join proofs and passphrase key), read for the TypeScript
+ * tests. python/tests read the same files.
+ */
+import { readFileSync } from 'node:fs';
+
+const read = (name: string): unknown => JSON.parse(readFileSync(new URL(`../protocol/vectors/${name}`, import.meta.url), 'utf8'));
+
+interface BindingEnd {
+  id: string;
+  secretKey: string;
+  publicKey: string;
+  nonce: string;
+  channel: string;
+}
+
+export const TRUST_VECTORS = read('trust.json') as {
+  binding: { room: string; kind: 'dtls' | 'relay'; a: BindingEnd & { fingerprint: string }; b: BindingEnd; signer: string; messageBytes: number; messageStart: string; messageSha256: string; signature: string };
+  joinProof: { secretKey: string; room: string; token: string; at: number; message: string; signature: string; thumbprint: string };
+  passphrase: { passphrase: string; room: string; iterations: number; key: string };
+};
+
+/** A wire vector's record: the codec's fields, with message bytes (`bytes`) and an auth body (`body`) in hex. */
+export type WireVectorRecord = Record<string, unknown> & { kind: string; bytes?: string; body?: string };
+
+export const WIRE_VECTORS = (read('wire.json') as { vectors: Array<{ name: string; records: WireVectorRecord[]; hex: string }> }).vectors;
