@@ -1,6 +1,6 @@
 /**
  * The golden vectors both implementations are checked against (protocol/vectors/: the wire's
- * packets, and the stream bindings, join proofs and passphrase key), read for the TypeScript
+ * packets; the stream bindings, join proofs, passphrase key and relay sealing), read for the TypeScript
  * tests. python/tests read the same files.
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,16 @@ export const TRUST_VECTORS = read('trust.json') as {
   binding: { room: string; kind: 'dtls' | 'relay'; a: BindingEnd & { fingerprint: string }; b: BindingEnd; signer: string; messageBytes: number; messageStart: string; messageSha256: string; signature: string };
   joinProof: { secretKey: string; room: string; token: string; at: number; message: string; signature: string; thumbprint: string };
   passphrase: { passphrase: string; room: string; iterations: number; key: string };
+  relay: {
+    alice: { id: string; privateKey: string; publicKey: string; keyFrame: string };
+    bob: { id: string; privateKey: string; publicKey: string };
+    sid: string;
+    shared: string;
+    aliceToBobKey: string;
+    packet: string;
+    counter: number;
+    frame: string;
+  };
 };
 
 /** A wire vector's record: the codec's fields, with message bytes (`bytes`) and an auth body (`body`) in hex. */

@@ -65,7 +65,7 @@ function webCryptoSuite(subtle: SubtleCrypto): SealSuite {
  * the browser bundle). The unit tests agree with WebCrypto's P-256 both ways.
  */
 let p256: ReturnType<typeof ecdh> | undefined;
-const p256Ecdh = (): ReturnType<typeof ecdh> =>
+export const p256Ecdh = (): ReturnType<typeof ecdh> =>
   (p256 ??= ecdh(
     weierstrass({
       p: BigInt('0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff'),

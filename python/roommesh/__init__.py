@@ -1,8 +1,9 @@
 """roommesh for Python: a participant in a roommesh room (docs/protocol.md).
 
-Begun: the data-channel wire (`roommesh.wire`), checked against the golden packets the
-TypeScript client is checked against. The signaling client, links (aiortc), sessions, stream
-bindings, the relay and the RoomClient API of issue #30 are not written yet.
+Begun: the data-channel wire (`roommesh.wire`), stream bindings and join proofs
+(`roommesh.binding`) and relay sealing (`roommesh.relay`), each checked against the golden
+vectors the TypeScript client is checked against. The signaling client, links (aiortc),
+sessions and the RoomClient API of issue #30 are not written yet.
 """
 
 from .wire import ERROR_CODES, WIRE_VERSION, decode_packet, encode_packet

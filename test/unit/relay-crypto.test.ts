@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RelayTransport } from '../../client/peer/relay-transport.js';
 import { RelaySeal, SEAL_OVERHEAD_BYTES, decodeRelayFrame } from '../../client/peer/relay-crypto.js';
-import { nobleSuite, webCrypto, type SealSuite } from '../../client/peer/relay-suite.js';
+import { nobleSuite, p256Ecdh, webCrypto, type SealSuite } from '../../client/peer/relay-suite.js';
+import { TRUST_VECTORS } from '../vectors.js';
 
 /** The two implementations a stream may run on (WebCrypto; pure JS, for pages without it), paired every way. */
 const SUITES: Array<[string, () => SealSuite, () => SealSuite]> = [
@@ -70,6 +71,29 @@ describe.each(SUITES)('relay sealing (%s)', (_name, first, second) => {
   it('refuses to agree on a key that is not a P-256 point', async () => {
     const seal = await RelaySeal.create(second());
     await expect(seal.agree(new Uint8Array(65).fill(4), 's', 'a', 'b')).rejects.toThrow();
+  });
+});
+
+describe('the relay vector (protocol/vectors/trust.json, shared with the Python participant; made with node:crypto)', () => {
+  const v = TRUST_VECTORS.relay;
+  const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+  const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
+
+  it('agrees on the shared secret in pure JS (P-256 over its published parameters)', () => {
+    const dh = p256Ecdh();
+    expect(hex(dh.getPublicKey(fromHex(v.alice.privateKey), false))).toBe(v.alice.publicKey);
+    expect(hex(dh.getSharedSecret(fromHex(v.alice.privateKey), fromHex(v.bob.publicKey), true).slice(1))).toBe(v.shared);
+  });
+
+  it.each([['WebCrypto', webCrypto], ['pure JS', () => nobleSuite]] as const)('derives the direction\'s key and seals the frame alike (%s)', async (_name, suite) => {
+    const key = await suite().deriveKey(fromHex(v.shared), new TextEncoder().encode(v.sid), new TextEncoder().encode(`roommesh relay v1 ${v.alice.id} > ${v.bob.id}`));
+    const frame = decodeRelayFrame(fromHex(v.frame));
+    if (frame.kind !== 'sealed') throw new Error('not a sealed frame');
+    expect(frame.counter).toBe(BigInt(v.counter));
+    const iv = new Uint8Array(12);
+    new DataView(iv.buffer).setBigUint64(4, frame.counter);
+    expect(hex(await key.seal(iv, fromHex(v.packet)))).toBe(hex(frame.sealed));
+    expect(hex(await key.open(iv, frame.sealed))).toBe(v.packet);
   });
 });
 
