@@ -4,6 +4,7 @@
  * tests. python/tests read the same files.
  */
 import { readFileSync } from 'node:fs';
+import type { MessageHeader } from '../client/wire/codec.js';
 
 const read = (name: string): unknown => JSON.parse(readFileSync(new URL(`../protocol/vectors/${name}`, import.meta.url), 'utf8'));
 
@@ -34,4 +35,11 @@ export const TRUST_VECTORS = read('trust.json') as {
 /** A wire vector's record: the codec's fields, with message bytes (`bytes`) and an auth body (`body`) in hex. */
 export type WireVectorRecord = Record<string, unknown> & { kind: string; bytes?: string; body?: string };
 
-export const WIRE_VECTORS = (read('wire.json') as { vectors: Array<{ name: string; records: WireVectorRecord[]; hex: string }> }).vectors;
+const wire = read('wire.json') as {
+  vectors: Array<{ name: string; records: WireVectorRecord[]; hex: string }>;
+  headers: Array<{ name: string; header: MessageHeader; json: string; alsoFrom?: string[] }>;
+  invalidHeaders: Array<{ json: string; reason: string }>;
+};
+export const WIRE_VECTORS = wire.vectors;
+export const WIRE_HEADERS = wire.headers;
+export const WIRE_INVALID_HEADERS = wire.invalidHeaders;

@@ -1,6 +1,6 @@
 """roommesh for Python: a participant in a roommesh room (docs/protocol.md).
 
-Begun: the data-channel wire (`roommesh.wire`), stream bindings and join proofs
+Begun: the data-channel wire (`roommesh.wire`), message headers (`roommesh.header`), stream bindings and join proofs
 (`roommesh.binding`) and relay sealing (`roommesh.relay`), each checked against the golden
 vectors the TypeScript client is checked against. The signaling client, links (aiortc),
 sessions and the RoomClient API of issue #30 are not written yet.
