@@ -205,7 +205,8 @@ export class PeerLink {
         return link.extrasOpen.has(extra) && !link.closed;
       },
       get bufferedAmount(): number {
-        return link.extras.get(extra)?.bufferedAmount ?? 0;
+        // Never read from a channel whose connection is closed: a native read after close is how @roamhq/wrtc crashes.
+        return link.closed ? 0 : (link.extras.get(extra)?.bufferedAmount ?? 0);
       },
       get maxMessageSize(): number | undefined {
         return link.maxMessageSize;
@@ -497,6 +498,16 @@ export class PeerLink {
     this.peer.once('close', clearIceTimer); // simple-peer destroys on a microtask; a candidate may start the timer meanwhile
     this.peer.removeAllListeners('signal');
     this.peer.removeAllListeners('data');
+    // The extra channels let go while their connection still lives: nothing reaches one after the
+    // connection's close (reading or closing a channel of a closed connection crashes @roamhq/wrtc).
+    for (const channel of this.extras.values()) {
+      channel.onopen = null;
+      channel.onmessage = null;
+      channel.onclose = null;
+      channel.onerror = null;
+    }
+    this.extras.clear();
+    this.extrasOpen.clear();
     this.peer.on('error', () => {}); // errors racing the destroy must not become uncaught
     // A stats call still running in the native stack finishes before its connection is closed under it.
     if (this.statsCall === undefined) this.peer.destroy();
