@@ -52,41 +52,49 @@ describe('WebRTC stacks', () => {
 
   it.each(NODE_STACKS)('signals a description before its candidates, and makes the answerer DTLS’s server: %s', async (stack) => {
     const rtc = await resolveRtc(stack);
-    const sent: { offerer: SignalData[]; answerer: SignalData[] } = { offerer: [], answerer: [] };
-    let opened = 0;
-    let open: () => void = () => {};
-    const bothOpen = new Promise<void>((resolve) => (open = resolve));
-    const handlers = (side: 'offerer' | 'answerer', other: () => PeerLink) => ({
-      signal: (data: SignalData) => {
-        sent[side].push(data);
-        other().signal(data);
-      },
-      open: () => void (++opened === 2 && open()),
-      data: () => {},
-      close: () => {},
-      gathered: () => {},
-      broken: () => {},
-      bulkOpen: () => {},
-      bulkData: () => {},
-      datagramsOpen: () => {},
-      datagramData: () => {},
-    });
-    const config = { iceServers: [] };
-    const links: PeerLink[] = [];
-    links.push(new PeerLink({ initiator: true, rtc, config }, handlers('offerer', () => links[1] as PeerLink)));
-    links.push(new PeerLink({ initiator: false, rtc, config }, handlers('answerer', () => links[0] as PeerLink)));
-    try {
-      await withTimeout(bothOpen, 10_000, 'both links open');
-      for (const side of ['offerer', 'answerer'] as const) {
-        const types = sent[side].map((d) => d.type);
-        expect(types[0], `${side} signals ${types.join(',')}`).toBe(side === 'offerer' ? 'offer' : 'answer');
-        expect(types.filter((t) => t === 'candidate').length).toBeGreaterThan(0);
+    /** One raw pair (no repair: roommesh's Peer would re-create it); its signals, once both ends opened, or undefined. */
+    const pair = async (): Promise<{ offerer: SignalData[]; answerer: SignalData[] } | undefined> => {
+      const sent: { offerer: SignalData[]; answerer: SignalData[] } = { offerer: [], answerer: [] };
+      let opened = 0;
+      let open: () => void = () => {};
+      const bothOpen = new Promise<void>((resolve) => (open = resolve));
+      const handlers = (side: 'offerer' | 'answerer', other: () => PeerLink) => ({
+        signal: (data: SignalData) => {
+          sent[side].push(data);
+          other().signal(data);
+        },
+        open: () => void (++opened === 2 && open()),
+        data: () => {},
+        close: () => {},
+        gathered: () => {},
+        broken: () => {},
+        bulkOpen: () => {},
+        bulkData: () => {},
+        datagramsOpen: () => {},
+        datagramData: () => {},
+      });
+      const config = { iceServers: [] };
+      const links: PeerLink[] = [];
+      links.push(new PeerLink({ initiator: true, rtc, config }, handlers('offerer', () => links[1] as PeerLink)));
+      links.push(new PeerLink({ initiator: false, rtc, config }, handlers('answerer', () => links[0] as PeerLink)));
+      try {
+        return await withTimeout(bothOpen, 8_000, 'both links open').then(() => sent, () => undefined);
+      } finally {
+        for (const link of links) link.close();
       }
-      const answer = sent.answerer[0];
-      expect(answer?.type === 'answer' ? /a=setup:(\w+)/.exec(answer.sdp)?.[1] : undefined).toBe('passive');
-    } finally {
-      for (const link of links) link.close();
+    };
+    // A few per cent of node-datachannel handshakes fail under load (docs/stacks.md, "DTLS handshakes
+    // that fail"); roommesh repairs such a link, a raw pair does not: a second pair is made then.
+    const sent = (await pair()) ?? (await pair());
+    expect(sent, 'a pair opened within two attempts').toBeDefined();
+    if (sent === undefined) return;
+    for (const side of ['offerer', 'answerer'] as const) {
+      const types = sent[side].map((d) => d.type);
+      expect(types[0], `${side} signals ${types.join(',')}`).toBe(side === 'offerer' ? 'offer' : 'answer');
+      expect(types.filter((t) => t === 'candidate').length).toBeGreaterThan(0);
     }
+    const answer = sent.answerer[0];
+    expect(answer?.type === 'answer' ? /a=setup:(\w+)/.exec(answer.sdp)?.[1] : undefined).toBe('passive');
   });
 
   it.each(NODE_STACKS)('opens a bulk data channel beside simple-peer’s once asked, and carries bytes on it both ways: %s', async (stack) => {
