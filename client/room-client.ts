@@ -203,15 +203,15 @@ export class RoomClient<M extends object = UntypedMessages, R extends object = U
     }
     const signaling = this.usableSignaling();
     if (signaling instanceof RoomError) throw signaling;
-    const proof = boundThumbprint(token) === undefined ? {} : { proof: joinProof(this.identity, this.options.room, token) };
-    const reply = await signaling.request('token:update', { token, ...proof });
+    const reply = await signaling.request('token:update', this.tokenFields(token));
     this.token = token;
     this.ticket = reply.ticket ?? this.ticket;
   }
 
-  /** The join token a join or resume presents, with the proof of holding the key it binds (if it binds one). */
-  private tokenFields(): { token?: string; proof?: JoinProof } {
-    const { token } = this;
+  /** The join token (ours now, or `token`) as a join, resume or renewal presents it: with the proof of holding the key it binds, if it binds one. */
+  private tokenFields(): { token?: string; proof?: JoinProof };
+  private tokenFields(token: string): { token: string; proof?: JoinProof };
+  private tokenFields(token = this.token): { token?: string; proof?: JoinProof } {
     if (token === undefined) return {};
     return boundThumbprint(token) === undefined ? { token } : { token, proof: joinProof(this.identity, this.options.room, token) };
   }

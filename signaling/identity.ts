@@ -10,8 +10,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { RoomError } from '../protocol/errors.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { ServiceLimits } from '../protocol/limits.js';
+import type { JoinProof } from '../protocol/key-binding.js';
 import type { JoinRequest, TokenUpdateRequest } from '../protocol/signaling.js';
-import { checkJoinProof, verifyToken } from './auth.js';
+import { checkJoinProof, verifyToken, type TokenIdentity, type TokenKeys } from './auth.js';
 import type { HandlerContext, RoomSocket } from './context.js';
 import { memberFrom, rooms, type Member } from './directory.js';
 import { checkTicket, issueTicket } from './tickets.js';
@@ -69,6 +70,15 @@ export function admission(socket: RoomSocket, context: HandlerContext) {
    * client's claims. A resume must carry the ticket its join was given, for the same id, room
    * and token: only then may the token have expired (up to `resumeGraceSeconds` ago).
    */
+  /** What `token` grants in `room`, with the proof of holding the key it binds (if it binds one) checked; UNAUTHORIZED otherwise. */
+  const grant = async (tokens: TokenKeys, token: string | undefined, proof: JoinProof | undefined, room: string, expiredGraceSeconds = 0): Promise<TokenIdentity> => {
+    const granted = await verifyToken(tokens, token, room, { expiredGraceSeconds });
+    if (typeof granted === 'string') throw new RoomError('UNAUTHORIZED', granted);
+    const unproven = granted.jkt === undefined || token === undefined ? undefined : checkJoinProof(granted.jkt, proof, room, token);
+    if (unproven !== undefined) throw new RoomError('UNAUTHORIZED', unproven);
+    return granted;
+  };
+
   const admit = async (request: JoinRequest, resume?: { id: string; ticket: string | undefined }): Promise<Admission> => {
     let identity: Identity;
     let locked: string[] = [];
@@ -77,10 +87,7 @@ export function admission(socket: RoomSocket, context: HandlerContext) {
       if (resume !== undefined && (context.ticketKey === undefined || request.token === undefined || !checkTicket(context.ticketKey, resume.ticket, resume.id, request.room, request.token))) {
         throw new RoomError('UNAUTHORIZED', 'this service never admitted this participant with this token (no valid resume ticket); join instead');
       }
-      const granted = await verifyToken(context.tokens, request.token, request.room, { expiredGraceSeconds: resume === undefined ? 0 : context.resumeGraceSeconds });
-      if (typeof granted === 'string') throw new RoomError('UNAUTHORIZED', granted);
-      const unproven = granted.jkt === undefined || request.token === undefined ? undefined : checkJoinProof(granted.jkt, request.proof, request.room, request.token);
-      if (unproven !== undefined) throw new RoomError('UNAUTHORIZED', unproven);
+      const granted = await grant(context.tokens, request.token, request.proof, request.room, resume === undefined ? 0 : context.resumeGraceSeconds);
       identity = { name: granted.name, role: granted.role, attributes: { ...request.attributes, ...granted.attributes } };
       locked = ['name', ...Object.keys(granted.attributes)];
       token = { key: granted.key, share: granted.share };
@@ -150,10 +157,7 @@ export function admission(socket: RoomSocket, context: HandlerContext) {
   const renew = async (request: TokenUpdateRequest): Promise<{ ticket?: string }> => {
     const member = self();
     if (context.tokens === undefined) throw new RoomError('INVALID_MESSAGE', 'this service runs without a secret or issuer key: it takes no join tokens');
-    const granted = await verifyToken(context.tokens, request.token, member.room);
-    if (typeof granted === 'string') throw new RoomError('UNAUTHORIZED', granted);
-    const unproven = granted.jkt === undefined ? undefined : checkJoinProof(granted.jkt, request.proof, member.room, request.token);
-    if (unproven !== undefined) throw new RoomError('UNAUTHORIZED', unproven);
+    const granted = await grant(context.tokens, request.token, request.proof, member.room);
     const name = member.attributes['name'];
     if (granted.name !== name) throw new RoomError('UNAUTHORIZED', `the new token names "${granted.name}", and this participant is "${String(name)}"`);
     if (!socket.connected) throw new RoomError('CLOSED', 'the connection closed while the token was checked');

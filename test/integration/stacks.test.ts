@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import wrtc from '@roamhq/wrtc';
 import { describe, expect, it } from 'vitest';
 import { RoomClient, RoomError, type RtcImplementation } from '../../client/index.js';
-import { PeerLink } from '../../client/peer/link.js';
+import { PeerLink, type PeerLinkHandlers } from '../../client/peer/link.js';
 import { resolveRtc } from '../../client/rtc.js';
 import type { SignalData } from '../../protocol/signaling.js';
 import { spawnFixture } from '../child.js';
@@ -16,6 +16,43 @@ import { NODE_STACKS, captureLogger, joinAll, newRoom, startServer, until, withT
 
 const nativeModules = (pid: number): string[] =>
   [...new Set(readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((line) => /\/([^/]+\.node)$/.exec(line)?.[1]).filter((m) => m !== undefined))].sort();
+
+type Side = 'offerer' | 'answerer';
+
+/**
+ * Two raw links (no service, no repair) wired to each other in this process: each side's
+ * handlers do nothing but what `on(side)` adds, and its signals go to the other side (after
+ * `on(side).signal`, which sees them first). `bothOpen` resolves once both ends opened.
+ */
+function rawPair(rtc: RtcImplementation, on: (side: Side) => Partial<PeerLinkHandlers> = () => ({})): { links: [PeerLink, PeerLink]; bothOpen: Promise<void> } {
+  let opened = 0;
+  let open: () => void = () => {};
+  const bothOpen = new Promise<void>((resolve) => (open = resolve));
+  const links: PeerLink[] = [];
+  const handlers = (side: Side, other: () => PeerLink): PeerLinkHandlers => {
+    const extra = on(side);
+    return {
+      data: () => {},
+      close: () => {},
+      gathered: () => {},
+      broken: () => {},
+      bulkOpen: () => {},
+      bulkData: () => {},
+      datagramsOpen: () => {},
+      datagramData: () => {},
+      ...extra,
+      signal: (data) => {
+        extra.signal?.(data);
+        other().signal(data);
+      },
+      open: () => void (++opened === 2 && open()),
+    };
+  };
+  const config = { iceServers: [] };
+  links.push(new PeerLink({ initiator: true, rtc, config }, handlers('offerer', () => links[1] as PeerLink)));
+  links.push(new PeerLink({ initiator: false, rtc, config }, handlers('answerer', () => links[0] as PeerLink)));
+  return { links: links as [PeerLink, PeerLink], bothOpen };
+}
 
 describe('WebRTC stacks', () => {
   it('refuses an unknown stack name or an object without RTCPeerConnection, with INVALID_ARGUMENT', () => {
@@ -53,30 +90,9 @@ describe('WebRTC stacks', () => {
   it.each(NODE_STACKS)('signals a description before its candidates, and makes the answerer DTLS’s server: %s', async (stack) => {
     const rtc = await resolveRtc(stack);
     /** One raw pair (no repair: roommesh's Peer would re-create it); its signals, once both ends opened, or undefined. */
-    const pair = async (): Promise<{ offerer: SignalData[]; answerer: SignalData[] } | undefined> => {
-      const sent: { offerer: SignalData[]; answerer: SignalData[] } = { offerer: [], answerer: [] };
-      let opened = 0;
-      let open: () => void = () => {};
-      const bothOpen = new Promise<void>((resolve) => (open = resolve));
-      const handlers = (side: 'offerer' | 'answerer', other: () => PeerLink) => ({
-        signal: (data: SignalData) => {
-          sent[side].push(data);
-          other().signal(data);
-        },
-        open: () => void (++opened === 2 && open()),
-        data: () => {},
-        close: () => {},
-        gathered: () => {},
-        broken: () => {},
-        bulkOpen: () => {},
-        bulkData: () => {},
-        datagramsOpen: () => {},
-        datagramData: () => {},
-      });
-      const config = { iceServers: [] };
-      const links: PeerLink[] = [];
-      links.push(new PeerLink({ initiator: true, rtc, config }, handlers('offerer', () => links[1] as PeerLink)));
-      links.push(new PeerLink({ initiator: false, rtc, config }, handlers('answerer', () => links[0] as PeerLink)));
+    const pair = async (): Promise<Record<Side, SignalData[]> | undefined> => {
+      const sent: Record<Side, SignalData[]> = { offerer: [], answerer: [] };
+      const { links, bothOpen } = rawPair(rtc, (side) => ({ signal: (data) => void sent[side].push(data) }));
       try {
         return await withTimeout(bothOpen, 8_000, 'both links open').then(() => sent, () => undefined);
       } finally {
@@ -99,28 +115,13 @@ describe('WebRTC stacks', () => {
 
   it.each(NODE_STACKS)('opens a bulk data channel beside simple-peer’s once asked, and carries bytes on it both ways: %s', async (stack) => {
     const rtc = await resolveRtc(stack);
-    const got: Record<'offerer' | 'answerer', number[]> = { offerer: [], answerer: [] };
+    const got: Record<Side, number[]> = { offerer: [], answerer: [] };
     const bulkOpened = new Set<string>();
-    let open: () => void = () => {};
-    const bothOpen = new Promise<void>((resolve) => (open = resolve));
-    let opened = 0;
-    const handlers = (side: 'offerer' | 'answerer', other: () => PeerLink) => ({
-      signal: (data: SignalData) => other().signal(data),
-      open: () => void (++opened === 2 && open()),
-      data: () => {},
-      close: () => {},
-      gathered: () => {},
-      broken: () => {},
+    const { links, bothOpen } = rawPair(rtc, (side) => ({
       bulkOpen: () => void bulkOpened.add(side),
       bulkData: (bytes: Uint8Array) => void got[side].push(bytes[0] ?? -1),
-      datagramsOpen: () => {},
-      datagramData: () => {},
-    });
-    const config = { iceServers: [] };
-    const links: PeerLink[] = [];
-    links.push(new PeerLink({ initiator: true, rtc, config }, handlers('offerer', () => links[1] as PeerLink)));
-    links.push(new PeerLink({ initiator: false, rtc, config }, handlers('answerer', () => links[0] as PeerLink)));
-    const [offerer, answerer] = links as [PeerLink, PeerLink];
+    }));
+    const [offerer, answerer] = links;
     try {
       await withTimeout(bothOpen, 10_000, 'both links open');
       offerer.openBulk();
