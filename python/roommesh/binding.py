@@ -111,3 +111,8 @@ def room_key(passphrase: str, room: str, iterations: int = PASSPHRASE_ITERATIONS
 def binding_mac(key: bytes, message: bytes) -> bytes:
     """The MAC a room passphrase's key puts beside a binding's signature."""
     return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def hmac_equal(a: bytes, b: bytes) -> bool:
+    """Constant-time comparison."""
+    return hmac.compare_digest(a, b)
