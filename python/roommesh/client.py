@@ -52,7 +52,7 @@ class RoomClient:
     def __init__(
         self, *, url: str, room: str, name: str | None = None, token: str | None = None, attributes: dict[str, Any] | None = None,
         identity: Identity | None = None, passphrase: str | None = None, ice_servers: list[dict[str, Any]] | None = None,
-        relay: bool = True, tunables: Tunables | None = None,
+        relay: bool = True, direct: bool = True, tunables: Tunables | None = None,
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise RoomError("INVALID_ARGUMENT", "`url` must be the service's http(s) URL")
@@ -67,7 +67,7 @@ class RoomClient:
         self.identity = identity if identity is not None else Identity.generate()
         self._passphrase = passphrase
         self._ice_override = ice_servers
-        self.tunables = tunables if tunables is not None else Tunables(relay=relay)
+        self.tunables = tunables if tunables is not None else Tunables(relay=relay, direct=direct)
         self._signaling = SignalingClient(url)
         self._events = Emitter(ROOM_EVENTS)
         self.messaging = Messaging(self)

@@ -36,7 +36,11 @@ class Tunables:
     relay_after_s: float = 1.0
     connect_timeout_s: float = 15.0
     max_backoff_s: float = 30.0
+    #: Let the service carry a pair's messages when no direct link opens.
     relay: bool = True
+    #: Make and take direct links (False: every pair is relayed, as for a host that cannot send UDP; aiortc has no
+    #: iceTransportPolicy to say so).
+    direct: bool = True
 
 
 @dataclass
@@ -90,8 +94,10 @@ class Peer:
         return None if self.active is None else self.active.rtt_ms
 
     def start(self) -> None:
-        if self.initiator:
+        if self.initiator and self._ctx.tunables.direct:
             self._attempt_direct()
+        elif self.initiator:
+            self._start_relay()
         self._arm("no-path", self._ctx.tunables.connect_timeout_s, self._no_path)
 
     def signal(self, sid: str, data: dict[str, Any]) -> None:
@@ -101,6 +107,8 @@ class Peer:
         if kind == "refuse":
             reason = data.get("reason")
             return self._give_up(RoomError("PEER_AUTHENTICATION_FAILED", f"it refused our stream: {reason if isinstance(reason, str) else 'no reason given'}"))
+        if not self._ctx.tunables.direct:
+            return  # no direct links: the initiator's attempt times out, and the pair is relayed
         if self.initiator:
             if self.direct is not None and sid == self.direct.sid:
                 self.direct.handle(data)
@@ -192,6 +200,8 @@ class Peer:
         """The initiator tries again: at once after a first failure, then with backoff."""
         if not self.initiator or self.closed:
             return
+        if not self._ctx.tunables.direct:
+            return self._start_relay()
         self._failures += 1
         delay = 0.0 if self._failures <= 1 else min(self._ctx.tunables.max_backoff_s, 2.0 ** (self._failures - 2))
         self._arm("retry", delay * random.uniform(0.8, 1.2), self._attempt_direct)
