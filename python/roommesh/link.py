@@ -101,9 +101,13 @@ class DirectLink:
     async def _work(self) -> None:
         try:
             if self.initiator:
-                self._adopt(self._pc.createDataChannel(secrets.token_hex(20)))
+                # We offer to be the DTLS client (`a=setup:active`; Node answerers read any offer so, and browsers
+                # take it), and so open our channel on an even SCTP stream, as RFC 8832 has the DTLS client do.
+                # aiortc 1.4.0 picks the parity by ICE role instead (odd for the offerer), and node-datachannel
+                # refuses a channel that breaks the rule ("open message violating the odd/even rule").
+                self._adopt(self._pc.createDataChannel(secrets.token_hex(20), id=0))
                 await self._pc.setLocalDescription(await self._pc.createOffer())
-                self._local_sdp = self._pc.localDescription.sdp
+                self._local_sdp = self._pc.localDescription.sdp.replace("a=setup:actpass", "a=setup:active")
                 await self._signal({"type": "offer", "sdp": self._local_sdp})
             while not self.done:
                 await self._take(await self._signals.get())
