@@ -242,3 +242,27 @@ def test_a_service_restart_keeps_direct_links_and_presence_and_the_room_resumes(
             await room.close()
 
     asyncio.run(run())
+
+
+def test_the_example_agent_answers_requests_and_messages_from_a_node_participant() -> None:
+    async def run() -> None:
+        async with mesh([]) as (service, driver):
+            agent = await asyncio.create_subprocess_exec(
+                "/usr/bin/python3", "examples/agent.py", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": str(ROOT / "python"), "ROOMMESH_URL": service.url, "ROOMMESH_ROOM": "interop"},
+            )
+            try:
+                assert agent.stdout is not None
+                line = await asyncio.wait_for(agent.stdout.readline(), 30)
+                assert b"py-agent is in room 'interop'" in line
+                await driver.call("join", name="wrtc", stack="@roamhq/wrtc")
+                assert (await driver.call("names", at="wrtc"))["names"] == ["py-agent"]
+                assert (await driver.call("request", sender="wrtc", to="py-agent", type="sum", message={"x": 2, "y": 3}))["reply"] == {"sum": 5}
+                await driver.call("send", sender="wrtc", to="py-agent", type="chat", message={"text": "hi"})
+                chat = await driver.message("wrtc", "chat", "the agent's answer")
+                assert (chat["from"], chat["message"]) == ("py-agent", {"text": "echo: hi"})
+            finally:
+                agent.send_signal(signal.SIGTERM)
+                assert await asyncio.wait_for(agent.wait(), 15) == 0
+
+    asyncio.run(run())
