@@ -14,8 +14,6 @@ and signals to `room.messaging`.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import logging
 import random
 import time
@@ -29,7 +27,8 @@ from .participant import LocalParticipant
 from .peer import PeerContext, Tunables
 from .session import Limits
 from .signaling import PROTOCOL_VERSION, SignalingClient
-from .trust import Trust
+from .token import issuer_key_bytes, token_claims
+from .trust import Trust, normalize_fingerprint
 
 log = logging.getLogger("roommesh")
 
@@ -38,21 +37,12 @@ RECONNECT_DELAY_S = 0.25
 RECONNECT_MAX_DELAY_S = 5.0
 
 
-def _token_claims(token: str) -> dict[str, Any]:
-    """A JWT's claims, unverified (the service checks it): only to see whether it binds a key."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return claims if isinstance(claims, dict) else {}
-    except (IndexError, ValueError):
-        return {}
-
-
 class RoomClient:
     def __init__(
         self, *, url: str, room: str, name: str | None = None, token: str | None = None, attributes: dict[str, Any] | None = None,
         identity: Identity | None = None, passphrase: str | None = None, ice_servers: list[dict[str, Any]] | None = None,
         relay: bool = True, direct: bool = True, tunables: Tunables | None = None,
+        issuer_key: dict[str, Any] | None = None, pinned_fingerprints: dict[str, str] | None = None,
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise RoomError("INVALID_ARGUMENT", "`url` must be the service's http(s) URL")
@@ -62,9 +52,23 @@ class RoomClient:
             raise RoomError("INVALID_ARGUMENT", "give a `name` (or a `token` that names you)")
         if attributes is not None and not isinstance(attributes, dict):
             raise RoomError("INVALID_ARGUMENT", "`attributes` must be a dict")
+        self._issuer_key = None if issuer_key is None else issuer_key_bytes(issuer_key)
+        if issuer_key is not None and self._issuer_key is None:
+            raise RoomError("INVALID_ARGUMENT", "`issuer_key` must be an Ed25519 public key as a JWK ({'kty': 'OKP', 'crv': 'Ed25519', 'x': ...}), never the private signing key")
+        self._pinned: dict[str, str] = {}
+        for pinned_name, fingerprint in (pinned_fingerprints or {}).items():
+            normalized = normalize_fingerprint(fingerprint) if isinstance(fingerprint, str) else None
+            if normalized is None:
+                raise RoomError("INVALID_ARGUMENT", f"`pinned_fingerprints`: {pinned_name!r} must map to a fingerprint of 30 digits (participant.fingerprint)")
+            self._pinned[pinned_name] = normalized
+        if self._issuer_key is not None and not isinstance(token_claims(token or "").get("cnf"), dict):
+            raise RoomError("INVALID_ARGUMENT", "with `issuer_key`, peers check your join token too: it must bind your identity key (createToken({ publicKey }), and pass that `identity`)")
         self.url, self.room, self.name, self.token = url, room, name, token
         self.attributes = dict(attributes or {})
         self.identity = identity if identity is not None else Identity.generate()
+        bound = token_claims(token).get("cnf") if token is not None else None
+        if isinstance(bound, dict) and bound.get("jkt") != key_thumbprint(self.identity.public_key):
+            raise RoomError("INVALID_ARGUMENT", "the join token binds another identity key than this client's: pass the `identity` it was minted for")
         self._passphrase = passphrase
         self._ice_override = ice_servers
         self.tunables = tunables if tunables is not None else Tunables(relay=relay, direct=direct)
@@ -97,10 +101,8 @@ class RoomClient:
             fields["name"] = self.name
         if self.token is not None:
             fields["token"] = self.token
-            bound = _token_claims(self.token).get("cnf")
+            bound = token_claims(self.token).get("cnf")
             if isinstance(bound, dict) and bound.get("jkt") is not None:
-                if bound.get("jkt") != key_thumbprint(self.identity.public_key):
-                    raise RoomError("INVALID_ARGUMENT", "the join token binds another identity key than this client's: pass the `identity` it was minted for")
                 at = int(time.time() * 1000)
                 signature = self.identity.sign(join_proof_message(self.room, self.token, at))
                 fields["proof"] = {"key": self.identity.public_key.hex(), "at": at, "sig": signature.hex()}
@@ -132,8 +134,11 @@ class RoomClient:
         self._take_limits(reply)
         self._take_ice_servers(reply.get("iceServers"))
         key = None if self._passphrase is None else await asyncio.to_thread(room_key, self._passphrase, self.room)
-        bound = self.token if self.token is not None and isinstance(_token_claims(self.token).get("cnf"), dict) else None
-        self._trust = Trust(identity=self.identity, room=self.room, room_key=key, bound_token=bound)
+        bound = self.token if self.token is not None and isinstance(token_claims(self.token).get("cnf"), dict) else None
+        self._trust = Trust(
+            identity=self.identity, room=self.room, room_key=key, bound_token=bound, issuer_key=self._issuer_key, pinned=self._pinned,
+            name_of=self.messaging._name_of,
+        )
         self._started = True
 
     def _take_limits(self, reply: dict[str, Any]) -> None:

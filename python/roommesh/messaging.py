@@ -9,10 +9,12 @@ import asyncio
 import inspect
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import RoomError
+from .early import EarlySignals
 from .events import Emitter
 from .header import MAX_TYPE_LENGTH, MessageHeader, ReplyError, decode_header, encode_header
 from .participant import BroadcastOutcome, ReceivedMessage, RemoteParticipant, Reply
@@ -27,12 +29,13 @@ log = logging.getLogger("roommesh")
 
 EVENTS = (
     "message", "participant_added", "participant_removed", "participant_attributes_updated", "participant_link_changed",
-    "messaging_enabled", "messaging_disabled",
+    "messaging_enabled", "messaging_disabled", "peer_authentication_failed",
 )
 ENABLE_WAIT_S = 1.5
 CONFIRM_S = 3.0
 PROBE_S = 1.0
 REQUEST_TIMEOUT_S = 30.0
+HOSTILE_BAN_S = 300.0
 MAX_REQUEST_ID = 0xFFFF_FFFF
 
 RequestHandler = Callable[[ReceivedMessage], "dict[str, Any] | Reply | Awaitable[dict[str, Any] | Reply]"]
@@ -64,6 +67,9 @@ class Messaging:
         self._next_request = 0
         self._iterators: list[tuple[str | None, asyncio.Queue[ReceivedMessage | None]]] = []
         self._context: PeerContext | None = None
+        self._early = EarlySignals()
+        #: Participants cut off as hostile, until when (monotonic seconds): nothing is taken from them meanwhile.
+        self._banned: dict[str, float] = {}
 
     # -- events -------------------------------------------------------------------------------
 
@@ -98,7 +104,11 @@ class Messaging:
         if self.enabled:
             return
         self._context = room._peer_context(self)
-        reply = await room._signaling.request("messaging:enable")
+        try:
+            reply = await room._signaling.request("messaging:enable")
+        except RoomError:
+            self._context = None
+            raise
         self.enabled = True
         peers = [self._add_peer(info) for info in reply.get("participants", []) if isinstance(info, dict)]
         await asyncio.gather(*(self._wait_listed(peer) for peer in peers if peer is not None))
@@ -108,8 +118,13 @@ class Messaging:
         """Until `peer` lists us too (a peer that does not answer at all within ENABLE_WAIT_S is not waited for)."""
         try:
             await asyncio.wait_for(peer.answered.wait(), ENABLE_WAIT_S)
-            await asyncio.wait_for(peer.reachable.wait(), self._room.tunables.connect_timeout_s)
         except asyncio.TimeoutError:
+            return
+        waits = [asyncio.ensure_future(peer.reachable.wait()), asyncio.ensure_future(peer.ended.wait())]
+        await asyncio.wait(waits, timeout=self._room.tunables.connect_timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        if not peer.reachable.is_set() or peer.closed:
             return
         if not peer.initiator and peer.active is not None:
             await peer.active.confirm(CONFIRM_S)
@@ -119,6 +134,8 @@ class Messaging:
         if not self.enabled:
             return
         self.enabled = False
+        self._context = None
+        self._early.clear()
         for peer in list(self._peers.values()):
             self._drop(peer, RoomError("NOT_ENABLED", "messaging was disabled before the message was delivered"), bye=True, announce=False)
         self._listed.clear()
@@ -144,10 +161,28 @@ class Messaging:
         known = self._peers.get(participant_id)
         if known is not None:
             return known
+        if self._is_banned(participant_id):
+            return None
         peer = Peer(self._context, info)
         self._peers[participant_id] = peer
         peer.start()
+        for replay in self._early.release(participant_id):
+            replay()
         return peer
+
+    def _name_of(self, participant_id: str) -> str | None:
+        """The name the service lists for a participant."""
+        peer = self._peers.get(participant_id)
+        attributes = None if peer is None else peer.info.get("attributes")
+        name = attributes.get("name") if isinstance(attributes, dict) else None
+        return name if isinstance(name, str) else None
+
+    def _is_banned(self, participant_id: str) -> bool:
+        until = self._banned.get(participant_id)
+        if until is not None and until <= time.monotonic():
+            del self._banned[participant_id]
+            return False
+        return until is not None
 
     def _drop(self, peer: Peer, error: RoomError, *, bye: bool, announce: bool = True) -> None:
         peer.close(error, bye=bye)
@@ -181,14 +216,19 @@ class Messaging:
             listed.link = peer.link
             self._events.emit("participant_link_changed", listed)
 
-    def _peer_gone(self, peer: Peer, error: RoomError) -> None:
+    def _peer_gone(self, peer: Peer, error: RoomError, hostile: bool) -> None:
+        if hostile:
+            self._banned[peer.id] = time.monotonic() + HOSTILE_BAN_S
+            log.warning("participant %s cut off for %g s: %s", peer.id, HOSTILE_BAN_S, error.message)
+        if error.code == "PEER_AUTHENTICATION_FAILED":
+            self._events.emit("peer_authentication_failed", {"participant_id": peer.id, "name": self._name_of(peer.id), "reason": error.message})
         if self._peers.get(peer.id) is peer:
             self._drop(peer, error, bye=False)
 
     # -- what the service says ----------------------------------------------------------------
 
     def _service_enabled(self, info: dict[str, Any]) -> None:
-        if self.enabled:
+        if self._context is not None:  # also while our own enable is on its way: we may hear of a peer before its reply
             self._add_peer(info)
 
     def _service_removed(self, payload: dict[str, Any]) -> None:
@@ -217,16 +257,22 @@ class Messaging:
             self._events.emit("participant_attributes_updated", listed)
 
     def _service_signal(self, payload: dict[str, Any]) -> None:
-        peer = self._peers.get(str(payload.get("from")))
-        sid, data = payload.get("sid"), payload.get("data")
-        if peer is not None and isinstance(sid, str) and isinstance(data, dict):
-            peer.signal(sid, data)
+        sender, sid, data = payload.get("from"), payload.get("sid"), payload.get("data")
+        if not (self._context is not None and isinstance(sender, str) and isinstance(sid, str) and isinstance(data, dict)) or self._is_banned(sender):
+            return
+        peer = self._peers.get(sender)
+        if peer is None:
+            return self._early.hold(sender, lambda: self._service_signal(payload))
+        peer.signal(sid, data)
 
     def _service_relay(self, payload: dict[str, Any]) -> None:
-        peer = self._peers.get(str(payload.get("from")))
-        sid, data = payload.get("sid"), payload.get("data")
-        if peer is not None and isinstance(sid, str) and isinstance(data, (bytes, bytearray)):
-            peer.relayed(sid, bytes(data))
+        sender, sid, data = payload.get("from"), payload.get("sid"), payload.get("data")
+        if not (self._context is not None and isinstance(sender, str) and isinstance(sid, str) and isinstance(data, (bytes, bytearray))) or self._is_banned(sender):
+            return
+        peer = self._peers.get(sender)
+        if peer is None:
+            return self._early.hold(sender, lambda: self._service_relay(payload))
+        peer.relayed(sid, bytes(data))
 
     def _resync(self, participants: list[dict[str, Any]]) -> None:
         """After a resume: the service's list against ours, without churn."""
@@ -397,6 +443,7 @@ class Messaging:
                 self._iterators.remove(entry)
 
     async def _close(self) -> None:
+        self._context = None
         for peer in list(self._peers.values()):
             self._drop(peer, RoomError("CLOSED", "the room was closed before the message was delivered"), bye=True, announce=False)
         self._listed.clear()

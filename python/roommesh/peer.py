@@ -29,6 +29,11 @@ from .wire import Datagram, Hello
 
 log = logging.getLogger("roommesh.peer")
 
+#: Past these in a minute a peer is hostile (docs/protocol.md, "Hostile peers"): an honest initiator starts about 12 at worst.
+MAX_SESSIONS_PER_MINUTE = 24
+MAX_BROKEN_PER_MINUTE = 3
+STRIKE_WINDOW_S = 60.0
+
 
 @dataclass(frozen=True)
 class Tunables:
@@ -59,7 +64,7 @@ class PeerContext:
     message: Callable[["Peer", Delivered], None]
     datagram: Callable[["Peer", Datagram], None]
     #: The peer is given up: it left (bye), refused us, or had no path for too long.
-    gone: Callable[["Peer", RoomError], None]
+    gone: Callable[["Peer", RoomError, bool], None]
 
 
 class Peer:
@@ -75,9 +80,12 @@ class Peer:
         self.active: Stream | None = None
         self.answered = asyncio.Event()
         self.reachable = asyncio.Event()
+        #: Set when the pair ends (given up, refused, left).
+        self.ended = asyncio.Event()
         self.closed = False
         self._failures = 0
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._strikes: dict[str, list[float]] = {}
         self._loop = asyncio.get_running_loop()
 
     # -- what the client asks -----------------------------------------------------------------
@@ -114,6 +122,8 @@ class Peer:
                 self.direct.handle(data)
             return
         if kind == "offer" and (self.direct is None or sid != self.direct.sid):
+            if self._strike("sessions started", MAX_SESSIONS_PER_MINUTE):
+                return
             if self.direct is not None:
                 self.direct.close("the initiator replaced it")
             self.direct = self._new_link(sid, initiator=False)
@@ -126,6 +136,8 @@ class Peer:
         if self.relay is not None and sid == self.relay.sid:
             return self.relay.receive(frame)
         if not self.initiator and self._ctx.tunables.relay and frame[:1] == b"\x01":
+            if self._strike("sessions started", MAX_SESSIONS_PER_MINUTE):
+                return
             if self.relay is not None:
                 self._close_relay()
             self._open_relay(sid)
@@ -146,6 +158,7 @@ class Peer:
         if self.closed:
             return
         self.closed = True
+        self.ended.set()
         for timer in self._timers.values():
             timer.cancel()
         self.session.fail(error)
@@ -239,7 +252,7 @@ class Peer:
             bye=lambda: self._give_up(RoomError("PARTICIPANT_LEFT", "the participant left (it said goodbye)")),
             silent=lambda: self._stream_lost(key, "it went silent"),
             revived=lambda: None,
-            broken=lambda reason: self._stream_lost(key, f"it broke the protocol: {reason}"),
+            broken=lambda reason: self._broken(key, reason),
             unauthenticated=self._refuse,
             violation=self._violation,
             datagram=lambda record: self._ctx.datagram(self, record),
@@ -334,12 +347,26 @@ class Peer:
 
     def _refuse(self, reason: str) -> None:
         self._ctx.signaling.emit_nowait("signal", {"to": self.id, "sid": self.direct.sid if self.direct else "refuse", "data": {"type": "refuse", "reason": reason[:512]}})
-        self._give_up(RoomError("PEER_AUTHENTICATION_FAILED", f"the participant could not prove its identity: {reason}"))
+        self._give_up(RoomError("PEER_AUTHENTICATION_FAILED", f"the participant could not prove its identity: {reason}"), hostile=True)
 
-    def _give_up(self, error: RoomError) -> None:
+    def _broken(self, key: object, reason: str) -> None:
+        if not self._strike("broken streams", MAX_BROKEN_PER_MINUTE):
+            self._stream_lost(key, f"it broke the protocol: {reason}")
+
+    def _strike(self, kind: str, limit: int) -> bool:
+        """Counts a session the peer started, or a stream it broke, over the last minute; past `limit` it is hostile (True)."""
+        now = self._loop.time()
+        times = [t for t in self._strikes.get(kind, []) if now - t < STRIKE_WINDOW_S] + [now]
+        self._strikes[kind] = times
+        if len(times) <= limit:
+            return False
+        self._give_up(RoomError("UNREACHABLE", f"the participant was cut off as hostile: more than {limit} {kind} in a minute"), hostile=True)
+        return True
+
+    def _give_up(self, error: RoomError, hostile: bool = False) -> None:
         if not self.closed:
             self.close(error, bye=False)
-            self._ctx.gone(self, error)
+            self._ctx.gone(self, error, hostile)
 
     def _violation(self, reason: str) -> None:
         log.info("dropped from %s: %s", self.id, reason)

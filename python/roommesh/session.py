@@ -71,6 +71,8 @@ class Session:
         self._pending: tuple[dict[int, Outgoing], dict[int, Outgoing]] = ({}, {})
         self._queue: tuple[deque[Outgoing], deque[Outgoing]] = (deque(), deque())
         self._delivered = [0, 0]
+        #: Messages of the peer's we refused, per lane, until its hello's base shows it settled them.
+        self._refused: tuple[set[int], set[int]] = (set(), set())
         self._starved = 0
         self.failure: RoomError | None = None
 
@@ -183,8 +185,14 @@ class Session:
         return Hello(
             max_json_bytes=self.limits.max_json_bytes, max_attachment_bytes=self.limits.max_attachment_bytes,
             epoch=self.epoch, peer_epoch=self.peer_epoch or "",
-            delivered=(self._delivered[0], self._delivered[1]), base=(self._base(0), self._base(1)),
+            delivered=(self._claimed(0), self._claimed(1)), base=(self._base(0), self._base(1)),
         )
+
+    def _claimed(self, lane: Lane) -> int:
+        """What a hello says was delivered: never past the first refusal the peer may not have heard of
+        (it resends that message, and hears the refusal again, rather than settling it as delivered)."""
+        refused = self._refused[lane]
+        return min(self._delivered[lane], min(refused) - 1) if refused else self._delivered[lane]
 
     def knows_epoch(self, epoch: str) -> bool:
         return self.peer_epoch is None or self.peer_epoch == epoch
@@ -202,8 +210,12 @@ class Session:
                             self._settle(lane, message.id, RoomError("PARTICIPANT_LEFT", "the recipient restarted its side of the link before confirming this message, which may or may not have been delivered"))
             self.peer_epoch = hello.epoch
             self._delivered = [hello.base[0], hello.base[1]]
+            for lane in LANES:
+                self._refused[lane].clear()
         else:
             self._delivered = [max(self._delivered[0], hello.base[0]), max(self._delivered[1], hello.base[1])]
+        for lane in LANES:
+            self._refused[lane].difference_update([i for i in self._refused[lane] if i <= hello.base[lane]])
         if hello.peer_epoch == self.epoch:
             for lane in LANES:
                 for message_id in [i for i in self._pending[lane] if i <= hello.delivered[lane]]:
@@ -216,6 +228,12 @@ class Session:
                 self._queue[lane].append(message)
 
     # -- receiving ----------------------------------------------------------------------------
+
+    def refused(self, lane: Lane, message_id: int) -> None:
+        """We refused a message of the peer's: it counts as handled, and is remembered until the peer settles it."""
+        if message_id > self._delivered[lane]:
+            self._delivered[lane] = message_id
+            self._refused[lane].add(message_id)
 
     def incoming(self, lane: Lane, message_id: int) -> bool:
         """A message of the peer's arrived whole: True to deliver it, False for a resend of one delivered (receipted again)."""

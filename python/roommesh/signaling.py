@@ -9,12 +9,17 @@ later one (`connect` may be called again after a drop: the room resumes on it).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
 
 from .errors import RoomError
+
+_ENGINEIO_LOG = logging.getLogger("roommesh.engineio")
+if _ENGINEIO_LOG.level == logging.NOTSET:
+    _ENGINEIO_LOG.setLevel(logging.CRITICAL)
 
 PROTOCOL_VERSION = 1
 REQUEST_TIMEOUT_S = 10.0
@@ -36,7 +41,10 @@ class SignalingClient:
         self._closing = False
 
     def _client(self) -> socketio.AsyncClient:
-        sio = socketio.AsyncClient(reconnection=False)
+        # Engine.IO logs a dropped connection at error level ("packet queue is empty, aborting"); the room
+        # reconnects and says so itself (its `disconnected` and `reconnected` events), so Engine.IO's own
+        # lines go to a logger of ours that is quiet unless asked (logging.getLogger("roommesh.engineio")).
+        sio = socketio.AsyncClient(reconnection=False, logger=False, engineio_logger=_ENGINEIO_LOG)
         for event, handler in self._handlers.items():
             sio.on(event, handler)
         sio.on("disconnect", self._disconnected)

@@ -206,7 +206,7 @@ class Stream:
                 self._handlers.silent()
             if self.closed:
                 return
-            if now - last_beat >= HEARTBEAT_S and not self._control and not self.session.has_output:
+            if now - last_beat >= HEARTBEAT_S and not self._control and not (self.attached and self.session.has_output):
                 last_beat = now
                 if self._probe_at is None and now - last_probe >= RTT_SAMPLE_S and self._silence == "none":
                     last_probe = self._probe_at = now
@@ -289,7 +289,7 @@ class Stream:
                 self._receipt(event.message.lane, event.message.id)
             if event.reject is not None:
                 lane, mid, code, text = event.reject
-                self.session.incoming(lane, mid)
+                self.session.refused(lane, mid)
                 self._control_record(Reject(lane=lane, id=mid, code=code, message=text))
             if event.violation is not None:
                 if event.costly:

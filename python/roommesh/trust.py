@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .binding import BindingEnd, Identity, binding_mac, binding_message, fingerprint_of, hmac_equal, verify
+from .token import check_peer_token
 
 NONCE_BYTES = 16
 _HEX = re.compile(r"^[0-9a-f]*$")
@@ -32,6 +34,14 @@ class ChannelBinding:
     remote: str
 
 
+def normalize_fingerprint(text: str) -> str | None:
+    """A fingerprint as participants show it (six groups of five digits), from any spacing; None if it is not one."""
+    digits = re.sub(r"[\s-]", "", text)
+    if not re.fullmatch(r"\d{30}", digits):
+        return None
+    return " ".join(digits[i : i + 5] for i in range(0, 30, 5))
+
+
 def _hex_of(value: object, size: int) -> bytes | None:
     if isinstance(value, str) and len(value) == size * 2 and _HEX.match(value):
         return bytes.fromhex(value)
@@ -47,6 +57,12 @@ class Trust:
     bound_token: str | None = None
     #: The key each participant first proved, by participant id (hex).
     keys: dict[str, str] = field(default_factory=dict)
+    #: The token issuer's Ed25519 public key: every peer must show a token it signed, binding the peer's key.
+    issuer_key: bytes | None = None
+    #: Fingerprints by participant name (normalised: six groups of five digits).
+    pinned: dict[str, str] = field(default_factory=dict)
+    #: The name the service lists for a participant id.
+    name_of: Callable[[str], str | None] = lambda _id: None
 
     def for_stream(self, local_id: str, peer_id: str) -> StreamAuth:
         return StreamAuth(self, local_id, peer_id)
@@ -77,6 +93,10 @@ class StreamAuth:
         before = trust.keys.get(self._peer_id)
         if before is not None and before != key.hex():
             return f"its identity key changed (fingerprint was {fingerprint_of(bytes.fromhex(before))}, now {fingerprint_of(key)})"
+        name = trust.name_of(self._peer_id)
+        pinned = None if name is None else trust.pinned.get(name)
+        if pinned is not None and pinned != fingerprint_of(key):
+            return f"its fingerprint {fingerprint_of(key)} is not the one pinned for {json.dumps(name)} ({pinned})"
         local = BindingEnd(id=self._local_id, nonce=self._nonce, key=trust.identity.public_key, channel=binding.local)
         remote = BindingEnd(id=self._peer_id, nonce=nonce, key=key, channel=binding.remote)
         self._expected = (binding_message(trust.room, binding.kind, local, remote, self._peer_id), key)
@@ -111,6 +131,12 @@ class StreamAuth:
                 return "it proved no knowledge of the room passphrase"
             if not hmac_equal(binding_mac(room_key, message), mac_bytes):
                 return "its binding is not MACed with this room passphrase"
+        issuer_key = self._trust.issuer_key
+        if issuer_key is not None:
+            token = proof.get("token")
+            refused = check_peer_token(token, issuer_key, room=self._trust.room, name=self._trust.name_of(self._peer_id), key=key)
+            if refused is not None:
+                return refused
         self._trust.keys.setdefault(self._peer_id, key.hex())
         return None
 

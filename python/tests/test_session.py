@@ -87,3 +87,14 @@ def test_a_failed_pair_fails_its_sends_and_every_later_one() -> None:
             assert error.code == "PARTICIPANT_LEFT"
 
     asyncio.run(run())
+
+
+def test_a_hello_never_claims_past_a_refusal_the_peer_may_not_have_heard_of() -> None:
+    ours, theirs = Session(Limits()), Session(Limits())
+    ours.activate(hello_from(theirs))
+    assert ours.incoming(0, 1)
+    ours.refused(0, 2)
+    assert ours.incoming(0, 3)
+    assert ours.hello().delivered == (1, 0)  # the peer resends 2 and hears the refusal again
+    ours.activate(dataclasses.replace(hello_from(theirs), base=(2, 0)))
+    assert ours.hello().delivered == (3, 0)  # its base says it settled 2
