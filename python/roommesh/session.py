@@ -15,27 +15,17 @@ import asyncio
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
+from .assembler import Delivered, Limits, Partial
 from .errors import RoomError
-from .wire import CHUNK_FIXED_BYTES, HEAD_FIXED_BYTES, RECORD_HEADER_BYTES, Chunk, Head, Hello, Lane, Record
+from .wire import CHUNK_FIXED_BYTES, HEAD_FIXED_BYTES, MAX_HELLO_PARTIALS, RECORD_HEADER_BYTES, Chunk, Head, Hello, Lane, Record
 
 LANES: tuple[Lane, Lane] = (0, 1)
 BULK_THRESHOLD_BYTES = 1024 * 1024
 RECEIPT_TIMEOUT_S = 30.0
 #: Lane 1 goes first after this many packets in a row that left it no room.
 STARVED_PACKETS = 3
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What this participant accepts (its hello says so); the TypeScript client's defaults."""
-
-    max_json_bytes: int = 1024 * 1024
-    max_attachment_bytes: int = 64 * 1024 * 1024
-    max_incomplete_messages: int = 8
-    max_pending_bytes: int = 96 * 1024 * 1024
 
 
 @dataclass
@@ -48,16 +38,6 @@ class Outgoing:
     written: int = 0
     written_at: float | None = None
     timer: asyncio.TimerHandle | None = None
-
-
-@dataclass
-class Delivered:
-    """A message that arrived whole: its header bytes and attachment."""
-
-    lane: Lane
-    id: int
-    header: bytes
-    attachment: bytes
 
 
 class Session:
@@ -74,6 +54,8 @@ class Session:
         #: Messages of the peer's we refused, per lane, until its hello's base shows it settled them.
         self._refused: tuple[set[int], set[int]] = (set(), set())
         self._starved = 0
+        #: The peer's messages held in part from streams that ended, until a new stream takes them over.
+        self._parked: list[Partial] = []
         self.failure: RoomError | None = None
 
     # -- sending ------------------------------------------------------------------------------
@@ -194,6 +176,22 @@ class Session:
         refused = self._refused[lane]
         return min(self._delivered[lane], min(refused) - 1) if refused else self._delivered[lane]
 
+    def open_stream(self) -> tuple[Hello, list[Partial]]:
+        """A new stream of ours opens: its hello, naming the peer's messages we hold in part (the stream takes them over)."""
+        parked, self._parked = self._parked, []
+        resumable = [p for p in parked if p.id > self._delivered[p.lane]][:MAX_HELLO_PARTIALS]
+        hello = self.hello()
+        if resumable:
+            hello = replace(hello, partial=tuple((p.lane, p.id, len(p.assembly.data)) for p in resumable))
+        return hello, resumable
+
+    def park(self, parked: list[Partial]) -> None:
+        """A stream ended holding these in part: kept for the next stream, within max_pending_bytes."""
+        for partial in parked:
+            self._parked = [p for p in self._parked if (p.lane, p.id) != (partial.lane, partial.id)] + [partial]
+        while self._parked and sum(p.assembly.total for p in self._parked) > self.limits.max_pending_bytes:
+            self._parked.pop(0)
+
     def knows_epoch(self, epoch: str) -> bool:
         return self.peer_epoch is None or self.peer_epoch == epoch
 
@@ -209,6 +207,7 @@ class Session:
                         if message.written_at is not None:
                             self._settle(lane, message.id, RoomError("PARTICIPANT_LEFT", "the recipient restarted its side of the link before confirming this message, which may or may not have been delivered"))
             self.peer_epoch = hello.epoch
+            self._parked = []
             self._delivered = [hello.base[0], hello.base[1]]
             for lane in LANES:
                 self._refused[lane].clear()
@@ -220,10 +219,13 @@ class Session:
             for lane in LANES:
                 for message_id in [i for i in self._pending[lane] if i <= hello.delivered[lane]]:
                     self._settle(lane, message_id)
+        # What the peer holds in part from a stream that ended (its hello says), it gets from there on.
+        resume_at = {(lane, mid): held for lane, mid, held in hello.partial} if hello.peer_epoch == self.epoch else {}
         for lane in LANES:
             self._queue[lane].clear()
             for message in sorted(self._pending[lane].values(), key=lambda m: m.id):
-                message.written = 0
+                held = resume_at.get((lane, message.id), 0)
+                message.written = held if 0 < held < len(message.data) else 0
                 message.written_at = None
                 self._queue[lane].append(message)
 
@@ -243,98 +245,4 @@ class Session:
         return True
 
 
-#: Why a message header is refused, or None.
-HeaderCheck = Callable[[bytes], "str | None"]
-
-
-@dataclass
-class _Assembly:
-    json_length: int
-    total: int
-    data: bytearray
-    header_checked: bool = False
-
-
-@dataclass
-class AssemblyEvent:
-    """What a head or chunk led to: a message whole, a refusal to send back, or a violation to count."""
-
-    message: Delivered | None = None
-    reject: tuple[Lane, int, str, str] | None = None
-    violation: str | None = None
-    costly: bool = False
-
-
-@dataclass
-class Assembler:
-    """One stream's messages in progress, bounded by the limits before anything is allocated."""
-
-    limits: Limits
-    _assemblies: dict[tuple[int, int], _Assembly] = field(default_factory=dict)
-    _refused: set[tuple[int, int]] = field(default_factory=set)
-    _last_head: list[int] = field(default_factory=lambda: [0, 0])
-    _pending_bytes: int = 0
-
-    def head(self, record: Head, header_ok: HeaderCheck) -> list[AssemblyEvent]:
-        lane, mid = record.lane, record.id
-        if mid <= self._last_head[lane]:
-            return [AssemblyEvent(violation=f"head {lane}:{mid} out of sequence (last was {self._last_head[lane]})")]
-        self._last_head[lane] = mid
-        events: list[AssemblyEvent] = []
-        for key in [k for k in self._assemblies if k[0] == lane and k[1] < mid]:
-            self._drop(key)
-            events.append(AssemblyEvent(violation=f"message {lane}:{key[1]} abandoned unfinished by head {mid}", costly=True))
-        total = record.json_length + record.attachment_length
-        limits = self.limits
-
-        def refuse(code: str, text: str, violation: str | None = None) -> list[AssemblyEvent]:
-            self._refused.add((lane, mid))
-            return [*events, AssemblyEvent(reject=(lane, mid, code, text), violation=violation, costly=violation is not None)]
-
-        if record.json_length == 0 or len(record.data) > total:
-            return refuse("INVALID_MESSAGE", "malformed message head", f"head {lane}:{mid} lengths do not add up")
-        if record.json_length > limits.max_json_bytes:
-            return refuse("MESSAGE_TOO_LARGE", f"message JSON of {record.json_length} bytes exceeds the recipient's limit of {limits.max_json_bytes}")
-        if record.attachment_length > limits.max_attachment_bytes:
-            return refuse("MESSAGE_TOO_LARGE", f"attachment of {record.attachment_length} bytes exceeds the recipient's limit of {limits.max_attachment_bytes}")
-        if len(self._assemblies) >= limits.max_incomplete_messages or self._pending_bytes + total > limits.max_pending_bytes:
-            return refuse("MESSAGE_TOO_LARGE", "the recipient has too many incomplete messages from you", f"reassembly limit hit by {lane}:{mid}")
-        assembly = _Assembly(json_length=record.json_length, total=total, data=bytearray())
-        self._assemblies[(lane, mid)] = assembly
-        self._pending_bytes += total
-        return [*events, *self._append(lane, mid, assembly, record.data, header_ok)]
-
-    def chunk(self, record: Chunk, header_ok: HeaderCheck) -> list[AssemblyEvent]:
-        key = (record.lane, record.id)
-        assembly = self._assemblies.get(key)
-        if assembly is None:
-            return [] if key in self._refused else [AssemblyEvent(violation=f"chunk for unknown message {record.lane}:{record.id}")]
-        if record.offset != len(assembly.data) or len(record.data) > assembly.total - len(assembly.data):
-            self._drop(key)
-            return [AssemblyEvent(violation=f"chunk of {record.lane}:{record.id} at offset {record.offset} (expected {len(assembly.data)})", costly=True)]
-        return self._append(record.lane, record.id, assembly, record.data, header_ok)
-
-    def cancel(self, lane: Lane, message_id: int) -> None:
-        self._last_head[lane] = max(self._last_head[lane], message_id)
-        if (lane, message_id) in self._assemblies:
-            self._drop((lane, message_id))
-
-    def _append(self, lane: Lane, mid: int, assembly: _Assembly, data: bytes, header_ok: HeaderCheck) -> list[AssemblyEvent]:
-        assembly.data += data
-        if not assembly.header_checked and len(assembly.data) >= assembly.json_length:
-            assembly.header_checked = True
-            refused = header_ok(bytes(assembly.data[: assembly.json_length]))
-            if refused is not None:
-                self._drop((lane, mid))
-                self._refused.add((lane, mid))
-                return [AssemblyEvent(reject=(lane, mid, "INVALID_MESSAGE", refused), violation=f"message {lane}:{mid}: {refused}")]
-        if len(assembly.data) < assembly.total:
-            return []
-        self._drop((lane, mid))
-        data_bytes = bytes(assembly.data)
-        return [AssemblyEvent(message=Delivered(lane=lane, id=mid, header=data_bytes[: assembly.json_length], attachment=data_bytes[assembly.json_length :]))]
-
-    def _drop(self, key: tuple[int, int]) -> None:
-        assembly = self._assemblies.pop(key, None)
-        if assembly is not None:
-            self._pending_bytes -= assembly.total
+__all__ = ["Delivered", "Limits", "Outgoing", "Session"]

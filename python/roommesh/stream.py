@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .header import decode_header
-from .session import Assembler, AssemblyEvent, Delivered, Session
+from .assembler import Assembler, AssemblyEvent, Delivered
+from .session import Session
 from .trust import ChannelBinding, StreamAuth
 from .wire import (
     PACKET_HEADER_BYTES, RECORD_HEADER_BYTES, Auth, Bye, Cancel, Chunk, Datagram, DatagramReceipts, Head, Hello, Lane,
@@ -85,7 +86,8 @@ class Stream:
         self._loop = asyncio.get_running_loop()
         self._auth_timer: asyncio.TimerHandle | None = None
         nonce, key = auth.hello_fields()
-        hello = session.hello()
+        hello, partial = session.open_stream()
+        self._assembler.adopt(partial)
         self._control.append(dataclasses.replace(hello, nonce=nonce, key=key))
         self._heartbeat = self._loop.create_task(self._beat())
         self.kick()
@@ -254,6 +256,8 @@ class Stream:
             if self._hello_seen:
                 return self._break("a second hello on one stream")
             self._hello_seen = True
+            if not self.session.knows_epoch(record.epoch):
+                self._assembler.drop_resumed()  # a peer that restarted its session will not resume what its old one began
             self._answer_hello(record)
         elif isinstance(record, Auth):
             self._check_auth(record.body)
@@ -358,6 +362,7 @@ class Stream:
         if self.closed:
             return
         self.closed = True
+        self.session.park(self._assembler.park())
         self._heartbeat.cancel()
         if self._auth_timer is not None:
             self._auth_timer.cancel()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 
 from roommesh import RoomError
-from roommesh.session import Assembler, Limits, Session
+from roommesh.assembler import Assembler, Limits
+from roommesh.session import Session
 from roommesh.wire import Chunk, Head, Hello, Record
 
 
@@ -98,3 +100,34 @@ def test_a_hello_never_claims_past_a_refusal_the_peer_may_not_have_heard_of() ->
     assert ours.hello().delivered == (1, 0)  # the peer resends 2 and hears the refusal again
     ours.activate(dataclasses.replace(hello_from(theirs), base=(2, 0)))
     assert ours.hello().delivered == (3, 0)  # its base says it settled 2
+
+
+def test_a_message_cut_off_by_a_path_change_is_resumed_from_where_the_receiver_holds_it() -> None:
+    async def run() -> None:
+        sender, receiver = Session(Limits()), Session(Limits())
+        data = os.urandom(200_000)
+        sent = asyncio.get_running_loop().create_future()
+        sender.send(b'{"t":"f","m":{}}', data, sent)
+        sender.activate(receiver.open_stream()[0])
+        receiver.activate(sender.hello())
+        first = Assembler(Limits())
+        records: list[Record] = []
+        sender.fill(records, 65_536)  # the first 64 KiB arrive, then the stream dies
+        for record in records:
+            assert isinstance(record, Head) and first.head(record, lambda _: None) == []
+        receiver.park(first.park())
+        HELD = 65_536 - 5 - 13  # a head record's header and fixed fields, then as much of the message as fits
+        hello, partial = receiver.open_stream()
+        assert hello.partial == ((0, 1, HELD),)
+        second = Assembler(Limits())
+        second.adopt(partial)
+        sender.activate(dataclasses.replace(hello, peer_epoch=sender.epoch))
+        rest: list[Record] = []
+        while sender.has_output:
+            sender.fill(rest, 65_536)
+        assert isinstance(rest[0], Chunk) and rest[0].offset == HELD
+        events = [e for r in rest if isinstance(r, Chunk) for e in second.chunk(r, lambda _: None)]
+        [whole] = [e.message for e in events if e.message is not None]
+        assert whole.attachment == data
+
+    asyncio.run(run())
