@@ -74,6 +74,7 @@ class DirectLink:
         opened: Callable[[DirectLink, ChannelTransport], None],
         packet: Callable[[DirectLink, bytes], None],
         closed: Callable[[DirectLink, str], None],
+        offered: Callable[[DirectLink], None] = lambda _link: None,
     ) -> None:
         self.sid = sid
         self.initiator = initiator
@@ -81,6 +82,7 @@ class DirectLink:
         self._opened = opened
         self._packet = packet
         self._closed = closed
+        self._offered = offered
         self._pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers(servers)))
         self._channel: RTCDataChannel | None = None
         self._local_sdp: str | None = None
@@ -109,6 +111,7 @@ class DirectLink:
                 await self._pc.setLocalDescription(await self._pc.createOffer())
                 self._local_sdp = self._pc.localDescription.sdp.replace("a=setup:actpass", "a=setup:active")
                 await self._signal({"type": "offer", "sdp": self._local_sdp})
+                self._offered(self)
             while not self.done:
                 await self._take(await self._signals.get())
         except asyncio.CancelledError:

@@ -444,9 +444,11 @@ class Messaging:
 
     async def _close(self) -> None:
         self._context = None
+        saying_goodbye = any(peer.active is not None for peer in self._peers.values())
         for peer in list(self._peers.values()):
             self._drop(peer, RoomError("CLOSED", "the room was closed before the message was delivered"), bye=True, announce=False)
         self._listed.clear()
         self.enabled = False
         self._end_iterators()
-        await asyncio.sleep(0.25)  # the goodbyes leave before the links close
+        if saying_goodbye:
+            await asyncio.sleep(0.25)  # the goodbyes leave before the links close

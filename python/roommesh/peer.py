@@ -33,6 +33,8 @@ log = logging.getLogger("roommesh.peer")
 MAX_SESSIONS_PER_MINUTE = 24
 MAX_BROKEN_PER_MINUTE = 3
 STRIKE_WINDOW_S = 60.0
+#: aioice waits up to 5 s for a STUN answer, then allocates on the TURN server, before aiortc's offer can leave.
+MAX_GATHERING_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,10 @@ class Peer:
         async def send(data: dict[str, Any]) -> None:
             await self._ctx.signaling.emit("signal", {"to": self.id, "sid": sid, "data": data})
 
-        return DirectLink(sid=sid, initiator=initiator, servers=self._ctx.ice_servers(), signal=send, opened=self._link_opened, packet=self._link_packet, closed=self._link_closed)
+        return DirectLink(
+            sid=sid, initiator=initiator, servers=self._ctx.ice_servers(), signal=send, opened=self._link_opened, packet=self._link_packet,
+            closed=self._link_closed, offered=self._offered,
+        )
 
     def _attempt_direct(self) -> None:
         if self.closed:
@@ -199,9 +204,15 @@ class Peer:
         if self.direct is not None:
             self.direct.close("replaced by a new attempt")
         self.direct = self._new_link(secrets.token_hex(8), initiator=True)
-        self._arm("direct", self._ctx.tunables.direct_timeout_s, self._direct_timed_out)
+        # aiortc gathers every candidate before its offer leaves (a STUN server that does not answer holds it 5 s):
+        # the link's time to open counts from the offer (_offered), with a bound on the gathering too.
+        self._arm("direct", self._ctx.tunables.direct_timeout_s + MAX_GATHERING_S, self._direct_timed_out)
         if self._ctx.tunables.relay and (self.relay is None or self.relay.done):
             self._arm("relay", self._ctx.tunables.relay_after_s, self._start_relay)
+
+    def _offered(self, link: DirectLink) -> None:
+        if link is self.direct and "direct" in self._timers:
+            self._arm("direct", self._ctx.tunables.direct_timeout_s, self._direct_timed_out)
 
     def _direct_timed_out(self) -> None:
         link = self.direct

@@ -1,6 +1,6 @@
 """Python in one room with TypeScript participants: Node on @roamhq/wrtc, Node on
-node-datachannel, and Chromium (the real browser bundle), through the real service on a free
-loopback port. What each side observes is asserted on both sides."""
+node-datachannel, and Chromium and Firefox pages (the real browser bundle), through the real
+service on a free loopback port. What each side observes is asserted on both sides."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from roommesh import ReceivedMessage, Reply, RoomClient
 from .driver import Driver
 from .service import ROOT, Service
 
-STACKS = {"wrtc": "@roamhq/wrtc", "ndc": "node-datachannel", "other-user": "chromium"}
+STACKS = {"wrtc": "@roamhq/wrtc", "ndc": "node-datachannel", "other-user": "chromium", "firefox": "firefox"}
 MiB = 1024 * 1024
 
 
@@ -77,9 +77,9 @@ async def mesh(names: list[str], *, relay_only: bool = False, room: str = "inter
         service.stop()
 
 
-def test_the_seed_snippet_runs_verbatim_and_every_stack_exchanges_messages_broadcasts_requests_and_16_mib_with_python() -> None:
+def test_the_seed_snippet_runs_verbatim_and_every_stack_and_browser_exchanges_messages_broadcasts_requests_and_16_mib_with_python() -> None:
     async def run() -> None:
-        async with mesh(["wrtc", "ndc", "other-user"]) as (service, driver):
+        async with mesh(list(STACKS)) as (service, driver):
             room = RoomClient(url=service.url, room="interop", name="python")
             seen = Seen(room)
             room.messaging.on_request("sum", lambda request: {"sum": request.message["x"] + request.message["y"]})
@@ -103,7 +103,7 @@ def test_the_seed_snippet_runs_verbatim_and_every_stack_exchanges_messages_broad
             )
             # What it did, as the others saw it.
             assert participant is not None
-            assert sorted((p.name or "", p.link) for p in room.messaging.get_participants()) == [("ndc", "direct"), ("other-user", "direct"), ("wrtc", "direct")]
+            assert sorted((p.name or "", p.link) for p in room.messaging.get_participants()) == [("firefox", "direct"), ("ndc", "direct"), ("other-user", "direct"), ("wrtc", "direct")]
             chat = await driver.event(lambda e: e["event"] == "message" and e["at"] == "other-user" and e["type"] == "chat", "the page's chat from Python")
             assert (chat["from"], chat["message"], chat["broadcast"]) == ("python", {"text": "Hello from Python!"}, False)
             for name in STACKS:

@@ -79,6 +79,11 @@ export function spawnAgent(lab: Lab, host: Host, name: string, config: object): 
   return new Agent(name, child);
 }
 
+/** The Python participant (python_agent.py, aiortc), speaking agent.ts's lines. */
+export function spawnPythonAgent(lab: Lab, host: Host, name: string, config: { url: string; room: string; peerId?: string; initiate?: boolean }): Agent {
+  return new Agent(name, lab.spawn(host.ns, '/usr/bin/python3', ['test/network/python_agent.py', JSON.stringify({ name, ...config })]));
+}
+
 /** A browser page (Chromium or Firefox, in the host's namespace) running roommesh: browser-agent.ts. */
 export function spawnBrowser(lab: Lab, host: Host, name: string, config: { browser: 'chromium' | 'firefox'; url: string; room: string }): Agent {
   const child = lab.spawn(host.ns, process.execPath, ['--import', 'tsx', 'test/network/browser-agent.ts', JSON.stringify({ name, ...config })]);
