@@ -17,6 +17,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .binding import Identity, join_proof_message, key_thumbprint, room_key
@@ -35,6 +36,16 @@ log = logging.getLogger("roommesh")
 ROOM_EVENTS = ("disconnected", "reconnected", "closed")
 RECONNECT_DELAY_S = 0.25
 RECONNECT_MAX_DELAY_S = 5.0
+
+
+def _objects(handler: Callable[[dict[str, Any]], None]) -> Callable[[Any], Awaitable[None]]:
+    """A push handler that takes only objects (the service's payloads; anything else is dropped)."""
+
+    async def take(payload: Any) -> None:
+        if isinstance(payload, dict):
+            handler(payload)
+
+    return take
 
 
 class RoomClient:
@@ -115,8 +126,9 @@ class RoomClient:
         if self._started:
             return
         for event, handler in (
-            ("participant:enabled", self._on_enabled), ("participant:removed", self._on_removed), ("participant:updated", self._on_updated),
-            ("signal", self._on_signal), ("relay", self._on_relay), ("ice:servers", self._on_ice_servers),
+            ("participant:enabled", _objects(self.messaging._service_enabled)), ("participant:removed", _objects(self.messaging._service_removed)),
+            ("participant:updated", _objects(self.messaging._service_updated)), ("signal", _objects(self.messaging._service_signal)),
+            ("relay", _objects(self.messaging._service_relay)), ("ice:servers", self._on_ice_servers),
             ("service:closing", self._on_closing), ("session:replaced", self._on_replaced), ("failure", self._on_failure),
         ):
             self._signaling.on(event, handler)
@@ -160,26 +172,6 @@ class RoomClient:
         )
 
     # -- the service's pushes ---------------------------------------------------------------------
-
-    async def _on_enabled(self, info: Any) -> None:
-        if isinstance(info, dict):
-            self.messaging._service_enabled(info)
-
-    async def _on_removed(self, payload: Any) -> None:
-        if isinstance(payload, dict):
-            self.messaging._service_removed(payload)
-
-    async def _on_updated(self, info: Any) -> None:
-        if isinstance(info, dict):
-            self.messaging._service_updated(info)
-
-    async def _on_signal(self, payload: Any) -> None:
-        if isinstance(payload, dict):
-            self.messaging._service_signal(payload)
-
-    async def _on_relay(self, payload: Any) -> None:
-        if isinstance(payload, dict):
-            self.messaging._service_relay(payload)
 
     async def _on_ice_servers(self, payload: Any) -> None:
         if isinstance(payload, dict):

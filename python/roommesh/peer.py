@@ -194,7 +194,7 @@ class Peer:
             await self._ctx.signaling.emit("signal", {"to": self.id, "sid": sid, "data": data})
 
         return DirectLink(
-            sid=sid, initiator=initiator, servers=self._ctx.ice_servers(), signal=send, opened=self._link_opened, packet=self._link_packet,
+            sid=sid, initiator=initiator, servers=self._ctx.ice_servers(), signal=send, opened=self._link_opened, packet=self._packet,
             closed=self._link_closed, offered=self._offered,
         )
 
@@ -240,7 +240,7 @@ class Peer:
     def _open_relay(self, sid: str) -> None:
         self.relay = RelayPath(
             signaling=self._ctx.signaling, to=self.id, sid=sid, local_id=self._ctx.local_id, max_payload_bytes=self._ctx.max_payload_bytes(),
-            opened=self._relay_opened, packet=self._relay_packet, failed=self._relay_failed, violation=self._violation,
+            opened=self._relay_opened, packet=self._packet, failed=self._relay_failed, violation=self._violation,
         )
 
     def _close_relay(self) -> None:
@@ -274,8 +274,9 @@ class Peer:
         if link is self.direct and not self.closed:
             self._open_stream(link, transport, link.binding)
 
-    def _link_packet(self, link: DirectLink, packet: bytes) -> None:
-        stream = self._streams.get(link)
+    def _packet(self, path: object, packet: bytes) -> None:
+        """A packet on a direct link or a relay stream, for the stream on it."""
+        stream = self._streams.get(path)
         if stream is not None:
             stream.receive(packet)
 
@@ -291,11 +292,6 @@ class Peer:
     def _relay_opened(self, relay: RelayPath) -> None:
         if relay is self.relay and not self.closed:
             self._open_stream(relay, relay, relay.binding)
-
-    def _relay_packet(self, relay: RelayPath, packet: bytes) -> None:
-        stream = self._streams.get(relay)
-        if stream is not None:
-            stream.receive(packet)
 
     def _relay_failed(self, relay: RelayPath, reason: str) -> None:
         if relay is self.relay:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from roommesh import RoomError
 
-from .service import ROOT
+from .service import ROOT, Service
 
 Event = dict[str, Any]
 
@@ -95,3 +96,17 @@ class Driver:
         except asyncio.TimeoutError:
             process.kill()
             await process.wait()
+
+
+@asynccontextmanager
+async def served(room: str, *flags: str) -> AsyncIterator[tuple[Service, Driver]]:
+    """The real service (with `flags`) and a driver for `room`, both stopped at the end."""
+    service = Service(*flags)
+    url = service.start()
+    driver = Driver()
+    try:
+        await driver.start(url, room)
+        yield service, driver
+    finally:
+        await driver.close()
+        service.stop()

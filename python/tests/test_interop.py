@@ -15,7 +15,7 @@ from typing import Any
 
 from roommesh import ReceivedMessage, Reply, RoomClient
 
-from .driver import Driver
+from .driver import Driver, served
 from .service import ROOT, Service
 
 STACKS = {"wrtc": "@roamhq/wrtc", "ndc": "node-datachannel", "other-user": "chromium", "firefox": "firefox"}
@@ -62,19 +62,25 @@ class Seen:
         return next((m for m in self.messages if m.from_participant.name == sender and m.type == type_), None)
 
 
+async def attachment_each_way(room: RoomClient, seen: Seen, driver: Driver, name: str, size: int) -> None:
+    """`size` random bytes from Python to `name` and back: each side reports the size and SHA-256 it received."""
+    target = room.messaging.get_participant_by_name(name)
+    assert target is not None
+    data = os.urandom(size)
+    await room.messaging.send_message(to=target, type="bytes", message={"size": size}, attachment=data)
+    got = await driver.event(lambda e: e["event"] == "message" and e["at"] == name and e["type"] == "bytes" and e["message"] == {"size": size}, f"{size} bytes at {name}", 60)
+    assert got["attachment"] == {"size": size, "sha256": hashlib.sha256(data).hexdigest()}
+    sent = await driver.call("send", timeout=120, sender=name, to="python", type=f"bytes-back-{size}", message={}, size=size)
+    back = await seen.message_from(name, f"bytes-back-{size}", f"{size} bytes from {name}", 60)
+    assert back.attachment is not None and (len(back.attachment), hashlib.sha256(back.attachment).hexdigest()) == (size, sent["sha256"])
+
+
 @asynccontextmanager
 async def mesh(names: list[str], *, relay_only: bool = False, room: str = "interop") -> AsyncIterator[tuple[Service, Driver]]:
-    service = Service()
-    url = service.start()
-    driver = Driver()
-    try:
-        await driver.start(url, room)
+    async with served(room) as (service, driver):
         for name in names:
             await driver.call("join", name=name, stack=STACKS[name], relayOnly=relay_only)
         yield service, driver
-    finally:
-        await driver.close()
-        service.stop()
 
 
 def test_the_seed_snippet_runs_verbatim_and_every_stack_and_browser_exchanges_messages_broadcasts_requests_and_16_mib_with_python() -> None:
@@ -128,17 +134,7 @@ def test_the_seed_snippet_runs_verbatim_and_every_stack_and_browser_exchanges_me
 
             # 16 MiB each way, with each stack.
             for name in STACKS:
-                target = room.messaging.get_participant_by_name(name)
-                assert target is not None
-                data = os.urandom(16 * MiB)
-                await room.messaging.send_message(to=target, type="big", message={"n": 16}, attachment=data)
-                got = await driver.message(name, "big", f"16 MiB at {name}", 60)
-                assert got["attachment"] == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                sent = await driver.call("send", timeout=120, sender=name, to="python", type="big-back", message={}, size=16 * MiB)
-                await seen.message_from(name, "big-back", f"16 MiB from {name}", 60)
-                back = seen.message(name, "big-back")
-                assert back is not None and back.attachment is not None
-                assert (len(back.attachment), hashlib.sha256(back.attachment).hexdigest()) == (16 * MiB, sent["sha256"])
+                await attachment_each_way(room, seen, driver, name, 16 * MiB)
             await room.close()
 
     asyncio.run(run())
@@ -198,14 +194,7 @@ def test_a_pair_that_cannot_link_directly_is_relayed_both_ways() -> None:
                 target = room.messaging.get_participant_by_name(name)
                 assert target is not None and target.link == "relayed"
                 assert (await driver.call("link", at=name, of="python"))["link"] == "relayed"
-                data = os.urandom(2 * MiB)
-                await room.messaging.send_message(to=target, type="relayed", message={}, attachment=data)
-                got = await driver.message(name, "relayed", f"the relayed attachment at {name}")
-                assert got["attachment"] == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                sent = await driver.call("send", sender=name, to="python", type="relayed-back", message={}, size=2 * MiB)
-                await seen.message_from(name, "relayed-back", f"the relayed attachment from {name}")
-                back = seen.message(name, "relayed-back")
-                assert back is not None and back.attachment is not None and hashlib.sha256(back.attachment).hexdigest() == sent["sha256"]
+                await attachment_each_way(room, seen, driver, name, 2 * MiB)
             await room.close()
 
     asyncio.run(run())

@@ -16,8 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from roommesh import Identity, RoomClient, RoomError
 from roommesh.binding import base64url, key_thumbprint
 
-from .driver import Driver
-from .service import Service
+from .driver import Driver, served
 
 
 class Issuer:
@@ -43,15 +42,11 @@ async def node_join(driver: Driver, name: str, stack: str, issuer: Issuer, check
 def test_tokens_from_the_issuer_bound_to_keys_link_python_and_node_and_show_fingerprints() -> None:
     async def run() -> None:
         issuer = Issuer()
-        service = Service("--issuer-key", json.dumps(issuer.jwk))
-        url = service.start()
-        driver = Driver()
-        try:
-            await driver.start(url, "trust")
+        async with served("trust", "--issuer-key", json.dumps(issuer.jwk)) as (service, driver):
             await node_join(driver, "wrtc", "@roamhq/wrtc", issuer, issuer)
             await node_join(driver, "ndc", "node-datachannel", issuer, issuer)
             identity = Identity.generate()
-            room = RoomClient(url=url, room="trust", token=issuer.token("trust", "python", identity), identity=identity, issuer_key=issuer.jwk)
+            room = RoomClient(url=service.url, room="trust", token=issuer.token("trust", "python", identity), identity=identity, issuer_key=issuer.jwk)
             await room.start()
             await room.messaging.enable()
             listed = {p.name or p.id: p for p in room.messaging.get_participants()}
@@ -62,9 +57,6 @@ def test_tokens_from_the_issuer_bound_to_keys_link_python_and_node_and_show_fing
                 await room.messaging.send_message(to=listed[name], type="bound", message={})
                 await driver.message(name, "bound", f"{name} gets a message from the token-checked Python")
             await room.close()
-        finally:
-            await driver.close()
-            service.stop()
 
     asyncio.run(run())
 
@@ -73,14 +65,10 @@ def test_a_service_that_mints_its_own_tokens_is_refused_by_python_and_node_alike
     async def run() -> None:
         real, the_services_own = Issuer(), Issuer()
         # The service admits whatever its own issuer signed; the participants hold the real issuer's key.
-        service = Service("--issuer-key", json.dumps(the_services_own.jwk))
-        url = service.start()
-        driver = Driver()
-        try:
-            await driver.start(url, "trust")
+        async with served("trust", "--issuer-key", json.dumps(the_services_own.jwk)) as (service, driver):
             await node_join(driver, "impostor", "@roamhq/wrtc", the_services_own, real)
             identity = Identity.generate()
-            room = RoomClient(url=url, room="trust", token=the_services_own.token("trust", "python", identity), identity=identity, issuer_key=real.jwk)
+            room = RoomClient(url=service.url, room="trust", token=the_services_own.token("trust", "python", identity), identity=identity, issuer_key=real.jwk)
             refused: list[dict[str, Any]] = []
             room.messaging.on("peer_authentication_failed", refused.append)
             await room.start()
@@ -91,27 +79,17 @@ def test_a_service_that_mints_its_own_tokens_is_refused_by_python_and_node_alike
             assert event["name"] == "python"
             await room.close()
 
-            # Pinned fingerprints: a participant under a pinned name with another key is refused.
-            service2 = Service()
-            url2 = service2.start()
-            driver2 = Driver()
-            try:
-                await driver2.start(url2, "pins")
-                await driver2.call("join", name="wrtc", stack="@roamhq/wrtc")
-                pinned = RoomClient(url=url2, room="pins", name="python", pinned_fingerprints={"wrtc": "00000 11111 22222 33333 44444 55555"})
-                reasons: list[dict[str, Any]] = []
-                pinned.messaging.on("peer_authentication_failed", reasons.append)
-                await pinned.start()
-                await pinned.messaging.enable()
-                assert pinned.messaging.get_participants() == []
-                assert len(reasons) == 1 and "is not the one pinned for \"wrtc\"" in reasons[0]["reason"]
-                await pinned.close()
-            finally:
-                await driver2.close()
-                service2.stop()
-        finally:
-            await driver.close()
-            service.stop()
+        # Pinned fingerprints: a participant under a pinned name with another key is refused.
+        async with served("pins") as (service, driver):
+            await driver.call("join", name="wrtc", stack="@roamhq/wrtc")
+            pinned = RoomClient(url=service.url, room="pins", name="python", pinned_fingerprints={"wrtc": "00000 11111 22222 33333 44444 55555"})
+            reasons: list[dict[str, Any]] = []
+            pinned.messaging.on("peer_authentication_failed", reasons.append)
+            await pinned.start()
+            await pinned.messaging.enable()
+            assert pinned.messaging.get_participants() == []
+            assert len(reasons) == 1 and "is not the one pinned for \"wrtc\"" in reasons[0]["reason"]
+            await pinned.close()
 
     asyncio.run(run())
 
