@@ -100,7 +100,15 @@ class RoomClient:
         """Room events: disconnected, reconnected, closed. Returns the function that removes the listener."""
         return self._events.on(event, listener)
 
-    def _require_started(self) -> None:
+    @property
+    def signaling(self) -> SignalingClient:
+        return self._signaling
+
+    @property
+    def connect_timeout_s(self) -> float:
+        return self.tunables.connect_timeout_s
+
+    def require_started(self) -> None:
         if self._closed:
             raise RoomError("CLOSED", "this room was closed; make a new RoomClient")
         if not self._started or self.local_participant is None:
@@ -162,7 +170,7 @@ class RoomClient:
         if isinstance(servers, list):
             self._ice_servers = [s for s in servers if isinstance(s, dict)]
 
-    def _peer_context(self, messaging: Messaging) -> PeerContext:
+    def peer_context(self, messaging: Messaging) -> PeerContext:
         assert self.local_participant is not None and self._trust is not None
         return PeerContext(
             local_id=self.local_participant.id, signaling=self._signaling, trust=self._trust, limits=Limits(), tunables=self.tunables,

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .errors import RoomError
 from .early import EarlySignals
@@ -22,8 +22,7 @@ from .peer import Peer, PeerContext
 from .session import Delivered
 from .wire import Datagram
 
-if TYPE_CHECKING:
-    from .client import RoomClient
+from .signaling import SignalingClient
 
 log = logging.getLogger("roommesh")
 
@@ -55,8 +54,19 @@ def _check_message(type_: object, message: object, attachment: object) -> tuple[
     return type_, message, bytes(attachment) if attachment is not None else b""
 
 
+class Room(Protocol):
+    """What messaging needs of its room (client.py's RoomClient)."""
+
+    @property
+    def signaling(self) -> SignalingClient: ...
+    @property
+    def connect_timeout_s(self) -> float: ...
+    def require_started(self) -> None: ...
+    def peer_context(self, messaging: Messaging) -> PeerContext: ...
+
+
 class Messaging:
-    def __init__(self, room: RoomClient) -> None:
+    def __init__(self, room: Room) -> None:
         self._room = room
         self._events = Emitter(EVENTS)
         self.enabled = False
@@ -100,12 +110,12 @@ class Messaging:
     async def enable(self) -> None:
         """Announces this participant and links to every other one with messaging enabled; returns once they list each other."""
         room = self._room
-        room._require_started()
+        room.require_started()
         if self.enabled:
             return
-        self._context = room._peer_context(self)
+        self._context = room.peer_context(self)
         try:
-            reply = await room._signaling.request("messaging:enable")
+            reply = await room.signaling.request("messaging:enable")
         except RoomError:
             self._context = None
             raise
@@ -121,7 +131,7 @@ class Messaging:
         except asyncio.TimeoutError:
             return
         waits = [asyncio.ensure_future(peer.reachable.wait()), asyncio.ensure_future(peer.ended.wait())]
-        await asyncio.wait(waits, timeout=self._room.tunables.connect_timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waits, timeout=self._room.connect_timeout_s, return_when=asyncio.FIRST_COMPLETED)
         for wait in waits:
             wait.cancel()
         if not peer.reachable.is_set() or peer.closed:
@@ -139,9 +149,9 @@ class Messaging:
         for peer in list(self._peers.values()):
             self._drop(peer, RoomError("NOT_ENABLED", "messaging was disabled before the message was delivered"), bye=True, announce=False)
         self._listed.clear()
-        if self._room._signaling.connected:
+        if self._room.signaling.connected:
             try:
-                await self._room._signaling.request("messaging:disable")
+                await self._room.signaling.request("messaging:disable")
             except RoomError:
                 pass
         self._end_iterators()
