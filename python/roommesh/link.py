@@ -103,13 +103,14 @@ class DirectLink:
     async def _work(self) -> None:
         try:
             if self.initiator:
-                # We offer to be the DTLS client (`a=setup:active`; Node answerers read any offer so, and browsers
-                # take it), and so open our channel on an even SCTP stream, as RFC 8832 has the DTLS client do.
-                # aiortc 1.4.0 picks the parity by ICE role instead (odd for the offerer), and node-datachannel
-                # refuses a channel that breaks the rule ("open message violating the odd/even rule").
+                # Our channel opens on SCTP stream 0. Node answerers take every offer as `a=setup:active` and answer
+                # passive, which makes us the DTLS client, whose streams RFC 8832 makes even; aiortc 1.4.0 would pick
+                # odd (it goes by ICE role), and node-datachannel refuses that ("open message violating the odd/even
+                # rule"). Browsers and aiortc answer active and take stream 0 all the same. The offer itself must say
+                # actpass: aiortc refuses any other.
                 self._adopt(self._pc.createDataChannel(secrets.token_hex(20), id=0))
                 await self._pc.setLocalDescription(await self._pc.createOffer())
-                self._local_sdp = self._pc.localDescription.sdp.replace("a=setup:actpass", "a=setup:active")
+                self._local_sdp = self._pc.localDescription.sdp
                 await self._signal({"type": "offer", "sdp": self._local_sdp})
                 self._offered(self)
             while not self.done:

@@ -350,9 +350,12 @@ class Messaging:
         key = (peer.id, self._next_request)
         waiter: asyncio.Future[ReceivedMessage] = asyncio.get_running_loop().create_future()
         self._requests[key] = waiter
+        async def ask() -> ReceivedMessage:
+            await self._send(peer, MessageHeader(type=type_, message=body, request=key[1]), data)
+            return await waiter
+
         try:
-            await asyncio.wait_for(self._send(peer, MessageHeader(type=type_, message=body, request=key[1]), data), timeout)
-            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            return await asyncio.wait_for(ask(), timeout)  # one deadline for the request and its reply
         except asyncio.TimeoutError as error:
             raise RoomError("TIMEOUT", f"no reply to {type_!r} within {timeout:g} s") from error
         finally:

@@ -63,3 +63,38 @@ def test_a_service_that_cannot_be_reached_is_signaling_failed() -> None:
         assert await code_of(room.start()) == "SIGNALING_FAILED"
 
     asyncio.run(run())
+
+
+def test_two_python_participants_link_and_requests_fail_with_the_shared_codes() -> None:
+    async def run(url: str) -> None:
+        a = RoomClient(url=url, room="py", name="a")
+        b = RoomClient(url=url, room="py", name="b")
+
+        async def slow(_request: object) -> dict[str, int]:
+            await asyncio.sleep(5)  # longer than the asker waits
+            return {}
+
+        def broken(_request: object) -> dict[str, int]:
+            raise ValueError("no sum today")
+
+        b.messaging.on_request("slow", slow)
+        b.messaging.on_request("broken", broken)
+        b.messaging.on_request("sum", lambda request: {"sum": request.message["x"] + request.message["y"]})
+        got: asyncio.Queue[str] = asyncio.Queue()
+        b.messaging.on("message", lambda m: got.put_nowait(m.type))
+        for room in (a, b):
+            await room.start()
+            await room.messaging.enable()
+        peer = a.messaging.get_participant_by_name("b")
+        assert peer is not None and peer.link == "direct"
+        await a.messaging.send_message(to=peer, type="hello", message={})
+        assert await asyncio.wait_for(got.get(), 5) == "hello"
+        assert (await a.messaging.request(to=peer, type="sum", message={"x": 1, "y": 2})).message == {"sum": 3}
+        assert await code_of(a.messaging.request(to=peer, type="slow", message={}, timeout=0.5)) == "TIMEOUT"
+        assert await code_of(a.messaging.request(to=peer, type="broken", message={})) == "REQUEST_FAILED"
+        assert await code_of(a.messaging.request(to=peer, type="nobody", message={})) == "NO_HANDLER"
+        await b.close()
+        await a.close()
+
+    with running_service() as url:
+        asyncio.run(run(url))

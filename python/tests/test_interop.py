@@ -255,3 +255,29 @@ def test_the_example_agent_answers_requests_and_messages_from_a_node_participant
                 assert await asyncio.wait_for(agent.wait(), 15) == 0
 
     asyncio.run(run())
+
+
+def test_python_offering_and_python_answering_both_link_directly_with_every_stack_and_browser() -> None:
+    async def run() -> None:
+        async with mesh(list(STACKS)) as (service, driver):
+            for offering in (True, False):
+                # Join again until the ids make Python the lower (it offers to everyone) or the higher (it answers everyone).
+                for _ in range(200):
+                    room = RoomClient(url=service.url, room="interop", name="python")
+                    await room.start()
+                    others = await driver.call("ids")
+                    assert room.local_participant is not None
+                    if all((room.local_participant.id < other) == offering for other in others["ids"]):
+                        break
+                    await room.close()
+                else:
+                    raise AssertionError("no id of the wanted order in 200 joins")
+                seen = Seen(room)
+                await room.messaging.enable()
+                assert sorted((p.name or "", p.link) for p in room.messaging.get_participants()) == sorted((name, "direct") for name in STACKS)
+                for name in STACKS:
+                    await driver.call("send", sender=name, to="python", type=f"hi-{offering}", message={})
+                    await seen.message_from(name, f"hi-{offering}", f"a message from {name} ({'offering' if offering else 'answering'})")
+                await room.close()
+
+    asyncio.run(run())
