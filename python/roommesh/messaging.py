@@ -18,7 +18,7 @@ from .early import EarlySignals
 from .events import Emitter
 from .header import MAX_TYPE_LENGTH, MessageHeader, ReplyError, decode_header, encode_header
 from .participant import BroadcastOutcome, ReceivedMessage, RemoteParticipant, Reply
-from .peer import Peer, PeerContext
+from .peer import LEAVER_CLOSES_S, Peer, PeerContext
 from .session import Delivered
 from .wire import Datagram
 
@@ -194,8 +194,8 @@ class Messaging:
             return False
         return until is not None
 
-    def _drop(self, peer: Peer, error: RoomError, *, bye: bool, announce: bool = True) -> None:
-        peer.close(error, bye=bye)
+    def _drop(self, peer: Peer, error: RoomError, *, bye: bool, announce: bool = True, linger_s: float = 0.0) -> None:
+        peer.close(error, bye=bye, linger_s=linger_s)
         self._peers.pop(peer.id, None)
         for (peer_id, number), waiter in list(self._requests.items()):
             if peer_id == peer.id and not waiter.done():
@@ -247,7 +247,7 @@ class Messaging:
             return
         reason = payload.get("reason")
         if reason in ("disabled", "left"):
-            self._drop(peer, RoomError("PARTICIPANT_LEFT", f"the participant left (it {reason})"), bye=False)
+            self._drop(peer, RoomError("PARTICIPANT_LEFT", f"the participant left (it {reason})"), bye=False, linger_s=LEAVER_CLOSES_S)
         elif reason == "disconnected":
             asyncio.ensure_future(self._check_alive(peer))
         # unresponsive: it may be hung, not gone; its paths decide (connect_timeout_s without one)

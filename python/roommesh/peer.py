@@ -33,6 +33,8 @@ log = logging.getLogger("roommesh.peer")
 MAX_SESSIONS_PER_MINUTE = 24
 MAX_BROKEN_PER_MINUTE = 3
 STRIKE_WINDOW_S = 60.0
+#: How long a link to a participant that said goodbye stays open for the leaver to close it first.
+LEAVER_CLOSES_S = 2.0
 #: aioice waits up to 5 s for a STUN answer, then allocates on the TURN server, before aiortc's offer can leave.
 MAX_GATHERING_S = 10.0
 
@@ -155,8 +157,13 @@ class Peer:
             return done
         return asyncio.ensure_future(stream.confirm(timeout_s))
 
-    def close(self, error: RoomError, *, bye: bool) -> None:
-        """Ends the pair: a goodbye first when we are the one leaving; unsettled sends fail with `error`."""
+    def close(self, error: RoomError, *, bye: bool, linger_s: float = 0.0) -> None:
+        """Ends the pair: a goodbye first when we are the one leaving; unsettled sends fail with `error`.
+
+        `linger_s`: the peer is the one leaving, and closes the link itself: ours closes only after that
+        long (its streams stop at once). @roamhq/wrtc crashed (SIGSEGV) often when aiortc's side of a link
+        closed while its own was closing; leaving the leaver's close to arrive first avoids it.
+        """
         if self.closed:
             return
         self.closed = True
@@ -167,6 +174,10 @@ class Peer:
         if bye and self.active is not None and not self.active.closed:
             self.active.bye()
             self._loop.call_later(0.2, self._close_paths)
+        elif linger_s > 0:
+            for stream in self._streams.values():
+                stream.close()
+            self._loop.call_later(linger_s, self._close_paths)
         else:
             self._close_paths()
 
@@ -260,7 +271,7 @@ class Peer:
         handlers = StreamHandlers(
             ready=lambda hello, stream: self._stream_ready(key, hello, stream),
             message=lambda delivered: self._ctx.message(self, delivered),
-            bye=lambda: self._give_up(RoomError("PARTICIPANT_LEFT", "the participant left (it said goodbye)")),
+            bye=lambda: self._give_up(RoomError("PARTICIPANT_LEFT", "the participant left (it said goodbye)"), linger_s=LEAVER_CLOSES_S),
             silent=lambda: self._stream_lost(key, "it went silent"),
             revived=lambda: None,
             broken=lambda reason: self._broken(key, reason),
@@ -370,9 +381,9 @@ class Peer:
         self._give_up(RoomError("UNREACHABLE", f"the participant was cut off as hostile: more than {limit} {kind} in a minute"), hostile=True)
         return True
 
-    def _give_up(self, error: RoomError, hostile: bool = False) -> None:
+    def _give_up(self, error: RoomError, hostile: bool = False, linger_s: float = 0.0) -> None:
         if not self.closed:
-            self.close(error, bye=False)
+            self.close(error, bye=False, linger_s=linger_s)
             self._ctx.gone(self, error, hostile)
 
     def _violation(self, reason: str) -> None:

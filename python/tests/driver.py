@@ -45,6 +45,12 @@ class Driver:
             else:
                 self.events.append(event)
                 self._changed.set()
+        # Its stdout closed: the driver exited (or crashed). Whatever waits for it fails now, saying how.
+        code = await self._process.wait()
+        for reply in self._replies.values():
+            if not reply.done():
+                reply.set_result({"event": "failed", "code": "DRIVER_EXITED", "message": f"the driver exited with {code} (a negative code is the signal that killed it); its stderr: {self.stderr.decode(errors='replace')}"})
+        self._replies.clear()
 
     async def _read_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None
