@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from .binding import BindingEnd, Identity, binding_mac, binding_message, fingerprint_of, hmac_equal, verify
 from .token import check_peer_token
+from .wire import is_hex_of
 
 NONCE_BYTES = 16
-_HEX = re.compile(r"^[0-9a-f]*$")
 _FINGERPRINT = re.compile(r"^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$", re.MULTILINE)
 
 
@@ -43,9 +43,8 @@ def normalize_fingerprint(text: str) -> str | None:
 
 
 def _hex_of(value: object, size: int) -> bytes | None:
-    if isinstance(value, str) and len(value) == size * 2 and _HEX.match(value):
-        return bytes.fromhex(value)
-    return None
+    """The bytes of `value` if it is hex of `size` bytes (the codec's check), else None."""
+    return bytes.fromhex(value) if isinstance(value, str) and is_hex_of(value, size) else None
 
 
 @dataclass

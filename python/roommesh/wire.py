@@ -236,7 +236,8 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFFFF_FFFF
 
 
-def _is_hex_of(value: object, size: int) -> bool:
+def is_hex_of(value: object, size: int) -> bool:
+    """Whether `value` is lower-case hex of exactly `size` bytes (as the TypeScript codec's isHexOf)."""
     return isinstance(value, str) and len(value) == size * 2 and _HEX.match(value) is not None
 
 
@@ -265,9 +266,9 @@ def _decode_hello(body: bytes) -> Hello | str:
     if not _is_pair(delivered) or not _is_pair(base):
         return "hello record has no valid delivered/base ids"
     nonce, key = fields.get("nonce"), fields.get("key")
-    if nonce is not None and not _is_hex_of(nonce, HELLO_NONCE_BYTES):
+    if nonce is not None and not is_hex_of(nonce, HELLO_NONCE_BYTES):
         return "hello record has an invalid nonce"
-    if key is not None and not _is_hex_of(key, HELLO_KEY_BYTES):
+    if key is not None and not is_hex_of(key, HELLO_KEY_BYTES):
         return "hello record has an invalid identity key"
     unordered_base = fields.get("unorderedBase", 0)
     if not _is_count(unordered_base):
