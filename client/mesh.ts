@@ -11,6 +11,7 @@
 import type { ErrorPayload, RoomError } from '../protocol/errors.js';
 import type { RelayEnvelope, SignalEnvelope } from '../protocol/signaling.js';
 import { negotiationLimiter } from './peer/limiter.js';
+import { Lingering } from './peer/lingering.js';
 import type { Logger, RtcImplementation, Tunables } from './options.js';
 import type { LinkKind, Route } from './participant.js';
 import { Peer, type LinkCloseReason, type PeerSignaling } from './peer/peer.js';
@@ -70,8 +71,14 @@ export interface MeshOptions {
   nameOf(peerId: string): string | undefined;
 }
 
-/** How long goodbyes may take to drain from the channels' buffers before the links close. */
-const BYE_DRAIN_MS = 250;
+/**
+ * How long a leaving client waits for its peers to answer its goodbyes before closing their links
+ * anyway (a peer of an older version does not answer).
+ */
+const BYE_ANSWER_MS = 500;
+
+/** How long a link to a peer that is leaving stays open for that peer to close its end first. */
+export const LEAVER_CLOSES_MS = 2_000;
 
 /** Of a pair, the lower id offers. */
 export const initiates = (localId: string, peerId: string): boolean => localId < peerId;
@@ -84,6 +91,8 @@ export class Mesh {
   /** Datagram counts of peers gone, so that the totals cover this mesh's whole life. */
   private readonly retired: DatagramCounts = { written: 0, superseded: 0, dropped: 0 };
   private readonly early = new Map<string, { since: number; signals: SignalEnvelope[] }>();
+  /** Links to peers that said goodbye, open until those close their ends (lingering.ts). */
+  private readonly lingering = new Lingering(LEAVER_CLOSES_MS);
   /** The service's pushes for the mesh, subscribed to directly for as long as it lives. */
   private readonly unsubscribe: Array<() => void>;
 
@@ -125,6 +134,7 @@ export class Mesh {
         localId: this.options.localId,
         relayFrameBytes: this.options.relayFrameBytes,
         describe: () => this.options.describe(peerId),
+        lingering: this.lingering,
         auth: () => this.options.trust.forStream(this.options.localId, peerId, () => this.options.nameOf(peerId)),
         othersHeardWithin: (ms) => [...this.peers].some(([id, other]) => id !== peerId && other.heardWithin(ms)),
       },
@@ -209,12 +219,15 @@ export class Mesh {
     for (const peer of [...this.peers.values()]) peer.signalingLost();
   }
 
-  /** Closes the paths to `peerId` without notifying; its pending sends reject with `error`. */
+  /**
+   * Closes the paths to `peerId` without notifying (the service says it left); its pending sends
+   * reject with `error`. Its direct link lingers, silent, for it to close its end first.
+   */
   remove(peerId: string, error: RoomError): void {
     this.early.delete(peerId);
     const peer = this.peers.get(peerId);
     this.forget(peerId);
-    peer?.dispose(error);
+    peer?.dispose(error, true);
   }
 
   private forget(peerId: string): void {
@@ -236,21 +249,26 @@ export class Mesh {
     return this.peers.get(peerId)?.breakDirectLink() ?? false;
   }
 
-  /** Says goodbye on every open path (waiting briefly for it to leave), then closes them all. */
+  /**
+   * Says goodbye on every open path and closes each pair once its peer answers (BYE_ANSWER_MS at
+   * most), then waits for the links left for their peers to close (LEAVER_CLOSES_MS at most).
+   * Pending sends reject with `error`.
+   */
   async closeAll(error: RoomError): Promise<void> {
     for (const stop of this.unsubscribe.splice(0)) stop();
     const peers = [...this.peers.values()];
     this.peers.clear();
-    for (const peer of peers) peer.quiesce();
-    for (const peer of peers) peer.bye();
-    const deadline = Date.now() + BYE_DRAIN_MS;
+    for (const peer of peers) peer.quiesce(error);
+    const told = peers.filter((peer) => peer.bye());
+    const deadline = Date.now() + BYE_ANSWER_MS;
     await new Promise<void>((resolve) => {
       const check = (): void => {
-        if (!peers.some((p) => p.draining) || Date.now() >= deadline) resolve();
+        if (told.every((p) => p.closed) || Date.now() >= deadline) resolve();
         else setTimeout(check, 5);
       };
-      setTimeout(check, 0); // the byes are queued on a microtask
+      check();
     });
     for (const peer of peers) peer.dispose(error);
+    await this.lingering.settle();
   }
 }

@@ -40,7 +40,8 @@ export interface ChannelTransport {
 export interface ChannelHandlers {
   /** The peer's hello arrived on `channel` (and, with a binding, proved it): the stream is ready for messages. */
   hello(hello: Hello, channel: PeerChannel): void;
-  bye(): void;
+  /** The peer said goodbye; `answer`: it answers ours (it stays, and leaves the link for us to close). */
+  bye(answer: boolean): void;
   /**
    * Nothing arrived for the liveness period (`livenessMs`), told once per silence. The stream
    * stays open (its heartbeats go on) until closed: if it hears again, `revived` says so.
@@ -496,7 +497,7 @@ export class PeerChannel implements SessionWriter {
         case 'ping':
           break;
         case 'bye':
-          this.handlers.bye();
+          this.handlers.bye(record.answer === true);
           return;
       }
     }
@@ -559,6 +560,13 @@ export class PeerChannel implements SessionWriter {
   bye(): void {
     this.outbox.addBye();
     this.kick();
+  }
+
+  /** Answers the peer's goodbye with ours, sent now: the stream closes right after. */
+  answerBye(): void {
+    if (this.closed) return;
+    this.outbox.addBye(true);
+    this.pacer.flush();
   }
 
   /** Whether anything arrived on this stream within the last `ms`. */

@@ -9,6 +9,7 @@ import type { Route } from '../participant.js';
 import { PROOF_GRACE_MS, type PeerChannel } from './channel.js';
 import { SessionSignals } from './guard.js';
 import { openLink, type Link } from './link.js';
+import type { Lingering } from './lingering.js';
 import type { PeerContext } from './peer-context.js';
 import { LinkRestarts } from './restarts.js';
 import { watchRoute } from './route-watch.js';
@@ -191,13 +192,17 @@ export function reviveDirect(path: DirectPath, route: (route: Route) => void): v
   directReady(path, route);
 }
 
-/** Ends it: its timers, its restarts, its route reading, its negotiation slot, its stream and its link. */
-export function closeDirectPath(path: DirectPath): void {
+/**
+ * Ends it: its timers, its restarts, its route reading, its negotiation slot, its stream and its
+ * link; with `lingering`, the link's connection stays open (silent) for the peer to close first.
+ */
+export function closeDirectPath(path: DirectPath, lingering?: Lingering): void {
   clearTimeout(path.timer);
   clearTimeout(path.relayTimer);
   path.restarts.stop();
   path.stopRouteWatch?.();
   path.release?.();
   path.channel?.close();
-  path.link.close();
+  if (lingering === undefined) path.link.close();
+  else lingering.hold((closed) => path.link.closeLater(closed));
 }

@@ -131,6 +131,8 @@ export class PeerLink {
   readonly takesDatagrams: boolean;
   private readonly peer: SimplePeer.Instance;
   private closed = false;
+  /** closeLater(): the connection itself is closed by whoever holds the function it returned. */
+  private deferDestroy = false;
   /** A getStats() call under way (selectedRoute), which the close waits for. */
   private statsCall: Promise<unknown> | undefined;
   /** Tracked from events: reading the channel's readyState is a native call into @roamhq/wrtc's network thread. */
@@ -441,6 +443,23 @@ export class PeerLink {
   }
 
   /**
+   * Ends the link as `close()` does (nothing more is sent, read or reported), but leaves its
+   * connection for the peer to close (lingering.ts): `closed` is called once the peer's close
+   * has arrived and simple-peer has torn everything down (or at once if already closed).
+   * Returns the function that closes it now.
+   */
+  closeLater(closed: () => void): () => void {
+    if (this.closed) {
+      closed();
+      return () => {};
+    }
+    this.deferDestroy = true;
+    this.peer.once('close', closed);
+    this.finish('closed locally', false);
+    return () => this.destroyWhenIdle();
+  }
+
+  /**
    * After this process stood still (SIGSTOP, a blocked loop, a suspended laptop), a channel may
    * have closed without its event having reached us yet: asks the stack before a send, since
    * @roamhq/wrtc crashes (SIGSEGV) sending on such a channel, and finishes the link if it did. A
@@ -509,11 +528,16 @@ export class PeerLink {
     this.extras.clear();
     this.extrasOpen.clear();
     this.peer.on('error', () => {}); // errors racing the destroy must not become uncaught
-    // A stats call still running in the native stack finishes before its connection is closed under it.
-    if (this.statsCall === undefined) this.peer.destroy();
-    else void this.statsCall.then(() => undefined, () => undefined).then(() => this.peer.destroy());
+    if (!this.deferDestroy) this.destroyWhenIdle();
     if (notify) this.handlers.close(reason, local);
   }
+
+  /** A stats call still running in the native stack finishes before its connection is closed under it. */
+  private destroyWhenIdle(): void {
+    if (this.statsCall === undefined) this.peer.destroy();
+    else void this.statsCall.then(() => undefined, () => undefined).then(() => this.peer.destroy());
+  }
+
 }
 
 /** A link as a Peer drives it: a PeerLink, or a fake one in tests. */
@@ -530,6 +554,7 @@ export type Link = Pick<
   | 'signal'
   | 'send'
   | 'close'
+  | 'closeLater'
   | 'openBulk'
   | 'openDatagrams'
   | 'restartIce'

@@ -7,6 +7,7 @@ import type { Limiter } from './limiter.js';
 import type { Logger, RtcImplementation, Tunables } from '../options.js';
 import type { LinkKind, Route } from '../participant.js';
 import type { LinkFactory } from './link.js';
+import type { Lingering } from './lingering.js';
 import type { SessionEvents } from './session.js';
 import type { RelaySender } from './relay-transport.js';
 import type { StreamAuth } from '../trust/trust.js';
@@ -59,6 +60,8 @@ export interface PeerContext {
   describe(): string;
   /** The binding of a new stream to this participant (each stream its own nonce). */
   auth(): StreamAuth;
+  /** Where a link to a peer that said goodbye waits for that peer to close its end (lingering.ts). */
+  lingering: Lingering;
   /** Makes direct links (tests give fakes); PeerLinks by default. */
   links?: LinkFactory;
 }

@@ -77,8 +77,11 @@ export class Peer {
   private readonly retiredRelays: string[] = [];
   /** The last path was lost because it went silent (liveness), not because it closed. */
   private silentLoss = false;
-  /** The client is closing: no new link or relay stream is started (a connection created and destroyed at once is how @roamhq/wrtc crashes). */
-  private quiet = false;
+  /**
+   * The client is closing (the error its pending sends get): no new link or relay stream is
+   * started (a connection created and destroyed at once is how @roamhq/wrtc crashes).
+   */
+  private quiet: RoomError | false = false;
 
   constructor(
     readonly id: string,
@@ -218,17 +221,40 @@ export class Peer {
     }
   }
 
-  /** No more repairs: the client is closing. */
-  quiesce(): void {
-    this.quiet = true;
+  /** No more repairs: the client is closing, and pending sends will reject with `error`. */
+  quiesce(error: RoomError): void {
+    this.quiet = error;
     clearTimeout(this.retryTimer);
     clearTimeout(this.relayRetry);
   }
 
-  /** Says goodbye on the stream in use (direct preferred, as messages are). */
-  bye(): void {
+  /**
+   * Says goodbye on the stream in use (direct preferred, as messages are); false when no stream
+   * is up to carry it. The peer answers with its own (or says its own, leaving too), and this
+   * pair closes when that arrives: closeAll() waits for it.
+   */
+  bye(): boolean {
+    const channel = this.readyChannel();
+    channel?.bye();
+    return channel !== undefined;
+  }
+
+  private readyChannel(): PeerChannel | undefined {
     const path = this.direct?.ready === true ? this.direct : this.relay?.ready === true ? this.relay : undefined;
-    path?.channel?.bye();
+    return path?.channel;
+  }
+
+  /**
+   * The peer said goodbye. One end of a link closes it, and the other waits, silent, for that
+   * close to arrive: @roamhq/wrtc crashes now and then when a channel's close arrives from the
+   * peer while this process calls into that channel (docs/stacks.md). If we stay, we answer and
+   * wait. If we are leaving too: on its answer we close; if both of us said goodbye, the
+   * initiator closes and the other waits.
+   */
+  private heardBye(answer: boolean): void {
+    if (this.quiet !== false) return this.dispose(this.quiet, !answer && !this.initiator);
+    this.readyChannel()?.answerBye();
+    this.giveUp('bye', 'said goodbye', false, true);
   }
 
   /** Whether this participant's direct link was heard from within `ms`. */
@@ -236,20 +262,23 @@ export class Peer {
     return this.direct?.ready === true && this.direct.channel?.heardWithin(ms) === true;
   }
 
-  get draining(): boolean {
-    return this.direct?.ready === true && this.direct.link.isOpen && this.direct.link.bufferedAmount > 0;
-  }
-
-  /** Closes everything without notifying; pending sends reject with `error`. */
-  dispose(error: RoomError): void {
+  /**
+   * Closes everything without notifying; pending sends reject with `error`. `linger`: the peer is
+   * leaving, and the direct link's connection stays open (silent) for it to close its end first.
+   */
+  dispose(error: RoomError, linger = false): void {
     if (this.phase === 'closed') return;
     this.to('end');
     clearTimeout(this.retryTimer);
     clearTimeout(this.relayRetry);
     clearTimeout(this.giveUpTimer);
-    this.closeDirect();
+    this.closeDirect(linger);
     this.closeRelay();
     this.session.fail(error);
+  }
+
+  get closed(): boolean {
+    return this.phase === 'closed';
   }
 
   /** Test hook: closes the direct link's RTCPeerConnection, as a network failure would. */
@@ -261,7 +290,7 @@ export class Peer {
   private offer(fresh = false): void {
     const suspended = this.direct?.suspended === true ? this.direct : undefined;
     if (suspended !== undefined && this.restartDirect(suspended, fresh)) return;
-    if (this.attempting || this.quiet || this.phase === 'closed' || !this.context.signaling.connected) return;
+    if (this.attempting || this.quiet !== false || this.phase === 'closed' || !this.context.signaling.connected) return;
     this.attempting = true;
     clearTimeout(this.retryTimer);
     // Peers whose links keep failing (or never answer) queue behind those negotiating afresh.
@@ -373,7 +402,7 @@ export class Peer {
   }
 
   private startRelay(): void {
-    if (!this.initiator || this.quiet || !this.context.relayAllowed || this.relay !== undefined || !this.context.signaling.connected) return;
+    if (!this.initiator || this.quiet !== false || !this.context.relayAllowed || this.relay !== undefined || !this.context.signaling.connected) return;
     this.context.logger.info({ peerId: this.id }, 'no direct link yet: relaying through the service meanwhile');
     this.relay = this.createRelay(randomSid());
   }
@@ -390,7 +419,7 @@ export class Peer {
         this.pathChanged();
         this.reachable(channel);
       },
-      bye: () => this.giveUp('bye', 'said goodbye'),
+      bye: (answer) => this.heardBye(answer),
       silent: () => {
         this.silentLoss = true;
         if (direct?.ready === true) return this.directSilent(direct);
@@ -475,7 +504,7 @@ export class Peer {
    * made. `fresh`: now, even if one is under way (the peer just came back to the service).
    */
   private restartDirect(path: DirectPath, fresh: boolean): boolean {
-    if (!path.signals.restartable || !this.initiator || this.quiet || this.phase === 'closed' || path.restarts.failed) return false;
+    if (!path.signals.restartable || !this.initiator || this.quiet !== false || this.phase === 'closed' || path.restarts.failed) return false;
     if (!this.context.signaling.connected) return true; // no repair can start now; the link is kept for when the service is back
     if (path.restarts.underWay && !fresh) return true;
     this.context.logger.info({ peerId: this.id }, 'restarting ICE on the direct link');
@@ -594,7 +623,7 @@ export class Peer {
   }
 
   /** Ends everything with this participant; `tellPeer` says why over the service (a refusal of its binding, from our own check). */
-  private giveUp(reason: LinkCloseReason, detail: string, tellPeer = false): void {
+  private giveUp(reason: LinkCloseReason, detail: string, tellPeer = false, linger = false): void {
     if (this.phase === 'closed') return;
     if (tellPeer && this.context.signaling.connected) {
       const sid = this.direct?.sid ?? this.relay?.sid ?? randomSid();
@@ -604,6 +633,7 @@ export class Peer {
       reason === 'unauthenticated'
         ? new RoomError('PEER_AUTHENTICATION_FAILED', `${this.context.describe()} failed authentication: ${detail}`)
         : new RoomError('PARTICIPANT_LEFT', `the link to ${this.context.describe()} closed (${detail})`),
+      linger,
     );
     this.events.closed(reason, detail);
   }
@@ -616,11 +646,11 @@ export class Peer {
     return this.direct?.ready === true || this.relay?.ready === true;
   }
 
-  private closeDirect(): void {
+  private closeDirect(linger = false): void {
     const path = this.direct;
     if (path === undefined) return;
     this.direct = undefined;
-    closeDirectPath(path);
+    closeDirectPath(path, linger ? this.context.lingering : undefined);
     this.fallBackToRelay();
   }
 

@@ -130,7 +130,8 @@ export type RecordOf<Bytes> =
   | ({ kind: 'datagram'; mode: DatagramMode; id: number; jsonLength: number } & Bytes)
   /** Unordered datagrams delivered (or delivered before). */
   | { kind: 'datagram-receipts'; ids: number[] }
-  | { kind: 'bye' }
+  /** The sender is leaving; `answer`: no, it answers our goodbye, and leaves the link for us to close (body: one byte, 1). */
+  | { kind: 'bye'; answer?: true }
   | { kind: 'hello'; hello: Hello }
   /** The sender's proof that this stream ends at its identity key (trust/binding.ts): its body, JSON, read there. */
   | { kind: 'auth'; body: Uint8Array }
@@ -185,6 +186,7 @@ export function recordBodyLength(record: OutgoingRecord): number {
     case 'datagram-receipts':
       return 4 * record.ids.length;
     case 'bye':
+      return record.answer === true ? 1 : 0;
     case 'ping':
     case 'probe':
     case 'pong':
@@ -338,6 +340,8 @@ export function encodePacket(records: OutgoingRecord[], into?: Uint8Array): Uint
         for (const id of record.ids) { view.setUint32(at, id); at += 4; }
         break;
       case 'bye':
+        if (record.answer === true) view.setUint8(at++, 1);
+        break;
       case 'ping':
       case 'probe':
       case 'pong':
@@ -445,7 +449,7 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
         break;
       }
       case KIND.bye:
-        records.push({ kind: 'bye' });
+        records.push(length >= 1 && view.getUint8(at) === 1 ? { kind: 'bye', answer: true } : { kind: 'bye' });
         break;
       case KIND.ping:
         records.push({ kind: 'ping' });

@@ -267,8 +267,9 @@ export class Outbox {
     if (!this.control.some((r) => r.kind === 'pong')) this.control.push({ kind: 'pong' });
   }
 
-  addBye(): void {
-    this.control.push({ kind: 'bye' });
+  /** A goodbye; `answer`: one answering the peer's. */
+  addBye(answer = false): void {
+    this.control.push(answer ? { kind: 'bye', answer } : { kind: 'bye' });
   }
 
   /** Nothing of this outbox's own waits (the lanes are the session's). */

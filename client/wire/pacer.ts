@@ -59,6 +59,12 @@ export class Pacer {
     });
   }
 
+  /** Sends what is queued now rather than on a microtask (a stream about to close), unless waiting for the buffer. */
+  flush(): void {
+    if (this.timer !== undefined || this.stopped) return;
+    this.pump();
+  }
+
   /** True while sends are held back because the channel's buffer is above the high mark. */
   get waiting(): boolean {
     return this.timer !== undefined;

@@ -271,7 +271,7 @@ class Peer:
         handlers = StreamHandlers(
             ready=lambda hello, stream: self._stream_ready(key, hello, stream),
             message=lambda delivered: self._ctx.message(self, delivered),
-            bye=lambda: self._give_up(RoomError("PARTICIPANT_LEFT", "the participant left (it said goodbye)"), linger_s=LEAVER_CLOSES_S),
+            bye=self._heard_bye,
             silent=lambda: self._stream_lost(key, "it went silent"),
             revived=lambda: None,
             broken=lambda reason: self._broken(key, reason),
@@ -380,6 +380,15 @@ class Peer:
             return False
         self._give_up(RoomError("UNREACHABLE", f"the participant was cut off as hostile: more than {limit} {kind} in a minute"), hostile=True)
         return True
+
+    def _heard_bye(self, answer: bool) -> None:
+        """The peer said goodbye (or, `answer`, answered ours: we are closing anyway). We answer, stop,
+        and leave the link for the leaver to close first (docs/protocol.md, "Liveness, goodbye")."""
+        if self.closed:
+            return
+        if not answer and self.active is not None:
+            self.active.answer_bye()
+        self._give_up(RoomError("PARTICIPANT_LEFT", "the participant left (it said goodbye)"), linger_s=LEAVER_CLOSES_S)
 
     def _give_up(self, error: RoomError, hostile: bool = False, linger_s: float = 0.0) -> None:
         if not self.closed:

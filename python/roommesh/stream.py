@@ -49,7 +49,8 @@ class Transport(Protocol):
 class StreamHandlers:
     ready: Callable[[Hello, "Stream"], None]
     message: Callable[[Delivered], None]
-    bye: Callable[[], None]
+    #: The peer said goodbye; True: it answers ours (it stays, and leaves the link for us to close).
+    bye: Callable[[bool], None]
     silent: Callable[[], None]
     revived: Callable[[], None]
     broken: Callable[[str], None]
@@ -158,6 +159,13 @@ class Stream:
 
     def bye(self) -> None:
         self._control_record(Bye())
+
+    def answer_bye(self) -> None:
+        """Answers the peer's goodbye with ours, sent now (the stream stops right after): the peer then closes the link."""
+        if self.closed:
+            return
+        self._control.append(Bye(answer=True))
+        self._pump()
 
     def probe(self) -> None:
         self._control_record(Probe())
@@ -278,7 +286,7 @@ class Stream:
         elif isinstance(record, DatagramReceipts):
             self._violation("datagram receipts, but this participant sends no datagrams")
         elif isinstance(record, Bye):
-            self._handlers.bye()
+            self._handlers.bye(record.answer)
 
     @staticmethod
     def _check_header(header: bytes) -> str | None:

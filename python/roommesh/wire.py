@@ -124,7 +124,8 @@ class Auth:
 
 @dataclass(frozen=True)
 class Bye:
-    pass
+    #: Not leaving: answering the peer's goodbye, and leaving the link for the peer to close (body: one byte, 1).
+    answer: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def _body(record: Record) -> tuple[int, bytes]:
     if isinstance(record, Auth):
         return KIND["auth"], record.body
     if isinstance(record, Bye):
-        return KIND["bye"], b""
+        return KIND["bye"], b"\x01" if record.answer else b""
     if isinstance(record, Ping):
         return KIND["ping"], b""
     if isinstance(record, Probe):
@@ -379,7 +380,7 @@ def decode_packet(packet: bytes) -> Decoded | str:
                 return "datagram-receipts record length is not a multiple of 4"
             records.append(DatagramReceipts(ids=struct.unpack_from(f">{length // 4}I", body)))
         elif kind == KIND["bye"]:
-            records.append(Bye())
+            records.append(Bye(answer=length >= 1 and body[0] == 1))
         elif kind == KIND["ping"]:
             records.append(Ping())
         elif kind == KIND["probe"]:

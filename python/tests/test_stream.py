@@ -52,7 +52,7 @@ class Log:
             self.ready.set()
 
         return StreamHandlers(
-            ready=ready, message=self.messages.append, bye=lambda: None, silent=lambda: None, revived=lambda: None,
+            ready=ready, message=self.messages.append, bye=lambda _answer: None, silent=lambda: None, revived=lambda: None,
             broken=self.broken.append, unauthenticated=self._refused, violation=self.violations.append, datagram=lambda _: None,
         )
 

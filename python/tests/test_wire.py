@@ -50,7 +50,9 @@ def record_of(fields: dict[str, Any]) -> Record:
             datagrams=h.get("datagrams", False), unordered_base=h.get("unorderedBase", 0),
             partial=tuple((p[0], p[1], p[2]) for p in h.get("partial", [])),
         )
-    empty: dict[str, Record] = {"bye": Bye(), "ping": Ping(), "probe": Probe(), "pong": Pong()}
+    if kind == "bye":
+        return Bye(answer=fields.get("answer", False))
+    empty: dict[str, Record] = {"ping": Ping(), "probe": Probe(), "pong": Pong()}
     return empty[kind]
 
 

@@ -14,6 +14,8 @@ import { RoomError } from '../../client/index.js';
 import { DEFAULTS, type Tunables } from '../../client/options.js';
 import type { Link, LinkFactory, PeerLinkHandlers, PeerLinkOptions } from '../../client/peer/link.js';
 import { Limiter } from '../../client/peer/limiter.js';
+import { Lingering } from '../../client/peer/lingering.js';
+import { LEAVER_CLOSES_MS } from '../../client/mesh.js';
 import { Peer, type PeerContext } from '../../client/peer/peer.js';
 import { RESTART_TIMEOUT_MS } from '../../client/peer/restarts.js';
 import { encodeHeader } from '../../client/wire/codec.js';
@@ -40,6 +42,8 @@ class Net {
   /** Relayed frames the service refuses next (as over its rate limit), each ending the relay stream that sent it. */
   refuseRelay = 0;
   readonly links: FakeLink[] = [];
+  /** Which end closed a link, in order (`a` is the initiator). */
+  readonly closes: string[] = [];
   private nextId = 0;
 
   register(link: FakeLink): number {
@@ -176,12 +180,33 @@ class FakeLink implements Link {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.net.closes.push(`${this.initiator ? 'a' : 'b'} closes`);
     const partner = this.partner;
     // A close reaches the peer only over a path that carries.
     if (partner !== undefined && this.net.udp && !this.pairDead) setTimeout(() => partner.remoteClosed(), 0);
   }
 
+  /** As close(), but the partner hears of it only when the returned function runs; `closed` once the partner closed its end. */
+  closeLater(closed: () => void): () => void {
+    if (this.closed) {
+      closed();
+      return () => {};
+    }
+    this.closed = true;
+    this.lingering = closed;
+    const partner = this.partner;
+    return () => {
+      this.net.closes.push(`${this.initiator ? 'a' : 'b'} closes, having waited`);
+      if (partner !== undefined && this.net.udp && !this.pairDead) setTimeout(() => partner.remoteClosed(), 0);
+    };
+  }
+
+  /** closeLater()'s `closed`, until the partner's close arrives. */
+  private lingering: (() => void) | undefined;
+
   private remoteClosed(): void {
+    this.lingering?.();
+    this.lingering = undefined;
     if (this.closed) return;
     this.closed = true;
     this.handlers.close('closed by peer', false);
@@ -206,6 +231,8 @@ interface Side {
   got: number[];
   paths: string[];
   closed: string[];
+  /** Links this side left for the peer to close. */
+  lingering: Lingering;
   links(): FakeLink[];
   send(n: number): Promise<void>;
 }
@@ -223,6 +250,7 @@ function pair(net: Net, options: { restarts?: boolean; relay?: boolean; tunables
       return link;
     };
     const noop = (): void => {};
+    const lingering = new Lingering(LEAVER_CLOSES_MS);
     const context: PeerContext = {
       rtc: {} as PeerContext['rtc'],
       rtcConfig: { iceServers: [] },
@@ -230,6 +258,7 @@ function pair(net: Net, options: { restarts?: boolean; relay?: boolean; tunables
       logger: { debug: noop, info: noop, warn: noop, error: noop },
       relayAllowed: options.relay ?? true,
       limiter: new Limiter(4, 2_000),
+      lingering,
       signaling: {
         get connected() {
           return net.service;
@@ -262,6 +291,7 @@ function pair(net: Net, options: { restarts?: boolean; relay?: boolean; tunables
       got: [],
       paths: [],
       closed: [],
+      lingering,
       links: () => made[i] ?? [],
       send: (n) => side.peer.session.send(encodeHeader({ type: 't', message: { n }, broadcast: false }), new Uint8Array(0)),
     };
@@ -300,6 +330,45 @@ async function traffic(sides: Side[], from: number, to: number): Promise<void> {
 }
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('Peer: goodbyes (one end closes a link, never both at once)', () => {
+  const leaving = new RoomError('CLOSED', 'the room was closed before the message was delivered');
+
+  it('the other end answers a goodbye and waits, silent, until the leaver closes the link', async () => {
+    const net = new Net();
+    const [a, b] = (live = pair(net));
+    await until(() => a.paths.includes('direct') && b.paths.includes('direct'), 'both sides on the direct link', 5_000);
+    a.peer.quiesce(leaving);
+    expect(a.peer.bye()).toBe(true);
+    await until(() => a.peer.closed, 'the leaver closes on the answer', 2_000);
+    await until(() => b.lingering.size === 0 && b.closed.length === 1, "the leaver's close reaches the other end", 2_000);
+    expect(net.closes).toEqual(['a closes']);
+    expect(b.closed).toEqual(['bye: said goodbye']);
+    await expect(b.send(1)).rejects.toMatchObject({ code: 'PARTICIPANT_LEFT' });
+  });
+
+  it('when both leave at once, the initiator closes the link and the other waits for that', async () => {
+    const net = new Net();
+    const [a, b] = (live = pair(net));
+    await until(() => a.paths.includes('direct') && b.paths.includes('direct'), 'both sides on the direct link', 5_000);
+    for (const side of [a, b]) side.peer.quiesce(leaving);
+    expect([a.peer.bye(), b.peer.bye()]).toEqual([true, true]);
+    await until(() => a.peer.closed && b.peer.closed && b.lingering.size === 0, 'both ends closed', 2_000);
+    expect(net.closes).toEqual(['a closes']);
+    expect([a.closed, b.closed]).toEqual([[], []]); // a client closing is not told its peers left
+  });
+
+  it('a leaver that never closes its end has it closed for it after LEAVER_CLOSES_MS', async () => {
+    const net = new Net();
+    const [a, b] = (live = pair(net));
+    await until(() => a.paths.includes('direct') && b.paths.includes('direct'), 'both sides on the direct link', 5_000);
+    net.setUdp(false); // from now on a's close cannot reach b
+    b.peer.dispose(leaving, true); // as when the service says a left
+    expect(b.lingering.size).toBe(1);
+    await until(() => b.lingering.size === 0, 'the lingering link closed by its own side', LEAVER_CLOSES_MS + 1_000);
+    expect(net.closes).toEqual(['b closes, having waited']);
+  });
+});
 
 describe('Peer: a silent direct link', () => {
   it('is kept while UDP is cut with the relay off, and carries on when UDP is back: no new link, no restart, every message once and in order', async () => {

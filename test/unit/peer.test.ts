@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RoomError } from '../../client/index.js';
 import { DEFAULTS } from '../../client/options.js';
 import { Limiter } from '../../client/peer/limiter.js';
+import { Lingering } from '../../client/peer/lingering.js';
 import { Peer, type PeerContext } from '../../client/peer/peer.js';
 import { until } from '../helpers.js';
 import { freshIdentity } from '../../client/trust/identity.js';
@@ -35,6 +36,7 @@ function fakeContext(): { context: PeerContext; keyFramesFor: string[]; logged: 
     logger: { debug: (_fields, message) => void logged.push(message), info: noop, warn: noop, error: noop },
     relayAllowed: true,
     limiter: new Limiter(4, 2_000),
+    lingering: new Lingering(2_000),
     signaling,
     localId: 'b',
     relayFrameBytes: () => 60_000,
