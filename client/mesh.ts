@@ -72,10 +72,13 @@ export interface MeshOptions {
 }
 
 /**
- * How long a leaving client waits for its peers to answer its goodbyes before closing their links
- * anyway (a peer of an older version does not answer).
+ * How long a leaving client waits, after its goodbyes, before closing its links: for them to
+ * arrive (the peer then goes silent, and leaves the close to us), and to hear whether a peer is
+ * leaving too. It does not poll the channels' buffers for its goodbye to drain: a poll is a call into
+ * the channel, which @roamhq/wrtc may crash on as a peer's close arrives (docs/stacks.md). A pair
+ * closes sooner when its peer answers (over the relay, or a Python participant).
  */
-const BYE_ANSWER_MS = 500;
+const BYE_GRACE_MS = 150;
 
 /** How long a link to a peer that is leaving stays open for that peer to close its end first. */
 export const LEAVER_CLOSES_MS = 2_000;
@@ -250,7 +253,7 @@ export class Mesh {
   }
 
   /**
-   * Says goodbye on every open path and closes each pair once its peer answers (BYE_ANSWER_MS at
+   * Says goodbye on every open path and closes each pair once its peer answers (BYE_GRACE_MS at
    * most), then waits for the links left for their peers to close (LEAVER_CLOSES_MS at most).
    * Pending sends reject with `error`.
    */
@@ -260,7 +263,7 @@ export class Mesh {
     this.peers.clear();
     for (const peer of peers) peer.quiesce(error);
     const told = peers.filter((peer) => peer.bye());
-    const deadline = Date.now() + BYE_ANSWER_MS;
+    const deadline = Date.now() + BYE_GRACE_MS;
     await new Promise<void>((resolve) => {
       const check = (): void => {
         if (told.every((p) => p.closed) || Date.now() >= deadline) resolve();

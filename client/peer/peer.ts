@@ -247,13 +247,15 @@ export class Peer {
   /**
    * The peer said goodbye. One end of a link closes it, and the other waits, silent, for that
    * close to arrive: @roamhq/wrtc crashes now and then when a channel's close arrives from the
-   * peer while this process calls into that channel (docs/stacks.md). If we stay, we answer and
-   * wait. If we are leaving too: on its answer we close; if both of us said goodbye, the
-   * initiator closes and the other waits.
+   * peer while this process calls into that channel (docs/stacks.md). If we stay, we wait, silent
+   * (over the relay, which has no native channel, we answer first: the leaver closes sooner). If
+   * we are leaving too: on an answer we close; if both of us said goodbye, the initiator closes
+   * and the other waits. Not answering on a direct link is deliberate: a leaver that does not wait
+   * (a browser tab closing) may be gone as the answer goes, and that send is the crash.
    */
   private heardBye(answer: boolean): void {
     if (this.quiet !== false) return this.dispose(this.quiet, !answer && !this.initiator);
-    this.readyChannel()?.answerBye();
+    if (this.direct?.ready !== true) this.readyChannel()?.answerBye();
     this.giveUp('bye', 'said goodbye', false, true);
   }
 
@@ -264,7 +266,7 @@ export class Peer {
 
   /**
    * Closes everything without notifying; pending sends reject with `error`. `linger`: the peer is
-   * leaving, and the direct link's connection stays open (silent) for it to close its end first.
+   * leaving, and the direct link's connection stays open for it to close its end first (closeDirectPath).
    */
   dispose(error: RoomError, linger = false): void {
     if (this.phase === 'closed') return;
