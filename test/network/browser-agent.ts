@@ -83,8 +83,20 @@ const PAGE_AGENT = `void (async () => {
   say('enabled', { ms: performance.now() - enabling, peers: room.messaging.getParticipants().length });
 })().catch((e) => window.__labSay(JSON.stringify({ event: 'error', t: Date.now(), message: String(e) })))`;
 
+/**
+ * Each step on stderr, which the lab prints when an agent fails: in one CI run every Firefox of the
+ * matrix said nothing within 30 s, with nothing on stderr, and where it stopped was not known.
+ */
+const step = (what: string): void => void process.stderr.write(`${new Date().toISOString()} ${config.name}: ${what}\n`);
+// A launch that hangs ends the agent with a reason rather than leaving the lab's wait to time out.
+const hung = setTimeout(() => {
+  step(`${config.browser} did not start within 25 s`);
+  process.exit(1);
+}, 25_000);
+
 let page: LabPage;
 let dispose: () => Promise<void>;
+step(`launching ${config.browser}`);
 if (config.browser === 'chromium') {
   const chromium = await launchChromium([`--unsafely-treat-insecure-origin-as-secure=${origin}`]);
   page = (await chromium.context.newPage()) as unknown as LabPage;
@@ -94,9 +106,12 @@ if (config.browser === 'chromium') {
   page = (await firefox.browser.newPage()) as unknown as LabPage;
   dispose = firefox.dispose;
 }
+step('launched; opening the page');
 await page.exposeFunction('__labSay', out);
 await page.goto(`${origin}/healthz`);
 await page.evaluate(PAGE_AGENT); // returns at once; the page reports its progress through __labSay
+clearTimeout(hung);
+step('page agent running');
 createInterface({ input: process.stdin }).on('line', (line) => {
   const cmd = JSON.parse(line) as { cmd: string };
   if (cmd.cmd === 'stop') {
