@@ -136,7 +136,9 @@ class Messaging:
             wait.cancel()
         if not peer.reachable.is_set() or peer.closed:
             return
-        if not peer.initiator and peer.active is not None:
+        # Its hello is in, but it lists us only once our proof has reached it (an initiator's too:
+        # its proof follows the peer's hello): a probe's pong says it has handled everything we sent.
+        if peer.active is not None:
             await peer.active.confirm(CONFIRM_S)
 
     async def disable(self) -> None:
