@@ -537,7 +537,6 @@ export class PeerLink {
     if (this.statsCall === undefined) this.peer.destroy();
     else void this.statsCall.then(() => undefined, () => undefined).then(() => this.peer.destroy());
   }
-
 }
 
 /** A link as a Peer drives it: a PeerLink, or a fake one in tests. */
