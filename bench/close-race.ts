@@ -1,7 +1,8 @@
 /**
- * How often a process on @roamhq/wrtc dies at a link's close. Two participants, each in a process of its own,
- * link directly, exchange a message, and one of them leaves; the child does that `--leaves` times in
- * a row, and `--runs` children run one after another. A child killed by a signal is a crash.
+ * How often a process on @roamhq/wrtc dies at a link's close. Two participants, each in a process of
+ * its own, link directly, exchange a message, and one of them leaves; the pair does that `--leaves`
+ * times in a row, and `--runs` pairs of processes run one after another. A run in which either
+ * process was killed by SIGSEGV, SIGABRT or SIGBUS is a crash.
  *   node --import tsx bench/close-race.ts [--mode disable|close|both] [--runs 10] [--leaves 20] [--stack @roamhq/wrtc]
  * Modes: `disable` (one disables; the other hears its goodbye), `close` (one closes its client),
  * `both` (both close at once, as a test's cleanup does).
@@ -10,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { RoomClient, type RemoteParticipant, type RtcStackName } from '../client/index.js';
 import { createSignalingServer } from '../signaling/index.js';
+import { withTimeout } from '../test/timeout.js';
 
 type Mode = 'disable' | 'close' | 'both';
 
@@ -28,9 +30,6 @@ const mode = values.mode as Mode;
 const stack = values.stack as RtcStackName;
 const leaves = Number(values.leaves);
 
-const within = <T>(promise: Promise<T>, ms: number, label: string): Promise<T> =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${label}: not within ${ms} ms`)), ms).unref())]);
-
 /** One side of every pair: `a` leaves (by `mode`), `b` stays until it hears that, then closes too. */
 async function child(url: string, side: 'a' | 'b'): Promise<void> {
   for (let i = 0; i < leaves; i++) {
@@ -40,17 +39,17 @@ async function child(url: string, side: 'a' | 'b'): Promise<void> {
     await room.start();
     await room.messaging.enable();
     const other = side === 'a' ? 'b' : 'a';
-    const listed = room.messaging.getParticipantByName(other) ?? (await within(new Promise<RemoteParticipant>((resolve) => room.messaging.on('participant_added', (p) => p.name === other && resolve(p))), 10_000, `${side} lists ${other}`));
+    const listed = room.messaging.getParticipantByName(other) ?? (await withTimeout(new Promise<RemoteParticipant>((resolve) => room.messaging.on('participant_added', (p) => p.name === other && resolve(p))), 10_000, `${side} lists ${other}`));
     if (side === 'a') {
-      await within(room.messaging.sendMessage({ to: listed, type: 'hi', message: {} }), 10_000, 'a message').catch((error: unknown) => {
+      await withTimeout(room.messaging.sendMessage({ to: listed, type: 'hi', message: {} }), 10_000, 'a message').catch((error: unknown) => {
         if (mode !== 'both') throw error; // b may close before its receipt is back
       });
       if (mode === 'disable') await room.messaging.disable();
       if (mode !== 'both') await new Promise((resolve) => setTimeout(resolve, 20));
       await room.close();
     } else {
-      if (mode === 'both') await within(heard, 10_000, 'b hears a');
-      else await within(removed, 10_000, 'b hears a leave');
+      if (mode === 'both') await withTimeout(heard, 10_000, 'b hears a');
+      else await withTimeout(removed, 10_000, 'b hears a leave');
       await room.close();
     }
   }
@@ -74,7 +73,7 @@ async function parent(): Promise<void> {
     else if (outcomes.every((o) => o.code === 0)) clean++;
     console.log(`run ${run + 1}: ${outcomes.map((o) => `${o.side} ${o.signal ?? `exit ${String(o.code)}`}${o.code !== 0 && o.signal === null ? ` (${o.stderr.trim().split('\n').filter((l) => /Error/.test(l)).slice(0, 2).join(' / ')})` : ''}`).join(', ')}`);
   }
-  console.log(`${stack}, mode ${mode}: ${crashes} of ${runs} processes crashed (${leaves} leaves each), ${clean} ran clean`);
+  console.log(`${stack}, mode ${mode}: ${crashes} of ${runs} runs crashed a process (${leaves} leaves each), ${clean} ran clean`);
   await server.close();
 }
 

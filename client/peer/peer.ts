@@ -230,8 +230,8 @@ export class Peer {
 
   /**
    * Says goodbye on the stream in use (direct preferred, as messages are); false when no stream
-   * is up to carry it. The peer answers with its own (or says its own, leaving too), and this
-   * pair closes when that arrives: closeAll() waits for it.
+   * is up to carry it. An answer, or the peer's own goodbye, closes this pair (heardBye); closeAll()
+   * waits for that, or its grace, before closing it anyway.
    */
   bye(): boolean {
     const channel = this.readyChannel();
